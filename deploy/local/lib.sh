@@ -1,0 +1,104 @@
+# Shared by deploy/local/run.sh and tests/run.sh: package installation, the build, and a
+# private PostgreSQL cluster run by an unprivileged user. Source it; do not run it.
+
+CDP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CDP_BUILD_DIR=${CDP_BUILD_DIR:-$CDP_ROOT/build}
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_OS_USER=cdp-postgres
+
+# Debian packages the platform needs to build, run and test.
+CDP_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git openssl ca-certificates curl
+  iproute2 procps
+  libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev grpc-proto
+  libpqxx-dev libpq-dev libssl-dev libabsl-dev prometheus-cpp-dev
+  libgtest-dev libgmock-dev
+  postgresql-15 postgresql-contrib
+)
+
+cdp_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+cdp_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+cdp_require_root() {
+  [[ $(id -u) -eq 0 ]] || cdp_die "run this as root (it installs packages and runs PostgreSQL as $PG_OS_USER)"
+}
+
+# Installs only the packages that are missing; runs apt-get update only if one is.
+cdp_install_packages() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  cdp_say "installing ${#missing[@]} Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Configures once (Ninja, ccache, Release) and builds the given targets (all if none).
+cdp_build() {
+  if [[ ! -f $CDP_BUILD_DIR/build.ninja ]]; then
+    cdp_say "configuring the build in $CDP_BUILD_DIR"
+    cmake -S "$CDP_ROOT" -B "$CDP_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cdp_say "building ${*:-everything}"
+  local start=$SECONDS
+  if ! ninja -C "$CDP_BUILD_DIR" "$@" >"$CDP_BUILD_DIR/last-build.log" 2>&1; then
+    grep -vE '^\[[0-9]+/[0-9]+\] ' "$CDP_BUILD_DIR/last-build.log" | tail -n 40 >&2
+    cdp_die "build failed (full output: $CDP_BUILD_DIR/last-build.log)"
+  fi
+  cdp_say "build done in $((SECONDS - start)) s"
+}
+
+cdp_ensure_pg_user() {
+  id -u "$PG_OS_USER" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$PG_OS_USER"
+}
+
+cdp_as_pg() { runuser -u "$PG_OS_USER" -- "$@"; }
+
+# cdp_pg_init DATA_DIR: creates a cluster (superuser "postgres") unless one is there.
+# Unix-socket connections are trusted (the socket lives in a private directory); TCP
+# connections on loopback need a password (scram-sha-256).
+cdp_pg_init() {
+  local data=$1
+  [[ -f $data/PG_VERSION ]] && return 0
+  mkdir -p "$data"
+  chown "$PG_OS_USER" "$data"
+  chmod 700 "$data"
+  cdp_as_pg test -w "$data" ||
+    cdp_die "PostgreSQL's user $PG_OS_USER cannot reach $data (a parent directory is private); set CDP_HOME to a directory under /var/lib or /srv"
+  cdp_say "creating a PostgreSQL cluster in $data"
+  cdp_as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+    -E UTF8 --locale=C.UTF-8 >/dev/null
+}
+
+# cdp_pg_start DATA_DIR SOCKET_DIR PORT LOG_FILE: starts the cluster and waits until it
+# accepts connections. Listens on the Unix socket in SOCKET_DIR and on 127.0.0.1:PORT.
+cdp_pg_start() {
+  local data=$1 sock=$2 port=$3 logfile=$4
+  mkdir -p "$sock" "$(dirname "$logfile")"
+  chown "$PG_OS_USER" "$sock"
+  chmod 700 "$sock"
+  touch "$logfile" && chown "$PG_OS_USER" "$logfile"
+  cdp_as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$logfile" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c fsync=${CDP_PG_FSYNC:-on}" start >/dev/null
+}
+
+cdp_pg_running() { cdp_as_pg "$PG_BIN/pg_ctl" -D "$1" status >/dev/null 2>&1; }
+
+cdp_pg_stop() {
+  local data=$1
+  cdp_pg_running "$data" || return 0
+  cdp_as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+}
+
+# A TCP port on loopback that nothing listens on right now.
+cdp_free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 30000))
+    ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
+  done
+}

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Runs the whole platform on this machine: one command, as root, on Debian 12.
+#
+#   deploy/local/run.sh          install what is missing, build, start everything, stay in
+#                                the foreground (Ctrl-C stops it all)
+#   deploy/local/run.sh stop     stop a running platform from another shell
+#   deploy/local/run.sh status   show what is running
+#
+# State (PostgreSQL cluster, certificates, logs) lives in CDP_HOME (default: .cdp in the
+# checkout). Ports: CDP_GRPC_PORT_BASE (7100: consent +1 ... rights +5), CDP_PORTAL_PORT
+# (8443), CDP_METRICS_PORT_BASE (9100), CDP_PG_PORT (55432).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CDP_HOME=${CDP_HOME:-$CDP_ROOT/.cdp}
+CDP_HOME=$(mkdir -p "$CDP_HOME" && cd "$CDP_HOME" && pwd)
+GRPC_BASE=${CDP_GRPC_PORT_BASE:-7100}
+PORTAL_PORT=${CDP_PORTAL_PORT:-8443}
+METRICS_BASE=${CDP_METRICS_PORT_BASE:-9100}
+PG_PORT=${CDP_PG_PORT:-55432}
+PG_DATA=$CDP_HOME/pg/data
+PG_SOCK=$CDP_HOME/pg/run
+PKI=$CDP_HOME/pki
+LOGS=$CDP_HOME/logs
+RUN=$CDP_HOME/run
+SERVICE_USER=cdp
+GRPC_SERVICES=(consent ingest profile audit rights)
+ALL_SERVICES=("${GRPC_SERVICES[@]}" portal)
+# Demo callers: internal services that will read profiles, plus the operator's cdpctl.
+DEMO_CALLERS=(service/support-desk service/chatbot service/webshop service/billing
+              service/marketing service/field-service operator/cdpctl)
+
+# Position of a service in a list, from 1.
+index_of() {
+  local want=$1 i=1 s
+  shift
+  for s in "$@"; do
+    if [[ $s == "$want" ]]; then echo "$i"; return 0; fi
+    i=$((i + 1))
+  done
+  return 1
+}
+grpc_port() { echo $((GRPC_BASE + $(index_of "$1" "${GRPC_SERVICES[@]}"))); }
+metrics_port() { echo $((METRICS_BASE + $(index_of "$1" "${ALL_SERVICES[@]}"))); }
+cdpctl() {
+  "$CDP_BUILD_DIR/tools/cdpctl/cdpctl" --tls_cert="$PKI/operator-cdpctl.crt" \
+    --tls_key="$PKI/operator-cdpctl.key" --tls_ca="$PKI/ca.crt" "$@"
+}
+
+stop_all() {
+  local svc pid
+  touch "$RUN/stopping" 2>/dev/null || true
+  for svc in "${ALL_SERVICES[@]}"; do
+    [[ -f $RUN/$svc.pid ]] || continue
+    pid=$(cat "$RUN/$svc.pid")
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for svc in "${ALL_SERVICES[@]}"; do
+    [[ -f $RUN/$svc.pid ]] || continue
+    pid=$(cat "$RUN/$svc.pid")
+    # Services drain for up to 10 s; give them a little more before forcing.
+    timeout 15 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$RUN/$svc.pid"
+  done
+  if [[ -f $PG_DATA/PG_VERSION ]] && cdp_pg_running "$PG_DATA"; then
+    cdp_pg_stop "$PG_DATA"
+  fi
+}
+
+status() {
+  local svc pid
+  for svc in "${ALL_SERVICES[@]}"; do
+    pid=$(cat "$RUN/$svc.pid" 2>/dev/null || true)
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then echo "$svc: running (pid $pid)"; else echo "$svc: stopped"; fi
+  done
+  if [[ -f $PG_DATA/PG_VERSION ]] && cdp_pg_running "$PG_DATA"; then echo "postgres: running"; else echo "postgres: stopped"; fi
+}
+
+case ${1:-start} in
+  start) ;;
+  stop) cdp_require_root; stop_all; echo "stopped"; exit 0 ;;
+  status) status; exit 0 ;;
+  -h|--help|help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "run.sh: unknown command '$1' (start, stop, status, --help)" >&2; exit 2 ;;
+esac
+
+cdp_require_root
+mkdir -p "$LOGS" "$RUN"
+if [[ -f $PG_DATA/PG_VERSION ]] && cdp_pg_running "$PG_DATA"; then
+  cdp_die "the platform in $CDP_HOME is already running; stop it with: deploy/local/run.sh stop"
+fi
+rm -f "$RUN/stopping"
+
+cdp_install_packages "${CDP_PACKAGES[@]}"
+cdp_build cdp-consent cdp-ingest cdp-profile cdp-audit cdp-rights cdp-portal cdpctl
+
+# Certificates: a development CA, one per service, one per demo caller.
+identities=()
+for svc in "${ALL_SERVICES[@]}"; do identities+=("service/$svc"); done
+[[ -s $PKI/ca.crt ]] || cdp_say "creating a development CA and certificates in $PKI"
+"$CDP_ROOT/deploy/local/pki.sh" "$PKI" "${identities[@]}" "${DEMO_CALLERS[@]}"
+
+# PostgreSQL, run by an unprivileged user; services run as their own unprivileged user.
+cdp_ensure_pg_user
+id -u "$SERVICE_USER" >/dev/null 2>&1 ||
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
+cdp_pg_init "$PG_DATA"
+cdp_say "starting PostgreSQL on 127.0.0.1:$PG_PORT and $PG_SOCK"
+cdp_pg_start "$PG_DATA" "$PG_SOCK" "$PG_PORT" "$LOGS/postgres.log"
+chgrp "$SERVICE_USER" "$PG_SOCK" && chmod 750 "$PG_SOCK"
+trap 'echo; cdp_say "stopping"; stop_all; exit 0' INT TERM
+psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname = 'cdp'" | grep -q 1 ||
+  psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qc "CREATE DATABASE cdp" >/dev/null
+chgrp "$SERVICE_USER" "$PKI" "$PKI"/service-*.key && chmod 750 "$PKI" && chmod 640 "$PKI"/service-*.key
+
+cdp_say "starting services"
+for svc in "${ALL_SERVICES[@]}"; do
+  if [[ $svc == portal ]]; then bin=$CDP_BUILD_DIR/services/portal/cdp-portal; listen=127.0.0.1:$PORTAL_PORT
+  else bin=$CDP_BUILD_DIR/services/cdp-$svc; listen=127.0.0.1:$(grpc_port "$svc"); fi
+  setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups -- "$bin" \
+    --listen="$listen" --metrics_listen="127.0.0.1:$(metrics_port "$svc")" \
+    --tls_cert="$PKI/service-$svc.crt" --tls_key="$PKI/service-$svc.key" --tls_ca="$PKI/ca.crt" \
+    --db_dsn="host=$PG_SOCK port=$PG_PORT dbname=cdp user=cdp_$svc application_name=cdp-$svc" \
+    --db_admin_dsn="host=$PG_SOCK port=$PG_PORT dbname=cdp user=postgres application_name=cdp-$svc-migrate" \
+    >>"$LOGS/$svc.log" 2>&1 &
+  echo $! >"$RUN/$svc.pid"
+done
+
+failed=()
+for svc in "${GRPC_SERVICES[@]}"; do
+  cdpctl health --target="127.0.0.1:$(grpc_port "$svc")" --wait=60s >/dev/null 2>&1 || failed+=("$svc")
+done
+curl -fsS --retry 30 --retry-delay 1 --retry-all-errors --cacert "$PKI/ca.crt" \
+  "https://localhost:$PORTAL_PORT/healthz" >/dev/null 2>&1 || failed+=(portal)
+if ((${#failed[@]})); then
+  for svc in "${failed[@]}"; do echo "--- $svc did not become healthy; last lines of $LOGS/$svc.log:" >&2; tail -n 5 "$LOGS/$svc.log" >&2; done
+  stop_all
+  exit 1
+fi
+
+rel() { local p=$1; echo "${p#"$PWD"/}"; }
+cat <<TXT
+
+The customer-data platform is running. State: $(rel "$CDP_HOME")
+
+  service   gRPC over mTLS     metrics
+TXT
+for svc in "${GRPC_SERVICES[@]}"; do
+  printf '  %-9s 127.0.0.1:%-8s http://127.0.0.1:%s/metrics\n' "$svc" "$(grpc_port "$svc")" "$(metrics_port "$svc")"
+done
+cat <<TXT
+
+  portal    https://localhost:$PORTAL_PORT/   (health: /healthz; trust $(rel "$PKI")/ca.crt)
+  postgres  127.0.0.1:$PG_PORT and socket $(rel "$PG_SOCK"), database cdp
+  logs      $(rel "$LOGS")/<service>.log (JSON lines)
+
+Ask a service from another shell, as the operator:
+  $(rel "$CDP_BUILD_DIR")/tools/cdpctl/cdpctl services --target=127.0.0.1:$(grpc_port consent) \\
+      --tls_cert=$(rel "$PKI")/operator-cdpctl.crt --tls_key=$(rel "$PKI")/operator-cdpctl.key --tls_ca=$(rel "$PKI")/ca.crt
+Demo caller certificates (URI SAN spiffe://cdp.local/service/<name>): $(rel "$PKI")/service-*.crt
+
+Stop with Ctrl-C here, or: deploy/local/run.sh stop
+TXT
+
+# Stay in the foreground until a service exits or we are told to stop.
+pids=()
+for svc in "${ALL_SERVICES[@]}"; do pids+=("$(cat "$RUN/$svc.pid")"); done
+set +e
+wait -n "${pids[@]}"
+if [[ -f $RUN/stopping ]]; then
+  stop_all
+  exit 0
+fi
+for svc in "${ALL_SERVICES[@]}"; do
+  kill -0 "$(cat "$RUN/$svc.pid" 2>/dev/null)" 2>/dev/null || { echo "$svc exited; last lines of $LOGS/$svc.log:" >&2; tail -n 5 "$LOGS/$svc.log" >&2; }
+done
+stop_all
+exit 1

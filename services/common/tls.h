@@ -1,0 +1,44 @@
+// mTLS material and credentials. Every gRPC connection in the platform is mutual TLS with
+// certificates from one CA; there is no insecure mode.
+#ifndef CDP_SERVICES_COMMON_TLS_H_
+#define CDP_SERVICES_COMMON_TLS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+
+namespace cdp::rpc {
+
+// Paths to PEM files: this party's certificate chain and key, and the CA that signs peers.
+struct TlsPaths {
+  std::string cert;
+  std::string key;
+  std::string ca;
+};
+
+// PEM contents read from TlsPaths.
+struct TlsMaterial {
+  std::string cert_pem;
+  std::string key_pem;
+  std::string ca_pem;
+};
+
+// Reads and checks the three files: each must exist, be readable, parse as PEM of the
+// right kind, and the key must match the certificate. Errors are InvalidArgument with a
+// one-line message naming the file ("--tls_key /x/y.pem: cannot read: No such file").
+absl::StatusOr<TlsMaterial> LoadTls(const TlsPaths& paths);
+
+// Server credentials that require and verify a client certificate signed by the CA.
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsMaterial& tls);
+
+// A channel to `target` ("host:port") presenting this party's certificate. The server's
+// certificate must be signed by the CA and name the host (DNS or IP SAN).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, const TlsMaterial& tls);
+
+}  // namespace cdp::rpc
+
+#endif  // CDP_SERVICES_COMMON_TLS_H_

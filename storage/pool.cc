@@ -1,0 +1,112 @@
+#include "storage/pool.h"
+
+#include "absl/strings/str_cat.h"
+#include "pqxx/except"
+#include "storage/pg_status.h"
+
+namespace cdp::storage {
+
+Pool::Pool(PoolOptions options) : options_(std::move(options)) {}
+
+Pool::~Pool() = default;
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Open() {
+  try {
+    auto conn = std::make_unique<pqxx::connection>(options_.dsn);
+    for (const Statement& s : options_.statements) conn->prepare(s.name, s.sql);
+    return conn;
+  } catch (const pqxx::broken_connection& e) {
+    // libpq's connection failure text names host, port and role, no personal data, and is
+    // what an operator needs to fix a DSN; keep its first line.
+    std::string what = e.what();
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to database: ", what.substr(0, what.find('\n'))));
+  } catch (...) {
+    return CurrentExceptionStatus();
+  }
+}
+
+absl::Status Pool::Connect() {
+  std::vector<std::unique_ptr<pqxx::connection>> opened;
+  for (int i = 0; i < options_.size; ++i) {
+    auto conn = Open();
+    if (!conn.ok()) return conn.status();
+    opened.push_back(*std::move(conn));
+  }
+  absl::MutexLock lock(&mu_);
+  idle_ = std::move(opened);
+  connected_ = true;
+  return absl::OkStatus();
+}
+
+bool Pool::connected() const {
+  absl::MutexLock lock(&mu_);
+  return connected_;
+}
+
+absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Take() {
+  std::unique_ptr<pqxx::connection> conn;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!connected_) return absl::UnavailableError("database not connected yet");
+    auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !idle_.empty(); };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&ready), options_.acquire_timeout)) {
+      return absl::UnavailableError("no database connection free within the acquire timeout");
+    }
+    conn = std::move(idle_.back());
+    idle_.pop_back();
+  }
+  if (conn == nullptr || !conn->is_open()) {
+    // Reopen outside the lock; on failure the slot comes back empty and is retried later.
+    auto fresh = Open();
+    if (!fresh.ok()) {
+      Give(nullptr);
+      return fresh.status();
+    }
+    conn = *std::move(fresh);
+  }
+  return conn;
+}
+
+void Pool::Give(std::unique_ptr<pqxx::connection> conn) {
+  absl::MutexLock lock(&mu_);
+  idle_.push_back(std::move(conn));
+}
+
+absl::Status Pool::WithConnection(const std::function<absl::Status(pqxx::connection&)>& fn) {
+  auto conn = Take();
+  if (!conn.ok()) return conn.status();
+  absl::Status status;
+  try {
+    status = fn(**conn);
+  } catch (...) {
+    status = CurrentExceptionStatus();
+  }
+  // A connection that broke is dropped here and reopened by the next Take().
+  if (!(*conn)->is_open()) conn->reset();
+  Give(*std::move(conn));
+  return status;
+}
+
+absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& fn) {
+  return WithConnection([&](pqxx::connection& c) -> absl::Status {
+    pqxx::work tx(c);
+    absl::Status s = fn(tx);
+    if (!s.ok()) return s;  // the transaction's destructor rolls back
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Pool::TransactSerializable(
+    const std::function<absl::Status(pqxx::transaction_base&)>& fn) {
+  return WithConnection([&](pqxx::connection& c) -> absl::Status {
+    pqxx::transaction<pqxx::serializable> tx(c);
+    absl::Status s = fn(tx);
+    if (!s.ok()) return s;
+    tx.commit();
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace cdp::storage

@@ -1,0 +1,136 @@
+#include "storage/pool.h"
+
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "pqxx/pqxx"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_database.h"
+
+namespace cdp::storage {
+namespace {
+
+using ::cdp::testing::IsOk;
+using ::cdp::testing::StatusIs;
+using ::cdp::testing::TestDatabase;
+
+class PoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CDP_REQUIRE_PG();
+    db_ = std::make_unique<TestDatabase>();
+    pqxx::connection c(db_->AdminDsn());
+    pqxx::work tx(c);
+    tx.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
+    tx.commit();
+  }
+  std::unique_ptr<Pool> MakePool(int size = 2) {
+    return std::make_unique<Pool>(PoolOptions{
+        .dsn = db_->AdminDsn(),
+        .size = size,
+        .acquire_timeout = absl::Seconds(2),
+        .statements = {{"insert_t", "INSERT INTO t (id, v) VALUES ($1, $2)"},
+                       {"count_t", "SELECT count(*) FROM t"}}});
+  }
+  int64_t Count(Pool& pool) {
+    int64_t n = -1;
+    EXPECT_THAT(pool.Transact([&](pqxx::work& tx) {
+      n = tx.exec_prepared1("count_t")[0].as<int64_t>();
+      return absl::OkStatus();
+    }), IsOk());
+    return n;
+  }
+  std::unique_ptr<TestDatabase> db_;
+};
+
+TEST_F(PoolTest, CommitsOnOkAndRollsBackOnError) {
+  auto pool = MakePool();
+  ASSERT_THAT(pool->Connect(), IsOk());
+  ASSERT_THAT(pool->Transact([](pqxx::work& tx) {
+    tx.exec_prepared("insert_t", 1, "a");
+    return absl::OkStatus();
+  }), IsOk());
+  EXPECT_THAT(pool->Transact([](pqxx::work& tx) {
+    tx.exec_prepared("insert_t", 2, "b");
+    return absl::FailedPreconditionError("changed my mind");
+  }), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(Count(*pool), 1);
+}
+
+TEST_F(PoolTest, MapsServerErrorsToStatusCodes) {
+  auto pool = MakePool();
+  ASSERT_THAT(pool->Connect(), IsOk());
+  ASSERT_THAT(pool->Transact([](pqxx::work& tx) {
+    tx.exec_prepared("insert_t", 1, "a");
+    return absl::OkStatus();
+  }), IsOk());
+  EXPECT_THAT(pool->Transact([](pqxx::work& tx) {
+    tx.exec_prepared("insert_t", 1, "again");
+    return absl::OkStatus();
+  }), StatusIs(absl::StatusCode::kAlreadyExists));
+  auto raise = [&](const std::string& state) {
+    return pool->Transact([&](pqxx::work& tx) {
+      tx.exec("DO $$ BEGIN RAISE EXCEPTION 'x' USING ERRCODE = '" + state + "'; END $$");
+      return absl::OkStatus();
+    });
+  };
+  EXPECT_THAT(raise("40001"), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(raise("40P01"), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(raise("22P02"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(Count(*pool), 1);  // the connections survived every error
+}
+
+TEST_F(PoolTest, NotConnectedOrUnreachableIsUnavailable) {
+  auto pool = MakePool();
+  EXPECT_THAT(pool->Transact([](pqxx::work&) { return absl::OkStatus(); }),
+              StatusIs(absl::StatusCode::kUnavailable));
+  Pool nowhere({.dsn = "host=127.0.0.1 port=1 connect_timeout=2", .size = 1});
+  EXPECT_THAT(nowhere.Connect(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_FALSE(nowhere.connected());
+}
+
+TEST_F(PoolTest, ReopensAConnectionTheServerKilled) {
+  auto pool = MakePool(1);
+  ASSERT_THAT(pool->Connect(), IsOk());
+  int pid = 0;
+  ASSERT_THAT(pool->Transact([&](pqxx::work& tx) {
+    pid = tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+    return absl::OkStatus();
+  }), IsOk());
+  {
+    pqxx::connection admin(db_->AdminDsn());
+    pqxx::work tx(admin);
+    tx.exec_params("SELECT pg_terminate_backend($1)", pid);
+    tx.commit();
+  }
+  // The first use finds the connection dead and reports it; the next one reconnects.
+  EXPECT_THAT(pool->Transact([](pqxx::work& tx) {
+    tx.exec("SELECT 1");
+    return absl::OkStatus();
+  }), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Count(*pool), 0);
+}
+
+TEST_F(PoolTest, WaitersGetAConnectionWhenOneIsReturned) {
+  auto pool = MakePool(1);
+  ASSERT_THAT(pool->Connect(), IsOk());
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      if (pool->Transact([&](pqxx::work& tx) {
+            tx.exec_prepared("insert_t", 100 + i, "x");
+            return absl::OkStatus();
+          }).ok()) {
+        ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 4);
+  EXPECT_EQ(Count(*pool), 4);
+}
+
+}  // namespace
+}  // namespace cdp::storage

@@ -1,0 +1,114 @@
+#include "tests/testing/process.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+extern char** environ;
+
+namespace cdp::testing {
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
+    const std::string& binary, const std::vector<std::string>& args,
+    const std::string& output_file) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_file.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(binary.c_str()));
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, binary.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return absl::InternalError(absl::StrCat("cannot start ", binary));
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return absl::InternalError("pidfd_open failed");
+  return std::unique_ptr<ChildProcess>(new ChildProcess(pid, pidfd, output_file));
+}
+
+ChildProcess::~ChildProcess() {
+  if (!reaped_) {
+    kill(pid_, SIGKILL);
+    (void)WaitForExit(absl::Seconds(10));
+  }
+  close(pidfd_);
+}
+
+void ChildProcess::Signal(int sig) {
+  if (!reaped_) kill(pid_, sig);
+}
+
+absl::StatusOr<int> ChildProcess::WaitForExit(absl::Duration timeout) {
+  if (reaped_) return exit_code_;
+  pollfd p{pidfd_, POLLIN, 0};
+  int ready = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (ready <= 0) return absl::DeadlineExceededError("process still running");
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  reaped_ = true;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return exit_code_;
+}
+
+std::string ChildProcess::Output() const { return ReadFileOrDie(output_file_); }
+
+absl::StatusOr<RunResult> RunToCompletion(const std::string& binary,
+                                          const std::vector<std::string>& args,
+                                          absl::Duration timeout) {
+  std::string out = MakeTempDir() + "/output";
+  auto child = ChildProcess::Start(binary, args, out);
+  if (!child.ok()) return child.status();
+  auto code = (*child)->WaitForExit(timeout);
+  if (!code.ok()) return code.status();
+  return RunResult{*code, (*child)->Output()};
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+std::string MakeTempDir() {
+  std::string tmpl = "/tmp/cdp-test-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+  return tmpl;
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+}  // namespace cdp::testing
