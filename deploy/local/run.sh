@@ -108,7 +108,8 @@ cdp_pg_init "$PG_DATA"
 cdp_say "starting PostgreSQL on 127.0.0.1:$PG_PORT and $PG_SOCK"
 cdp_pg_start "$PG_DATA" "$PG_SOCK" "$PG_PORT" "$LOGS/postgres.log"
 chgrp "$SERVICE_USER" "$PG_SOCK" && chmod 750 "$PG_SOCK"
-trap 'echo; cdp_say "stopping"; stop_all; exit 0' INT TERM
+# Ignore SIGPIPE in the handler: the terminal or a pipe reading our output may be gone.
+trap 'trap "" PIPE; echo >&2; cdp_say stopping || true; stop_all; exit 0' INT TERM
 psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname = 'cdp'" | grep -q 1 ||
   psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qc "CREATE DATABASE cdp" >/dev/null
 chgrp "$SERVICE_USER" "$PKI" "$PKI"/service-*.key && chmod 750 "$PKI" && chmod 640 "$PKI"/service-*.key
