@@ -85,7 +85,7 @@ CustomerChoices RandomChoices(std::mt19937& rng) {
     switch (rng() % 3) {
       case 0: break;  // no expiry
       case 1: c.expires_at = kNow - absl::Seconds(1 + rng() % 1000); break;
-      case 2: c.expires_at = kNow + absl::Seconds(rng() % 1000); break;  // may equal now
+      case 2: c.expires_at = kNow + absl::Seconds(rng() % 3); break;  // often exactly now
     }
     std::string target = category ? absl::StrCat("#", c.category) : c.field;
     current[{target, c.purpose}] = c;
