@@ -50,8 +50,8 @@ absl::Status LoadCertificate(SSL_CTX* ctx, const rpc::TlsMaterial& tls) {
   return absl::OkStatus();
 }
 
-// Reads from `ssl` into `buffer` until it holds `want` bytes past `from`, or the peer
-// closes or times out. Returns false on close, error or when `limit` would be passed.
+// Appends one read from `ssl` to `buffer`, never growing it past `limit`. False when the
+// peer closed, the read timed out or failed, or the buffer is already at `limit`.
 bool ReadMore(SSL* ssl, std::string& buffer, size_t limit) {
   char chunk[8192];
   if (buffer.size() >= limit) return false;
