@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "consent/catalog.h"
 #include "services/common/client.h"
 #include "services/common/flags.h"
 #include "services/common/tls.h"
@@ -28,6 +29,8 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  health     ask a service's gRPC health status; exit 0 only if SERVING\n"
     "  services   list the gRPC services a server exposes (server reflection)\n"
+    "  check-catalog FILE\n"
+    "             validate a consent catalog file; errors name file:line and the offender\n"
     "\n"
     "Every call uses mTLS: give --tls_cert, --tls_key and --tls_ca (or CDP_TLS_CERT, ...).\n"
     "deploy/local/run.sh prints the values for the local platform.";
@@ -41,8 +44,20 @@ int Fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args = cdp::ParseFlagsOrExit(argc, argv, kUsage);
+  if (!args.empty() && args[0] == "check-catalog") {
+    if (args.size() != 2) {
+      std::fprintf(stderr, "cdpctl: check-catalog needs exactly one FILE\n");
+      return 2;
+    }
+    auto catalog = cdp::consent::Catalog::FromFile(args[1]);
+    if (!catalog.ok()) return Fail(std::string(catalog.status().message()));
+    std::printf("%s: catalog %s is valid: %d fields, %d purposes, %d callers\n", args[1].c_str(),
+                (*catalog)->version().c_str(), (*catalog)->field_count(),
+                (*catalog)->purpose_count(), (*catalog)->proto().callers_size());
+    return 0;
+  }
   if (args.size() != 1) {
-    std::fprintf(stderr, "cdpctl: expected one command (health or services); see --help\n");
+    std::fprintf(stderr, "cdpctl: expected one command (health, services, check-catalog); see --help\n");
     return 2;
   }
   const std::string& command = args[0];
