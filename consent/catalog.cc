@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -205,6 +206,24 @@ absl::Status Validate(const v1::Catalog& c, const Locator& at) {
                     absl::StrCat(quoted, ": unknown purpose \"", k.purposes(j), "\""));
       }
     }
+    absl::flat_hash_set<int> permissions;
+    for (int j = 0; j < k.permissions_size(); ++j) {
+      if (k.permissions(j) == v1::PERMISSION_UNSPECIFIED) {
+        return fail({{"callers", i}, {"permissions", j}},
+                    absl::StrCat(quoted, ": permission must be set"));
+      }
+      if (!permissions.insert(k.permissions(j)).second) {
+        return fail({{"callers", i}, {"permissions", j}},
+                    absl::StrCat(quoted, ": permission ", v1::Permission_Name(k.permissions(j)),
+                                 " listed twice"));
+      }
+    }
+    if (k.purposes_size() == 0 && k.permissions_size() == 0) {
+      return fail({{"callers", i}}, absl::StrCat(quoted, ": needs purposes or permissions"));
+    }
+  }
+  if (c.controller().name().empty()) {
+    return fail({{"controller", -1}}, "controller: name must be set (it is named in receipts)");
   }
   return absl::OkStatus();
 }
@@ -287,6 +306,27 @@ const v1::LegalBasisDef& Catalog::legal_basis(v1::LegalBasis basis) const {
 const v1::CallerDef* Catalog::FindCaller(std::string_view id) const {
   auto it = callers_by_id_.find(absl::string_view(id.data(), id.size()));
   return it == callers_by_id_.end() ? nullptr : &proto_.callers(it->second);
+}
+
+std::string Catalog::CategoryName(v1::Category category) {
+  return absl::AsciiStrToLower(v1::Category_Name(category));
+}
+
+std::optional<v1::Category> Catalog::ParseCategory(std::string_view name) {
+  std::string upper = absl::AsciiStrToUpper(absl::string_view(name.data(), name.size()));
+  v1::Category category;
+  if (name == absl::AsciiStrToLower(upper) &&
+      v1::Category_Parse(upper, &category) && category != v1::CATEGORY_UNSPECIFIED) {
+    return category;
+  }
+  return std::nullopt;
+}
+
+bool Catalog::CallerHas(const v1::CallerDef& caller, v1::Permission permission) {
+  for (int p : caller.permissions()) {
+    if (p == permission) return true;
+  }
+  return false;
 }
 
 bool Catalog::CallerMayClaim(const v1::CallerDef& caller, std::string_view purpose) const {

@@ -59,6 +59,13 @@ class Catalog {
   const v1::CallerDef* FindCaller(std::string_view id) const;
   // Whether `caller` may claim `purpose`.
   bool CallerMayClaim(const v1::CallerDef& caller, std::string_view purpose) const;
+  // Whether `caller` holds `permission`.
+  static bool CallerHas(const v1::CallerDef& caller, v1::Permission permission);
+
+  // A category's name as customers and callers write it: "contact" for CONTACT.
+  static std::string CategoryName(v1::Category category);
+  // The inverse; nullopt for anything else (including "category_unspecified").
+  static std::optional<v1::Category> ParseCategory(std::string_view name);
 
   // Whether a customer may switch `purpose` off (false for contract and legal obligation).
   static bool IsSwitchable(v1::LegalBasis basis) {

@@ -115,7 +115,7 @@ absl::Status Process::ConnectDatabase() {
 int RunService(const ServiceSpec& spec, int argc, char** argv) {
   Process process(spec.process, argc, argv);
   RpcMetrics rpc_metrics(process.registry());
-  ServiceContext context{process.pool(), process.tls(), process.registry()};
+  ServiceContext context{process.pool(), process.tls(), process.registry(), process.shutdown()};
   std::unique_ptr<grpc::Service> service = spec.make_service(context);
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -73,6 +73,9 @@ struct ServiceContext {
   storage::Pool& pool;
   const rpc::TlsMaterial& tls;
   prometheus::Registry& registry;
+  // Requested when the process is told to stop; long-lived streams should end then, since
+  // draining waits for them.
+  const ShutdownSignal& shutdown;
 };
 
 struct ServiceSpec {

@@ -29,6 +29,8 @@ constexpr char kMinimal[] = R"pb(
     fields: "email"
   }
   callers { id: "spiffe://cdp.local/service/marketing" title { nl: "m" en: "m" } acts_as: AUTOMATED_SYSTEM purposes: "direct-marketing" }
+  callers { id: "spiffe://cdp.local/service/portal" title { nl: "p" en: "p" } acts_as: DATA_SUBJECT permissions: MANAGE_CONSENT }
+  controller { name: "Voorbeeld B.V." jurisdiction: "NL" }
 )pb";
 
 std::string Replace(std::string text, const std::string& from, const std::string& to) {
@@ -109,6 +111,31 @@ TEST(CatalogTest, MissingTranslationIsRefused) {
   std::string text = Replace(kMinimal, "title { nl: \"e\" en: \"e\" }", "title { nl: \"e\" }");
   EXPECT_THAT(Catalog::FromText(text, "cat.textproto"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nl and en")));
+}
+
+TEST(CatalogTest, CallerPermissionsAreIndexedAndValidated) {
+  auto catalog = Catalog::FromText(kMinimal, "t.textproto");
+  ASSERT_THAT(catalog, IsOk());
+  const v1::CallerDef* portal = (*catalog)->FindCaller("spiffe://cdp.local/service/portal");
+  ASSERT_NE(portal, nullptr);
+  EXPECT_TRUE(Catalog::CallerHas(*portal, v1::MANAGE_CONSENT));
+  EXPECT_FALSE(Catalog::CallerHas(*portal, v1::WATCH_CONSENT));
+
+  std::string twice = Replace(kMinimal, "permissions: MANAGE_CONSENT",
+                              "permissions: MANAGE_CONSENT permissions: MANAGE_CONSENT");
+  EXPECT_THAT(Catalog::FromText(twice, "t.textproto"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("t.textproto:17:")));
+  std::string nothing = Replace(kMinimal, "permissions: MANAGE_CONSENT", "");
+  EXPECT_THAT(Catalog::FromText(nothing, "t.textproto"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("caller \"spiffe://cdp.local/service/portal\": needs purposes or permissions")));
+}
+
+TEST(CatalogTest, ControllerIsRequiredForReceipts) {
+  std::string text = Replace(kMinimal, "controller { name: \"Voorbeeld B.V.\" jurisdiction: \"NL\" }", "");
+  EXPECT_THAT(Catalog::FromText(text, "t.textproto"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("controller: name must be set")));
 }
 
 TEST(CatalogTest, UnreadableFileIsNamed) {

@@ -57,6 +57,7 @@ v1::Catalog RandomCatalog(std::mt19937& rng) {
     }
     if (p->categories_size() == 0 && p->fields_size() == 0) p->add_fields("f0");
   }
+  c.mutable_controller()->set_name("controller");
   return c;
 }
 

@@ -1,0 +1,285 @@
+#include "services/consent/pg_consent_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "consent/state.h"
+#include "pqxx/pqxx"
+#include "services/common/proto_time.h"
+#include "services/common/status_macros.h"
+
+namespace cdp::consent {
+namespace {
+
+// Every statement names the schema, so the store does not depend on the search path.
+constexpr char kLockCustomer[] = "consent_lock_customer";
+constexpr char kFindIdempotent[] = "consent_find_idempotent";
+constexpr char kStateAt[] = "consent_state_at";
+constexpr char kNextPosition[] = "consent_next_position";
+constexpr char kInsertChange[] = "consent_insert_change";
+constexpr char kInsertRegistration[] = "consent_insert_registration";
+constexpr char kSetHead[] = "consent_set_head";
+constexpr char kLockFeed[] = "consent_lock_feed";
+constexpr char kSetFeed[] = "consent_set_feed";
+constexpr char kRegister[] = "consent_register";
+constexpr char kCurrent[] = "consent_current";
+constexpr char kKnown[] = "consent_known";
+constexpr char kHistory[] = "consent_history";
+constexpr char kFeed[] = "consent_feed";
+constexpr char kHead[] = "consent_head";
+constexpr char kSnapshotPage[] = "consent_snapshot_page";
+
+// Times are stored as timestamptz and moved as whole microseconds since the epoch.
+constexpr char kFromMicros[] = "(timestamptz 'epoch' + $%d * interval '1 microsecond')";
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+pqxx::binarystring Bytes(const google::protobuf::MessageLite& m) {
+  return pqxx::binarystring(m.SerializeAsString());
+}
+
+template <typename Message>
+absl::Status ParseColumn(const pqxx::field& f, Message* out) {
+  pqxx::binarystring b(f);
+  if (!out->ParseFromArray(b.data(), static_cast<int>(b.size()))) {
+    return absl::DataLossError(absl::StrCat("consent: column ", f.name(), " does not parse"));
+  }
+  return absl::OkStatus();
+}
+
+// The registration entry of a customer: version 0, no choices.
+v1::CustomerConsent EmptyState(const std::string& customer_id) {
+  v1::CustomerConsent state;
+  state.set_customer_id(customer_id);
+  return state;
+}
+
+}  // namespace
+
+std::vector<storage::Statement> PgConsentStore::Statements() {
+  return {
+      {kLockCustomer,
+       "SELECT version, head_position FROM consent.customers WHERE customer_id = $1 FOR UPDATE"},
+      {kFindIdempotent,
+       "SELECT request_sha256, version, position, receipt FROM consent.changes "
+       "WHERE customer_id = $1 AND idempotency_key = $2"},
+      {kStateAt, "SELECT state FROM consent.changes WHERE position = $1"},
+      {kNextPosition,
+       "UPDATE consent.feed_head SET position = position + 1 RETURNING position"},
+      {kInsertChange,
+       absl::StrCat("INSERT INTO consent.changes (position, customer_id, version, changed_at, "
+                    "channel, actor_kind, actor_id, caller, catalog_version, idempotency_key, "
+                    "request_sha256, delta, state, receipt) VALUES ($1, $2, $3, ",
+                    absl::StrFormat(kFromMicros, 4),
+                    ", $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")},
+      {kInsertRegistration,
+       absl::StrCat("INSERT INTO consent.changes (position, customer_id, version, changed_at, "
+                    "channel, actor_kind, actor_id, caller, catalog_version, delta, state) "
+                    "VALUES ($1, $2, 0, ",
+                    absl::StrFormat(kFromMicros, 3), ", $4, $5, $6, $7, $8, $9, $9)")},
+      {kSetHead,
+       "UPDATE consent.customers SET version = $2, head_position = $3 WHERE customer_id = $1"},
+      {kLockFeed, "SELECT position FROM consent.feed_head FOR UPDATE"},
+      {kSetFeed, "UPDATE consent.feed_head SET position = $1"},
+      {kRegister,
+       "INSERT INTO consent.customers (customer_id, version, head_position) VALUES ($1, 0, $2) "
+       "ON CONFLICT (customer_id) DO NOTHING"},
+      {kCurrent,
+       "SELECT c.head_position, c.version, ch.state FROM consent.customers c "
+       "JOIN consent.changes ch ON ch.position = c.head_position WHERE c.customer_id = $1"},
+      {kKnown, "SELECT 1 FROM consent.customers WHERE customer_id = $1"},
+      {kHistory,
+       "SELECT position, version, (extract(epoch FROM changed_at) * 1000000)::bigint, channel, "
+       "actor_kind, actor_id, caller, catalog_version, delta, receipt FROM consent.changes "
+       "WHERE customer_id = $1 AND version < $2 ORDER BY version DESC LIMIT $3"},
+      {kFeed,
+       "SELECT state, position FROM consent.changes WHERE position > $1 "
+       "ORDER BY position LIMIT $2"},
+      {kHead, "SELECT position FROM consent.feed_head"},
+      {kSnapshotPage,
+       "SELECT ch.state, c.head_position FROM consent.customers c "
+       "JOIN consent.changes ch ON ch.position = c.head_position "
+       "WHERE c.customer_id > $1 ORDER BY c.customer_id LIMIT $2"},
+  };
+}
+
+absl::StatusOr<int> PgConsentStore::RegisterCustomers(const std::vector<std::string>& customer_ids,
+                                                      const ChangeMeta& meta) {
+  int added = 0;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    added = 0;
+    // Taking the feed's lock first keeps the positions of this batch together and in order.
+    int64_t position = tx.exec_prepared1(kLockFeed)[0].as<int64_t>();
+    for (const std::string& id : customer_ids) {
+      if (tx.exec_prepared(kRegister, id, position + 1).affected_rows() == 0) continue;
+      ++position;
+      ++added;
+      v1::CustomerConsent state = EmptyState(id);
+      state.set_position(position);
+      tx.exec_prepared(kInsertRegistration, position, id, Micros(meta.at),
+                       static_cast<int>(meta.channel),
+                       static_cast<int>(meta.acting_party.kind()), meta.acting_party.id(),
+                       meta.caller, meta.catalog_version, Bytes(state));
+    }
+    tx.exec_prepared(kSetFeed, position);
+    return absl::OkStatus();
+  }));
+  return added;
+}
+
+absl::StatusOr<v1::CustomerConsent> PgConsentStore::Current(const std::string& customer_id) {
+  v1::CustomerConsent state;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = tx.exec_prepared(kCurrent, customer_id);
+    if (r.empty()) return absl::NotFoundError("customer_id: no such customer");
+    RETURN_IF_ERROR(ParseColumn(r[0][2], &state));
+    state.set_position(r[0][0].as<int64_t>());
+    state.set_version(r[0][1].as<int64_t>());
+    state.set_customer_id(customer_id);
+    return absl::OkStatus();
+  }));
+  return state;
+}
+
+absl::StatusOr<UpdateResult> PgConsentStore::Update(const UpdateRequest& request,
+                                                    const ReceiptMaker& make_receipt) {
+  UpdateResult result;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    result = UpdateResult{};
+    // The customer's row lock serialises updates of one customer until commit.
+    pqxx::result locked = tx.exec_prepared(kLockCustomer, request.customer_id);
+    if (locked.empty()) return absl::NotFoundError("customer_id: no such customer");
+    const int64_t version = locked[0][0].as<int64_t>();
+    const int64_t head = locked[0][1].as<int64_t>();
+
+    // A retry of a request that was applied answers as it did the first time, whatever
+    // happened since; checked before the version, which that request itself moved on.
+    pqxx::result earlier = tx.exec_prepared(kFindIdempotent, request.customer_id,
+                                            request.idempotency_key);
+    if (!earlier.empty()) {
+      if (pqxx::binarystring(earlier[0][0]).str() != request.request_sha256) {
+        return absl::FailedPreconditionError(
+            "idempotency_key: already used for a different request");
+      }
+      result.version = earlier[0][1].as<int64_t>();
+      result.position = earlier[0][2].as<int64_t>();
+      RETURN_IF_ERROR(ParseColumn(earlier[0][3], &result.receipt));
+      result.replayed = true;
+      return absl::OkStatus();
+    }
+    if (request.expected_version != 0 && request.expected_version != version) {
+      return absl::AbortedError(absl::StrCat("expected_version: consent version is ", version,
+                                             ", not ", request.expected_version));
+    }
+
+    v1::CustomerConsent current;
+    RETURN_IF_ERROR(ParseColumn(tx.exec_prepared1(kStateAt, head)[0], &current));
+    v1::CustomerConsent delta;
+    delta.set_customer_id(request.customer_id);
+    for (const v1::ConsentChoice& c : request.choices) *delta.add_choices() = c;
+    v1::CustomerConsent next;
+    next.set_customer_id(request.customer_id);
+    next.set_version(version + 1);
+    for (v1::ConsentChoice& c : MergeChoices(current.choices(), request.choices)) {
+      *next.add_choices() = std::move(c);
+    }
+    result.version = version + 1;
+    result.receipt = make_receipt(result.version);
+
+    // Last: the feed's position, whose row lock is held until commit.
+    result.position = tx.exec_prepared1(kNextPosition)[0].as<int64_t>();
+    next.set_position(result.position);
+    delta.set_position(result.position);
+    delta.set_version(result.version);
+    tx.exec_prepared(kInsertChange, result.position, request.customer_id, result.version,
+                     Micros(request.meta.at), static_cast<int>(request.meta.channel),
+                     static_cast<int>(request.meta.acting_party.kind()),
+                     request.meta.acting_party.id(), request.meta.caller,
+                     request.meta.catalog_version, request.idempotency_key,
+                     pqxx::binarystring(request.request_sha256), Bytes(delta), Bytes(next),
+                     Bytes(result.receipt));
+    tx.exec_prepared(kSetHead, request.customer_id, result.version, result.position);
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<std::vector<v1::ConsentChange>> PgConsentStore::History(
+    const std::string& customer_id, int64_t before_version, int limit) {
+  std::vector<v1::ConsentChange> changes;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    changes.clear();
+    if (tx.exec_prepared(kKnown, customer_id).empty()) {
+      return absl::NotFoundError("customer_id: no such customer");
+    }
+    const int64_t before = before_version > 0 ? before_version : INT64_MAX;
+    for (const pqxx::row& row : tx.exec_prepared(kHistory, customer_id, before, limit)) {
+      v1::ConsentChange c;
+      c.set_position(row[0].as<int64_t>());
+      c.set_customer_id(customer_id);
+      c.set_version(row[1].as<int64_t>());
+      *c.mutable_changed_at() = ToProtoTime(absl::FromUnixMicros(row[2].as<int64_t>()));
+      c.set_channel(static_cast<v1::Channel>(row[3].as<int>()));
+      c.mutable_acting_party()->set_kind(static_cast<v1::ActingParty::Kind>(row[4].as<int>()));
+      c.mutable_acting_party()->set_id(row[5].as<std::string>());
+      c.set_caller(row[6].as<std::string>());
+      c.set_catalog_version(row[7].as<std::string>());
+      v1::CustomerConsent delta;
+      RETURN_IF_ERROR(ParseColumn(row[8], &delta));
+      *c.mutable_choices() = delta.choices();
+      if (!row[9].is_null()) RETURN_IF_ERROR(ParseColumn(row[9], c.mutable_receipt()));
+      changes.push_back(std::move(c));
+    }
+    return absl::OkStatus();
+  }));
+  return changes;
+}
+
+absl::StatusOr<std::vector<v1::CustomerConsent>> PgConsentStore::Feed(int64_t after_position,
+                                                                      int limit) {
+  std::vector<v1::CustomerConsent> out;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const pqxx::row& row : tx.exec_prepared(kFeed, after_position, limit)) {
+      v1::CustomerConsent state;
+      RETURN_IF_ERROR(ParseColumn(row[0], &state));
+      state.set_position(row[1].as<int64_t>());
+      out.push_back(std::move(state));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<int64_t> PgConsentStore::Head() {
+  int64_t head = 0;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    head = tx.exec_prepared1(kHead)[0].as<int64_t>();
+    return absl::OkStatus();
+  }));
+  return head;
+}
+
+absl::Status PgConsentStore::Snapshot(
+    const std::function<absl::Status(int64_t head)>& begin,
+    const std::function<absl::Status(const v1::CustomerConsent&)>& each) {
+  constexpr int kPage = 1000;
+  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    // One snapshot for the head and every page.
+    tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    RETURN_IF_ERROR(begin(tx.exec_prepared1(kHead)[0].as<int64_t>()));
+    std::string after;
+    while (true) {
+      pqxx::result page = tx.exec_prepared(kSnapshotPage, after, kPage);
+      for (const pqxx::row& row : page) {
+        v1::CustomerConsent state;
+        RETURN_IF_ERROR(ParseColumn(row[0], &state));
+        state.set_position(row[1].as<int64_t>());
+        after = state.customer_id();
+        RETURN_IF_ERROR(each(state));
+      }
+      if (page.size() < kPage) return absl::OkStatus();
+    }
+  });
+}
+
+}  // namespace cdp::consent
