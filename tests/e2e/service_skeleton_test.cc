@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "services/common/client.h"
 #include "services/common/tls.h"
 #include "tests/testing/http_client.h"
+#include "tests/testing/platform.h"
 #include "tests/testing/process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_database.h"
@@ -51,75 +53,41 @@ const std::vector<ServiceBinary>& GrpcServices() {
   return *services;
 }
 
-// Certificates made by the project's own deploy/local/pki.sh: the platform's CA, and a
-// second, unrelated CA standing in for an attacker's.
-struct Pki {
-  std::string dir = testing::MakeTempDir();
-  std::string rogue_dir = testing::MakeTempDir();
-  Pki() {
-    std::string cmd = absl::StrCat(kSrc, "/deploy/local/pki.sh ", dir,
-                                   " service/consent service/ingest service/profile service/audit"
-                                   " service/rights service/portal service/support-desk && ",
-                                   kSrc, "/deploy/local/pki.sh ", rogue_dir, " service/support-desk");
-    if (std::system(cmd.c_str()) != 0) std::abort();
-  }
-  rpc::TlsMaterial Load(const std::string& identity, bool rogue = false) const {
-    const std::string& d = rogue ? rogue_dir : dir;
-    auto tls = rpc::LoadTls({d + "/" + identity + ".crt", d + "/" + identity + ".key", dir + "/ca.crt"});
-    if (!tls.ok()) std::abort();
-    return *tls;
-  }
-};
-
 class ServiceSkeletonTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { pki_ = new Pki(); }
+  static void SetUpTestSuite() {
+    pki_ = new testing::TestPki({"service/consent", "service/ingest", "service/profile",
+                                 "service/audit", "service/rights", "service/portal",
+                                 "service/support-desk"});
+  }
   static void TearDownTestSuite() { delete pki_; }
   void SetUp() override {
     CDP_REQUIRE_PG();
     db_ = std::make_unique<testing::TestDatabase>();
   }
 
-  struct Running {
-    std::unique_ptr<ChildProcess> process;
-    int port;
-    int metrics_port;
-  };
+  using Running = testing::RunningService;
 
-  // Starts `binary` as `identity` with its own schema in this test's database.
-  Running Start(const std::string& binary, const std::string& name,
-                std::vector<std::string> extra = {}) {
-    Running r{nullptr, testing::FreePort(), testing::FreePort()};
-    std::vector<std::string> args = {
-        absl::StrCat("--listen=127.0.0.1:", r.port),
-        absl::StrCat("--metrics_listen=127.0.0.1:", r.metrics_port),
-        absl::StrCat("--tls_cert=", pki_->dir, "/service-", name, ".crt"),
-        absl::StrCat("--tls_key=", pki_->dir, "/service-", name, ".key"),
-        absl::StrCat("--tls_ca=", pki_->dir, "/ca.crt"),
-        absl::StrCat("--db_dsn=", db_->DsnAs("cdp_" + name)),
-        absl::StrCat("--db_admin_dsn=", db_->AdminDsn()),
-        "--drain_seconds=2"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto child = ChildProcess::Start(binary, args, testing::MakeTempDir() + "/log");
-    EXPECT_THAT(child, IsOk());
-    r.process = *std::move(child);
-    return r;
+  Running Start(const std::string& name, std::vector<std::string> extra = {}) {
+    auto r = testing::StartService(name, *pki_, *db_, extra);
+    EXPECT_THAT(r.status(), IsOk());
+    return r.ok() ? *std::move(r) : Running{};
   }
 
   std::shared_ptr<grpc::Channel> Channel(int port, const std::string& identity = "service-support-desk",
                                          bool rogue = false) {
-    return rpc::MakeChannel(absl::StrCat("127.0.0.1:", port), pki_->Load(identity, rogue));
+    return pki_->Channel(port, identity, rogue);
   }
 
-  static Pki* pki_;
+  static testing::TestPki* pki_;
   std::unique_ptr<testing::TestDatabase> db_;
 };
 
-Pki* ServiceSkeletonTest::pki_ = nullptr;
+testing::TestPki* ServiceSkeletonTest::pki_ = nullptr;
 
 TEST_F(ServiceSkeletonTest, EveryServiceIsServingAndListsItsServiceThroughReflection) {
   std::vector<Running> running;
-  for (const ServiceBinary& s : GrpcServices()) running.push_back(Start(s.path, s.name));
+  for (const ServiceBinary& s : GrpcServices()) running.push_back(Start(s.name));
   for (size_t i = 0; i < running.size(); ++i) {
     const ServiceBinary& s = GrpcServices()[i];
     auto channel = Channel(running[i].port);
@@ -139,13 +107,13 @@ TEST_F(ServiceSkeletonTest, EveryServiceIsServingAndListsItsServiceThroughReflec
 }
 
 TEST_F(ServiceSkeletonTest, RefusesClientsWithoutTheRightCertificate) {
-  Running consent = Start(GrpcServices()[0].path, "consent");
+  Running consent = Start("consent");
   ASSERT_THAT(rpc::WaitUntilServing(*Channel(consent.port), "", absl::Seconds(60)), IsOk());
   std::string target = absl::StrCat("127.0.0.1:", consent.port);
 
   // No client certificate at all: the server's handshake requires one.
   grpc::SslCredentialsOptions no_cert;
-  no_cert.pem_root_certs = testing::ReadFileOrDie(pki_->dir + "/ca.crt");
+  no_cert.pem_root_certs = testing::ReadFileOrDie(pki_->dir() + "/ca.crt");
   auto anonymous = grpc::CreateChannel(target, grpc::SslCredentials(no_cert));
   EXPECT_THAT(rpc::CheckHealth(*anonymous, "", absl::Seconds(5)),
               StatusIs(absl::StatusCode::kUnavailable));
@@ -165,27 +133,26 @@ TEST_F(ServiceSkeletonTest, RefusesClientsWithoutTheRightCertificate) {
 }
 
 TEST_F(ServiceSkeletonTest, CallerIdentityComesFromTheCertificateAndReachesMetrics) {
-  Running consent = Start(GrpcServices()[0].path, "consent");
+  Running consent = Start("consent");
   auto channel = Channel(consent.port, "service-support-desk");
   ASSERT_THAT(rpc::WaitUntilServing(*channel, "", absl::Seconds(60)), IsOk());
-  // Any RPC will do; this one has no handler yet and answers UNIMPLEMENTED.
   auto stub = v1::ConsentService::NewStub(channel);
   grpc::ClientContext ctx;
   v1::Catalog catalog;
-  stub->GetCatalog(&ctx, v1::GetCatalogRequest(), &catalog);
+  ASSERT_TRUE(stub->GetCatalog(&ctx, v1::GetCatalogRequest(), &catalog).ok());
 
   auto metrics = testing::HttpGet(consent.metrics_port, "/metrics");
   ASSERT_THAT(metrics, IsOk());
   EXPECT_EQ(metrics->status, 200);
   EXPECT_THAT(metrics->body,
               HasSubstr("cdp_grpc_server_handled_total{caller=\"spiffe://cdp.local/service/"
-                        "support-desk\",code=\"UNIMPLEMENTED\",method=\"/cdp.v1.ConsentService/"
+                        "support-desk\",code=\"OK\",method=\"/cdp.v1.ConsentService/"
                         "GetCatalog\"} 1"));
   EXPECT_THAT(metrics->body, HasSubstr("cdp_grpc_server_handling_seconds_bucket"));
 }
 
 TEST_F(ServiceSkeletonTest, NotServingWhileTheDatabaseIsUnreachable) {
-  Running consent = Start(GrpcServices()[0].path, "consent",
+  Running consent = Start("consent",
                           {"--db_dsn=host=127.0.0.1 port=1 connect_timeout=1",
                            "--db_admin_dsn=host=127.0.0.1 port=1 connect_timeout=1"});
   auto channel = Channel(consent.port);
@@ -197,22 +164,22 @@ TEST_F(ServiceSkeletonTest, NotServingWhileTheDatabaseIsUnreachable) {
 }
 
 TEST_F(ServiceSkeletonTest, PortalAnswersHealthzOverHttps) {
-  Running portal = Start(kBin + "/services/portal/cdp-portal", "portal");
+  Running portal = Start("portal");
   absl::StatusOr<testing::HttpResult> health;
   // Poll until the database is connected: the portal answers 503 until then.
   for (absl::Time end = absl::Now() + absl::Seconds(60); absl::Now() < end;) {
-    health = testing::HttpsGet(portal.port, "/healthz", pki_->dir + "/ca.crt");
+    health = testing::HttpsGet(portal.port, "/healthz", pki_->dir() + "/ca.crt");
     if (health.ok() && health->status == 200) break;
     portal.process->WaitForExit(absl::Milliseconds(100)).IgnoreError();
   }
   ASSERT_THAT(health, IsOk()) << portal.process->Output();
   EXPECT_EQ(health->status, 200);
   EXPECT_THAT(health->body, HasSubstr("SERVING"));
-  auto missing = testing::HttpsGet(portal.port, "/nope", pki_->dir + "/ca.crt");
+  auto missing = testing::HttpsGet(portal.port, "/nope", pki_->dir() + "/ca.crt");
   ASSERT_THAT(missing, IsOk());
   EXPECT_EQ(missing->status, 404);
   // A client that does not trust the platform's CA cannot complete the handshake.
-  EXPECT_THAT(testing::HttpsGet(portal.port, "/healthz", pki_->rogue_dir + "/ca.crt"),
+  EXPECT_THAT(testing::HttpsGet(portal.port, "/healthz", pki_->rogue_dir() + "/ca.crt"),
               StatusIs(absl::StatusCode::kUnavailable));
 }
 
@@ -226,8 +193,8 @@ TEST_F(ServiceSkeletonTest, BadConfigurationExitsTwoWithOneLineNamingIt) {
 
   auto unreadable = testing::RunToCompletion(
       bin,
-      {"--tls_cert=/nonexistent/cert.pem", "--tls_key=" + pki_->dir + "/service-consent.key",
-       "--tls_ca=" + pki_->dir + "/ca.crt", "--db_dsn=host=/tmp"},
+      {"--tls_cert=/nonexistent/cert.pem", "--tls_key=" + pki_->dir() + "/service-consent.key",
+       "--tls_ca=" + pki_->dir() + "/ca.crt", "--db_dsn=host=/tmp"},
       absl::Seconds(20));
   ASSERT_THAT(unreadable, IsOk());
   EXPECT_EQ(unreadable->exit_code, 2);
@@ -236,8 +203,8 @@ TEST_F(ServiceSkeletonTest, BadConfigurationExitsTwoWithOneLineNamingIt) {
 
   auto mismatched = testing::RunToCompletion(
       bin,
-      {"--tls_cert=" + pki_->dir + "/service-consent.crt",
-       "--tls_key=" + pki_->dir + "/service-audit.key", "--tls_ca=" + pki_->dir + "/ca.crt",
+      {"--tls_cert=" + pki_->dir() + "/service-consent.crt",
+       "--tls_key=" + pki_->dir() + "/service-audit.key", "--tls_ca=" + pki_->dir() + "/ca.crt",
        "--db_dsn=host=/tmp"},
       absl::Seconds(20));
   ASSERT_THAT(mismatched, IsOk());
@@ -249,6 +216,27 @@ TEST_F(ServiceSkeletonTest, BadConfigurationExitsTwoWithOneLineNamingIt) {
   EXPECT_EQ(help->exit_code, 0);
   EXPECT_THAT(help->output, HasSubstr("--db_dsn"));
   EXPECT_THAT(help->output, HasSubstr("CDP_<NAME>"));
+
+  // The consent service cannot start without its catalog; a broken one is named by line.
+  const std::vector<std::string> tls = {"--tls_cert=" + pki_->dir() + "/service-consent.crt",
+                                        "--tls_key=" + pki_->dir() + "/service-consent.key",
+                                        "--tls_ca=" + pki_->dir() + "/ca.crt", "--db_dsn=host=/tmp"};
+  auto no_catalog = testing::RunToCompletion(bin, tls, absl::Seconds(20));
+  ASSERT_THAT(no_catalog, IsOk());
+  EXPECT_EQ(no_catalog->exit_code, 2);
+  EXPECT_THAT(no_catalog->output, HasSubstr("--catalog is required"));
+  const std::string broken = testing::MakeTempDir() + "/broken.textproto";
+  {
+    std::ofstream out(broken);
+    out << "version: \"x\"\nfields { name: \"email\" category: KONTACT }\n";
+  }
+  std::vector<std::string> with_broken = tls;
+  with_broken.push_back("--catalog=" + broken);
+  with_broken.push_back("--receipt_key=" + pki_->receipt_key());
+  auto bad_catalog = testing::RunToCompletion(bin, with_broken, absl::Seconds(20));
+  ASSERT_THAT(bad_catalog, IsOk());
+  EXPECT_EQ(bad_catalog->exit_code, 2);
+  EXPECT_THAT(bad_catalog->output, HasSubstr("broken.textproto:2:"));
 }
 
 }  // namespace

@@ -1,0 +1,63 @@
+#include "tests/testing/platform.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+
+namespace cdp::testing {
+
+TestPki::TestPki(const std::vector<std::string>& identities)
+    : dir_(MakeTempDir()), rogue_dir_(MakeTempDir()) {
+  const std::string pki = std::string(CDP_SOURCE_DIR) + "/deploy/local/pki.sh";
+  const std::string ids = absl::StrJoin(identities, " ");
+  std::string cmd = absl::StrCat(pki, " ", dir_, " ", ids, " >/dev/null && ", pki, " ", rogue_dir_,
+                                 " ", ids, " >/dev/null && openssl genpkey -algorithm ed25519 -out ",
+                                 receipt_key());
+  if (std::system(cmd.c_str()) != 0) std::abort();
+}
+
+rpc::TlsMaterial TestPki::Load(const std::string& identity, bool rogue) const {
+  const std::string file = absl::StrReplaceAll(identity, {{"/", "-"}});
+  const std::string& d = rogue ? rogue_dir_ : dir_;
+  auto tls = rpc::LoadTls({d + "/" + file + ".crt", d + "/" + file + ".key", dir_ + "/ca.crt"});
+  if (!tls.ok()) std::abort();
+  return *tls;
+}
+
+std::shared_ptr<grpc::Channel> TestPki::Channel(int port, const std::string& identity,
+                                                bool rogue) const {
+  return rpc::MakeChannel(absl::StrCat("127.0.0.1:", port), Load(identity, rogue));
+}
+
+absl::StatusOr<RunningService> StartService(const std::string& name, const TestPki& pki,
+                                            const TestDatabase& db,
+                                            const std::vector<std::string>& extra, int port) {
+  const std::string bin = std::string(CDP_BINARY_DIR) +
+                          (name == "portal" ? "/services/portal/cdp-portal"
+                                            : "/services/cdp-" + name);
+  RunningService r;
+  r.port = port != 0 ? port : FreePort();
+  r.metrics_port = FreePort();
+  std::vector<std::string> args = {
+      absl::StrCat("--listen=127.0.0.1:", r.port),
+      absl::StrCat("--metrics_listen=127.0.0.1:", r.metrics_port),
+      absl::StrCat("--tls_cert=", pki.dir(), "/service-", name, ".crt"),
+      absl::StrCat("--tls_key=", pki.dir(), "/service-", name, ".key"),
+      absl::StrCat("--tls_ca=", pki.dir(), "/ca.crt"),
+      absl::StrCat("--db_dsn=", db.DsnAs("cdp_" + name)),
+      absl::StrCat("--db_admin_dsn=", db.AdminDsn()),
+      "--drain_seconds=2"};
+  if (name == "consent") {
+    args.push_back(absl::StrCat("--catalog=", CDP_SOURCE_DIR, "/consent/catalog/default.textproto"));
+    args.push_back("--receipt_key=" + pki.receipt_key());
+  }
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto child = ChildProcess::Start(bin, args, MakeTempDir() + "/log");
+  if (!child.ok()) return child.status();
+  r.process = *std::move(child);
+  return r;
+}
+
+}  // namespace cdp::testing
