@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "bench/bench_util.h"
 #include "consent/decision.h"
 
 namespace {
@@ -40,10 +41,7 @@ double PerSecond(size_t n, F&& body) {
   return best;
 }
 
-void Emit(const std::string& name, double value, const std::string& unit) {
-  std::printf("{\"name\":\"%s\",\"value\":%.6g,\"unit\":\"%s\"}\n", name.c_str(), value,
-              unit.c_str());
-}
+using cdp::bench::Emit;
 
 }  // namespace
 

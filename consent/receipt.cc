@@ -167,7 +167,7 @@ v1::KantaraReceipt BuildReceipt(const Catalog& catalog, const ReceiptSigner& sig
   v1::KantaraReceipt r;
   r.set_version("KI-CR-v1.1.0");
   r.set_jurisdiction(controller.jurisdiction());
-  r.set_consent_timestamp(absl::ToUnixSeconds(facts.at));
+  r.set_consent_timestamp(static_cast<uint32_t>(absl::ToUnixSeconds(facts.at)));
   r.set_collection_method(ChannelName(facts.channel));
   r.set_consent_receipt_id(facts.receipt_id);
   r.set_public_key(signer.public_key_pem());
@@ -230,7 +230,7 @@ v1::KantaraReceipt BuildReceipt(const Catalog& catalog, const ReceiptSigner& sig
     }
   }
   r.set_sensitive(sensitive);
-  r.set_cdp_consent_version(facts.consent_version);
+  r.set_cdp_consent_version(static_cast<uint32_t>(facts.consent_version));
   r.set_cdp_catalog_version(catalog.version());
   r.set_cdp_acting_party(ActingPartyName(facts.acting_party));
   r.set_cdp_key_id(signer.key_id());

@@ -169,10 +169,13 @@ absl::Status ConsentReplica::FollowOnce() {
       }
       case v1::WatchConsentResponse::kChange: {
         auto entry = MakeEntry(*catalog, msg.change());
-        absl::MutexLock lock(&mu_);
-        if (msg.change().position() <= position_) break;  // already held
-        customers_[msg.change().customer_id()] = std::move(entry);
-        position_ = msg.change().position();
+        {
+          absl::MutexLock lock(&mu_);
+          if (msg.change().position() <= position_) break;  // already held
+          customers_[msg.change().customer_id()] = std::move(entry);
+          position_ = msg.change().position();
+        }
+        if (options_.on_applied) options_.on_applied(msg.change().customer_id(), msg.change().version());
         break;
       }
       case v1::WatchConsentResponse::kHeartbeat: {

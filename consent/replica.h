@@ -56,6 +56,9 @@ class ConsentReplica {
     absl::Duration staleness_bound = absl::Milliseconds(100);
     absl::Duration max_backoff = absl::Seconds(2);
     std::function<absl::Time()> now = [] { return absl::Now(); };
+    // Optional: called on the replica's thread after each change is applied and visible to
+    // lookups (for metrics and propagation measurements). Must not block.
+    std::function<void(const std::string& customer_id, int64_t version)> on_applied;
   };
 
   // Starts following the service at once, on a thread of its own.

@@ -11,6 +11,7 @@
 # (8443), CDP_METRICS_PORT_BASE (9100), CDP_PG_PORT (55432).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/demo-data.sh"
 
 CDP_HOME=${CDP_HOME:-$CDP_ROOT/.cdp}
 CDP_HOME=$(mkdir -p "$CDP_HOME" && cd "$CDP_HOME" && pwd)
@@ -21,6 +22,7 @@ PG_PORT=${CDP_PG_PORT:-55432}
 PG_DATA=$CDP_HOME/pg/data
 PG_SOCK=$CDP_HOME/pg/run
 PKI=$CDP_HOME/pki
+KEYS=$CDP_HOME/keys
 LOGS=$CDP_HOME/logs
 RUN=$CDP_HOME/run
 SERVICE_USER=cdp
@@ -113,12 +115,20 @@ trap 'trap "" PIPE; echo >&2; cdp_say stopping || true; stop_all; exit 0' INT TE
 psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname = 'cdp'" | grep -q 1 ||
   psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qc "CREATE DATABASE cdp" >/dev/null
 chgrp "$SERVICE_USER" "$PKI" "$PKI"/service-*.key && chmod 750 "$PKI" && chmod 640 "$PKI"/service-*.key
+# The key that signs consent receipts (Ed25519), made once; losing it only means new
+# receipts are signed by a new key.
+mkdir -p "$KEYS"
+[[ -s $KEYS/receipt-signing.key ]] || (umask 077 && openssl genpkey -algorithm ed25519 -out "$KEYS/receipt-signing.key")
+chgrp "$SERVICE_USER" "$KEYS" "$KEYS/receipt-signing.key" && chmod 750 "$KEYS" && chmod 640 "$KEYS/receipt-signing.key"
 
 cdp_say "starting services"
 for svc in "${ALL_SERVICES[@]}"; do
   if [[ $svc == portal ]]; then bin=$CDP_BUILD_DIR/services/portal/cdp-portal; listen=127.0.0.1:$PORTAL_PORT
   else bin=$CDP_BUILD_DIR/services/cdp-$svc; listen=127.0.0.1:$(grpc_port "$svc"); fi
-  setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups -- "$bin" \
+  extra=()
+  [[ $svc == consent ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
+                                  --receipt_key="$KEYS/receipt-signing.key")
+  setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups -- "$bin" "${extra[@]}" \
     --listen="$listen" --metrics_listen="127.0.0.1:$(metrics_port "$svc")" \
     --tls_cert="$PKI/service-$svc.crt" --tls_key="$PKI/service-$svc.key" --tls_ca="$PKI/ca.crt" \
     --db_dsn="host=$PG_SOCK port=$PG_PORT dbname=cdp user=cdp_$svc application_name=cdp-$svc" \
@@ -135,6 +145,14 @@ curl -fsS --retry 30 --retry-delay 1 --retry-all-errors --cacert "$PKI/ca.crt" \
   "https://localhost:$PORTAL_PORT/healthz" >/dev/null 2>&1 || failed+=(portal)
 if ((${#failed[@]})); then
   for svc in "${failed[@]}"; do echo "--- $svc did not become healthy; last lines of $LOGS/$svc.log:" >&2; tail -n 5 "$LOGS/$svc.log" >&2; done
+  stop_all
+  exit 1
+fi
+
+cdp_say "loading demo data"
+if ! CDP_TARGET=127.0.0.1:$(grpc_port consent) cdp_seed_demo_consent; then
+  echo "--- loading the demo data failed; last lines of $LOGS/consent.log:" >&2
+  tail -n 5 "$LOGS/consent.log" >&2
   stop_all
   exit 1
 fi
@@ -159,6 +177,11 @@ Ask a service from another shell, as the operator:
   $(rel "$CDP_BUILD_DIR")/tools/cdpctl/cdpctl services --target=127.0.0.1:$(grpc_port consent) \\
       --tls_cert=$(rel "$PKI")/operator-cdpctl.crt --tls_key=$(rel "$PKI")/operator-cdpctl.key --tls_ca=$(rel "$PKI")/ca.crt
 Demo caller certificates (URI SAN spiffe://cdp.local/service/<name>): $(rel "$PKI")/service-*.crt
+
+Demo customers demo-0001 ... demo-0008 have a mix of consent choices; see one with
+  $(rel "$CDP_BUILD_DIR")/tools/cdpctl/cdpctl consent show demo-0004 --target=127.0.0.1:$(grpc_port consent) \\
+      --tls_cert=$(rel "$PKI")/operator-cdpctl.crt --tls_key=$(rel "$PKI")/operator-cdpctl.key --tls_ca=$(rel "$PKI")/ca.crt
+(also: consent history, consent set, verify-receipt; cdpctl --help lists them)
 
 Stop with Ctrl-C here, or: deploy/local/run.sh stop
 TXT

@@ -12,12 +12,9 @@ namespace {
 
 // Every statement names the schema, so the store does not depend on the search path.
 constexpr char kLockCustomer[] = "consent_lock_customer";
-constexpr char kFindIdempotent[] = "consent_find_idempotent";
-constexpr char kStateAt[] = "consent_state_at";
-constexpr char kNextPosition[] = "consent_next_position";
-constexpr char kInsertChange[] = "consent_insert_change";
+constexpr char kStateAndEarlier[] = "consent_state_and_earlier";
+constexpr char kAppendChange[] = "consent_append_change";
 constexpr char kInsertRegistration[] = "consent_insert_registration";
-constexpr char kSetHead[] = "consent_set_head";
 constexpr char kLockFeed[] = "consent_lock_feed";
 constexpr char kSetFeed[] = "consent_set_feed";
 constexpr char kRegister[] = "consent_register";
@@ -57,27 +54,36 @@ v1::CustomerConsent EmptyState(const std::string& customer_id) {
 
 std::vector<storage::Statement> PgConsentStore::Statements() {
   return {
+      // The customer's row lock serialises updates of one customer until commit. (Reading
+      // the state in the same statement would join against the row version from before a
+      // concurrent update we waited for, and find nothing.)
       {kLockCustomer,
        "SELECT version, head_position FROM consent.customers WHERE customer_id = $1 FOR UPDATE"},
-      {kFindIdempotent,
-       "SELECT request_sha256, version, position, receipt FROM consent.changes "
-       "WHERE customer_id = $1 AND idempotency_key = $2"},
-      {kStateAt, "SELECT state FROM consent.changes WHERE position = $1"},
-      {kNextPosition,
-       "UPDATE consent.feed_head SET position = position + 1 RETURNING position"},
-      {kInsertChange,
-       absl::StrCat("INSERT INTO consent.changes (position, customer_id, version, changed_at, "
-                    "channel, actor_kind, actor_id, caller, catalog_version, idempotency_key, "
-                    "request_sha256, delta, state, receipt) VALUES ($1, $2, $3, ",
-                    absl::StrFormat(kFromMicros, 4),
-                    ", $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")},
+      // The current state and any earlier use of the idempotency key, in one round trip.
+      {kStateAndEarlier,
+       "SELECT cur.state, prev.request_sha256, prev.version, prev.position, prev.receipt "
+       "FROM consent.changes cur LEFT JOIN consent.changes prev "
+       "ON prev.customer_id = $1 AND prev.idempotency_key = $3 WHERE cur.position = $2"},
+      // Takes the feed's next position, appends the change and points the customer at it,
+      // in one round trip: the feed's row lock is held from here until commit, so this is
+      // the last statement of the transaction.
+      {kAppendChange,
+       absl::StrCat("WITH pos AS (UPDATE consent.feed_head SET position = position + 1 "
+                    "RETURNING position), "
+                    "ins AS (INSERT INTO consent.changes (position, customer_id, version, "
+                    "changed_at, channel, actor_kind, actor_id, caller, catalog_version, "
+                    "idempotency_key, request_sha256, delta, state, receipt) "
+                    "SELECT pos.position, $1, $2, ",
+                    absl::StrFormat(kFromMicros, 3),
+                    ", $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 FROM pos RETURNING position) "
+                    "UPDATE consent.customers SET version = $2, "
+                    "head_position = (SELECT position FROM ins) WHERE customer_id = $1 "
+                    "RETURNING head_position")},
       {kInsertRegistration,
        absl::StrCat("INSERT INTO consent.changes (position, customer_id, version, changed_at, "
                     "channel, actor_kind, actor_id, caller, catalog_version, delta, state) "
                     "VALUES ($1, $2, 0, ",
                     absl::StrFormat(kFromMicros, 3), ", $4, $5, $6, $7, $8, $9, $9)")},
-      {kSetHead,
-       "UPDATE consent.customers SET version = $2, head_position = $3 WHERE customer_id = $1"},
       {kLockFeed, "SELECT position FROM consent.feed_head FOR UPDATE"},
       {kSetFeed, "UPDATE consent.feed_head SET position = $1"},
       {kRegister,
@@ -114,7 +120,6 @@ absl::StatusOr<int> PgConsentStore::RegisterCustomers(const std::vector<std::str
       ++position;
       ++added;
       v1::CustomerConsent state = EmptyState(id);
-      state.set_position(position);
       tx.exec_prepared(kInsertRegistration, position, id, Micros(meta.at),
                        static_cast<int>(meta.channel),
                        static_cast<int>(meta.acting_party.kind()), meta.acting_party.id(),
@@ -145,24 +150,22 @@ absl::StatusOr<UpdateResult> PgConsentStore::Update(const UpdateRequest& request
   UpdateResult result;
   RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     result = UpdateResult{};
-    // The customer's row lock serialises updates of one customer until commit.
     pqxx::result locked = tx.exec_prepared(kLockCustomer, request.customer_id);
     if (locked.empty()) return absl::NotFoundError("customer_id: no such customer");
     const int64_t version = locked[0][0].as<int64_t>();
-    const int64_t head = locked[0][1].as<int64_t>();
+    const pqxx::row row = tx.exec_prepared1(kStateAndEarlier, request.customer_id,
+                                            locked[0][1].as<int64_t>(), request.idempotency_key);
 
     // A retry of a request that was applied answers as it did the first time, whatever
     // happened since; checked before the version, which that request itself moved on.
-    pqxx::result earlier = tx.exec_prepared(kFindIdempotent, request.customer_id,
-                                            request.idempotency_key);
-    if (!earlier.empty()) {
-      if (pqxx::binarystring(earlier[0][0]).str() != request.request_sha256) {
+    if (!row[1].is_null()) {
+      if (pqxx::binarystring(row[1]).str() != request.request_sha256) {
         return absl::FailedPreconditionError(
             "idempotency_key: already used for a different request");
       }
-      result.version = earlier[0][1].as<int64_t>();
-      result.position = earlier[0][2].as<int64_t>();
-      RETURN_IF_ERROR(ParseColumn(earlier[0][3], &result.receipt));
+      result.version = row[2].as<int64_t>();
+      result.position = row[3].as<int64_t>();
+      RETURN_IF_ERROR(ParseColumn(row[4], &result.receipt));
       result.replayed = true;
       return absl::OkStatus();
     }
@@ -172,7 +175,7 @@ absl::StatusOr<UpdateResult> PgConsentStore::Update(const UpdateRequest& request
     }
 
     v1::CustomerConsent current;
-    RETURN_IF_ERROR(ParseColumn(tx.exec_prepared1(kStateAt, head)[0], &current));
+    RETURN_IF_ERROR(ParseColumn(row[0], &current));
     v1::CustomerConsent delta;
     delta.set_customer_id(request.customer_id);
     for (const v1::ConsentChoice& c : request.choices) *delta.add_choices() = c;
@@ -185,19 +188,17 @@ absl::StatusOr<UpdateResult> PgConsentStore::Update(const UpdateRequest& request
     result.version = version + 1;
     result.receipt = make_receipt(result.version);
 
-    // Last: the feed's position, whose row lock is held until commit.
-    result.position = tx.exec_prepared1(kNextPosition)[0].as<int64_t>();
-    next.set_position(result.position);
-    delta.set_position(result.position);
+    // Positions live in their column; the stored states leave theirs unset.
     delta.set_version(result.version);
-    tx.exec_prepared(kInsertChange, result.position, request.customer_id, result.version,
-                     Micros(request.meta.at), static_cast<int>(request.meta.channel),
-                     static_cast<int>(request.meta.acting_party.kind()),
-                     request.meta.acting_party.id(), request.meta.caller,
-                     request.meta.catalog_version, request.idempotency_key,
-                     pqxx::binarystring(request.request_sha256), Bytes(delta), Bytes(next),
-                     Bytes(result.receipt));
-    tx.exec_prepared(kSetHead, request.customer_id, result.version, result.position);
+    result.position =
+        tx.exec_prepared1(kAppendChange, request.customer_id, result.version,
+                          Micros(request.meta.at), static_cast<int>(request.meta.channel),
+                          static_cast<int>(request.meta.acting_party.kind()),
+                          request.meta.acting_party.id(), request.meta.caller,
+                          request.meta.catalog_version, request.idempotency_key,
+                          pqxx::binarystring(request.request_sha256), Bytes(delta), Bytes(next),
+                          Bytes(result.receipt))[0]
+            .as<int64_t>();
     return absl::OkStatus();
   }));
   return result;

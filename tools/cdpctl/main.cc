@@ -3,7 +3,9 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "tools/cdpctl/consent_commands.h"
 #include "absl/time/time.h"
 #include "consent/catalog.h"
 #include "services/common/client.h"
@@ -31,6 +33,7 @@ constexpr char kUsage[] =
     "  services   list the gRPC services a server exposes (server reflection)\n"
     "  check-catalog FILE\n"
     "             validate a consent catalog file; errors name file:line and the offender\n"
+    "%s"
     "\n"
     "Every call uses mTLS: give --tls_cert, --tls_key and --tls_ca (or CDP_TLS_CERT, ...).\n"
     "deploy/local/run.sh prints the values for the local platform.";
@@ -43,7 +46,8 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args = cdp::ParseFlagsOrExit(argc, argv, kUsage);
+  const std::string usage = absl::StrFormat(kUsage, cdp::cdpctl::kConsentUsage);
+  std::vector<std::string> args = cdp::ParseFlagsOrExit(argc, argv, usage);
   if (!args.empty() && args[0] == "check-catalog") {
     if (args.size() != 2) {
       std::fprintf(stderr, "cdpctl: check-catalog needs exactly one FILE\n");
@@ -56,22 +60,32 @@ int main(int argc, char** argv) {
                 (*catalog)->purpose_count(), (*catalog)->proto().callers_size());
     return 0;
   }
-  if (args.size() != 1) {
-    std::fprintf(stderr, "cdpctl: expected one command (health, services, check-catalog); see --help\n");
+  if (args.empty()) {
+    std::fprintf(stderr, "cdpctl: expected a command; see --help\n");
     return 2;
   }
   const std::string& command = args[0];
-  if (command != "health" && command != "services") {
+  const bool consent = command == "consent" || command == "verify-receipt";
+  if (command != "health" && command != "services" && !consent) {
     std::fprintf(stderr, "cdpctl: unknown command '%s'; see --help\n", command.c_str());
     return 2;
   }
-  auto tls = cdp::rpc::LoadTls({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
-                                absl::GetFlag(FLAGS_tls_ca)});
-  if (!tls.ok()) {
-    std::fprintf(stderr, "cdpctl: %s\n", std::string(tls.status().message()).c_str());
+  if (!consent && args.size() != 1) {
+    std::fprintf(stderr, "cdpctl: %s takes no arguments; see --help\n", command.c_str());
     return 2;
   }
-  auto channel = cdp::rpc::MakeChannel(absl::GetFlag(FLAGS_target), *tls);
+  std::shared_ptr<grpc::Channel> channel;
+  // verify-receipt with --public_key needs no service and no certificate.
+  if (command != "verify-receipt" || absl::GetFlag(FLAGS_tls_cert) != "") {
+    auto tls = cdp::rpc::LoadTls({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
+                                  absl::GetFlag(FLAGS_tls_ca)});
+    if (!tls.ok()) {
+      std::fprintf(stderr, "cdpctl: %s\n", std::string(tls.status().message()).c_str());
+      return 2;
+    }
+    channel = cdp::rpc::MakeChannel(absl::GetFlag(FLAGS_target), *tls);
+  }
+  if (consent) return cdp::cdpctl::RunConsentCommand(args, channel);
   absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
 
   if (command == "health") {

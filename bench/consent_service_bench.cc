@@ -1,0 +1,270 @@
+// The consent service end to end: UpdateConsent throughput and latency, and how fast a
+// revocation reaches three replicas, each beside a baseline measured in the same run.
+//
+// Starts its own cdp-consent (the built binary) over mTLS on loopback, with a fresh
+// database on the PostgreSQL server named by CDP_TEST_PG_DSN (a superuser DSN, as
+// tests/run.sh sets it; the database is dropped afterwards), and:
+//   1. baseline: unary gRPC round trips (GetReceiptKey: mTLS, auth, no database) with the
+//      same number of clients, and single-client latency;
+//   2. baseline: bare PostgreSQL transactions on the same server, one small INSERT and a
+//      COMMIT each, with the same number of clients;
+//   3. UpdateConsent from --clients clients for --seconds, each update a different customer
+//      or a new choice, with its idempotency key and receipt;
+//   4. --revocations changes, one at a time, while three ConsentReplica instances follow
+//      the service: the time from the acknowledgement (and from sending) until each
+//      replica has applied the change.
+// Prints a table and JSON lines {"name","value","unit"}.
+#include <atomic>
+#include <csignal>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "bench/bench_util.h"
+#include "cdp/v1/consent.grpc.pb.h"
+#include "consent/replica.h"
+#include "pqxx/pqxx"
+#include "services/common/client.h"
+#include "services/common/flags.h"
+#include "tests/testing/platform.h"
+
+ABSL_FLAG(int, clients, 8, "concurrent clients for the throughput figures");
+ABSL_FLAG(int, seconds, 5, "length of each throughput run");
+ABSL_FLAG(int, customers, 2000, "customers registered for the run");
+ABSL_FLAG(int, revocations, 300, "changes timed on their way to the replicas");
+
+namespace {
+
+using cdp::bench::Emit;
+using cdp::bench::Percentile;
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// Runs `body(client, i)` from `clients` threads for `seconds`; returns calls per second and
+// fills `latencies_ms` with every call's latency.
+template <typename Body>
+double Throughput(int clients, int seconds, Body body, std::vector<double>* latencies_ms) {
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> lat(static_cast<size_t>(clients));
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      for (int i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+        auto t0 = Clock::now();
+        if (!body(c, i)) {
+          std::fprintf(stderr, "bench: a call failed; stopping\n");
+          std::exit(1);
+        }
+        lat[static_cast<size_t>(c)].push_back(Ms(Clock::now() - t0));
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  size_t n = 0;
+  for (auto& l : lat) {
+    n += l.size();
+    if (latencies_ms != nullptr) latencies_ms->insert(latencies_ms->end(), l.begin(), l.end());
+  }
+  return static_cast<double>(n) / elapsed;
+}
+
+cdp::v1::UpdateConsentRequest Change(const std::string& customer, const std::string& key,
+                                     const std::string& field, bool allow) {
+  cdp::v1::UpdateConsentRequest r;
+  r.set_customer_id(customer);
+  r.set_idempotency_key(key);
+  r.set_channel(cdp::v1::PORTAL);
+  r.mutable_acting_party()->set_kind(cdp::v1::ActingParty::DATA_SUBJECT);
+  auto* c = r.add_choices();
+  c->set_field(field);
+  c->set_purpose("direct-marketing");
+  c->set_allow(allow);
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cdp::ParseFlagsOrExit(argc, argv,
+                        "cdp-bench-consent-service: UpdateConsent rate and revocation "
+                        "propagation to replicas\nUsage: CDP_TEST_PG_DSN='host=... user=postgres "
+                        "dbname=postgres' cdp-bench-consent-service [flags]");
+  if (cdp::testing::ServerDsn().empty()) {
+    std::fprintf(stderr, "cdp-bench-consent-service: set CDP_TEST_PG_DSN to a PostgreSQL superuser DSN\n");
+    return 2;
+  }
+  const int clients = absl::GetFlag(FLAGS_clients);
+  const int seconds = absl::GetFlag(FLAGS_seconds);
+  const int customers = absl::GetFlag(FLAGS_customers);
+  const int revocations = absl::GetFlag(FLAGS_revocations);
+
+  cdp::testing::TestPki pki({"service/consent", "service/profile", "service/portal", "operator/cdpctl"});
+  cdp::testing::TestDatabase db;
+  auto consent = cdp::testing::StartService("consent", pki, db, {"--log_level=warning", "--db_pool_size=16"});
+  if (!consent.ok()) return 1;
+  auto portal_channel = pki.Channel(consent->port, "service/portal");
+  if (!cdp::rpc::WaitUntilServing(*portal_channel, "", absl::Seconds(60)).ok()) {
+    std::fprintf(stderr, "consent service did not start:\n%s\n", consent->process->Output().c_str());
+    return 1;
+  }
+  auto op = cdp::v1::ConsentService::NewStub(pki.Channel(consent->port, "operator/cdpctl"));
+  for (int i = 0; i < customers; i += 1000) {
+    cdp::v1::RegisterCustomersRequest reg;
+    for (int j = i; j < std::min(customers, i + 1000); ++j) reg.add_customer_ids(absl::StrCat("b-", j));
+    cdp::v1::RegisterCustomersResponse done;
+    grpc::ClientContext ctx;
+    if (!op->RegisterCustomers(&ctx, reg, &done).ok()) return 1;
+  }
+  // A stub per client (gRPC may share one HTTP/2 connection between them).
+  std::vector<std::unique_ptr<cdp::v1::ConsentService::Stub>> stubs;
+  for (int c = 0; c < clients; ++c) {
+    stubs.push_back(cdp::v1::ConsentService::NewStub(pki.Channel(consent->port, "service/portal")));
+  }
+
+  // 1. gRPC baseline.
+  std::vector<double> rpc_lat;
+  auto unary = [&](int c, int) {
+    grpc::ClientContext ctx;
+    cdp::v1::ReceiptKey key;
+    return stubs[static_cast<size_t>(c)]->GetReceiptKey(&ctx, cdp::v1::GetReceiptKeyRequest(), &key).ok();
+  };
+  const double rpc_rate = Throughput(clients, seconds, unary, nullptr);
+  Throughput(1, 1, unary, &rpc_lat);
+
+  // 2. PostgreSQL baseline: one small INSERT + COMMIT per transaction.
+  {
+    pqxx::connection c(db.AdminDsn());
+    pqxx::work tx(c);
+    tx.exec0("CREATE TABLE bench_commit (id bigserial PRIMARY KEY, payload bytea NOT NULL)");
+    tx.commit();
+  }
+  std::vector<std::unique_ptr<pqxx::connection>> conns;
+  for (int c = 0; c < clients; ++c) {
+    conns.push_back(std::make_unique<pqxx::connection>(db.AdminDsn()));
+    conns.back()->prepare("ins", "INSERT INTO bench_commit (payload) VALUES ($1)");
+  }
+  const pqxx::binarystring payload(std::string(600, 'x'));
+  const double pg_rate = Throughput(clients, seconds, [&](int c, int) {
+    pqxx::work tx(*conns[static_cast<size_t>(c)]);
+    tx.exec_prepared("ins", payload);
+    tx.commit();
+    return true;
+  }, nullptr);
+  conns.clear();
+
+  // 3. UpdateConsent: each client updates its own slice of customers.
+  const std::vector<std::string> fields = {"email", "phone_mobile", "phone_home", "given_name"};
+  std::vector<double> update_lat;
+  const double update_rate = Throughput(clients, seconds, [&](int c, int i) {
+    const int customer = (c + i * clients) % customers;
+    auto r = Change(absl::StrCat("b-", customer), absl::StrCat("u-", c, "-", i),
+                    fields[static_cast<size_t>(i) % fields.size()], i % 2 == 0);
+    grpc::ClientContext ctx;
+    cdp::v1::UpdateConsentResponse response;
+    grpc::Status s = stubs[static_cast<size_t>(c)]->UpdateConsent(&ctx, r, &response);
+    if (!s.ok()) std::fprintf(stderr, "UpdateConsent: %s\n", s.error_message().c_str());
+    return s.ok();
+  }, &update_lat);
+
+  // 4. Propagation to three replicas.
+  std::mutex mu;
+  std::condition_variable cv;
+  absl::flat_hash_map<std::string, int64_t> want;  // customer -> version awaited
+  std::vector<Clock::time_point> applied(3);
+  std::vector<bool> done(3);
+  std::vector<std::unique_ptr<cdp::consent::ConsentReplica>> replicas;
+  for (int r = 0; r < 3; ++r) {
+    replicas.push_back(std::make_unique<cdp::consent::ConsentReplica>(cdp::consent::ConsentReplica::Options{
+        .channel = pki.Channel(consent->port, "service/profile"),
+        .on_applied = [&, r](const std::string& customer, int64_t version) {
+          auto now = Clock::now();
+          std::lock_guard<std::mutex> lock(mu);
+          auto it = want.find(customer);
+          if (it != want.end() && version >= it->second && !done[static_cast<size_t>(r)]) {
+            applied[static_cast<size_t>(r)] = now;
+            done[static_cast<size_t>(r)] = true;
+            cv.notify_all();
+          }
+        }}));
+  }
+  for (auto& r : replicas) {
+    if (!r->WaitUntilCurrent(absl::Seconds(60)).ok()) return 1;
+  }
+  std::vector<double> from_ack, from_send;
+  auto stub = cdp::v1::ConsentService::NewStub(portal_channel);
+  for (int i = 0; i < revocations; ++i) {
+    const std::string customer = absl::StrCat("b-", i % customers);
+    grpc::ClientContext ctx;
+    cdp::v1::UpdateConsentResponse response;
+    // Expected version: whatever the replicas will have after this change.
+    auto current = replicas[0]->Lookup(customer);
+    if (!current.ok()) return 1;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      want.clear();
+      want[customer] = current->version() + 1;
+      std::fill(done.begin(), done.end(), false);
+    }
+    auto r = Change(customer, absl::StrCat("p-", i), "email", i % 2 == 1);
+    r.set_expected_version(current->version());
+    const auto sent = Clock::now();
+    grpc::Status s = stub->UpdateConsent(&ctx, r, &response);
+    const auto acked = Clock::now();
+    if (!s.ok()) {
+      std::fprintf(stderr, "UpdateConsent: %s\n", s.error_message().c_str());
+      return 1;
+    }
+    std::unique_lock<std::mutex> lock(mu);
+    if (!cv.wait_for(lock, std::chrono::seconds(10), [&] { return done[0] && done[1] && done[2]; })) {
+      std::fprintf(stderr, "a replica did not receive change %d within 10 s\n", i);
+      return 1;
+    }
+    for (const auto& t : applied) {
+      from_ack.push_back(std::max(0.0, Ms(t - acked)));
+      from_send.push_back(Ms(t - sent));
+    }
+  }
+
+  std::printf("\nconsent service on loopback (mTLS), %d clients, %d s per run, %d customers, "
+              "%d timed revocations x 3 replicas\n\n", clients, seconds, customers, revocations);
+  std::printf("  %-44s %14s   %-34s %14s %8s\n", "figure", "value", "baseline (same run)", "value", "ratio");
+  std::printf("  %-44s %12.0f/s   %-34s %12.0f/s %8.2f\n", "UpdateConsent (batch of 1, signed receipt)",
+              update_rate, "PostgreSQL INSERT+COMMIT", pg_rate, update_rate / pg_rate);
+  std::printf("  %-44s %14s   %-34s %12.0f/s %8.2f\n", "", "", "gRPC unary call (GetReceiptKey)",
+              rpc_rate, update_rate / rpc_rate);
+  std::printf("  %-44s %6.2f/%6.2f ms   %-34s %6.2f/%6.2f ms\n", "UpdateConsent latency p50/p99",
+              Percentile(update_lat, 0.5), Percentile(update_lat, 0.99),
+              "gRPC unary, 1 client, p50/p99", Percentile(rpc_lat, 0.5), Percentile(rpc_lat, 0.99));
+  std::printf("  %-44s %6.2f/%6.2f ms   %-34s %6.2f/%6.2f ms\n",
+              "revocation ack -> replica p50/p99", Percentile(from_ack, 0.5),
+              Percentile(from_ack, 0.99), "gRPC unary, 1 client, p50/p99", Percentile(rpc_lat, 0.5),
+              Percentile(rpc_lat, 0.99));
+  std::printf("  %-44s %6.2f/%6.2f ms   (goal: p99 under 100 ms)\n\n",
+              "revocation sent -> replica p50/p99", Percentile(from_send, 0.5),
+              Percentile(from_send, 0.99));
+
+  Emit("consent_update_per_s", update_rate, "1/s");
+  Emit("baseline_pg_insert_commit_per_s", pg_rate, "1/s");
+  Emit("baseline_grpc_unary_per_s", rpc_rate, "1/s");
+  Emit("consent_update_latency_p50", Percentile(update_lat, 0.5), "ms");
+  Emit("consent_update_latency_p99", Percentile(update_lat, 0.99), "ms");
+  Emit("baseline_grpc_unary_latency_p50", Percentile(rpc_lat, 0.5), "ms");
+  Emit("baseline_grpc_unary_latency_p99", Percentile(rpc_lat, 0.99), "ms");
+  Emit("consent_propagation_from_ack_p50", Percentile(from_ack, 0.5), "ms");
+  Emit("consent_propagation_from_ack_p99", Percentile(from_ack, 0.99), "ms");
+  Emit("consent_propagation_from_send_p50", Percentile(from_send, 0.5), "ms");
+  Emit("consent_propagation_from_send_p99", Percentile(from_send, 0.99), "ms");
+  replicas.clear();
+  consent->process->Signal(SIGTERM);
+  consent->process->WaitForExit(absl::Seconds(20)).IgnoreError();
+  return 0;
+}
