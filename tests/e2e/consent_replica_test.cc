@@ -217,6 +217,21 @@ TEST_F(ConsentReplicaTest, ReplicaResumesAfterTheServiceRestartsWithoutLosingACh
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("caller needs")));
 }
 
+TEST_F(ConsentReplicaTest, ShutdownEndsWatchStreamsInsteadOfWaitingOutTheDrain) {
+  // An instance with a drain deadline far longer than the wait below: if open WatchConsent
+  // streams held the drain, the process would not exit in time.
+  auto slow = testing::StartService("consent", *pki_, *db_, {"--drain_seconds=300"});
+  ASSERT_THAT(slow.status(), IsOk());
+  ASSERT_THAT(rpc::WaitUntilServing(*pki_->Channel(slow->port, "service/profile"), "",
+                                    absl::Seconds(60)),
+              IsOk());
+  auto replica = Replica(slow->port);
+  ASSERT_THAT(replica->WaitUntilCurrent(absl::Seconds(30)), IsOk());
+  slow->process->Signal(SIGTERM);
+  EXPECT_THAT(slow->process->WaitForExit(absl::Seconds(60)), testing::IsOkAndHolds(0))
+      << slow->process->Output();
+}
+
 TEST_F(ConsentReplicaTest, GrpcErrorsNameTheProblem) {
   // A certificate from the platform's CA whose identity the catalog does not know.
   auto stranger = Stub(a_.port, "service/stranger");
