@@ -1,0 +1,402 @@
+#include "services/ingest/resolution/resolver.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/ingest/resolution/similarity.h"
+
+namespace cdp::resolution {
+namespace {
+
+bool FirstTokenEqual(const std::string& a, const std::string& b) {
+  return a.substr(0, a.find(' ')) == b.substr(0, b.find(' '));
+}
+
+// One is a lone initial ("j" or "j p") of the other.
+bool InitialOf(const std::string& a, const std::string& b) {
+  auto initials = [](const std::string& s) {
+    std::string out;
+    bool start = true;
+    for (char c : s) {
+      if (c == ' ') start = true;
+      else if (start) { out.push_back(c); start = false; }
+    }
+    return out;
+  };
+  const bool a_short = a.size() <= 3, b_short = b.size() <= 3;
+  if (a_short == b_short) return false;
+  const std::string& s = a_short ? a : b;
+  const std::string& l = a_short ? b : a;
+  std::string compact;
+  for (char c : s) if (c != ' ') compact.push_back(c);
+  return !compact.empty() && initials(l).compare(0, compact.size(), compact) == 0;
+}
+
+uint8_t NameLevel(const std::string& a, const std::string& b) {
+  if (a == b) return 0;
+  const double jw = JaroWinkler(a, b);
+  if (jw >= 0.92) return 1;
+  if (jw >= 0.80 || FirstTokenEqual(a, b) || InitialOf(a, b)) return 2;
+  return 3;
+}
+
+uint8_t DateLevel(const std::string& a, const std::string& b) {
+  if (a == b) return 0;
+  if (a.size() == b.size()) {
+    int diffs = 0;
+    for (size_t i = 0; i < a.size(); ++i) diffs += a[i] != b[i];
+    if (diffs == 1) return 1;
+    // Day and month swapped: YYYY-MM-DD.
+    if (a.size() == 10 && a.compare(0, 4, b, 0, 4) == 0 && a.compare(5, 2, b, 8, 2) == 0 &&
+        a.compare(8, 2, b, 5, 2) == 0) {
+      return 1;
+    }
+  }
+  if (a.size() >= 4 && b.size() >= 4 && a.compare(0, 4, b, 0, 4) == 0) return 2;
+  return 3;
+}
+
+uint8_t CloseLevel(const std::string& a, const std::string& b, double close) {
+  if (a == b) return 0;
+  return JaroWinkler(a, b) >= close ? 1 : 3;
+}
+
+uint32_t PatternKey(const Comparison& c) {
+  uint32_t key = 0;
+  for (int f = 0; f < kFieldCount; ++f) key = key * 5 + (c.level[f] == kUnknown ? 4u : c.level[f]);
+  return key;
+}
+
+Comparison FromPatternKey(uint32_t key) {
+  Comparison c;
+  for (int f = kFieldCount - 1; f >= 0; --f) {
+    const uint32_t v = key % 5;
+    c.level[f] = v == 4 ? kUnknown : static_cast<uint8_t>(v);
+    key /= 5;
+  }
+  return c;
+}
+
+// Union-find over record indexes, keeping each cluster's members.
+class Clusters {
+ public:
+  explicit Clusters(size_t n) : parent_(n), members_(n) {
+    std::iota(parent_.begin(), parent_.end(), 0u);
+    for (uint32_t i = 0; i < n; ++i) members_[i] = {i};
+  }
+  uint32_t Find(uint32_t x) {
+    while (parent_[x] != x) x = parent_[x] = parent_[parent_[x]];
+    return x;
+  }
+  const std::vector<uint32_t>& Members(uint32_t root) const { return members_[root]; }
+  void Join(uint32_t ra, uint32_t rb) {
+    if (members_[ra].size() < members_[rb].size()) std::swap(ra, rb);
+    parent_[rb] = ra;
+    members_[ra].insert(members_[ra].end(), members_[rb].begin(), members_[rb].end());
+    members_[rb].clear();
+    members_[rb].shrink_to_fit();
+  }
+
+ private:
+  std::vector<uint32_t> parent_;
+  std::vector<std::vector<uint32_t>> members_;
+};
+
+}  // namespace
+
+const char* FieldName(int field) {
+  static const char* kNames[] = {"given_name", "family_name", "date_of_birth", "email", "phone",
+                                 "postcode_house", "street", "city", "strong_id"};
+  return field >= 0 && field < kFieldCount ? kNames[field] : "?";
+}
+
+Comparison Compare(const PersonRecord& a, const PersonRecord& b) {
+  Comparison c;
+  c.level.fill(kUnknown);
+  auto both = [](const std::string& x, const std::string& y) { return !x.empty() && !y.empty(); };
+  if (both(a.given, b.given)) c.level[kGiven] = NameLevel(a.given, b.given);
+  if (both(a.family, b.family)) c.level[kFamily] = NameLevel(a.family, b.family);
+  // Given and family name written the other way round.
+  if (both(a.given, b.family) && both(a.family, b.given) && a.given == b.family &&
+      a.family == b.given && a.given != a.family) {
+    c.level[kGiven] = c.level[kFamily] = 1;
+  }
+  if (both(a.dob, b.dob)) c.level[kDob] = DateLevel(a.dob, b.dob);
+  if (both(a.email, b.email)) {
+    if (a.email == b.email) {
+      c.level[kEmail] = 0;
+    } else {
+      const std::string la = a.email.substr(0, a.email.find('@'));
+      const std::string lb = b.email.substr(0, b.email.find('@'));
+      c.level[kEmail] = JaroWinkler(la, lb) >= 0.9 ? 1 : 3;
+    }
+  }
+  if (both(a.phone, b.phone)) {
+    c.level[kPhone] = a.phone == b.phone ? 0
+                      : (a.phone.size() >= 7 && b.phone.size() >= 7 &&
+                         a.phone.compare(a.phone.size() - 7, 7, b.phone, b.phone.size() - 7, 7) == 0)
+                          ? 1
+                          : 3;
+  }
+  if (both(a.postcode, b.postcode)) {
+    c.level[kAddress] = a.postcode != b.postcode         ? 3
+                        : a.house_number == b.house_number ? 0
+                                                           : 1;
+  }
+  if (both(a.street, b.street)) c.level[kStreet] = CloseLevel(a.street, b.street, 0.88);
+  if (both(a.city, b.city)) c.level[kCity] = CloseLevel(a.city, b.city, 0.88);
+  if (both(a.strong_id, b.strong_id)) {
+    c.level[kStrongId] = a.strong_id == b.strong_id                          ? 0
+                         : BoundedLevenshtein(a.strong_id, b.strong_id, 1) <= 1 ? 1
+                                                                                : 3;
+  }
+  return c;
+}
+
+bool Vetoed(const Comparison& c) {
+  if (c.level[kStrongId] == 0) return false;
+  if (c.level[kDob] != kUnknown && c.level[kDob] >= 2) return true;
+  if (c.level[kGiven] == 3) return true;
+  return false;
+}
+
+Model::Model() {
+  for (auto& row : m_) row.fill(0.25);
+  for (auto& row : u_) row.fill(0.25);
+}
+
+double Model::Weight(const Comparison& c) const {
+  double w = std::log2(prior_ / (1 - prior_));
+  for (int f = 0; f < kFieldCount; ++f) {
+    const uint8_t l = c.level[f];
+    if (l == kUnknown) continue;
+    w += std::log2(m_[f][l] / u_[f][l]);
+  }
+  return w;
+}
+
+double Model::Probability(const Comparison& c) const {
+  return 1.0 / (1.0 + std::exp2(-Weight(c)));
+}
+
+std::string Model::Describe() const {
+  std::string out = absl::StrFormat("prior (match share of candidate pairs) %.4f\n", prior_);
+  absl::StrAppend(&out, absl::StrFormat("  %-16s %5s %9s %9s %8s\n", "field", "level", "m", "u", "weight"));
+  for (int f = 0; f < kFieldCount; ++f) {
+    for (int l = 0; l < kLevels; ++l) {
+      if (l == 2 && (f == kEmail || f == kPhone || f == kStreet || f == kCity || f == kStrongId ||
+                     f == kAddress)) {
+        continue;  // these fields have no level 2
+      }
+      absl::StrAppend(&out, absl::StrFormat("  %-16s %5d %9.5f %9.5f %8.2f\n", FieldName(f), l,
+                                            m_[f][l], u_[f][l], std::log2(m_[f][l] / u_[f][l])));
+    }
+  }
+  return out;
+}
+
+Model Model::Train(const std::vector<PersonRecord>& records,
+                   const std::vector<std::pair<uint32_t, uint32_t>>& candidates, int random_pairs,
+                   int iterations, uint32_t seed) {
+  Model model;
+  const size_t n = records.size();
+  // u: level frequencies among random pairs, nearly all of them different people.
+  std::array<std::array<double, kLevels>, kFieldCount> u_count{};
+  if (n >= 2) {
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<size_t> pick(0, n - 1);
+    for (int i = 0; i < random_pairs; ++i) {
+      size_t a = pick(rng), b = pick(rng);
+      if (a == b) continue;
+      Comparison c = Compare(records[a], records[b]);
+      for (int f = 0; f < kFieldCount; ++f) {
+        if (c.level[f] != kUnknown) u_count[f][c.level[f]] += 1;
+      }
+    }
+  }
+  for (int f = 0; f < kFieldCount; ++f) {
+    double total = 0;
+    for (double v : u_count[f]) total += v + 1;
+    for (int l = 0; l < kLevels; ++l) model.u_[f][l] = (u_count[f][l] + 1) / total;
+  }
+
+  // m and the prior: EM over the candidates' comparison patterns, u held fixed.
+  absl::flat_hash_map<uint32_t, double> patterns;
+  for (const auto& [a, b] : candidates) patterns[PatternKey(Compare(records[a], records[b]))] += 1;
+  std::vector<std::pair<Comparison, double>> counted;
+  counted.reserve(patterns.size());
+  for (const auto& [key, count] : patterns) counted.emplace_back(FromPatternKey(key), count);
+  for (auto& row : model.m_) row = {0.85, 0.08, 0.04, 0.03};
+  model.prior_ = 0.3;
+  for (int it = 0; it < iterations && !counted.empty(); ++it) {
+    std::array<std::array<double, kLevels>, kFieldCount> m_count{};
+    double matches = 0, total = 0;
+    for (const auto& [c, count] : counted) {
+      const double p = model.Probability(c);
+      matches += p * count;
+      total += count;
+      for (int f = 0; f < kFieldCount; ++f) {
+        if (c.level[f] != kUnknown) m_count[f][c.level[f]] += p * count;
+      }
+    }
+    for (int f = 0; f < kFieldCount; ++f) {
+      double sum = 0;
+      for (double v : m_count[f]) sum += v + 1e-3;
+      for (int l = 0; l < kLevels; ++l) model.m_[f][l] = (m_count[f][l] + 1e-3) / sum;
+    }
+    model.prior_ = std::clamp(matches / total, 1e-6, 1 - 1e-6);
+  }
+  return model;
+}
+
+std::vector<std::string> BlockingKeys(const PersonRecord& r) {
+  std::vector<std::string> keys;
+  auto prefix = [](const std::string& s, size_t n) { return s.substr(0, std::min(n, s.size())); };
+  if (!r.dob.empty()) {
+    if (!r.family.empty()) keys.push_back(absl::StrCat("d", r.dob, prefix(r.family, 1)));
+    if (!r.given.empty()) keys.push_back(absl::StrCat("g", r.dob, prefix(r.given, 1)));
+  }
+  if (!r.given.empty() && !r.family.empty()) {
+    // Order-free, so that swapped given and family names meet.
+    std::string x = prefix(r.given, 3), y = prefix(r.family, 3);
+    if (y < x) std::swap(x, y);
+    keys.push_back(absl::StrCat("n", x, "|", y));
+  }
+  if (!r.postcode.empty() && !r.house_number.empty()) {
+    keys.push_back(absl::StrCat("a", r.postcode, "|", r.house_number));
+  }
+  if (!r.street.empty() && !r.house_number.empty()) {
+    keys.push_back(absl::StrCat("t", r.street, "|", r.house_number));
+  }
+  if (!r.email.empty()) keys.push_back("e" + r.email);
+  if (!r.phone.empty()) keys.push_back("p" + r.phone);
+  if (!r.strong_id.empty()) keys.push_back("s" + r.strong_id);
+  return keys;
+}
+
+std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<PersonRecord>& records,
+                                                          int max_block_size, int64_t* skipped) {
+  std::vector<std::pair<uint64_t, uint32_t>> keyed;
+  keyed.reserve(records.size() * 6);
+  for (uint32_t i = 0; i < records.size(); ++i) {
+    for (const std::string& k : BlockingKeys(records[i])) {
+      keyed.emplace_back(absl::Hash<std::string>()(k), i);
+    }
+  }
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  int64_t skip = 0;
+  for (size_t start = 0; start < keyed.size();) {
+    size_t end = start;
+    while (end < keyed.size() && keyed[end].first == keyed[start].first) ++end;
+    const size_t size = end - start;
+    if (size > static_cast<size_t>(max_block_size)) {
+      ++skip;
+    } else {
+      for (size_t i = start; i < end; ++i) {
+        for (size_t j = i + 1; j < end; ++j) {
+          uint32_t a = keyed[i].second, b = keyed[j].second;
+          if (a != b) pairs.emplace_back(std::min(a, b), std::max(a, b));
+        }
+      }
+    }
+    start = end;
+  }
+  std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+  if (skipped != nullptr) *skipped = skip;
+  return pairs;
+}
+
+Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
+                   const ResolverOptions& options, int threads) {
+  Resolution out;
+  auto candidates = CandidatePairs(records, options.max_block_size, &out.skipped_blocks);
+  out.candidate_pairs = static_cast<int64_t>(candidates.size());
+
+  // Score in parallel: each thread keeps the pairs worth a look from its slice.
+  threads = std::max(1, threads);
+  std::vector<std::vector<ScoredPair>> scored(static_cast<size_t>(threads));
+  std::vector<int64_t> vetoed(static_cast<size_t>(threads));
+  {
+    std::vector<std::thread> workers;
+    const size_t slice = (candidates.size() + static_cast<size_t>(threads) - 1) / static_cast<size_t>(threads);
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        const size_t lo = static_cast<size_t>(t) * slice;
+        const size_t hi = std::min(candidates.size(), lo + slice);
+        for (size_t i = lo; i < hi; ++i) {
+          const auto [a, b] = candidates[i];
+          Comparison c = Compare(records[a], records[b]);
+          const double p = model.Probability(c);
+          if (p < options.review_probability) continue;
+          if (Vetoed(c)) {
+            ++vetoed[static_cast<size_t>(t)];
+            continue;
+          }
+          scored[static_cast<size_t>(t)].push_back({a, b, p, ScoredPair::kLinked});
+        }
+      });
+    }
+    for (auto& w : workers) w.join();
+  }
+  std::vector<ScoredPair> pairs;
+  for (auto& s : scored) pairs.insert(pairs.end(), s.begin(), s.end());
+  for (int64_t v : vetoed) out.vetoed_pairs += v;
+  // Strongest evidence first, ties in a fixed order so that runs repeat.
+  std::sort(pairs.begin(), pairs.end(), [](const ScoredPair& x, const ScoredPair& y) {
+    return x.probability != y.probability ? x.probability > y.probability
+                                          : std::tie(x.a, x.b) < std::tie(y.a, y.b);
+  });
+
+  Clusters clusters(records.size());
+  for (ScoredPair p : pairs) {
+    const uint32_t ra = clusters.Find(p.a), rb = clusters.Find(p.b);
+    if (ra == rb) continue;
+    if (p.probability < options.link_probability) {
+      p.reason = ScoredPair::kBetweenThresholds;
+      out.review.push_back(p);
+      continue;
+    }
+    if (clusters.Members(ra).size() + clusters.Members(rb).size() >
+        static_cast<size_t>(options.max_cluster_size)) {
+      p.reason = ScoredPair::kClusterTooLarge;
+      out.review.push_back(p);
+      continue;
+    }
+    bool conflict = false;
+    for (uint32_t x : clusters.Members(ra)) {
+      for (uint32_t y : clusters.Members(rb)) {
+        if (Vetoed(Compare(records[x], records[y]))) {
+          conflict = true;
+          break;
+        }
+      }
+      if (conflict) break;
+    }
+    if (conflict) {
+      p.reason = ScoredPair::kVetoedInCluster;
+      out.review.push_back(p);
+      continue;
+    }
+    clusters.Join(ra, rb);
+    out.links.push_back(p);
+  }
+  out.cluster.resize(records.size());
+  std::vector<uint32_t> first(records.size(), UINT32_MAX);
+  for (uint32_t i = 0; i < records.size(); ++i) {
+    uint32_t r = clusters.Find(i);
+    if (first[r] == UINT32_MAX) first[r] = i;
+    out.cluster[i] = first[r];
+  }
+  return out;
+}
+
+}  // namespace cdp::resolution

@@ -1,0 +1,119 @@
+// Identity resolution: which source records describe the same person.
+//
+// Fellegi-Sunter: two records are compared field by field, each comparison falling into a
+// level (exact, close, ..., different, or unknown when a side is missing). Each level has
+// m = P(level | same person) and u = P(level | different people); the match weight is the
+// sum of log2(m/u) over the fields plus the prior's log-odds, and the match probability
+// follows from it. u is estimated from random pairs, m and the prior by
+// expectation-maximisation over the blocked candidate pairs (as Splink does).
+//
+// Blocking: records are compared only when they share a blocking key (date of birth with
+// an initial, name prefixes, postcode with house number, e-mail, phone, strong id), so the
+// work grows with the records, not with their square.
+//
+// Over-merging guards: two records whose dates of birth or given names clearly disagree are
+// never joined, whatever they share (a household's e-mail, phone or address; twins), unless
+// a strong identifier (customer number) is equal; two clusters join only if no pair across
+// them is so vetoed; and a cluster never grows past a configured size: such links go to
+// review instead.
+#ifndef CDP_SERVICES_INGEST_RESOLUTION_RESOLVER_H_
+#define CDP_SERVICES_INGEST_RESOLUTION_RESOLVER_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cdp::resolution {
+
+// One source record's description of a person, normalised (services/ingest/normalize.h).
+// Empty means unknown.
+struct PersonRecord {
+  std::string given;         // folded given names, "anne marie"
+  std::string family;        // folded family name without particle, "berg"
+  std::string dob;           // "YYYY-MM-DD" (or any fixed-width date text)
+  std::string email;         // normalised e-mail
+  std::string phone;         // E.164
+  std::string postcode;
+  std::string house_number;  // with addition, "12A"
+  std::string street;        // folded
+  std::string city;          // folded
+  std::string strong_id;     // customer number: equal means the same person
+};
+
+enum Field : int {
+  kGiven, kFamily, kDob, kEmail, kPhone, kAddress, kStreet, kCity, kStrongId, kFieldCount
+};
+const char* FieldName(int field);
+
+constexpr int kLevels = 4;           // 0 exact ... 3 different
+constexpr uint8_t kUnknown = 255;    // a side is missing
+
+// The level of each field for a pair of records.
+struct Comparison {
+  std::array<uint8_t, kFieldCount> level;
+};
+Comparison Compare(const PersonRecord& a, const PersonRecord& b);
+
+// Whether the guards forbid joining the pair (see the file comment).
+bool Vetoed(const Comparison& c);
+
+class Model {
+ public:
+  // Neutral parameters (every weight 0); use Train.
+  Model();
+  // Estimates u from `random_pairs` sampled pairs and m and the prior by EM over
+  // `candidates` (pairs of indexes into `records`).
+  static Model Train(const std::vector<PersonRecord>& records,
+                     const std::vector<std::pair<uint32_t, uint32_t>>& candidates,
+                     int random_pairs = 300000, int iterations = 25, uint32_t seed = 1);
+
+  double Weight(const Comparison& c) const;        // log2 Bayes factor with the prior
+  double Probability(const Comparison& c) const;   // in [0, 1]
+  // The parameters as a table: field, level, m, u, weight.
+  std::string Describe() const;
+
+ private:
+  std::array<std::array<double, kLevels>, kFieldCount> m_{};
+  std::array<std::array<double, kLevels>, kFieldCount> u_{};
+  double prior_ = 0.5;
+};
+
+struct ResolverOptions {
+  double link_probability = 0.9;     // at or above: same person
+  double review_probability = 0.5;   // between: a person decides (ListMatchCandidates)
+  int max_cluster_size = 10;         // links that would grow a cluster past this: review
+  int max_block_size = 400;          // larger blocks are skipped (too common to tell)
+};
+
+struct ScoredPair {
+  uint32_t a;
+  uint32_t b;
+  double probability;
+  enum Reason : uint8_t { kLinked, kBetweenThresholds, kClusterTooLarge, kVetoedInCluster } reason;
+};
+
+struct Resolution {
+  std::vector<uint32_t> cluster;       // per record: the index of its cluster's first record
+  std::vector<ScoredPair> links;       // pairs that joined clusters
+  std::vector<ScoredPair> review;      // pairs held for a person
+  int64_t candidate_pairs = 0;
+  int64_t skipped_blocks = 0;
+  int64_t vetoed_pairs = 0;
+};
+
+// The blocking keys of a record.
+std::vector<std::string> BlockingKeys(const PersonRecord& r);
+
+// Candidate pairs (i < j, each once) of records sharing a blocking key; blocks larger than
+// `max_block_size` are skipped and counted in `*skipped`.
+std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<PersonRecord>& records,
+                                                          int max_block_size, int64_t* skipped);
+
+// Bulk resolution of `records` with `model`. `threads` > 1 scores pairs in parallel.
+Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
+                   const ResolverOptions& options, int threads = 1);
+
+}  // namespace cdp::resolution
+
+#endif  // CDP_SERVICES_INGEST_RESOLUTION_RESOLVER_H_
