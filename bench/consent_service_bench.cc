@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<cdp::consent::ConsentReplica>> replicas;
   for (int r = 0; r < 3; ++r) {
     replicas.push_back(std::make_unique<cdp::consent::ConsentReplica>(cdp::consent::ConsentReplica::Options{
-        .channel = pki.Channel(consent->port, "service/profile"),
+        .connect = [&] { return pki.Channel(consent->port, "service/profile"); },
         .on_applied = [&, r](const std::string& customer, int64_t version) {
           auto now = Clock::now();
           std::lock_guard<std::mutex> lock(mu);

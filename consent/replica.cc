@@ -106,8 +106,8 @@ absl::Status ConsentReplica::WaitForVersion(std::string_view customer_id, int64_
   return absl::OkStatus();
 }
 
-absl::Status ConsentReplica::FetchCatalog() {
-  auto stub = v1::ConsentService::NewStub(options_.channel);
+absl::Status ConsentReplica::FetchCatalog(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = v1::ConsentService::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::Catalog proto;
@@ -127,13 +127,13 @@ absl::Status ConsentReplica::FetchCatalog() {
   return absl::OkStatus();
 }
 
-absl::Status ConsentReplica::FollowOnce() {
+absl::Status ConsentReplica::FollowOnce(const std::shared_ptr<grpc::Channel>& channel) {
   {
     absl::MutexLock lock(&mu_);
     if (stop_) return absl::CancelledError("stopping");
   }
-  if (absl::Status s = FetchCatalog(); !s.ok()) return s;
-  auto stub = v1::ConsentService::NewStub(options_.channel);
+  if (absl::Status s = FetchCatalog(channel); !s.ok()) return s;
+  auto stub = v1::ConsentService::NewStub(channel);
   grpc::ClientContext ctx;
   v1::WatchConsentRequest request;
   std::shared_ptr<const Catalog> catalog;
@@ -200,10 +200,14 @@ absl::Status ConsentReplica::FollowOnce() {
 
 void ConsentReplica::Run() {
   absl::Duration backoff = absl::Milliseconds(50);
+  std::shared_ptr<grpc::Channel> channel = options_.connect();
   while (true) {
     const int64_t before = health().position;
     const absl::Time started = absl::Now();
-    absl::Status s = FollowOnce();
+    absl::Status s = FollowOnce(channel);
+    // A channel whose server went away can keep failing to reconnect (seen with gRPC 1.51
+    // after the server restarted on the same port); a fresh one does not.
+    if (s.code() == absl::StatusCode::kUnavailable) channel = options_.connect();
     absl::MutexLock lock(&mu_);
     if (stop_) return;
     ++reconnects_;

@@ -52,7 +52,9 @@ struct ConsentView {
 class ConsentReplica {
  public:
   struct Options {
-    std::shared_ptr<grpc::Channel> channel;   // to the consent service, mTLS
+    // Makes a channel to the consent service (mTLS). Called again after a connection
+    // fails, so that a replica never stays stuck on a broken channel.
+    std::function<std::shared_ptr<grpc::Channel>()> connect;
     absl::Duration staleness_bound = absl::Milliseconds(100);
     absl::Duration max_backoff = absl::Seconds(2);
     std::function<absl::Time()> now = [] { return absl::Now(); };
@@ -99,8 +101,8 @@ class ConsentReplica {
  private:
   void Run();
   // One connection: returns when the stream ends, with its status.
-  absl::Status FollowOnce();
-  absl::Status FetchCatalog();
+  absl::Status FollowOnce(const std::shared_ptr<grpc::Channel>& channel);
+  absl::Status FetchCatalog(const std::shared_ptr<grpc::Channel>& channel);
 
   const Options options_;
   mutable absl::Mutex mu_;

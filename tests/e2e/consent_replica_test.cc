@@ -64,7 +64,7 @@ class ConsentReplicaTest : public ::testing::Test {
 
   std::unique_ptr<consent::ConsentReplica> Replica(int port) {
     return std::make_unique<consent::ConsentReplica>(consent::ConsentReplica::Options{
-        .channel = pki_->Channel(port, "service/profile")});
+        .connect = [port] { return pki_->Channel(port, "service/profile"); }});
   }
 
   // Sets the customer's choice for e-mail / direct marketing through the portal's identity;
@@ -205,7 +205,9 @@ TEST_F(ConsentReplicaTest, ReplicaResumesAfterTheServiceRestartsWithoutLosingACh
   const int64_t version = SetMarketingEmail(b_.port, true);
   ASSERT_GT(version, 0);
   a_ = StartConsent(port);
-  ASSERT_THAT(replica->WaitForVersion(kCustomer, version, absl::Seconds(30)), IsOk());
+  ASSERT_THAT(replica->WaitForVersion(kCustomer, version, absl::Seconds(30)), IsOk())
+      << replica->health().last_error << " after " << replica->health().reconnects
+      << " reconnects\n" << a_.process->Output();
   ASSERT_THAT(replica->WaitUntilCurrent(absl::Seconds(30)), IsOk());
   EXPECT_GE(replica->health().reconnects, 1);
   EXPECT_EQ(replica->health().customers, 2);

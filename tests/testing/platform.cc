@@ -39,7 +39,11 @@ absl::StatusOr<RunningService> StartService(const std::string& name, const TestP
                                             : "/services/cdp-" + name);
   RunningService r;
   r.port = port != 0 ? port : FreePort();
-  r.metrics_port = FreePort();
+  // A port just freed (a restarted service's own) can come back from FreePort; two
+  // listeners on one port would share its connections.
+  do {
+    r.metrics_port = FreePort();
+  } while (r.metrics_port == r.port);
   std::vector<std::string> args = {
       absl::StrCat("--listen=127.0.0.1:", r.port),
       absl::StrCat("--metrics_listen=127.0.0.1:", r.metrics_port),
