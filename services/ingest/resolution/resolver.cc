@@ -160,10 +160,16 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b) {
   return c;
 }
 
-bool Vetoed(const Comparison& c) {
+bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
   if (c.level[kStrongId] == 0) return false;
   if (c.level[kDob] != kUnknown && c.level[kDob] >= 2) return true;
-  if (c.level[kGiven] == 3) return true;
+  if (c.level[kGiven] == 3) {
+    // "Holly" against "Thomson, Holly": the given name sits in the other record's family
+    // name field; that is no disagreement.
+    const bool swapped = (!b.family.empty() && JaroWinkler(a.given, b.family) >= 0.92) ||
+                         (!a.family.empty() && JaroWinkler(b.given, a.family) >= 0.92);
+    if (!swapped) return true;
+  }
   return false;
 }
 
@@ -253,6 +259,12 @@ Model Model::Train(const std::vector<PersonRecord>& records,
     }
     model.prior_ = std::clamp(matches / total, 1e-6, 1 - 1e-6);
   }
+  // EM's prior is the match share among candidates; scoring uses the share among all pairs.
+  if (!counted.empty() && n >= 2) {
+    const double expected_matches = model.prior_ * static_cast<double>(candidates.size());
+    const double all_pairs = static_cast<double>(n) * static_cast<double>(n - 1) / 2;
+    model.prior_ = std::clamp(expected_matches / all_pairs, 1e-12, 0.5);
+  }
   return model;
 }
 
@@ -337,7 +349,7 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
           Comparison c = Compare(records[a], records[b]);
           const double p = model.Probability(c);
           if (p < options.review_probability) continue;
-          if (Vetoed(c)) {
+          if (options.guards && Vetoed(records[a], records[b], c)) {
             ++vetoed[static_cast<size_t>(t)];
             continue;
           }
@@ -372,9 +384,9 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
       continue;
     }
     bool conflict = false;
-    for (uint32_t x : clusters.Members(ra)) {
+    for (uint32_t x : options.guards ? clusters.Members(ra) : std::vector<uint32_t>{}) {
       for (uint32_t y : clusters.Members(rb)) {
-        if (Vetoed(Compare(records[x], records[y]))) {
+        if (Vetoed(records[x], records[y], Compare(records[x], records[y]))) {
           conflict = true;
           break;
         }

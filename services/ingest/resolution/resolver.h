@@ -55,8 +55,10 @@ struct Comparison {
 };
 Comparison Compare(const PersonRecord& a, const PersonRecord& b);
 
-// Whether the guards forbid joining the pair (see the file comment).
-bool Vetoed(const Comparison& c);
+// Whether the guards forbid joining the pair (see the file comment): their dates of birth
+// differ by more than a typo, or their given names differ (and not because one record has
+// given and family name the other way round), and no strong identifier is equal.
+bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
 
 class Model {
  public:
@@ -68,8 +70,11 @@ class Model {
                      const std::vector<std::pair<uint32_t, uint32_t>>& candidates,
                      int random_pairs = 300000, int iterations = 25, uint32_t seed = 1);
 
-  double Weight(const Comparison& c) const;        // log2 Bayes factor with the prior
+  // log2 Bayes factor plus the prior log-odds that two records picked at random are the
+  // same person (so probabilities do not depend on how generous the blocking is).
+  double Weight(const Comparison& c) const;
   double Probability(const Comparison& c) const;   // in [0, 1]
+  double prior() const { return prior_; }
   // The parameters as a table: field, level, m, u, weight.
   std::string Describe() const;
 
@@ -84,6 +89,8 @@ struct ResolverOptions {
   double review_probability = 0.5;   // between: a person decides (ListMatchCandidates)
   int max_cluster_size = 10;         // links that would grow a cluster past this: review
   int max_block_size = 400;          // larger blocks are skipped (too common to tell)
+  // The over-merging guards. Off only to compare with matchers that have none.
+  bool guards = true;
 };
 
 struct ScoredPair {
