@@ -1,0 +1,134 @@
+#include "services/ingest/resolution/resolver.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/ingest/resolution/similarity.h"
+
+namespace cdp::resolution {
+namespace {
+
+TEST(SimilarityTest, JaroWinklerKnownValues) {
+  EXPECT_NEAR(JaroWinkler("martha", "marhta"), 0.9611, 1e-4);
+  EXPECT_NEAR(JaroWinkler("dwayne", "duane"), 0.84, 1e-4);
+  EXPECT_NEAR(JaroWinkler("dixon", "dicksonx"), 0.8133, 1e-4);
+  EXPECT_EQ(JaroWinkler("jansen", "jansen"), 1.0);
+  EXPECT_EQ(JaroWinkler("", "jansen"), 0.0);
+  EXPECT_EQ(JaroWinkler("abc", "xyz"), 0.0);
+}
+
+TEST(SimilarityTest, BoundedLevenshteinStopsAtTheLimit) {
+  EXPECT_EQ(BoundedLevenshtein("kitten", "sitting", 5), 3);
+  EXPECT_EQ(BoundedLevenshtein("kitten", "sitting", 1), 2);
+  EXPECT_EQ(BoundedLevenshtein("1234567", "1234567", 1), 0);
+  EXPECT_EQ(BoundedLevenshtein("1234567", "1243567", 2), 2);
+}
+
+PersonRecord Person(std::string given, std::string family, std::string dob, std::string email = "",
+                    std::string postcode = "1011AB", std::string house = "1") {
+  PersonRecord r;
+  r.given = std::move(given);
+  r.family = std::move(family);
+  r.dob = std::move(dob);
+  r.email = std::move(email);
+  r.postcode = std::move(postcode);
+  r.house_number = std::move(house);
+  r.street = "damstraat";
+  r.city = "amsterdam";
+  return r;
+}
+
+// A small population: a few people with variants, plus a household and twins.
+std::vector<PersonRecord> Population() {
+  std::vector<PersonRecord> r;
+  const char* given[] = {"jan", "piet", "klaas", "anna", "sanne", "lotte", "daan", "bram", "emma", "julia"};
+  const char* family[] = {"jansen", "bakker", "visser", "smit", "meijer", "mulder", "bos", "vos", "peters", "hendriks"};
+  for (int i = 0; i < 200; ++i) {
+    std::string dob = "19" + std::to_string(40 + i % 50) + "-0" + std::to_string(1 + i % 9) + "-1" + std::to_string(i % 10);
+    std::string g = std::string(given[i % 10]) + (i >= 10 ? std::string(1, static_cast<char>('a' + i / 10 % 26)) : "");
+    std::string f = std::string(family[(i / 3) % 10]) + std::string(1, static_cast<char>('a' + i % 26));
+    std::string pc = std::to_string(1000 + i) + "AB";
+    r.push_back(Person(g, f, dob, g + "." + f + "@example.nl", pc, std::to_string(1 + i % 40)));
+    // A second record of the same person with a typo and another e-mail.
+    PersonRecord typo = r.back();
+    typo.family = f.substr(0, f.size() - 1) + "x" + f.substr(f.size() - 1);
+    typo.email = g + "@other.nl";
+    r.push_back(typo);
+  }
+  return r;
+}
+
+class ResolverTest : public ::testing::Test {
+ protected:
+  Resolution Run(std::vector<PersonRecord> extra) {
+    records_ = Population();
+    first_extra_ = records_.size();
+    records_.insert(records_.end(), extra.begin(), extra.end());
+    int64_t skipped = 0;
+    auto candidates = CandidatePairs(records_, 400, &skipped);
+    Model model = Model::Train(records_, candidates, 50000);
+    return Resolve(records_, model, ResolverOptions{}, 2);
+  }
+  bool Together(const Resolution& r, size_t a, size_t b) { return r.cluster[a] == r.cluster[b]; }
+  std::vector<PersonRecord> records_;
+  size_t first_extra_ = 0;
+};
+
+TEST_F(ResolverTest, VariantsOfOnePersonJoin) {
+  Resolution r = Run({});
+  int joined = 0;
+  for (size_t i = 0; i + 1 < records_.size(); i += 2) joined += Together(r, i, i + 1);
+  EXPECT_GE(joined, 195);
+  // And different people stay apart.
+  EXPECT_FALSE(Together(r, 0, 2));
+}
+
+TEST_F(ResolverTest, TwinsAtOneAddressNeverJoin) {
+  Resolution r = Run({Person("daan", "de boer", "1990-05-05", "", "9999ZZ", "7"),
+                      Person("bram", "de boer", "1990-05-05", "", "9999ZZ", "7")});
+  EXPECT_FALSE(Together(r, first_extra_, first_extra_ + 1));
+}
+
+TEST_F(ResolverTest, HouseholdSharingAnEmailNeverJoins) {
+  Resolution r = Run({Person("kees", "dekker", "1961-02-03", "familie.dekker@example.nl", "8888YY", "3"),
+                      Person("kees", "dekker", "1989-11-30", "familie.dekker@example.nl", "8888YY", "3")});
+  EXPECT_FALSE(Together(r, first_extra_, first_extra_ + 1));
+}
+
+TEST_F(ResolverTest, SwappedGivenAndFamilyNamesStillJoin) {
+  Resolution r = Run({Person("femke", "kuipers", "1977-07-07", "femke@k.nl", "7777XX", "9"),
+                      Person("kuipers", "femke", "1977-07-07", "femke@k.nl", "7777XX", "9")});
+  EXPECT_TRUE(Together(r, first_extra_, first_extra_ + 1));
+}
+
+TEST_F(ResolverTest, EqualStrongIdOverridesTheGuard) {
+  PersonRecord a = Person("johanna", "kok", "1950-01-01", "", "6666WW", "1");
+  PersonRecord b = Person("hanneke", "kok", "1950-01-01", "", "6666WW", "1");
+  a.strong_id = b.strong_id = "K-123456";
+  Comparison c = Compare(a, b);
+  EXPECT_FALSE(Vetoed(a, b, c));
+  b.strong_id = "K-999999";
+  EXPECT_TRUE(Vetoed(a, b, Compare(a, b)));
+}
+
+TEST_F(ResolverTest, ClustersStopGrowingAtTheLimit) {
+  std::vector<PersonRecord> same;
+  for (int i = 0; i < 14; ++i) same.push_back(Person("wim", "groot", "1944-04-04", "wim@groot.nl", "5555VV", "2"));
+  records_ = same;
+  int64_t skipped = 0;
+  Model model = Model::Train(records_, CandidatePairs(records_, 400, &skipped), 1000);
+  ResolverOptions options;
+  options.max_cluster_size = 10;
+  // The model has no contrast on identical records; any positive evidence links.
+  options.link_probability = 0.0;
+  options.review_probability = 0.0;
+  Resolution r = Resolve(records_, model, options);
+  int largest = 0;
+  std::vector<int> size(records_.size());
+  for (uint32_t c : r.cluster) largest = std::max(largest, ++size[c]);
+  EXPECT_EQ(largest, 10);
+  EXPECT_FALSE(r.review.empty());
+  EXPECT_EQ(r.review[0].reason, ScoredPair::kClusterTooLarge);
+}
+
+}  // namespace
+}  // namespace cdp::resolution
