@@ -82,9 +82,12 @@ TEST_F(ResolverTest, VariantsOfOnePersonJoin) {
   EXPECT_FALSE(Together(r, 0, 2));
 }
 
-TEST_F(ResolverTest, TwinsAtOneAddressNeverJoin) {
-  Resolution r = Run({Person("daan", "de boer", "1990-05-05", "", "9999ZZ", "7"),
-                      Person("bram", "de boer", "1990-05-05", "", "9999ZZ", "7")});
+TEST_F(ResolverTest, TwinsSharingEverythingButTheirGivenNameNeverJoin) {
+  PersonRecord daan = Person("daan", "de boer", "1990-05-05", "fam.deboer@example.nl", "9999ZZ", "7");
+  daan.phone = "+31201234567";
+  PersonRecord bram = daan;
+  bram.given = "bram";
+  Resolution r = Run({daan, bram});
   EXPECT_FALSE(Together(r, first_extra_, first_extra_ + 1));
 }
 
