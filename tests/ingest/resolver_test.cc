@@ -63,9 +63,7 @@ class ResolverTest : public ::testing::Test {
     records_ = Population();
     first_extra_ = records_.size();
     records_.insert(records_.end(), extra.begin(), extra.end());
-    int64_t skipped = 0;
-    auto candidates = CandidatePairs(records_, 400, &skipped);
-    Model model = Model::Train(records_, candidates, 50000);
+    Model model = Model::Train(records_, 50000);
     return Resolve(records_, model, ResolverOptions{}, 2);
   }
   bool Together(const Resolution& r, size_t a, size_t b) { return r.cluster[a] == r.cluster[b]; }
@@ -119,8 +117,7 @@ TEST_F(ResolverTest, ClustersStopGrowingAtTheLimit) {
   std::vector<PersonRecord> same;
   for (int i = 0; i < 14; ++i) same.push_back(Person("wim", "groot", "1944-04-04", "wim@groot.nl", "5555VV", "2"));
   records_ = same;
-  int64_t skipped = 0;
-  Model model = Model::Train(records_, CandidatePairs(records_, 400, &skipped), 1000);
+  Model model = Model::Train(records_, 1000);
   ResolverOptions options;
   options.max_cluster_size = 10;
   // The model has no contrast on identical records; any positive evidence links.

@@ -39,11 +39,13 @@ bool InitialOf(const std::string& a, const std::string& b) {
   return !compact.empty() && initials(l).compare(0, compact.size(), compact) == 0;
 }
 
+// 0 equal; 1 a typo apart (one edit, or Jaro-Winkler 0.92 and up); 2 compatible (one is
+// the other's initials, or the first names agree); 3 different. Merely similar names
+// ("Anna", "Nina") are different: households are full of them.
 uint8_t NameLevel(const std::string& a, const std::string& b) {
   if (a == b) return 0;
-  const double jw = JaroWinkler(a, b);
-  if (jw >= 0.92) return 1;
-  if (jw >= 0.80 || FirstTokenEqual(a, b) || InitialOf(a, b)) return 2;
+  if (BoundedLevenshtein(a, b, 1) <= 1 || JaroWinkler(a, b) >= 0.92) return 1;
+  if (FirstTokenEqual(a, b) || InitialOf(a, b)) return 2;
   return 3;
 }
 
@@ -126,16 +128,17 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b) {
   // Given and family name written the other way round.
   if (both(a.given, b.family) && both(a.family, b.given) && a.given == b.family &&
       a.family == b.given && a.given != a.family) {
-    c.level[kGiven] = c.level[kFamily] = 1;
+    c.level[kGiven] = c.level[kFamily] = 0;  // a known writing, not a weaker agreement
   }
   if (both(a.dob, b.dob)) c.level[kDob] = DateLevel(a.dob, b.dob);
   if (both(a.email, b.email)) {
     if (a.email == b.email) {
       c.level[kEmail] = 0;
     } else {
-      const std::string la = a.email.substr(0, a.email.find('@'));
-      const std::string lb = b.email.substr(0, b.email.find('@'));
-      c.level[kEmail] = JaroWinkler(la, lb) >= 0.9 ? 1 : 3;
+      // Only equal addresses count: mailbox names are made from names ("jan.jansen" at
+      // two providers are often two Jan Jansens), so a similar one adds nothing the name
+      // comparison has not said already.
+      c.level[kEmail] = 3;
     }
   }
   if (both(a.phone, b.phone)) {
@@ -145,23 +148,37 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b) {
                           ? 1
                           : 3;
   }
-  if (both(a.postcode, b.postcode)) {
-    c.level[kAddress] = a.postcode != b.postcode         ? 3
-                        : a.house_number == b.house_number ? 0
-                                                           : 1;
+  // One comparison for the whole address: postcode, street and city say the same thing,
+  // and counting them apart would let a shared home outweigh everything else.
+  // 0 the same home (postcode or street, and house number); 1 the same postcode or street;
+  // 2 the same city; 3 elsewhere.
+  const bool same_house = both(a.house_number, b.house_number) && a.house_number == b.house_number;
+  const bool same_postcode = both(a.postcode, b.postcode) && a.postcode == b.postcode;
+  const bool same_street = both(a.street, b.street) && CloseLevel(a.street, b.street, 0.88) <= 1;
+  const bool same_city = both(a.city, b.city) && CloseLevel(a.city, b.city, 0.88) <= 1;
+  if (both(a.postcode, b.postcode) || both(a.street, b.street) || both(a.city, b.city)) {
+    if ((same_postcode || (same_street && (same_city || !both(a.city, b.city)))) && same_house) {
+      c.level[kAddress] = 0;
+    } else if (same_postcode || (same_street && same_city)) {
+      c.level[kAddress] = 1;
+    } else if (same_city) {
+      c.level[kAddress] = 2;
+    } else {
+      c.level[kAddress] = 3;
+    }
   }
-  if (both(a.street, b.street)) c.level[kStreet] = CloseLevel(a.street, b.street, 0.88);
-  if (both(a.city, b.city)) c.level[kCity] = CloseLevel(a.city, b.city, 0.88);
   if (both(a.strong_id, b.strong_id)) {
-    c.level[kStrongId] = a.strong_id == b.strong_id                          ? 0
-                         : BoundedLevenshtein(a.strong_id, b.strong_id, 1) <= 1 ? 1
-                                                                                : 3;
+    // Near-equal customer numbers are neighbours (a household signing up together), not
+    // typos of one number: only equality counts.
+    c.level[kStrongId] = a.strong_id == b.strong_id ? 0 : 3;
   }
   return c;
 }
 
 bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
   if (c.level[kStrongId] == 0) return false;
+  // Two different customer numbers are two customers.
+  if (c.level[kStrongId] == 3) return true;
   if (c.level[kDob] != kUnknown && c.level[kDob] >= 2) return true;
   if (c.level[kGiven] == 3) {
     // "Holly" against "Thomson, Holly": the given name sits in the other record's family
@@ -171,6 +188,14 @@ bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
     if (!swapped) return true;
   }
   return false;
+}
+
+bool PersonalEvidence(const Comparison& c) {
+  auto at_most = [&](int field, uint8_t level) {
+    return c.level[field] != kUnknown && c.level[field] <= level;
+  };
+  return at_most(kStrongId, 0) || at_most(kDob, 1) ||
+         (at_most(kGiven, 1) && (at_most(kEmail, 0) || at_most(kPhone, 0)));
 }
 
 Model::Model() {
@@ -183,7 +208,7 @@ double Model::Weight(const Comparison& c) const {
   for (int f = 0; f < kFieldCount; ++f) {
     const uint8_t l = c.level[f];
     if (l == kUnknown) continue;
-    w += std::log2(m_[f][l] / u_[f][l]);
+    w += std::log2(std::max(m_[f][l], 1e-9) / u_[f][l]);
   }
   return w;
 }
@@ -202,15 +227,80 @@ std::string Model::Describe() const {
         continue;  // these fields have no level 2
       }
       absl::StrAppend(&out, absl::StrFormat("  %-16s %5d %9.5f %9.5f %8.2f\n", FieldName(f), l,
-                                            m_[f][l], u_[f][l], std::log2(m_[f][l] / u_[f][l])));
+                                            m_[f][l], u_[f][l], std::log2(std::max(m_[f][l], 1e-9) / u_[f][l])));
     }
   }
   return out;
 }
 
-Model Model::Train(const std::vector<PersonRecord>& records,
-                   const std::vector<std::pair<uint32_t, uint32_t>>& candidates, int random_pairs,
-                   int iterations, uint32_t seed) {
+namespace {
+
+// One EM session: m (and the candidates' match share) from `pairs`, ignoring the fields in
+// `blocked` (the pairs were chosen because those agree, so they say nothing there).
+struct Session {
+  std::array<std::array<double, kLevels>, kFieldCount> m{};
+  double expected_matches = 0;
+};
+
+Session RunEm(const std::vector<PersonRecord>& records,
+              const std::vector<std::pair<uint32_t, uint32_t>>& pairs,
+              const std::array<std::array<double, kLevels>, kFieldCount>& u,
+              const std::vector<int>& blocked, int iterations) {
+  absl::flat_hash_map<uint32_t, double> patterns;
+  for (const auto& [a, b] : pairs) {
+    Comparison c = Compare(records[a], records[b]);
+    for (int f : blocked) c.level[f] = kUnknown;
+    patterns[PatternKey(c)] += 1;
+  }
+  std::vector<std::pair<Comparison, double>> counted;
+  for (const auto& [key, count] : patterns) counted.emplace_back(FromPatternKey(key), count);
+  Session s;
+  for (auto& row : s.m) row = {0.85, 0.08, 0.04, 0.03};
+  double prior = 0.3;
+  for (int it = 0; it < iterations && !counted.empty(); ++it) {
+    std::array<std::array<double, kLevels>, kFieldCount> m_count{};
+    double matches = 0, total = 0;
+    for (const auto& [c, count] : counted) {
+      double w = std::log2(prior / (1 - prior));
+      for (int f = 0; f < kFieldCount; ++f) {
+        if (c.level[f] != kUnknown) w += std::log2(s.m[f][c.level[f]] / u[f][c.level[f]]);
+      }
+      const double p = 1.0 / (1.0 + std::exp2(-w));
+      matches += p * count;
+      total += count;
+      for (int f = 0; f < kFieldCount; ++f) {
+        if (c.level[f] != kUnknown) m_count[f][c.level[f]] += p * count;
+      }
+    }
+    for (int f = 0; f < kFieldCount; ++f) {
+      double sum = 0;
+      for (double v : m_count[f]) sum += v + 1e-3;
+      for (int l = 0; l < kLevels; ++l) s.m[f][l] = (m_count[f][l] + 1e-3) / sum;
+      // People move, change e-mail and get typed wrong: no field may disagree on a match
+      // so rarely that one difference outweighs everything else.
+      s.m[f][3] = std::max(s.m[f][3], 0.02);
+    }
+    prior = std::clamp(matches / total, 1e-6, 1 - 1e-6);
+  }
+  s.expected_matches = prior * static_cast<double>(pairs.size());
+  return s;
+}
+
+// At most `limit` pairs, an even sample of them.
+std::vector<std::pair<uint32_t, uint32_t>> Thin(std::vector<std::pair<uint32_t, uint32_t>> pairs,
+                                                size_t limit) {
+  if (pairs.size() <= limit) return pairs;
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  out.reserve(limit);
+  const double step = static_cast<double>(pairs.size()) / static_cast<double>(limit);
+  for (size_t i = 0; i < limit; ++i) out.push_back(pairs[static_cast<size_t>(static_cast<double>(i) * step)]);
+  return out;
+}
+
+}  // namespace
+
+Model Model::Train(const std::vector<PersonRecord>& records, int random_pairs, int iterations,
+                   uint32_t seed) {
   Model model;
   const size_t n = records.size();
   // u: level frequencies among random pairs, nearly all of them different people.
@@ -232,39 +322,37 @@ Model Model::Train(const std::vector<PersonRecord>& records,
     for (double v : u_count[f]) total += v + 1;
     for (int l = 0; l < kLevels; ++l) model.u_[f][l] = (u_count[f][l] + 1) / total;
   }
+  if (n < 2) return model;
 
-  // m and the prior: EM over the candidates' comparison patterns, u held fixed.
-  absl::flat_hash_map<uint32_t, double> patterns;
-  for (const auto& [a, b] : candidates) patterns[PatternKey(Compare(records[a], records[b]))] += 1;
-  std::vector<std::pair<Comparison, double>> counted;
-  counted.reserve(patterns.size());
-  for (const auto& [key, count] : patterns) counted.emplace_back(FromPatternKey(key), count);
-  for (auto& row : model.m_) row = {0.85, 0.08, 0.04, 0.03};
-  model.prior_ = 0.3;
-  for (int it = 0; it < iterations && !counted.empty(); ++it) {
-    std::array<std::array<double, kLevels>, kFieldCount> m_count{};
-    double matches = 0, total = 0;
-    for (const auto& [c, count] : counted) {
-      const double p = model.Probability(c);
-      matches += p * count;
-      total += count;
-      for (int f = 0; f < kFieldCount; ++f) {
-        if (c.level[f] != kUnknown) m_count[f][c.level[f]] += p * count;
-      }
+  // m by EM in two sessions, as Splink trains: pairs sharing a date of birth (and an
+  // initial) teach every field but the date; pairs sharing name prefixes teach the date.
+  // Blocking on personal identifiers keeps households (which share address, phone and
+  // e-mail) from being learnt as "the same person".
+  constexpr size_t kMaxPairs = 2000000;
+  int64_t skipped = 0;
+  Session by_dob = RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "dg"), kMaxPairs),
+                         model.u_, {kDob}, iterations);
+  Session by_name = RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "n"), kMaxPairs),
+                          model.u_, {kGiven, kFamily}, iterations);
+  const bool have_dob = by_dob.expected_matches > 0;
+  for (int f = 0; f < kFieldCount; ++f) {
+    if (f == kDob || !have_dob) {
+      model.m_[f] = by_name.m[f];
+    } else if (f == kGiven || f == kFamily) {
+      model.m_[f] = by_dob.m[f];
+    } else {
+      for (int l = 0; l < kLevels; ++l) model.m_[f][l] = (by_dob.m[f][l] + by_name.m[f][l]) / 2;
     }
-    for (int f = 0; f < kFieldCount; ++f) {
-      double sum = 0;
-      for (double v : m_count[f]) sum += v + 1e-3;
-      for (int l = 0; l < kLevels; ++l) model.m_[f][l] = (m_count[f][l] + 1e-3) / sum;
-    }
-    model.prior_ = std::clamp(matches / total, 1e-6, 1 - 1e-6);
   }
-  // EM's prior is the match share among candidates; scoring uses the share among all pairs.
-  if (!counted.empty() && n >= 2) {
-    const double expected_matches = model.prior_ * static_cast<double>(candidates.size());
-    const double all_pairs = static_cast<double>(n) * static_cast<double>(n - 1) / 2;
-    model.prior_ = std::clamp(expected_matches / all_pairs, 1e-12, 0.5);
-  }
+  // A strong identifier is one by definition (one customer number per customer): rarely
+  // missing from a match's pair when both records have one, and not learnt by EM, whose
+  // sessions seldom see such pairs (billing records have neither a date nor full names).
+  model.m_[kStrongId] = {0.99, 0.0, 0.0, 0.01};
+  // The prior: how many pairs of all pairs are the same person, from the session that
+  // found the most (each finds only the matches its blocking lets meet).
+  const double expected = std::max(by_dob.expected_matches, by_name.expected_matches);
+  const double all_pairs = static_cast<double>(n) * static_cast<double>(n - 1) / 2;
+  model.prior_ = std::clamp(expected / all_pairs, 1e-12, 0.5);
   return model;
 }
 
@@ -294,11 +382,13 @@ std::vector<std::string> BlockingKeys(const PersonRecord& r) {
 }
 
 std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<PersonRecord>& records,
-                                                          int max_block_size, int64_t* skipped) {
+                                                          int max_block_size, int64_t* skipped,
+                                                          const std::string& kinds) {
   std::vector<std::pair<uint64_t, uint32_t>> keyed;
   keyed.reserve(records.size() * 6);
   for (uint32_t i = 0; i < records.size(); ++i) {
     for (const std::string& k : BlockingKeys(records[i])) {
+      if (!kinds.empty() && kinds.find(k[0]) == std::string::npos) continue;
       keyed.emplace_back(absl::Hash<std::string>()(k), i);
     }
   }
@@ -395,6 +485,11 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
     }
     if (conflict) {
       p.reason = ScoredPair::kVetoedInCluster;
+      out.review.push_back(p);
+      continue;
+    }
+    if (options.guards && !PersonalEvidence(Compare(records[p.a], records[p.b]))) {
+      p.reason = ScoredPair::kWeakEvidence;
       out.review.push_back(p);
       continue;
     }

@@ -33,7 +33,7 @@ struct PersonRecord {
   std::string family;        // folded family name without particle, "berg"
   std::string dob;           // "YYYY-MM-DD" (or any fixed-width date text)
   std::string email;         // normalised e-mail
-  std::string phone;         // E.164
+  std::string phone;         // E.164, a personal (mobile) number: landlines are shared
   std::string postcode;
   std::string house_number;  // with addition, "12A"
   std::string street;        // folded
@@ -55,20 +55,27 @@ struct Comparison {
 };
 Comparison Compare(const PersonRecord& a, const PersonRecord& b);
 
-// Whether the guards forbid joining the pair (see the file comment): their dates of birth
-// differ by more than a typo, or their given names differ (and not because one record has
-// given and family name the other way round), and no strong identifier is equal.
+// Whether the guards forbid joining the pair (see the file comment): their strong
+// identifiers differ, or (unless those are equal) their dates of birth differ by more than
+// a typo or their given names differ (and not because one record has given and family name
+// the other way round).
 bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
+
+// Whether the pair agrees on something personal, not only on what a household shares:
+// an equal strong identifier, the date of birth (up to a typo), or the full given name
+// together with a personal e-mail address or mobile number. With the guards on, a pair
+// without it is never joined automatically, only put up for review.
+bool PersonalEvidence(const Comparison& c);
 
 class Model {
  public:
   // Neutral parameters (every weight 0); use Train.
   Model();
-  // Estimates u from `random_pairs` sampled pairs and m and the prior by EM over
-  // `candidates` (pairs of indexes into `records`).
-  static Model Train(const std::vector<PersonRecord>& records,
-                     const std::vector<std::pair<uint32_t, uint32_t>>& candidates,
-                     int random_pairs = 300000, int iterations = 25, uint32_t seed = 1);
+  // Estimates u from `random_pairs` sampled pairs, and m and the prior by EM in two
+  // sessions over pairs blocked on personal identifiers (date of birth; name prefixes),
+  // each learning only the fields it was not blocked on.
+  static Model Train(const std::vector<PersonRecord>& records, int random_pairs = 300000,
+                     int iterations = 25, uint32_t seed = 1);
 
   // log2 Bayes factor plus the prior log-odds that two records picked at random are the
   // same person (so probabilities do not depend on how generous the blocking is).
@@ -97,7 +104,9 @@ struct ScoredPair {
   uint32_t a;
   uint32_t b;
   double probability;
-  enum Reason : uint8_t { kLinked, kBetweenThresholds, kClusterTooLarge, kVetoedInCluster } reason;
+  enum Reason : uint8_t {
+    kLinked, kBetweenThresholds, kClusterTooLarge, kVetoedInCluster, kWeakEvidence
+  } reason;
 };
 
 struct Resolution {
@@ -109,13 +118,17 @@ struct Resolution {
   int64_t vetoed_pairs = 0;
 };
 
-// The blocking keys of a record.
+// The blocking keys of a record. The first character says what the key is made of:
+// d, g date of birth with an initial; n name prefixes; a postcode and house number;
+// t street and house number; e e-mail; p phone; s strong id.
 std::vector<std::string> BlockingKeys(const PersonRecord& r);
 
-// Candidate pairs (i < j, each once) of records sharing a blocking key; blocks larger than
-// `max_block_size` are skipped and counted in `*skipped`.
+// Candidate pairs (i < j, each once) of records sharing a blocking key whose kind is in
+// `kinds` (empty: any); blocks larger than `max_block_size` are skipped and counted in
+// `*skipped`.
 std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<PersonRecord>& records,
-                                                          int max_block_size, int64_t* skipped);
+                                                          int max_block_size, int64_t* skipped,
+                                                          const std::string& kinds = "");
 
 // Bulk resolution of `records` with `model`. `threads` > 1 scores pairs in parallel.
 Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,

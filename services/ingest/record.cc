@@ -1,0 +1,159 @@
+#include "services/ingest/record.h"
+
+#include <set>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "services/ingest/normalize.h"
+
+namespace cdp::ingest {
+namespace {
+
+const std::set<std::string>& Attributes() {
+  static const auto* names = new std::set<std::string>{
+      "customer_number", "given_name", "initials", "family_name_prefix", "family_name",
+      "full_name", "date_of_birth", "email", "phone_mobile", "phone_home", "street",
+      "house_number", "postcode", "city", "country", "loyalty_tier", "language_preference",
+      "channel_preferences", "social_handles", "payment_method_summary"};
+  return *names;
+}
+
+absl::Status Invalid(const std::string& name, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("attributes.", name, ": ", why));
+}
+
+// Initials as folded letters separated by spaces: "J.P." -> "j p".
+std::string FoldInitials(const std::string& raw) {
+  std::string folded = FoldText(raw);
+  std::string out;
+  for (char c : folded) {
+    if (c == ' ') continue;
+    if (!out.empty()) out.push_back(' ');
+    out.push_back(c);
+  }
+  return out;
+}
+
+bool IsParticleWord(const std::string& w) {
+  static const auto* words = new std::set<std::string>{"van", "de", "der", "den", "het", "t",
+                                                       "te", "ten", "ter", "in", "op", "uit",
+                                                       "aan", "bij"};
+  return words->count(w) > 0;
+}
+
+// "Jansen, Jan" | "Jan van der Berg" | "J.P. van der Berg" -> given, family (with particle).
+void SplitFullName(const std::string& raw, std::string* given, std::string* family) {
+  if (size_t comma = raw.find(','); comma != std::string::npos) {
+    *family = std::string(absl::StripAsciiWhitespace(raw.substr(0, comma)));
+    *given = std::string(absl::StripAsciiWhitespace(raw.substr(comma + 1)));
+    return;
+  }
+  std::vector<std::string> words = absl::StrSplit(raw, ' ', absl::SkipEmpty());
+  if (words.size() <= 1) {
+    *family = raw;
+    return;
+  }
+  // The family name starts at the first particle after the first word, else at the last word.
+  size_t start = words.size() - 1;
+  for (size_t i = 1; i < words.size(); ++i) {
+    if (IsParticleWord(FoldText(words[i]))) {
+      start = i;
+      break;
+    }
+  }
+  *given = absl::StrJoin(words.begin(), words.begin() + static_cast<long>(start), " ");
+  *family = absl::StrJoin(words.begin() + static_cast<long>(start), words.end(), " ");
+}
+
+}  // namespace
+
+bool IsKnownAttribute(const std::string& name) { return Attributes().count(name) > 0; }
+
+absl::StatusOr<NormalizedRecord> NormalizeAttributes(
+    const std::map<std::string, std::string>& attributes, const NormalizeOptions& options) {
+  if (attributes.size() > options.max_attributes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("attributes: at most ", options.max_attributes, " per record"));
+  }
+  NormalizedRecord out;
+  for (const auto& [name, raw] : attributes) {
+    if (!IsKnownAttribute(name)) return Invalid(name, "unknown attribute");
+    if (raw.size() > options.max_value_bytes) {
+      return Invalid(name, absl::StrCat("longer than ", options.max_value_bytes, " bytes"));
+    }
+    std::string value(absl::StripAsciiWhitespace(raw));
+    if (value.empty()) continue;
+    out.values[name] = value;
+  }
+  auto& p = out.person;
+  auto& normal = out.normal;
+  const auto& v = out.values;
+  auto has = [&](const char* name) { return v.count(name) > 0; };
+
+  std::string given = has("given_name") ? v.at("given_name") : "";
+  std::string family = has("family_name") ? v.at("family_name") : "";
+  if (has("full_name")) {
+    std::string g, f;
+    SplitFullName(v.at("full_name"), &g, &f);
+    if (given.empty()) given = g;
+    if (family.empty()) family = f;
+  }
+  // Given names written as initials ("J.P.") count as initials.
+  std::string folded_given = FoldText(given);
+  const bool only_initials = !given.empty() && given.find('.') != std::string::npos &&
+                             folded_given.size() <= 5;
+  if (only_initials) {
+    p.given = FoldInitials(given);
+  } else {
+    p.given = folded_given;
+  }
+  if (p.given.empty() && has("initials")) p.given = FoldInitials(v.at("initials"));
+  if (!family.empty()) {
+    std::string with_prefix = has("family_name_prefix") ? absl::StrCat(v.at("family_name_prefix"), " ", family) : family;
+    FamilyName split = SplitFamilyName(with_prefix);
+    p.family = split.name;
+    normal["family_name"] = split.name;
+    if (!split.prefix.empty()) normal["family_name_prefix"] = split.prefix;
+  }
+  if (!p.given.empty()) normal["given_name"] = p.given;
+  if (has("date_of_birth")) {
+    auto d = NormalizeDate(v.at("date_of_birth"));
+    if (!d.ok()) return Invalid("date_of_birth", d.status().message());
+    p.dob = normal["date_of_birth"] = *d;
+  }
+  if (has("email")) {
+    auto e = NormalizeEmail(v.at("email"));
+    if (!e.ok()) return Invalid("email", e.status().message());
+    p.email = normal["email"] = *e;
+  }
+  for (const char* phone : {"phone_mobile", "phone_home"}) {
+    if (!has(phone)) continue;
+    auto n = NormalizePhone(v.at(phone), options.default_region);
+    if (!n.ok()) return Invalid(phone, n.status().message());
+    normal[phone] = *n;
+    // Matching uses the mobile number only: a landline belongs to the household.
+    if (std::string(phone) == "phone_mobile") p.phone = *n;
+  }
+  if (has("postcode")) {
+    auto pc = NormalizePostcode(v.at("postcode"));
+    if (!pc.ok()) return Invalid("postcode", pc.status().message());
+    p.postcode = normal["postcode"] = *pc;
+  }
+  if (has("house_number")) {
+    auto h = ParseHouseNumber(v.at("house_number"));
+    if (!h.ok()) return Invalid("house_number", h.status().message());
+    p.house_number = normal["house_number"] = absl::StrCat(h->number, h->addition);
+  }
+  if (has("street")) p.street = normal["street"] = FoldText(v.at("street"));
+  if (has("city")) p.city = normal["city"] = FoldText(v.at("city"));
+  if (has("customer_number")) {
+    p.strong_id = normal["customer_number"] = absl::AsciiStrToUpper(v.at("customer_number"));
+  }
+  return out;
+}
+
+}  // namespace cdp::ingest

@@ -1,0 +1,42 @@
+// What a source record may say about a person, and its normalised form for matching.
+//
+// Source systems send attributes by canonical name (see kAttributes in record.cc):
+// customer_number, given_name, initials, family_name_prefix, family_name, full_name,
+// date_of_birth, email, phone_mobile, phone_home, street, house_number, postcode, city,
+// and descriptive fields kept as they are (loyalty_tier, language_preference,
+// channel_preferences, ...). Each value is checked and normalised; the originals are kept.
+#ifndef CDP_SERVICES_INGEST_RECORD_H_
+#define CDP_SERVICES_INGEST_RECORD_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "services/ingest/resolution/resolver.h"
+
+namespace cdp::ingest {
+
+struct NormalizeOptions {
+  std::string default_region = "NL";   // for phone numbers without a country code
+  size_t max_value_bytes = 1024;
+  size_t max_attributes = 64;
+};
+
+struct NormalizedRecord {
+  resolution::PersonRecord person;            // for matching
+  std::map<std::string, std::string> values;  // canonical name -> original value (trimmed)
+  std::map<std::string, std::string> normal;  // canonical name -> normalised value
+};
+
+// InvalidArgument naming the attribute ("attributes.email: not an e-mail address",
+// "attributes.emial: unknown attribute") for an unknown name, an unparseable value, a value
+// over the size limit or too many attributes; never quotes the value.
+absl::StatusOr<NormalizedRecord> NormalizeAttributes(
+    const std::map<std::string, std::string>& attributes, const NormalizeOptions& options = {});
+
+// Whether `name` is an attribute source records may carry.
+bool IsKnownAttribute(const std::string& name);
+
+}  // namespace cdp::ingest
+
+#endif  // CDP_SERVICES_INGEST_RECORD_H_
