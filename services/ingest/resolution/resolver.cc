@@ -45,6 +45,11 @@ bool InitialOf(const std::string& a, const std::string& b) {
 uint8_t NameLevel(const std::string& a, const std::string& b) {
   if (a == b) return 0;
   if (BoundedLevenshtein(a, b, 1) <= 1 || JaroWinkler(a, b) >= 0.92) return 1;
+  // "Jan" and "Jan Pieter": the first given name written in full on both.
+  if (FirstTokenEqual(a, b) && a.find(' ') != 1 && b.find(' ') != 1 && a.size() > 1 &&
+      b.size() > 1) {
+    return 1;
+  }
   if (FirstTokenEqual(a, b) || InitialOf(a, b)) return 2;
   return 3;
 }
@@ -239,6 +244,7 @@ namespace {
 // `blocked` (the pairs were chosen because those agree, so they say nothing there).
 struct Session {
   std::array<std::array<double, kLevels>, kFieldCount> m{};
+  std::array<double, kFieldCount> evidence{};  // expected matches with the field known
   double expected_matches = 0;
 };
 
@@ -276,9 +282,7 @@ Session RunEm(const std::vector<PersonRecord>& records,
       double sum = 0;
       for (double v : m_count[f]) sum += v + 1e-3;
       for (int l = 0; l < kLevels; ++l) s.m[f][l] = (m_count[f][l] + 1e-3) / sum;
-      // People move, change e-mail and get typed wrong: no field may disagree on a match
-      // so rarely that one difference outweighs everything else.
-      s.m[f][3] = std::max(s.m[f][3], 0.02);
+      s.evidence[f] = sum;
     }
     prior = std::clamp(matches / total, 1e-6, 1 - 1e-6);
   }
@@ -328,22 +332,40 @@ Model Model::Train(const std::vector<PersonRecord>& records, int random_pairs, i
   // initial) teach every field but the date; pairs sharing name prefixes teach the date.
   // Blocking on personal identifiers keeps households (which share address, phone and
   // e-mail) from being learnt as "the same person".
+  // A third session, on customer number and e-mail, sees what the first two cannot meet:
+  // records with initials only or without a date of birth.
   constexpr size_t kMaxPairs = 2000000;
   int64_t skipped = 0;
-  Session by_dob = RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "dg"), kMaxPairs),
-                         model.u_, {kDob}, iterations);
-  Session by_name = RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "n"), kMaxPairs),
-                          model.u_, {kGiven, kFamily}, iterations);
-  const bool have_dob = by_dob.expected_matches > 0;
+  std::vector<Session> sessions = {
+      RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "dg"), kMaxPairs), model.u_,
+            {kDob}, iterations),
+      RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "n"), kMaxPairs), model.u_,
+            {kGiven, kFamily}, iterations),
+      RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "se"), kMaxPairs), model.u_,
+            {kStrongId, kEmail}, iterations)};
+  const std::vector<std::vector<int>> blocked = {{kDob}, {kGiven, kFamily}, {kStrongId, kEmail}};
+  // Each field's m: the sessions not blocked on it, weighted by how many matches they saw
+  // with the field known.
   for (int f = 0; f < kFieldCount; ++f) {
-    if (f == kDob || !have_dob) {
-      model.m_[f] = by_name.m[f];
-    } else if (f == kGiven || f == kFamily) {
-      model.m_[f] = by_dob.m[f];
-    } else {
-      for (int l = 0; l < kLevels; ++l) model.m_[f][l] = (by_dob.m[f][l] + by_name.m[f][l]) / 2;
+    std::array<double, kLevels> m{};
+    double weight = 0;
+    for (size_t i = 0; i < sessions.size(); ++i) {
+      if (std::find(blocked[i].begin(), blocked[i].end(), f) != blocked[i].end()) continue;
+      const double w = sessions[i].evidence[f];
+      for (int l = 0; l < kLevels; ++l) m[l] += w * sessions[i].m[f][l];
+      weight += w;
     }
+    for (int l = 0; l < kLevels; ++l) {
+      model.m_[f][l] = weight > 0 ? m[l] / weight : 0.25;
+    }
+    // People move, change e-mail and get typed wrong; no level may be so rare among
+    // matches that one comparison outweighs everything else.
+    model.m_[f][1] = std::max(model.m_[f][1], 0.005);
+    model.m_[f][2] = std::max(model.m_[f][2], 0.005);
+    model.m_[f][3] = std::max(model.m_[f][3], 0.02);
   }
+  const Session& by_dob = sessions[0];
+  const Session& by_name = sessions[1];
   // A strong identifier is one by definition (one customer number per customer): rarely
   // missing from a match's pair when both records have one, and not learnt by EM, whose
   // sessions seldom see such pairs (billing records have neither a date nor full names).
