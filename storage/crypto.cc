@@ -1,0 +1,140 @@
+#include "storage/crypto.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace cdp::storage {
+namespace {
+
+constexpr unsigned char kVersion = 1;
+constexpr size_t kNonce = 12;
+constexpr size_t kTag = 16;
+constexpr char kPrefix[] = "cdp-master-key-v1:";
+
+Key256 Derive(const Key256& master, std::string_view label) {
+  Key256 out{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), master.data(), static_cast<int>(master.size()),
+       reinterpret_cast<const unsigned char*>(label.data()), label.size(), out.data(), &len);
+  return out;
+}
+
+const unsigned char* U(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+}  // namespace
+
+std::string Seal(const Key256& key, std::string_view plaintext, std::string_view aad) {
+  std::string out(1 + kNonce + plaintext.size() + kTag, '\0');
+  auto* bytes = reinterpret_cast<unsigned char*>(out.data());
+  bytes[0] = kVersion;
+  RAND_bytes(bytes + 1, kNonce);
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  int len = 0;
+  EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, key.data(), bytes + 1);
+  EVP_EncryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size()));
+  EVP_EncryptUpdate(ctx, bytes + 1 + kNonce, &len, U(plaintext), static_cast<int>(plaintext.size()));
+  EVP_EncryptFinal_ex(ctx, bytes + 1 + kNonce + len, &len);
+  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTag, bytes + 1 + kNonce + plaintext.size());
+  EVP_CIPHER_CTX_free(ctx);
+  return out;
+}
+
+absl::StatusOr<std::string> Open(const Key256& key, std::string_view ciphertext,
+                                 std::string_view aad) {
+  if (ciphertext.size() < 1 + kNonce + kTag || static_cast<unsigned char>(ciphertext[0]) != kVersion) {
+    return absl::DataLossError("not a sealed value");
+  }
+  const size_t n = ciphertext.size() - 1 - kNonce - kTag;
+  std::string out(n, '\0');
+  const unsigned char* in = U(ciphertext);
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  int len = 0;
+  EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, key.data(), in + 1);
+  EVP_DecryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size()));
+  EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, in + 1 + kNonce,
+                    static_cast<int>(n));
+  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTag,
+                      const_cast<unsigned char*>(in + 1 + kNonce + n));
+  const bool ok = EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + len, &len) == 1;
+  EVP_CIPHER_CTX_free(ctx);
+  if (!ok) return absl::DataLossError("sealed value does not open with this key and context");
+  return out;
+}
+
+absl::StatusOr<MasterKey> MasterKey::FromText(std::string_view text) {
+  absl::string_view t = absl::StripAsciiWhitespace(absl::string_view(text.data(), text.size()));
+  std::string raw;
+  if (!absl::ConsumePrefix(&t, kPrefix) || !absl::Base64Unescape(t, &raw) || raw.size() != 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a master key (one line: ", kPrefix, "<base64 of 32 bytes>)"));
+  }
+  Key256 master{};
+  std::copy(raw.begin(), raw.end(), master.begin());
+  MasterKey key;
+  key.kek_ = Derive(master, "cdp key-encryption key v1");
+  key.lookup_ = Derive(master, "cdp lookup hash key v1");
+  return key;
+}
+
+absl::StatusOr<MasterKey> MasterKey::FromFile(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read"));
+  if ((st.st_mode & S_IROTH) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": readable by everyone; chmod 640 or 600 it"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read"));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  auto key = FromText(buf.str());
+  if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
+  return key;
+}
+
+std::string MasterKey::GenerateText() {
+  unsigned char raw[32];
+  RAND_bytes(raw, sizeof(raw));
+  return absl::StrCat(kPrefix, absl::Base64Escape(absl::string_view(reinterpret_cast<char*>(raw), sizeof(raw))), "\n");
+}
+
+std::string MasterKey::NewWrappedDataKey(std::string_view customer_id) const {
+  Key256 dek{};
+  RAND_bytes(dek.data(), static_cast<int>(dek.size()));
+  std::string wrapped = Seal(kek_, std::string_view(reinterpret_cast<const char*>(dek.data()), dek.size()),
+                             absl::StrCat("data key for ", absl::string_view(customer_id.data(), customer_id.size())));
+  OPENSSL_cleanse(dek.data(), dek.size());
+  return wrapped;
+}
+
+absl::StatusOr<Key256> MasterKey::UnwrapDataKey(std::string_view wrapped,
+                                                std::string_view customer_id) const {
+  auto raw = Open(kek_, wrapped, absl::StrCat("data key for ", absl::string_view(customer_id.data(), customer_id.size())));
+  if (!raw.ok()) return raw.status();
+  if (raw->size() != 32) return absl::DataLossError("wrapped data key has the wrong size");
+  Key256 dek{};
+  std::copy(raw->begin(), raw->end(), dek.begin());
+  OPENSSL_cleanse(raw->data(), raw->size());
+  return dek;
+}
+
+std::string MasterKey::LookupHash(std::string_view kind, std::string_view normalised_value) const {
+  std::string input = absl::StrCat(absl::string_view(kind.data(), kind.size()), std::string(1, '\0'),
+                                   absl::string_view(normalised_value.data(), normalised_value.size()));
+  unsigned char out[32];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), lookup_.data(), static_cast<int>(lookup_.size()), U(input), input.size(), out, &len);
+  return std::string(reinterpret_cast<char*>(out), len);
+}
+
+}  // namespace cdp::storage
