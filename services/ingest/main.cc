@@ -1,19 +1,78 @@
-// cdp-ingest: the ingestion and identity-resolution service
-#include "cdp/v1/ingest.grpc.pb.h"
+// cdp-ingest: source records in, unified profiles with lineage out (identity resolution,
+// merges, encryption at rest).
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "consent/catalog.h"
+#include "services/common/log.h"
 #include "services/common/service_host.h"
+#include "services/ingest/ingest_api.h"
+#include "services/ingest/ingest_service.h"
+#include "storage/crypto.h"
 #include "storage/migrations.h"
+
+ABSL_FLAG(std::string, catalog, "",
+          "consent catalog file: which callers may write records, manage identities or read "
+          "unified profiles");
+ABSL_FLAG(std::string, master_key, "",
+          "master key file (one line cdp-master-key-v1:<base64>); wraps every customer's data "
+          "key and keys the lookup hashes. Losing it loses all data.");
+
+namespace cdp::ingest {
+namespace {
+
+[[noreturn]] void Die(const std::string& message) {
+  std::fprintf(stderr, "cdp-ingest: %s\n", message.c_str());
+  std::exit(2);
+}
+
+struct Parts {
+  explicit Parts(server::ServiceContext& context)
+      : catalog(LoadCatalog()), key(LoadKey()), api(catalog, context.pool, key, {}) {}
+
+  static std::shared_ptr<const consent::Catalog> LoadCatalog() {
+    std::string path = absl::GetFlag(FLAGS_catalog);
+    if (path.empty()) Die("--catalog is required (e.g. consent/catalog/default.textproto)");
+    auto catalog = consent::Catalog::FromFile(path);
+    if (!catalog.ok()) Die(absl::StrCat("--catalog ", catalog.status().message()));
+    return *std::move(catalog);
+  }
+  static storage::MasterKey LoadKey() {
+    std::string path = absl::GetFlag(FLAGS_master_key);
+    if (path.empty()) Die("--master_key is required");
+    auto key = storage::MasterKey::FromFile(path);
+    if (!key.ok()) Die(absl::StrCat("--master_key ", key.status().message()));
+    return *std::move(key);
+  }
+
+  std::shared_ptr<const consent::Catalog> catalog;
+  storage::MasterKey key;
+  IngestApi api;
+};
+
+class OwningService : private Parts, public IngestService {
+ public:
+  explicit OwningService(server::ServiceContext& context) : Parts(context), IngestService(api) {}
+};
+
+}  // namespace
+}  // namespace cdp::ingest
 
 int main(int argc, char** argv) {
   return cdp::server::RunService(
       {.process = {.name = "ingest",
-                   .usage = "cdp-ingest: the ingestion and identity-resolution service\nUsage: cdp-ingest [flags]",
+                   .usage = "cdp-ingest: source records in, unified profiles out\n"
+                            "Usage: cdp-ingest --catalog=FILE --master_key=FILE [flags]",
                    .default_port = 7102,
                    .default_metrics_port = 9102,
-                   .migrations = cdp::storage::migrations::ingest()},
+                   .migrations = cdp::storage::migrations::ingest(),
+                   .statements = cdp::ingest::IngestApi::Statements()},
        .full_name = cdp::v1::IngestService::service_full_name(),
-       // The RPC handlers arrive with the issue that builds this service; until then every
-       // call answers UNIMPLEMENTED while health, reflection and metrics work.
        .make_service =
-           [](cdp::server::ServiceContext&) { return std::make_unique<cdp::v1::IngestService::Service>(); }},
+           [](cdp::server::ServiceContext& context) {
+             return std::make_unique<cdp::ingest::OwningService>(context);
+           }},
       argc, argv);
 }

@@ -48,8 +48,19 @@ bool IsParticleWord(const std::string& w) {
 // "Jansen, Jan" | "Jan van der Berg" | "J.P. van der Berg" -> given, family (with particle).
 void SplitFullName(const std::string& raw, std::string* given, std::string* family) {
   if (size_t comma = raw.find(','); comma != std::string::npos) {
-    *family = std::string(absl::StripAsciiWhitespace(raw.substr(0, comma)));
-    *given = std::string(absl::StripAsciiWhitespace(raw.substr(comma + 1)));
+    // "Berg, Jan van der": the particle comes after the given names.
+    std::string family_part(absl::StripAsciiWhitespace(raw.substr(0, comma)));
+    std::vector<std::string> words = absl::StrSplit(raw.substr(comma + 1), ' ', absl::SkipEmpty());
+    size_t particle = words.size();
+    for (size_t i = 1; i < words.size(); ++i) {
+      if (IsParticleWord(FoldText(words[i]))) {
+        particle = i;
+        break;
+      }
+    }
+    *given = absl::StrJoin(words.begin(), words.begin() + static_cast<long>(particle), " ");
+    const std::string prefix = absl::StrJoin(words.begin() + static_cast<long>(particle), words.end(), " ");
+    *family = prefix.empty() ? family_part : absl::StrCat(prefix, " ", family_part);
     return;
   }
   std::vector<std::string> words = absl::StrSplit(raw, ' ', absl::SkipEmpty());
@@ -72,6 +83,25 @@ void SplitFullName(const std::string& raw, std::string* given, std::string* fami
 }  // namespace
 
 bool IsKnownAttribute(const std::string& name) { return Attributes().count(name) > 0; }
+
+resolution::PersonRecord PersonFromNormal(const std::map<std::string, std::string>& normal) {
+  auto get = [&](const char* name) {
+    auto it = normal.find(name);
+    return it == normal.end() ? std::string() : it->second;
+  };
+  resolution::PersonRecord p;
+  p.given = get("given_name");
+  p.family = get("family_name");
+  p.dob = get("date_of_birth");
+  p.email = get("email");
+  p.phone = get("phone_mobile");
+  p.postcode = get("postcode");
+  p.house_number = get("house_number");
+  p.street = get("street");
+  p.city = get("city");
+  p.strong_id = get("customer_number");
+  return p;
+}
 
 absl::StatusOr<NormalizedRecord> NormalizeAttributes(
     const std::map<std::string, std::string>& attributes, const NormalizeOptions& options) {

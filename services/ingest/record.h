@@ -34,6 +34,9 @@ struct NormalizedRecord {
 absl::StatusOr<NormalizedRecord> NormalizeAttributes(
     const std::map<std::string, std::string>& attributes, const NormalizeOptions& options = {});
 
+// The matching view of normalised values (NormalizedRecord::normal), e.g. as stored.
+resolution::PersonRecord PersonFromNormal(const std::map<std::string, std::string>& normal);
+
 // Whether `name` is an attribute source records may carry.
 bool IsKnownAttribute(const std::string& name);
 

@@ -14,7 +14,8 @@ TestPki::TestPki(const std::vector<std::string>& identities)
   const std::string ids = absl::StrJoin(identities, " ");
   std::string cmd = absl::StrCat(pki, " ", dir_, " ", ids, " >/dev/null && ", pki, " ", rogue_dir_,
                                  " ", ids, " >/dev/null && openssl genpkey -algorithm ed25519 -out ",
-                                 receipt_key());
+                                 receipt_key(), " && (umask 077 && printf 'cdp-master-key-v1:%s\\n' ",
+                                 "\"$(openssl rand -base64 32)\" > ", master_key(), ")");
   if (std::system(cmd.c_str()) != 0) std::abort();
 }
 
@@ -53,9 +54,14 @@ absl::StatusOr<RunningService> StartService(const std::string& name, const TestP
       absl::StrCat("--db_dsn=", db.DsnAs("cdp_" + name)),
       absl::StrCat("--db_admin_dsn=", db.AdminDsn()),
       "--drain_seconds=2"};
+  const std::string catalog = absl::StrCat("--catalog=", CDP_SOURCE_DIR, "/consent/catalog/default.textproto");
   if (name == "consent") {
-    args.push_back(absl::StrCat("--catalog=", CDP_SOURCE_DIR, "/consent/catalog/default.textproto"));
+    args.push_back(catalog);
     args.push_back("--receipt_key=" + pki.receipt_key());
+  }
+  if (name == "ingest") {
+    args.push_back(catalog);
+    args.push_back("--master_key=" + pki.master_key());
   }
   args.insert(args.end(), extra.begin(), extra.end());
   auto child = ChildProcess::Start(bin, args, MakeTempDir() + "/log");

@@ -24,6 +24,7 @@ class TestPki {
   const std::string& dir() const { return dir_; }
   const std::string& rogue_dir() const { return rogue_dir_; }
   std::string receipt_key() const { return dir_ + "/receipt-signing.key"; }
+  std::string master_key() const { return dir_ + "/master.key"; }
   // "service-consent" or "service/consent".
   rpc::TlsMaterial Load(const std::string& identity, bool rogue = false) const;
   std::shared_ptr<grpc::Channel> Channel(int port, const std::string& identity,
@@ -42,7 +43,8 @@ struct RunningService {
 
 // Starts service `name` ("consent", ..., "portal") with its own certificate and schema in
 // `db`, on `port` (0: a free one). The consent service also gets the default catalog and
-// the PKI's receipt key. `extra` flags come last and win.
+// the PKI's receipt key, the ingest service the catalog and the master key. `extra` flags
+// come last and win.
 absl::StatusOr<RunningService> StartService(const std::string& name, const TestPki& pki,
                                             const TestDatabase& db,
                                             const std::vector<std::string>& extra = {},

@@ -81,6 +81,13 @@ class Model {
   // same person (so probabilities do not depend on how generous the blocking is).
   double Weight(const Comparison& c) const;
   double Probability(const Comparison& c) const;   // in [0, 1]
+  // The evidence alone, without the prior: log2 of the Bayes factor. Incremental resolution
+  // compares one record with one profile and uses thresholds on this.
+  double BayesFactorBits(const Comparison& c) const;
+
+  // Parameters trained on generated Dutch data (tools/datagen, 100,000 people, seed 7):
+  // what a store starts with before it holds enough records to train on its own.
+  static Model Default();
   double prior() const { return prior_; }
   // The parameters as a table: field, level, m, u, weight.
   std::string Describe() const;

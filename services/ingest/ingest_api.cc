@@ -1,0 +1,562 @@
+#include "services/ingest/ingest_api.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cdp/v1/stored.pb.h"
+#include "pqxx/pqxx"
+#include "services/common/log.h"
+#include "services/common/proto_time.h"
+#include "services/common/status_macros.h"
+#include "services/ingest/record.h"
+
+namespace cdp::ingest {
+namespace {
+
+// Named statements; every one names the schema.
+constexpr char kLock[] = "ingest_lock";
+constexpr char kFindVersion[] = "ingest_find_version";
+constexpr char kAnyVersion[] = "ingest_any_version";
+constexpr char kKeyRecords[] = "ingest_key_records";
+constexpr char kLatest[] = "ingest_latest";
+constexpr char kRoot[] = "ingest_root";
+constexpr char kMembers[] = "ingest_members";
+constexpr char kProfileRecords[] = "ingest_profile_records";
+constexpr char kProfileState[] = "ingest_profile_state";
+constexpr char kInsertProfile[] = "ingest_insert_profile";
+constexpr char kInsertRecord[] = "ingest_insert_record";
+constexpr char kInsertKey[] = "ingest_insert_key";
+constexpr char kInsertCandidate[] = "ingest_insert_candidate";
+constexpr char kSetMergedInto[] = "ingest_set_merged_into";
+constexpr char kInsertMerge[] = "ingest_insert_merge";
+constexpr char kGetMerge[] = "ingest_get_merge";
+constexpr char kUnmergeOne[] = "ingest_unmerge_one";
+constexpr char kMarkUnmerged[] = "ingest_mark_unmerged";
+constexpr char kDropCandidates[] = "ingest_drop_candidates";
+constexpr char kListCandidates[] = "ingest_list_candidates";
+
+
+std::string NewId(const char* prefix) {
+  unsigned char b[10];
+  RAND_bytes(b, sizeof(b));
+  return absl::StrCat(prefix, absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), sizeof(b))));
+}
+
+std::string RecordContext(const std::string& profile, const std::string& source,
+                          const std::string& id, int64_t micros) {
+  return absl::StrCat("record|", profile, "|", source, "|", id, "|", micros);
+}
+
+// What a batch needs from the database, with the data keys it has unwrapped.
+class Tx {
+ public:
+  Tx(pqxx::work& tx, const storage::MasterKey& key) : tx_(tx), key_(key) {}
+  pqxx::work& tx() { return tx_; }
+
+  absl::StatusOr<storage::Key256> DataKey(const std::string& profile) {
+    if (auto it = keys_.find(profile); it != keys_.end()) return it->second;
+    pqxx::result r = tx_.exec_prepared(kProfileState, profile);
+    if (r.empty()) return absl::NotFoundError("profile_id: no such profile");
+    if (r[0][1].is_null()) return absl::NotFoundError("profile_id: the profile was erased");
+    pqxx::binarystring wrapped(r[0][1]);
+    auto key = key_.UnwrapDataKey(std::string_view(reinterpret_cast<const char*>(wrapped.data()), wrapped.size()), profile);
+    if (!key.ok()) return key.status();
+    keys_[profile] = *key;
+    return *key;
+  }
+  std::string NewProfile() {
+    std::string id = NewId("p-");
+    tx_.exec_prepared(kInsertProfile, id, pqxx::binarystring(key_.NewWrappedDataKey(id)));
+    return id;
+  }
+  std::string Root(const std::string& profile) {
+    pqxx::result r = tx_.exec_prepared(kRoot, profile);
+    return r.empty() ? profile : r[0][0].as<std::string>();
+  }
+  absl::StatusOr<v1::StoredRecord> Open(const std::string& profile, const std::string& source,
+                                        const std::string& id, int64_t micros,
+                                        const pqxx::field& sealed) {
+    ASSIGN_OR_RETURN(storage::Key256 key, DataKey(profile));
+    pqxx::binarystring bytes(sealed);
+    auto plain = storage::Open(key, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                               RecordContext(profile, source, id, micros));
+    if (!plain.ok()) return plain.status();
+    v1::StoredRecord stored;
+    if (!stored.ParseFromString(*plain)) return absl::DataLossError("stored record does not parse");
+    return stored;
+  }
+
+ private:
+  pqxx::work& tx_;
+  const storage::MasterKey& key_;
+  absl::flat_hash_map<std::string, storage::Key256> keys_;
+};
+
+struct Member {
+  std::string profile;   // the profile that seals it
+  std::string source;
+  std::string id;
+  int64_t micros = 0;
+  v1::StoredRecord stored;
+};
+
+// Every record (latest version) of `root` and the profiles merged into it.
+absl::StatusOr<std::vector<Member>> Members(Tx& t, const std::string& root) {
+  std::vector<Member> out;
+  for (const pqxx::row& p : t.tx().exec_prepared(kMembers, root)) {
+    const std::string profile = p[0].as<std::string>();
+    for (const pqxx::row& r : t.tx().exec_prepared(kProfileRecords, profile)) {
+      Member m{profile, r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(), {}};
+      ASSIGN_OR_RETURN(m.stored, t.Open(profile, m.source, m.id, m.micros, r[3]));
+      out.push_back(std::move(m));
+    }
+  }
+  return out;
+}
+
+bool ValidSource(const std::string& s) {
+  static const auto* re = new std::regex("[a-z0-9][a-z0-9-]{0,31}");
+  return std::regex_match(s, *re);
+}
+
+}  // namespace
+
+IngestApi::IngestApi(std::shared_ptr<const consent::Catalog> catalog, storage::Pool& pool,
+                     const storage::MasterKey& key, Options options)
+    : catalog_(std::move(catalog)), pool_(pool), key_(key), options_(std::move(options)) {}
+
+std::vector<storage::Statement> IngestApi::Statements() {
+  return {
+      {kLock, "SELECT pg_advisory_xact_lock(7261601)"},
+      {kFindVersion,
+       "SELECT profile_id FROM ingest.records WHERE source_system = $1 AND record_id = $2 "
+       "AND changed_at_us = $3"},
+      {kAnyVersion,
+       "SELECT profile_id FROM ingest.records WHERE source_system = $1 AND record_id = $2 LIMIT 1"},
+      {kKeyRecords,
+       "SELECT source_system, record_id FROM ingest.record_keys WHERE key_hash = $1 LIMIT $2"},
+      {kLatest,
+       "SELECT profile_id, changed_at_us, sealed FROM ingest.records WHERE source_system = $1 "
+       "AND record_id = $2 ORDER BY changed_at_us DESC LIMIT 1"},
+      {kRoot,
+       "WITH RECURSIVE up(id, next, depth) AS ("
+       " SELECT profile_id, merged_into, 0 FROM ingest.profiles WHERE profile_id = $1"
+       " UNION ALL SELECT p.profile_id, p.merged_into, up.depth + 1 FROM ingest.profiles p"
+       " JOIN up ON p.profile_id = up.next WHERE up.depth < 100)"
+       " SELECT id FROM up WHERE next IS NULL"},
+      {kMembers,
+       "WITH RECURSIVE down(id, depth) AS (SELECT $1::text, 0 UNION ALL"
+       " SELECT p.profile_id, down.depth + 1 FROM ingest.profiles p JOIN down"
+       " ON p.merged_into = down.id WHERE down.depth < 100) SELECT id FROM down"},
+      {kProfileRecords,
+       "SELECT DISTINCT ON (source_system, record_id) source_system, record_id, changed_at_us, "
+       "sealed FROM ingest.records WHERE profile_id = $1 "
+       "ORDER BY source_system, record_id, changed_at_us DESC"},
+      {kProfileState, "SELECT merged_into, wrapped_key FROM ingest.profiles WHERE profile_id = $1"},
+      {kInsertProfile, "INSERT INTO ingest.profiles (profile_id, wrapped_key) VALUES ($1, $2)"},
+      {kInsertRecord,
+       "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed) "
+       "VALUES ($1, $2, $3, $4, $5)"},
+      {kInsertKey,
+       "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) VALUES ($1, $2, $3) "
+       "ON CONFLICT DO NOTHING"},
+      {kInsertCandidate,
+       "INSERT INTO ingest.match_candidates (left_profile, right_profile, score, reason) "
+       "VALUES ($1, $2, $3, $4) ON CONFLICT (left_profile, right_profile) DO UPDATE "
+       "SET score = GREATEST(ingest.match_candidates.score, EXCLUDED.score)"},
+      {kSetMergedInto, "UPDATE ingest.profiles SET merged_into = $2 WHERE profile_id = $1"},
+      {kInsertMerge,
+       "INSERT INTO ingest.merges (merge_id, into_profile, from_profiles, reason, actor_kind, "
+       "actor_id, caller) VALUES ($1, $2, string_to_array($3, ','), $4, $5, $6, $7)"},
+      {kGetMerge,
+       "SELECT into_profile, array_to_string(from_profiles, ','), unmerged_at IS NOT NULL "
+       "FROM ingest.merges WHERE merge_id = $1 FOR UPDATE"},
+      {kUnmergeOne,
+       "UPDATE ingest.profiles SET merged_into = NULL WHERE profile_id = $1 AND merged_into = $2"},
+      {kMarkUnmerged, "UPDATE ingest.merges SET unmerged_at = now() WHERE merge_id = $1"},
+      {kDropCandidates,
+       "DELETE FROM ingest.match_candidates WHERE (left_profile = $1 AND right_profile = $2) "
+       "OR (left_profile = $2 AND right_profile = $1)"},
+      {kListCandidates,
+       "SELECT c.left_profile, c.right_profile, c.score, c.reason, "
+       "(extract(epoch FROM c.created_at) * 1000000)::bigint FROM ingest.match_candidates c "
+       "JOIN ingest.profiles l ON l.profile_id = c.left_profile "
+       "JOIN ingest.profiles r ON r.profile_id = c.right_profile "
+       "WHERE l.merged_into IS NULL AND r.merged_into IS NULL "
+       "AND (c.left_profile, c.right_profile) > ($1, $2) "
+       "ORDER BY c.left_profile, c.right_profile LIMIT $3"},
+  };
+}
+
+absl::Status IngestApi::Authorize(const std::string& caller, v1::Permission permission) const {
+  const v1::CallerDef* def = catalog_->FindCaller(caller);
+  if (def == nullptr) {
+    return absl::PermissionDeniedError(absl::StrCat("caller ", caller, " is not in the catalog"));
+  }
+  if (!consent::Catalog::CallerHas(*def, permission)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("caller ", caller, " lacks permission ", v1::Permission_Name(permission)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
+    const std::string& caller, const v1::WriteRecordsRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::WRITE_RECORDS));
+  if (request.records_size() > options_.max_batch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("records: at most ", options_.max_batch, " per batch"));
+  }
+  // Checks that need no database first; the rest in one transaction.
+  v1::WriteRecordsResponse response;
+  std::vector<std::optional<NormalizedRecord>> normalized(static_cast<size_t>(request.records_size()));
+  for (int i = 0; i < request.records_size(); ++i) {
+    const v1::SourceRecord& r = request.records(i);
+    v1::RecordAck* ack = response.add_acks();
+    ack->set_source_system(r.source_system());
+    ack->set_record_id(r.record_id());
+    ack->set_outcome(v1::RecordAck::REJECTED);
+    if (!ValidSource(r.source_system())) {
+      ack->set_reason("source_system: lower case letters, digits and dashes, at most 32");
+    } else if (r.record_id().empty() || r.record_id().size() > 128) {
+      ack->set_reason("record_id: required, at most 128 bytes");
+    } else if (!r.has_changed_at()) {
+      ack->set_reason("changed_at: required");
+    } else {
+      auto n = NormalizeAttributes({r.attributes().begin(), r.attributes().end()});
+      if (!n.ok()) {
+        ack->set_reason(std::string(n.status().message()));
+      } else {
+        normalized[static_cast<size_t>(i)] = *std::move(n);
+        ack->set_outcome(v1::RecordAck::OUTCOME_UNSPECIFIED);
+      }
+    }
+  }
+
+  const absl::Status dry_run_done = absl::CancelledError("dry run");
+  int new_profiles = 0, joined = 0, reviews = 0;
+  v1::WriteRecordsResponse result;
+  absl::Status status = pool_.Transact([&](pqxx::work& work) -> absl::Status {
+    result = response;
+    new_profiles = joined = reviews = 0;
+    Tx t(work, key_);
+    work.exec_prepared(kLock);
+    for (int i = 0; i < request.records_size(); ++i) {
+      if (!normalized[static_cast<size_t>(i)]) continue;
+      const NormalizedRecord& n = *normalized[static_cast<size_t>(i)];
+      const v1::SourceRecord& r = request.records(i);
+      v1::RecordAck* ack = result.mutable_acks(i);
+      const int64_t micros = absl::ToUnixMicros(FromProtoTime(r.changed_at()));
+      if (pqxx::result seen = work.exec_prepared(kFindVersion, r.source_system(), r.record_id(), micros);
+          !seen.empty()) {
+        ack->set_outcome(v1::RecordAck::DUPLICATE);
+        ack->set_profile_id(t.Root(seen[0][0].as<std::string>()));
+        continue;
+      }
+      std::string profile;
+      if (pqxx::result earlier = work.exec_prepared(kAnyVersion, r.source_system(), r.record_id());
+          !earlier.empty()) {
+        // A newer version of a known record stays with its profile.
+        profile = earlier[0][0].as<std::string>();
+      } else {
+        // Candidates: records sharing a blocking key, grouped by the profile they live under.
+        std::set<std::pair<std::string, std::string>> refs;
+        for (const std::string& k : resolution::BlockingKeys(n.person)) {
+          pqxx::result rows = work.exec_prepared(kKeyRecords, pqxx::binarystring(key_.LookupHash("block", k)),
+                                                 options_.max_block_size + 1);
+          if (static_cast<int>(rows.size()) > options_.max_block_size) continue;
+          for (const pqxx::row& row : rows) refs.emplace(row[0].as<std::string>(), row[1].as<std::string>());
+        }
+        std::map<std::string, double> best_bits;     // root -> best evidence
+        std::map<std::string, resolution::PersonRecord> best_record;
+        for (const auto& [source, id] : refs) {
+          pqxx::row latest = work.exec_prepared1(kLatest, source, id);
+          const std::string owner = latest[0].as<std::string>();
+          auto stored = t.Open(owner, source, id, latest[1].as<int64_t>(), latest[2]);
+          if (!stored.ok()) continue;  // erased: nothing to match
+          resolution::PersonRecord other = PersonFromNormal({stored->normal().begin(), stored->normal().end()});
+          const double bits = options_.model.BayesFactorBits(resolution::Compare(n.person, other));
+          const std::string root = t.Root(owner);
+          if (!best_bits.count(root) || bits > best_bits[root]) {
+            best_bits[root] = bits;
+            best_record[root] = other;
+          }
+        }
+        std::string best_root;
+        for (const auto& [root, bits] : best_bits) {
+          if (best_root.empty() || bits > best_bits[best_root]) best_root = root;
+        }
+        std::string review_reason;
+        if (!best_root.empty() && best_bits[best_root] >= options_.link_bits) {
+          ASSIGN_OR_RETURN(std::vector<Member> members, Members(t, best_root));
+          bool vetoed = false;
+          for (const Member& m : members) {
+            resolution::PersonRecord other = PersonFromNormal({m.stored.normal().begin(), m.stored.normal().end()});
+            if (resolution::Vetoed(n.person, other, resolution::Compare(n.person, other))) {
+              vetoed = true;
+              break;
+            }
+          }
+          const bool personal = resolution::PersonalEvidence(
+              resolution::Compare(n.person, best_record[best_root]));
+          if (vetoed) {
+            review_reason = "a record of the profile disagrees on date of birth, given name or customer number";
+          } else if (!personal) {
+            review_reason = "agrees only on what a household shares";
+          } else if (static_cast<int>(members.size()) >= options_.max_cluster_size) {
+            review_reason = "the profile has reached the size limit for automatic joins";
+          } else {
+            profile = best_root;
+            ++joined;
+          }
+        } else if (!best_root.empty() && best_bits[best_root] >= options_.review_bits) {
+          review_reason = "between the thresholds";
+        }
+        if (profile.empty()) {
+          profile = t.NewProfile();
+          ack->set_new_profile(true);
+          ++new_profiles;
+          if (!review_reason.empty()) {
+            work.exec_prepared(kInsertCandidate, best_root, profile, best_bits[best_root], review_reason);
+            ack->set_review(true);
+            ack->set_reason(absl::StrCat("review: ", review_reason));
+            ++reviews;
+          }
+        }
+      }
+      v1::StoredRecord stored;
+      stored.mutable_values()->insert(n.values.begin(), n.values.end());
+      stored.mutable_normal()->insert(n.normal.begin(), n.normal.end());
+      ASSIGN_OR_RETURN(storage::Key256 key, t.DataKey(profile));
+      work.exec_prepared(kInsertRecord, r.source_system(), r.record_id(), micros, profile,
+                         pqxx::binarystring(storage::Seal(key, stored.SerializeAsString(),
+                                                          RecordContext(profile, r.source_system(), r.record_id(), micros))));
+      for (const std::string& k : resolution::BlockingKeys(n.person)) {
+        work.exec_prepared(kInsertKey, pqxx::binarystring(key_.LookupHash("block", k)),
+                           r.source_system(), r.record_id());
+      }
+      ack->set_outcome(v1::RecordAck::ACCEPTED);
+      ack->set_profile_id(t.Root(profile));
+    }
+    return request.dry_run() ? dry_run_done : absl::OkStatus();
+  });
+  if (!status.ok() && !(request.dry_run() && status == dry_run_done)) return status;
+  int rejected = 0;
+  for (const auto& ack : result.acks()) rejected += ack.outcome() == v1::RecordAck::REJECTED;
+  log::Info("records_written", {{"records", request.records_size()},
+                                {"rejected", rejected},
+                                {"new_profiles", new_profiles},
+                                {"joined", joined},
+                                {"review", reviews},
+                                {"dry_run", request.dry_run()},
+                                {"caller", caller}});
+  return result;
+}
+
+absl::StatusOr<v1::UnifiedProfile> IngestApi::GetUnifiedProfile(
+    const std::string& caller, const v1::GetUnifiedProfileRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::READ_UNIFIED_PROFILES));
+  if (request.profile_id().empty() || request.profile_id().size() > 64) {
+    return absl::InvalidArgumentError("profile_id: required");
+  }
+  v1::UnifiedProfile out;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) -> absl::Status {
+    out.Clear();
+    Tx t(work, key_);
+    if (work.exec_prepared(kProfileState, request.profile_id()).empty()) {
+      return absl::NotFoundError("profile_id: no such profile");
+    }
+    const std::string root = t.Root(request.profile_id());
+    RETURN_IF_ERROR(t.DataKey(root).status());
+    ASSIGN_OR_RETURN(std::vector<Member> members, Members(t, root));
+    out.set_profile_id(root);
+    std::set<std::string> merged;
+    for (const Member& m : members) {
+      if (m.profile != root) merged.insert(m.profile);
+    }
+    for (const pqxx::row& p : work.exec_prepared(kMembers, root)) {
+      if (p[0].as<std::string>() != root) merged.insert(p[0].as<std::string>());
+    }
+    for (const std::string& m : merged) out.add_merged_profile_ids(m);
+    out.set_source_records(static_cast<int32_t>(members.size()));
+
+    // Survivorship: per field, the most trusted source that has it, then the most recent.
+    auto trust = [&](const std::string& source) {
+      auto it = std::find(options_.source_trust.begin(), options_.source_trust.end(), source);
+      return static_cast<int>(it - options_.source_trust.begin());
+    };
+    auto value_of = [](const Member& m, const std::string& field) -> std::string {
+      auto v = m.stored.values().find(field);
+      if (v != m.stored.values().end()) return v->second;
+      auto n = m.stored.normal().find(field);
+      return n == m.stored.normal().end() ? std::string() : n->second;
+    };
+    auto choose = [&](const std::string& field, const std::function<std::string(const Member&)>& get) {
+      const Member* best = nullptr;
+      const Member* newest = nullptr;
+      for (const Member& m : members) {
+        if (get(m).empty()) continue;
+        if (newest == nullptr || m.micros > newest->micros) newest = &m;
+        if (best == nullptr || trust(m.source) < trust(best->source) ||
+            (trust(m.source) == trust(best->source) && m.micros > best->micros)) {
+          best = &m;
+        }
+      }
+      if (best == nullptr) return;
+      v1::FieldValue* f = out.add_fields();
+      f->set_field(field);
+      f->set_value(get(*best));
+      f->mutable_lineage()->set_source_system(best->source);
+      f->mutable_lineage()->set_record_id(best->id);
+      f->mutable_lineage()->set_rule(trust(best->source) < trust(newest->source) ? "source_trust" : "recency");
+      *f->mutable_lineage()->mutable_changed_at() = ToProtoTime(absl::FromUnixMicros(best->micros));
+    };
+    // Names as written where a source wrote them apart; normalised otherwise.
+    for (const char* field : {"customer_number", "given_name", "family_name_prefix", "family_name"}) {
+      choose(field, [&](const Member& m) { return value_of(m, field); });
+    }
+    // Normalised forms for what has one canonical writing.
+    for (const char* field : {"date_of_birth", "email", "phone_mobile", "phone_home"}) {
+      choose(field, [&](const Member& m) {
+        auto n = m.stored.normal().find(field);
+        return n == m.stored.normal().end() ? std::string() : n->second;
+      });
+    }
+    choose("postal_address", [&](const Member& m) {
+      const std::string street = value_of(m, "street"), house = value_of(m, "house_number");
+      const std::string postcode = value_of(m, "postcode"), city = value_of(m, "city");
+      if (street.empty() && postcode.empty()) return std::string();
+      return absl::StrCat(street, street.empty() ? "" : " ", house, ", ",
+                          m.stored.normal().count("postcode") ? m.stored.normal().at("postcode") : postcode,
+                          city.empty() ? "" : " ", city);
+    });
+    for (const char* field : {"loyalty_tier", "language_preference", "channel_preferences",
+                              "social_handles", "payment_method_summary"}) {
+      choose(field, [&](const Member& m) { return value_of(m, field); });
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::MergeProfilesResponse> IngestApi::MergeProfiles(
+    const std::string& caller, const v1::MergeProfilesRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::MANAGE_IDENTITIES));
+  if (request.profile_ids_size() < 2) {
+    return absl::InvalidArgumentError("profile_ids: two or more");
+  }
+  if (request.reason().empty()) return absl::InvalidArgumentError("reason: required");
+  if (request.acting_party().kind() == v1::ActingParty::KIND_UNSPECIFIED) {
+    return absl::InvalidArgumentError("acting_party.kind: required");
+  }
+  std::set<std::string> distinct(request.profile_ids().begin(), request.profile_ids().end());
+  if (distinct.size() != static_cast<size_t>(request.profile_ids_size())) {
+    return absl::InvalidArgumentError("profile_ids: listed twice");
+  }
+  v1::MergeProfilesResponse response;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) -> absl::Status {
+    work.exec_prepared(kLock);
+    for (int i = 0; i < request.profile_ids_size(); ++i) {
+      pqxx::result r = work.exec_prepared(kProfileState, request.profile_ids(i));
+      if (r.empty()) {
+        return absl::NotFoundError(absl::StrCat("profile_ids[", i, "]: no such profile"));
+      }
+      if (!r[0][0].is_null()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "profile_ids[", i, "]: already merged into ", r[0][0].as<std::string>()));
+      }
+      if (r[0][1].is_null()) {
+        return absl::FailedPreconditionError(absl::StrCat("profile_ids[", i, "]: erased"));
+      }
+    }
+    const std::string into = request.profile_ids(0);
+    std::vector<std::string> from(request.profile_ids().begin() + 1, request.profile_ids().end());
+    for (const std::string& p : from) {
+      work.exec_prepared(kSetMergedInto, p, into);
+      work.exec_prepared(kDropCandidates, into, p);
+    }
+    response.set_profile_id(into);
+    response.set_merge_id(NewId("m-"));
+    work.exec_prepared(kInsertMerge, response.merge_id(), into, absl::StrJoin(from, ","),
+                       request.reason(), static_cast<int>(request.acting_party().kind()),
+                       request.acting_party().id(), caller);
+    return absl::OkStatus();
+  }));
+  log::Info("profiles_merged", {{"merge_id", response.merge_id()},
+                                {"profiles", request.profile_ids_size()},
+                                {"caller", caller}});
+  return response;
+}
+
+absl::StatusOr<v1::UnmergeProfileResponse> IngestApi::UnmergeProfile(
+    const std::string& caller, const v1::UnmergeProfileRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::MANAGE_IDENTITIES));
+  if (request.merge_id().empty()) return absl::InvalidArgumentError("merge_id: required");
+  if (request.reason().empty()) return absl::InvalidArgumentError("reason: required");
+  v1::UnmergeProfileResponse response;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) -> absl::Status {
+    work.exec_prepared(kLock);
+    pqxx::result m = work.exec_prepared(kGetMerge, request.merge_id());
+    if (m.empty()) return absl::NotFoundError("merge_id: no such merge");
+    if (m[0][2].as<bool>()) return absl::FailedPreconditionError("merge_id: already undone");
+    const std::string into = m[0][0].as<std::string>();
+    response.add_profile_ids(into);
+    for (absl::string_view p : absl::StrSplit(m[0][1].as<std::string>(), ',')) {
+      work.exec_prepared(kUnmergeOne, std::string(p), into);
+      response.add_profile_ids(std::string(p));
+    }
+    work.exec_prepared(kMarkUnmerged, request.merge_id());
+    return absl::OkStatus();
+  }));
+  log::Info("profiles_unmerged", {{"merge_id", request.merge_id()}, {"caller", caller}});
+  return response;
+}
+
+absl::StatusOr<v1::ListMatchCandidatesResponse> IngestApi::ListMatchCandidates(
+    const std::string& caller, const v1::ListMatchCandidatesRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::MANAGE_IDENTITIES));
+  int size = request.page().page_size();
+  if (size < 0 || size > 1000) return absl::InvalidArgumentError("page.page_size: 0 (50) to 1000");
+  if (size == 0) size = 50;
+  std::string after_left, after_right;
+  if (!request.page().page_token().empty()) {
+    std::string raw;
+    std::vector<std::string> parts;
+    if (absl::WebSafeBase64Unescape(request.page().page_token(), &raw)) parts = absl::StrSplit(raw, '\n');
+    if (parts.size() != 2) return absl::InvalidArgumentError("page.page_token: not a token from this listing");
+    after_left = parts[0];
+    after_right = parts[1];
+  }
+  v1::ListMatchCandidatesResponse response;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) -> absl::Status {
+    response.Clear();
+    pqxx::result rows = work.exec_prepared(kListCandidates, after_left, after_right, size + 1);
+    for (int i = 0; i < static_cast<int>(rows.size()) && i < size; ++i) {
+      v1::MatchCandidate* c = response.add_candidates();
+      c->set_left_profile_id(rows[i][0].as<std::string>());
+      c->set_right_profile_id(rows[i][1].as<std::string>());
+      c->set_score(rows[i][2].as<double>());
+      c->set_reason(rows[i][3].as<std::string>());
+      *c->mutable_created_at() = ToProtoTime(absl::FromUnixMicros(rows[i][4].as<int64_t>()));
+    }
+    if (static_cast<int>(rows.size()) > size) {
+      const auto& last = response.candidates(size - 1);
+      absl::WebSafeBase64Escape(absl::StrCat(last.left_profile_id(), "\n", last.right_profile_id()),
+                                response.mutable_next_page_token());
+    }
+    return absl::OkStatus();
+  }));
+  return response;
+}
+
+}  // namespace cdp::ingest

@@ -1,0 +1,70 @@
+// The ingest service's behaviour apart from gRPC: source records in, identities resolved
+// on arrival, profiles merged and unmerged, golden records with lineage out.
+//
+// Storage (schema "ingest", storage/migrations/ingest/): every record version is sealed
+// with the data key of the profile it joined; blocking keys and lookups are keyed hashes.
+// Resolution of one batch runs in one transaction under an advisory lock, so two writers
+// never create two profiles for one person at the same moment.
+#ifndef CDP_SERVICES_INGEST_INGEST_API_H_
+#define CDP_SERVICES_INGEST_INGEST_API_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cdp/v1/ingest.pb.h"
+#include "consent/catalog.h"
+#include "services/ingest/resolution/resolver.h"
+#include "storage/crypto.h"
+#include "storage/pool.h"
+
+namespace cdp::ingest {
+
+class IngestApi {
+ public:
+  struct Options {
+    resolution::Model model = resolution::Model::Default();
+    // Thresholds on the evidence (log2 Bayes factor) between a new record and the best
+    // record of a profile: at or above `link_bits` the record joins the profile; from
+    // `review_bits` it starts its own profile and the pair goes on the review queue.
+    double link_bits = 21.0;
+    double review_bits = 17.7;
+    int max_cluster_size = 10;       // records a profile may gather by resolution
+    int max_batch = 1000;
+    int max_block_size = 400;
+    // Survivorship: sources in order of trust, most trusted first; others after them.
+    std::vector<std::string> source_trust = {"crm", "billing", "webshop", "contact-centre"};
+  };
+
+  // Everything must outlive the API. Thread-safe.
+  IngestApi(std::shared_ptr<const consent::Catalog> catalog, storage::Pool& pool,
+            const storage::MasterKey& key, Options options);
+  static std::vector<storage::Statement> Statements();
+
+  // One batch: per record ACCEPTED (with its profile), DUPLICATE or REJECTED (with the
+  // attribute named). InvalidArgument for a batch over the limit; Unavailable or Aborted
+  // when the database fails, and then nothing of the batch is stored.
+  absl::StatusOr<v1::WriteRecordsResponse> WriteBatch(const std::string& caller,
+                                                      const v1::WriteRecordsRequest& request);
+  absl::StatusOr<v1::UnifiedProfile> GetUnifiedProfile(const std::string& caller,
+                                                       const v1::GetUnifiedProfileRequest& request);
+  absl::StatusOr<v1::MergeProfilesResponse> MergeProfiles(const std::string& caller,
+                                                          const v1::MergeProfilesRequest& request);
+  absl::StatusOr<v1::UnmergeProfileResponse> UnmergeProfile(
+      const std::string& caller, const v1::UnmergeProfileRequest& request);
+  absl::StatusOr<v1::ListMatchCandidatesResponse> ListMatchCandidates(
+      const std::string& caller, const v1::ListMatchCandidatesRequest& request);
+
+ private:
+  absl::Status Authorize(const std::string& caller, v1::Permission permission) const;
+
+  std::shared_ptr<const consent::Catalog> catalog_;
+  storage::Pool& pool_;
+  const storage::MasterKey& key_;
+  const Options options_;
+};
+
+}  // namespace cdp::ingest
+
+#endif  // CDP_SERVICES_INGEST_INGEST_API_H_

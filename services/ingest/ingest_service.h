@@ -1,0 +1,35 @@
+// The gRPC face of IngestApi: caller from the certificate, status conversion, streaming.
+#ifndef CDP_SERVICES_INGEST_INGEST_SERVICE_H_
+#define CDP_SERVICES_INGEST_INGEST_SERVICE_H_
+
+#include "cdp/v1/ingest.grpc.pb.h"
+#include "services/ingest/ingest_api.h"
+
+namespace cdp::ingest {
+
+class IngestService : public v1::IngestService::Service {
+ public:
+  explicit IngestService(IngestApi& api) : api_(api) {}
+
+  grpc::Status WriteRecords(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::WriteRecordsResponse, v1::WriteRecordsRequest>* stream) override;
+  grpc::Status MergeProfiles(grpc::ServerContext* context, const v1::MergeProfilesRequest* request,
+                             v1::MergeProfilesResponse* response) override;
+  grpc::Status UnmergeProfile(grpc::ServerContext* context,
+                              const v1::UnmergeProfileRequest* request,
+                              v1::UnmergeProfileResponse* response) override;
+  grpc::Status ListMatchCandidates(grpc::ServerContext* context,
+                                   const v1::ListMatchCandidatesRequest* request,
+                                   v1::ListMatchCandidatesResponse* response) override;
+  grpc::Status GetUnifiedProfile(grpc::ServerContext* context,
+                                 const v1::GetUnifiedProfileRequest* request,
+                                 v1::UnifiedProfile* response) override;
+
+ private:
+  IngestApi& api_;
+};
+
+}  // namespace cdp::ingest
+
+#endif  // CDP_SERVICES_INGEST_INGEST_SERVICE_H_

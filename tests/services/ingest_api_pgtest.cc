@@ -1,0 +1,275 @@
+// IngestApi against the real PostgreSQL of tests/run.sh: resolution on arrival, idempotency,
+// bad input, golden record with lineage, merge and unmerge, encryption at rest.
+#include "services/ingest/ingest_api.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "pqxx/pqxx"
+#include "services/common/proto_time.h"
+#include "storage/migrate.h"
+#include "storage/migrations.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_database.h"
+#include "tools/datagen/generator.h"
+
+namespace cdp::ingest {
+namespace {
+
+using ::cdp::testing::IsOk;
+using ::cdp::testing::StatusIs;
+using ::testing::HasSubstr;
+
+const std::string kCatalog = std::string(CDP_SOURCE_DIR) + "/consent/catalog/default.textproto";
+const std::string kOperator = "spiffe://cdp.local/operator/cdpctl";
+const std::string kProfile = "spiffe://cdp.local/service/profile";
+
+v1::SourceRecord Record(const std::string& source, const std::string& id, int64_t at,
+                        std::map<std::string, std::string> attributes) {
+  v1::SourceRecord r;
+  r.set_source_system(source);
+  r.set_record_id(id);
+  *r.mutable_changed_at() = ToProtoTime(absl::FromUnixSeconds(at));
+  r.mutable_attributes()->insert(attributes.begin(), attributes.end());
+  return r;
+}
+
+const std::map<std::string, std::string> kJan = {
+    {"customer_number", "K0000001"}, {"given_name", "Jan Pieter"}, {"family_name_prefix", "van der"},
+    {"family_name", "Berg"}, {"date_of_birth", "09-04-1980"}, {"email", "jp.vanderberg@example.nl"},
+    {"phone_mobile", "06-12345678"}, {"street", "Kerkstraat"}, {"house_number", "12a"},
+    {"postcode", "1011 AB"}, {"city", "Amsterdam"}};
+
+class IngestApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CDP_REQUIRE_PG();
+    db_ = std::make_unique<testing::TestDatabase>();
+    ASSERT_THAT(storage::ApplyMigrations(db_->AdminDsn(), storage::migrations::ingest()).status(), IsOk());
+    pool_ = std::make_unique<storage::Pool>(storage::PoolOptions{
+        .dsn = db_->DsnAs("cdp_ingest"), .size = 4, .statements = IngestApi::Statements()});
+    ASSERT_THAT(pool_->Connect(), IsOk());
+    auto catalog = consent::Catalog::FromFile(kCatalog);
+    ASSERT_THAT(catalog.status(), IsOk());
+    auto key = storage::MasterKey::FromText(storage::MasterKey::GenerateText());
+    ASSERT_THAT(key.status(), IsOk());
+    key_ = std::make_unique<storage::MasterKey>(*key);
+    api_ = std::make_unique<IngestApi>(*catalog, *pool_, *key_, IngestApi::Options{});
+  }
+  v1::WriteRecordsResponse Write(std::vector<v1::SourceRecord> records, bool dry_run = false) {
+    v1::WriteRecordsRequest req;
+    for (auto& r : records) *req.add_records() = std::move(r);
+    req.set_dry_run(dry_run);
+    auto res = api_->WriteBatch(kOperator, req);
+    EXPECT_THAT(res.status(), IsOk());
+    return res.ok() ? *res : v1::WriteRecordsResponse();
+  }
+  int64_t Count(const std::string& sql) {
+    pqxx::connection c(db_->AdminDsn());
+    pqxx::work tx(c);
+    return tx.exec1(sql)[0].as<int64_t>();
+  }
+  std::map<std::string, v1::FieldValue> Fields(const std::string& profile) {
+    v1::GetUnifiedProfileRequest r;
+    r.set_profile_id(profile);
+    auto p = api_->GetUnifiedProfile(kProfile, r);
+    EXPECT_THAT(p.status(), IsOk());
+    std::map<std::string, v1::FieldValue> out;
+    if (p.ok()) for (const auto& f : p->fields()) out[f.field()] = f;
+    return out;
+  }
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<storage::Pool> pool_;
+  std::unique_ptr<storage::MasterKey> key_;
+  std::unique_ptr<IngestApi> api_;
+};
+
+TEST_F(IngestApiTest, OnePersonFromFourSourcesBecomesOneProfileWithLineage) {
+  auto acks = Write({
+      Record("crm", "c1", 1000, kJan),
+      Record("webshop", "w1", 2000, {{"full_name", "Jan van der Berg"}, {"email", "JP.vanderberg@Example.nl"},
+                                     {"phone_mobile", "+31 6 1234 5678"}, {"date_of_birth", "1980-04-09"},
+                                     {"street", "Kerkstraat"}, {"house_number", "12-A"}, {"postcode", "1011AB"},
+                                     {"city", "Amsterdam"}}),
+      Record("billing", "b1", 1500, {{"full_name", "J.P. van der Berg"}, {"customer_number", "K0000001"},
+                                     {"street", "Kerkstraat"}, {"house_number", "12 A"}, {"postcode", "1011 AB"},
+                                     {"city", "Amsterdam"}}),
+      Record("contact-centre", "cc1", 3000, {{"full_name", "Berg, Jan van der"}, {"phone_mobile", "0031612345678"}}),
+  });
+  ASSERT_EQ(acks.acks_size(), 4);
+  for (const auto& a : acks.acks()) EXPECT_EQ(a.outcome(), v1::RecordAck::ACCEPTED) << a.record_id() << " " << a.reason();
+  EXPECT_TRUE(acks.acks(0).new_profile());
+  for (int i = 1; i < 4; ++i) {
+    EXPECT_EQ(acks.acks(i).profile_id(), acks.acks(0).profile_id())
+        << acks.acks(i).record_id() << " " << acks.acks(i).reason();
+    EXPECT_FALSE(acks.acks(i).new_profile());
+  }
+  auto fields = Fields(acks.acks(0).profile_id());
+  EXPECT_EQ(fields["given_name"].value(), "Jan Pieter");
+  EXPECT_EQ(fields["given_name"].lineage().source_system(), "crm");
+  EXPECT_EQ(fields["given_name"].lineage().rule(), "source_trust");
+  EXPECT_EQ(fields["date_of_birth"].value(), "1980-04-09");
+  EXPECT_EQ(fields["email"].value(), "jp.vanderberg@example.nl");
+  EXPECT_EQ(fields["phone_mobile"].value(), "+31612345678");
+  EXPECT_EQ(fields["postal_address"].value(), "Kerkstraat 12a, 1011AB Amsterdam");
+  EXPECT_EQ(fields["customer_number"].lineage().record_id(), "c1");
+}
+
+TEST_F(IngestApiTest, BadRecordsAreRejectedByNameAndNothingOfThemIsStored) {
+  auto no_time = Record("crm", "c2", 1000, kJan);
+  no_time.clear_changed_at();
+  auto acks = Write({Record("crm", "c1", 1000, {{"emial", "x@example.nl"}}),
+                     Record("crm", "c3", 1000, {{"email", "not-an-address"}}),
+                     Record("CRM!", "c4", 1000, kJan), no_time,
+                     Record("crm", "c5", 1000, {{"postcode", "12345"}}),
+                     Record("crm", "ok", 1000, kJan)});
+  EXPECT_THAT(acks.acks(0).reason(), HasSubstr("attributes.emial: unknown attribute"));
+  EXPECT_THAT(acks.acks(1).reason(), HasSubstr("attributes.email: not an e-mail address"));
+  EXPECT_THAT(acks.acks(2).reason(), HasSubstr("source_system"));
+  EXPECT_THAT(acks.acks(3).reason(), HasSubstr("changed_at: required"));
+  EXPECT_THAT(acks.acks(4).reason(), HasSubstr("attributes.postcode"));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(acks.acks(i).outcome(), v1::RecordAck::REJECTED);
+  EXPECT_EQ(acks.acks(5).outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 1);
+  // The reason never quotes the value.
+  EXPECT_THAT(acks.acks(1).reason(), ::testing::Not(HasSubstr("not-an-address")));
+  v1::WriteRecordsRequest too_many;
+  for (int i = 0; i < 1001; ++i) *too_many.add_records() = Record("crm", absl::StrCat(i), 1, kJan);
+  EXPECT_THAT(api_->WriteBatch(kOperator, too_many).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at most 1000")));
+}
+
+TEST_F(IngestApiTest, RecordsAreIdempotentByVersionAndNewVersionsStayWithTheirProfile) {
+  auto first = Write({Record("crm", "c1", 1000, kJan)});
+  auto again = Write({Record("crm", "c1", 1000, kJan)});
+  EXPECT_EQ(again.acks(0).outcome(), v1::RecordAck::DUPLICATE);
+  EXPECT_EQ(again.acks(0).profile_id(), first.acks(0).profile_id());
+  auto moved = kJan;
+  moved["street"] = "Dorpsstraat";
+  moved["postcode"] = "9711 AB";
+  moved["city"] = "Groningen";
+  auto newer = Write({Record("crm", "c1", 5000, moved)});
+  EXPECT_EQ(newer.acks(0).outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_EQ(newer.acks(0).profile_id(), first.acks(0).profile_id());
+  EXPECT_THAT(Fields(first.acks(0).profile_id())["postal_address"].value(), HasSubstr("Groningen"));
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 2);
+}
+
+TEST_F(IngestApiTest, DryRunResolvesButStoresNothing) {
+  auto acks = Write({Record("crm", "c1", 1000, kJan), Record("crm", "bad", 1, {{"x", "y"}})}, true);
+  EXPECT_EQ(acks.acks(0).outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_TRUE(acks.acks(0).new_profile());
+  EXPECT_EQ(acks.acks(1).outcome(), v1::RecordAck::REJECTED);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.profiles"), 0);
+}
+
+TEST_F(IngestApiTest, PersonalDataIsStoredOnlySealedAndShreddingMakesItUnreadable) {
+  auto acks = Write({Record("crm", "c1", 1000, kJan)});
+  for (const char* plain : {"vanderberg", "Berg", "12345678", "1980", "Kerkstraat", "1011"}) {
+    EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.records WHERE position(convert_to('", plain,
+                                 "', 'UTF8') IN sealed) > 0")), 0) << plain;
+    EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.record_keys WHERE position(convert_to('", plain,
+                                 "', 'UTF8') IN key_hash) > 0")), 0) << plain;
+  }
+  // Destroying the data key makes the profile unreadable.
+  {
+    pqxx::connection c(db_->AdminDsn());
+    pqxx::work tx(c);
+    tx.exec0("UPDATE ingest.profiles SET wrapped_key = NULL");
+    tx.commit();
+  }
+  v1::GetUnifiedProfileRequest r;
+  r.set_profile_id(acks.acks(0).profile_id());
+  EXPECT_THAT(api_->GetUnifiedProfile(kProfile, r).status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("erased")));
+  // And new records no longer match it.
+  auto again = Write({Record("crm", "c9", 2000, kJan)});
+  EXPECT_TRUE(again.acks(0).new_profile());
+}
+
+TEST_F(IngestApiTest, MergeAndUnmergeRoundTrip) {
+  auto a = Write({Record("crm", "c1", 1000, kJan)});
+  auto other = kJan;
+  other["customer_number"] = "K0000002";
+  other["email"] = "jan.berg@werk.nl";
+  other["date_of_birth"] = "1980-04-10";
+  auto b = Write({Record("crm", "c2", 1000, other)});
+  const std::string pa = a.acks(0).profile_id(), pb = b.acks(0).profile_id();
+  ASSERT_NE(pa, pb);  // different customer numbers: never joined automatically
+
+  v1::MergeProfilesRequest m;
+  m.add_profile_ids(pa);
+  m.add_profile_ids(pb);
+  m.set_reason("customer confirmed by phone: two accounts, one person");
+  m.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+  m.mutable_acting_party()->set_id("agent-7");
+  auto merged = api_->MergeProfiles(kOperator, m);
+  ASSERT_THAT(merged.status(), IsOk());
+  v1::GetUnifiedProfileRequest get;
+  get.set_profile_id(pb);  // the merged-away id answers with the surviving one
+  auto unified = api_->GetUnifiedProfile(kProfile, get);
+  ASSERT_THAT(unified.status(), IsOk());
+  EXPECT_EQ(unified->profile_id(), pa);
+  EXPECT_EQ(unified->source_records(), 2);
+  EXPECT_THAT(api_->MergeProfiles(kOperator, m).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already merged")));
+
+  v1::UnmergeProfileRequest u;
+  u.set_merge_id(merged->merge_id());
+  u.set_reason("it was two people after all");
+  ASSERT_THAT(api_->UnmergeProfile(kOperator, u).status(), IsOk());
+  EXPECT_EQ(Fields(pb)["email"].value(), "jan.berg@werk.nl");
+  EXPECT_EQ(Fields(pa)["email"].value(), "jp.vanderberg@example.nl");
+  EXPECT_THAT(api_->UnmergeProfile(kOperator, u).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already undone")));
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.merges WHERE unmerged_at IS NOT NULL"), 1);
+}
+
+TEST_F(IngestApiTest, OnlyCallersWithThePermission) {
+  v1::WriteRecordsRequest req;
+  *req.add_records() = Record("crm", "c1", 1000, kJan);
+  EXPECT_THAT(api_->WriteBatch("spiffe://cdp.local/service/marketing", req).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("WRITE_RECORDS")));
+  v1::GetUnifiedProfileRequest get;
+  get.set_profile_id("p-x");
+  EXPECT_THAT(api_->GetUnifiedProfile("spiffe://cdp.local/service/support-desk", get).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(IngestApiTest, GeneratedPopulationResolvesWithoutWrongJoins) {
+  // 400 people over four sources; what matters most: no profile holds two people.
+  std::vector<v1::SourceRecord> records;
+  std::map<std::string, std::string> truth;  // "source/id" -> person
+  cdp::datagen::Generate({.people = 400, .seed = 3}, [&](const cdp::datagen::GeneratedRecord& g) {
+    records.push_back(Record(g.source, g.record_id, g.changed_at, {g.attributes.begin(), g.attributes.end()}));
+    truth[g.source + "/" + g.record_id] = g.person_id;
+  });
+  std::map<std::string, std::set<std::string>> people_of_profile;
+  std::map<std::string, std::set<std::string>> profiles_of_person;
+  for (size_t start = 0; start < records.size(); start += 250) {
+    std::vector<v1::SourceRecord> batch(records.begin() + static_cast<long>(start),
+                                        records.begin() + static_cast<long>(std::min(records.size(), start + 250)));
+    const v1::WriteRecordsResponse written = Write(batch);
+    for (const auto& ack : written.acks()) {
+      ASSERT_EQ(ack.outcome(), v1::RecordAck::ACCEPTED) << ack.reason();
+      const std::string person = truth[ack.source_system() + "/" + ack.record_id()];
+      people_of_profile[ack.profile_id()].insert(person);
+      profiles_of_person[person].insert(ack.profile_id());
+    }
+  }
+  int mixed = 0;
+  for (const auto& [profile, people] : people_of_profile) mixed += people.size() > 1;
+  int single = 0;
+  for (const auto& [person, profiles] : profiles_of_person) single += profiles.size() == 1;
+  std::printf("generated 400 people, %zu records: %zu profiles, %d mixing people, %d of %zu people in one profile\n",
+              records.size(), people_of_profile.size(), mixed, single, profiles_of_person.size());
+  EXPECT_LE(mixed, 1);  // a wrong join shows one customer's data to another
+  EXPECT_GE(single, static_cast<int>(profiles_of_person.size()) / 3);
+}
+
+}  // namespace
+}  // namespace cdp::ingest
