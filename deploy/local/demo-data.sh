@@ -1,10 +1,11 @@
 # Demo data for the local platform, sourced by run.sh once every service is healthy.
-# Every change carries a fixed idempotency key, so running it again on every start adds
-# nothing: the service answers each retry with the first response.
 #
-# Customers demo-0001 ... demo-0008 with a mix of consent choices, made through different
-# channels and by different parties, so that the matrix, the history and the receipts
-# have something to show. (Their profiles arrive with the profile-ingestion work.)
+# 200 generated Dutch customers (cdpctl generate, fixed seed) as four source systems know
+# them (crm, webshop, billing, contact-centre), imported through the ingest service, which
+# resolves them into profiles. The customers behind the first eight CRM records then get a
+# mix of consent choices, made through different channels and by different parties.
+# Everything is idempotent: the same files give the same record versions (duplicates on a
+# second start), and every consent change carries a fixed idempotency key.
 
 # One change: cdp_demo_consent ID KEY CHANNEL ACTOR [flags...] CHOICE...
 cdp_demo_consent() {
@@ -13,35 +14,56 @@ cdp_demo_consent() {
   cdpctl consent set "$id" --idempotency_key="$key" --channel="$channel" --acting_party="$actor" "$@" >/dev/null
 }
 
+# cdp_seed_demo_records STATE_DIR INGEST_TARGET: generates (once) and imports the four
+# source files; leaves the record-to-profile list in STATE_DIR/demo/acks-crm.csv.
+cdp_seed_demo_records() {
+  local dir=$1/demo target=$2 source file
+  [[ -s $dir/truth.csv ]] || cdpctl generate --people=200 --seed=2026 --out="$dir" >/dev/null
+  for source in crm webshop billing contact-centre; do
+    file=$dir/$source.csv
+    [[ -f $file ]] || file=$dir/$source.jsonl
+    cdpctl import "$file" --source="$source" --target="$target" --acks_out="$dir/acks-$source.csv" >/dev/null
+  done
+}
+
+# The profile of CRM record cr-N.
+cdp_demo_profile() { awk -F, -v id="cr-$1" '$2 == id { print $4 }' "$CDP_DEMO_DIR/acks-crm.csv"; }
+
 cdp_seed_demo_consent() {
-  cdpctl consent register demo-0001 demo-0002 demo-0003 demo-0004 demo-0005 demo-0006 \
-    demo-0007 demo-0008 >/dev/null
+  local i
+  for i in 1 2 3 4 5 6 7 8; do
+    printf -v "demo_000$i" '%s' "$(cdp_demo_profile "$i")"
+    local var=demo_000$i
+    [[ -n ${!var} ]] || { echo "demo data: no profile for CRM record cr-$i" >&2; return 1; }
+  done
+  cdpctl consent register "$demo_0001" "$demo_0002" "$demo_0003" "$demo_0004" "$demo_0005" \
+    "$demo_0006" "$demo_0007" "$demo_0008" >/dev/null
   # Likes offers: marketing by any contact channel and offers based on purchases.
-  cdp_demo_consent demo-0001 demo-0001-a portal data_subject \
+  cdp_demo_consent "$demo_0001" demo-0001-a portal data_subject \
     direct-marketing/category:contact=allow personalised-offers/category:transactions=allow
   # Objected by phone to service analytics of their contacts; lets the chatbot help.
-  cdp_demo_consent demo-0002 demo-0002-a phone human_agent:agent-042 \
+  cdp_demo_consent "$demo_0002" demo-0002-a phone human_agent:agent-042 \
     service-analytics/category:interactions=deny
-  cdp_demo_consent demo-0002 demo-0002-b chat data_subject \
+  cdp_demo_consent "$demo_0002" demo-0002-b chat data_subject \
     customer-care-bot/category:contact=allow customer-care-bot/category:transactions=allow
   # Marketing by e-mail, but never on the mobile phone.
-  cdp_demo_consent demo-0003 demo-0003-a email data_subject \
+  cdp_demo_consent "$demo_0003" demo-0003-a email data_subject \
     direct-marketing/email=allow direct-marketing/phone_mobile=deny
   # Lets couriers text them, and allows AI training for one month only.
-  cdp_demo_consent demo-0004 demo-0004-a portal data_subject \
+  cdp_demo_consent "$demo_0004" demo-0004-a portal data_subject \
     delivery-partner-sharing/phone_mobile=allow delivery-partner-sharing/email=allow
-  cdp_demo_consent demo-0004 demo-0004-b portal data_subject --expires_in=720h \
+  cdp_demo_consent "$demo_0004" demo-0004-b portal data_subject --expires_in=720h \
     ai-model-training/category:interactions=allow
-  # demo-0005 never made a choice: defaults only.
+  # The fifth never made a choice: defaults only.
   # Said yes to marketing, then changed their mind in the chat.
-  cdp_demo_consent demo-0006 demo-0006-a portal data_subject \
+  cdp_demo_consent "$demo_0006" demo-0006-a portal data_subject \
     direct-marketing/category:contact=allow
-  cdp_demo_consent demo-0006 demo-0006-b chat bot:assistant-1 \
+  cdp_demo_consent "$demo_0006" demo-0006-b chat bot:assistant-1 \
     direct-marketing/category:contact=deny
   # Objected to location use for fraud checks.
-  cdp_demo_consent demo-0007 demo-0007-a phone human_agent:agent-007 \
+  cdp_demo_consent "$demo_0007" demo-0007-a phone human_agent:agent-007 \
     fraud-prevention/last_known_location=deny
   # Offers from purchases, except that order history stays out of it.
-  cdp_demo_consent demo-0008 demo-0008-a portal data_subject \
+  cdp_demo_consent "$demo_0008" demo-0008-a portal data_subject \
     personalised-offers/category:transactions=allow personalised-offers/order_history=deny
 }

@@ -119,7 +119,12 @@ chgrp "$SERVICE_USER" "$PKI" "$PKI"/service-*.key && chmod 750 "$PKI" && chmod 6
 # receipts are signed by a new key.
 mkdir -p "$KEYS"
 [[ -s $KEYS/receipt-signing.key ]] || (umask 077 && openssl genpkey -algorithm ed25519 -out "$KEYS/receipt-signing.key")
-chgrp "$SERVICE_USER" "$KEYS" "$KEYS/receipt-signing.key" && chmod 750 "$KEYS" && chmod 640 "$KEYS/receipt-signing.key"
+# The master key that wraps every customer's data key (AES-256-GCM) and keys the lookup
+# hashes. Losing it loses the data; back it up apart from the database.
+[[ -s $KEYS/master.key ]] ||
+  (umask 077 && printf 'cdp-master-key-v1:%s\n' "$(openssl rand -base64 32)" >"$KEYS/master.key")
+chgrp "$SERVICE_USER" "$KEYS" "$KEYS/receipt-signing.key" "$KEYS/master.key" && chmod 750 "$KEYS" &&
+  chmod 640 "$KEYS/receipt-signing.key" "$KEYS/master.key"
 
 cdp_say "starting services"
 for svc in "${ALL_SERVICES[@]}"; do
@@ -128,6 +133,9 @@ for svc in "${ALL_SERVICES[@]}"; do
   extra=()
   [[ $svc == consent ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
                                   --receipt_key="$KEYS/receipt-signing.key")
+  [[ $svc == ingest ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
+                                 --master_key="$KEYS/master.key"
+                                 --consent_target="127.0.0.1:$(grpc_port consent)")
   setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups -- "$bin" "${extra[@]}" \
     --listen="$listen" --metrics_listen="127.0.0.1:$(metrics_port "$svc")" \
     --tls_cert="$PKI/service-$svc.crt" --tls_key="$PKI/service-$svc.key" --tls_ca="$PKI/ca.crt" \
@@ -150,9 +158,11 @@ if ((${#failed[@]})); then
 fi
 
 cdp_say "loading demo data"
-if ! CDP_TARGET=127.0.0.1:$(grpc_port consent) cdp_seed_demo_consent; then
-  echo "--- loading the demo data failed; last lines of $LOGS/consent.log:" >&2
-  tail -n 5 "$LOGS/consent.log" >&2
+CDP_DEMO_DIR=$CDP_HOME/demo
+if ! cdp_seed_demo_records "$CDP_HOME" "127.0.0.1:$(grpc_port ingest)" ||
+   ! CDP_TARGET=127.0.0.1:$(grpc_port consent) cdp_seed_demo_consent; then
+  echo "--- loading the demo data failed; last lines of the ingest and consent logs:" >&2
+  tail -n 5 "$LOGS/ingest.log" "$LOGS/consent.log" >&2
   stop_all
   exit 1
 fi
@@ -178,10 +188,13 @@ Ask a service from another shell, as the operator:
       --tls_cert=$(rel "$PKI")/operator-cdpctl.crt --tls_key=$(rel "$PKI")/operator-cdpctl.key --tls_ca=$(rel "$PKI")/ca.crt
 Demo caller certificates (URI SAN spiffe://cdp.local/service/<name>): $(rel "$PKI")/service-*.crt
 
-Demo customers demo-0001 ... demo-0008 have a mix of consent choices; see one with
-  $(rel "$CDP_BUILD_DIR")/tools/cdpctl/cdpctl consent show demo-0004 --target=127.0.0.1:$(grpc_port consent) \\
-      --tls_cert=$(rel "$PKI")/operator-cdpctl.crt --tls_key=$(rel "$PKI")/operator-cdpctl.key --tls_ca=$(rel "$PKI")/ca.crt
-(also: consent history, consent set, verify-receipt; cdpctl --help lists them)
+Demo data: 200 generated customers from four source systems ($(rel "$CDP_DEMO_DIR")), resolved
+into profiles; the first eight CRM customers have a mix of consent choices. As the operator
+(add --tls_cert=$(rel "$PKI")/operator-cdpctl.crt --tls_key=$(rel "$PKI")/operator-cdpctl.key --tls_ca=$(rel "$PKI")/ca.crt):
+  cdpctl consent show $(cdp_demo_profile 4) --target=127.0.0.1:$(grpc_port consent)
+  cdpctl consent history $(cdp_demo_profile 6) --target=127.0.0.1:$(grpc_port consent)
+  cdpctl import FILE --source=crm --target=127.0.0.1:$(grpc_port ingest) --dry_run
+(cdpctl is $(rel "$CDP_BUILD_DIR")/tools/cdpctl/cdpctl; cdpctl --help lists every command)
 
 Stop with Ctrl-C here, or: deploy/local/run.sh stop
 TXT

@@ -34,6 +34,7 @@ constexpr char kMembers[] = "ingest_members";
 constexpr char kProfileRecords[] = "ingest_profile_records";
 constexpr char kProfileState[] = "ingest_profile_state";
 constexpr char kInsertProfile[] = "ingest_insert_profile";
+constexpr char kInsertOutbox[] = "ingest_insert_outbox";
 constexpr char kInsertRecord[] = "ingest_insert_record";
 constexpr char kInsertKey[] = "ingest_insert_key";
 constexpr char kInsertCandidate[] = "ingest_insert_candidate";
@@ -77,6 +78,7 @@ class Tx {
   std::string NewProfile() {
     std::string id = NewId("p-");
     tx_.exec_prepared(kInsertProfile, id, pqxx::binarystring(key_.NewWrappedDataKey(id)));
+    tx_.exec_prepared(kInsertOutbox, id);
     return id;
   }
   std::string Root(const std::string& profile) {
@@ -164,6 +166,7 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "ORDER BY source_system, record_id, changed_at_us DESC"},
       {kProfileState, "SELECT merged_into, wrapped_key FROM ingest.profiles WHERE profile_id = $1"},
       {kInsertProfile, "INSERT INTO ingest.profiles (profile_id, wrapped_key) VALUES ($1, $2)"},
+      {kInsertOutbox, "INSERT INTO ingest.consent_outbox (profile_id) VALUES ($1)"},
       {kInsertRecord,
        "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed) "
        "VALUES ($1, $2, $3, $4, $5)"},

@@ -8,6 +8,8 @@
 #include "consent/catalog.h"
 #include "services/common/log.h"
 #include "services/common/service_host.h"
+#include "services/common/tls.h"
+#include "services/ingest/consent_registrar.h"
 #include "services/ingest/ingest_api.h"
 #include "services/ingest/ingest_service.h"
 #include "storage/crypto.h"
@@ -16,6 +18,9 @@
 ABSL_FLAG(std::string, catalog, "",
           "consent catalog file: which callers may write records, manage identities or read "
           "unified profiles");
+ABSL_FLAG(std::string, consent_target, "",
+          "host:port of the consent service, to announce new profiles to (RegisterCustomers); "
+          "empty: do not (their reads would then be refused for want of a consent record)");
 ABSL_FLAG(std::string, master_key, "",
           "master key file (one line cdp-master-key-v1:<base64>); wraps every customer's data "
           "key and keys the lookup hashes. Losing it loses all data.");
@@ -30,7 +35,13 @@ namespace {
 
 struct Parts {
   explicit Parts(server::ServiceContext& context)
-      : catalog(LoadCatalog()), key(LoadKey()), api(catalog, context.pool, key, {}) {}
+      : catalog(LoadCatalog()), key(LoadKey()), api(catalog, context.pool, key, {}) {
+    if (std::string target = absl::GetFlag(FLAGS_consent_target); !target.empty()) {
+      registrar = std::make_unique<ConsentRegistrar>(context.pool, rpc::MakeChannel(target, context.tls));
+    } else {
+      log::Warning("consent_registration_off", {{"flag", "consent_target"}});
+    }
+  }
 
   static std::shared_ptr<const consent::Catalog> LoadCatalog() {
     std::string path = absl::GetFlag(FLAGS_catalog);
@@ -50,6 +61,7 @@ struct Parts {
   std::shared_ptr<const consent::Catalog> catalog;
   storage::MasterKey key;
   IngestApi api;
+  std::unique_ptr<ConsentRegistrar> registrar;
 };
 
 class OwningService : private Parts, public IngestService {
@@ -68,7 +80,12 @@ int main(int argc, char** argv) {
                    .default_port = 7102,
                    .default_metrics_port = 9102,
                    .migrations = cdp::storage::migrations::ingest(),
-                   .statements = cdp::ingest::IngestApi::Statements()},
+                   .statements = [] {
+                     auto s = cdp::ingest::IngestApi::Statements();
+                     auto r = cdp::ingest::ConsentRegistrar::Statements();
+                     s.insert(s.end(), r.begin(), r.end());
+                     return s;
+                   }()},
        .full_name = cdp::v1::IngestService::service_full_name(),
        .make_service =
            [](cdp::server::ServiceContext& context) {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "tools/cdpctl/consent_commands.h"
+#include "tools/cdpctl/import_commands.h"
 #include "absl/time/time.h"
 #include "consent/catalog.h"
 #include "services/common/client.h"
@@ -34,6 +35,7 @@ constexpr char kUsage[] =
     "  check-catalog FILE\n"
     "             validate a consent catalog file; errors name file:line and the offender\n"
     "%s"
+    "%s"
     "\n"
     "Every call uses mTLS: give --tls_cert, --tls_key and --tls_ca (or CDP_TLS_CERT, ...).\n"
     "deploy/local/run.sh prints the values for the local platform.";
@@ -46,7 +48,8 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string usage = absl::StrFormat(kUsage, cdp::cdpctl::kConsentUsage);
+  const std::string usage =
+      absl::StrFormat(kUsage, cdp::cdpctl::kConsentUsage, cdp::cdpctl::kImportUsage);
   std::vector<std::string> args = cdp::ParseFlagsOrExit(argc, argv, usage);
   if (!args.empty() && args[0] == "check-catalog") {
     if (args.size() != 2) {
@@ -65,12 +68,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string& command = args[0];
+  if (command == "generate") return cdp::cdpctl::RunGenerate(args);
   const bool consent = command == "consent" || command == "verify-receipt";
-  if (command != "health" && command != "services" && !consent) {
+  if (command != "health" && command != "services" && command != "import" && !consent) {
     std::fprintf(stderr, "cdpctl: unknown command '%s'; see --help\n", command.c_str());
     return 2;
   }
-  if (!consent && args.size() != 1) {
+  if (!consent && command != "import" && args.size() != 1) {
     std::fprintf(stderr, "cdpctl: %s takes no arguments; see --help\n", command.c_str());
     return 2;
   }
@@ -86,6 +90,7 @@ int main(int argc, char** argv) {
     channel = cdp::rpc::MakeChannel(absl::GetFlag(FLAGS_target), *tls);
   }
   if (consent) return cdp::cdpctl::RunConsentCommand(args, channel);
+  if (command == "import") return cdp::cdpctl::RunImport(args, [&] { return channel; });
   absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
 
   if (command == "health") {

@@ -59,3 +59,11 @@ CREATE TABLE ingest.match_candidates (
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (left_profile, right_profile)
 );
+
+-- Profiles not yet announced to the consent service (RegisterCustomers); written in the
+-- transaction that makes the profile, emptied by a background sender, so that no profile
+-- is ever left without a consent record after a crash.
+CREATE TABLE ingest.consent_outbox (
+  profile_id text PRIMARY KEY REFERENCES ingest.profiles (profile_id),
+  created_at timestamptz NOT NULL DEFAULT now()
+);

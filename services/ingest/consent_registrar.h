@@ -1,0 +1,38 @@
+// Announces new profiles to the consent service, from the outbox the ingest transaction
+// wrote (ingest.consent_outbox), so that every profile gets a consent record even across
+// crashes: rows leave the outbox only after RegisterCustomers succeeded.
+#ifndef CDP_SERVICES_INGEST_CONSENT_REGISTRAR_H_
+#define CDP_SERVICES_INGEST_CONSENT_REGISTRAR_H_
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "storage/pool.h"
+
+namespace cdp::ingest {
+
+class ConsentRegistrar {
+ public:
+  static std::vector<storage::Statement> Statements();
+  // Starts sending at once, every `interval` (and again at once while there is more).
+  ConsentRegistrar(storage::Pool& pool, std::shared_ptr<grpc::Channel> consent,
+                   absl::Duration interval = absl::Milliseconds(200));
+  ~ConsentRegistrar();  // stops and joins
+
+ private:
+  void Run();
+  storage::Pool& pool_;
+  std::shared_ptr<grpc::Channel> consent_;
+  const absl::Duration interval_;
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace cdp::ingest
+
+#endif  // CDP_SERVICES_INGEST_CONSENT_REGISTRAR_H_
