@@ -25,18 +25,10 @@ namespace {
 
 // Named statements; every one names the schema.
 constexpr char kLock[] = "ingest_lock";
-constexpr char kFindVersion[] = "ingest_find_version";
-constexpr char kAnyVersion[] = "ingest_any_version";
-constexpr char kKeyRecords[] = "ingest_key_records";
-constexpr char kLatest[] = "ingest_latest";
 constexpr char kRoot[] = "ingest_root";
 constexpr char kMembers[] = "ingest_members";
 constexpr char kProfileRecords[] = "ingest_profile_records";
 constexpr char kProfileState[] = "ingest_profile_state";
-constexpr char kInsertProfile[] = "ingest_insert_profile";
-constexpr char kInsertOutbox[] = "ingest_insert_outbox";
-constexpr char kInsertRecord[] = "ingest_insert_record";
-constexpr char kInsertKey[] = "ingest_insert_key";
 constexpr char kInsertCandidate[] = "ingest_insert_candidate";
 constexpr char kSetMergedInto[] = "ingest_set_merged_into";
 constexpr char kInsertMerge[] = "ingest_insert_merge";
@@ -45,6 +37,33 @@ constexpr char kUnmergeOne[] = "ingest_unmerge_one";
 constexpr char kMarkUnmerged[] = "ingest_mark_unmerged";
 constexpr char kDropCandidates[] = "ingest_drop_candidates";
 constexpr char kListCandidates[] = "ingest_list_candidates";
+constexpr char kKnownVersions[] = "ingest_known_versions";
+constexpr char kKeyMatches[] = "ingest_key_matches";
+constexpr char kLatestMany[] = "ingest_latest_many";
+constexpr char kRootsMany[] = "ingest_roots_many";
+constexpr char kMembersMany[] = "ingest_members_many";
+constexpr char kKeysMany[] = "ingest_keys_many";
+constexpr char kInsertProfiles[] = "ingest_insert_profiles";
+constexpr char kInsertOutboxMany[] = "ingest_insert_outbox_many";
+constexpr char kInsertRecords[] = "ingest_insert_records";
+constexpr char kInsertKeysMany[] = "ingest_insert_keys_many";
+
+// A PostgreSQL array literal of `values`, passed as a statement parameter (never as SQL
+// text): every element quoted, quotes and backslashes escaped.
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
 
 
 std::string NewId(const char* prefix) {
@@ -75,11 +94,48 @@ class Tx {
     keys_[profile] = *key;
     return *key;
   }
-  std::string NewProfile() {
-    std::string id = NewId("p-");
-    tx_.exec_prepared(kInsertProfile, id, pqxx::binarystring(key_.NewWrappedDataKey(id)));
-    tx_.exec_prepared(kInsertOutbox, id);
-    return id;
+  // Unwraps the data keys of `profiles` in one query (erased ones are left out).
+  absl::Status LoadKeys(const std::set<std::string>& profiles) {
+    std::vector<std::string> missing;
+    for (const auto& p : profiles) {
+      if (!keys_.count(p)) missing.push_back(p);
+    }
+    if (missing.empty()) return absl::OkStatus();
+    for (const pqxx::row& r : tx_.exec_prepared(kKeysMany, TextArray(missing))) {
+      if (r[1].is_null()) continue;
+      const std::string profile = r[0].as<std::string>();
+      pqxx::binarystring wrapped(r[1]);
+      auto key = key_.UnwrapDataKey(std::string_view(reinterpret_cast<const char*>(wrapped.data()), wrapped.size()), profile);
+      if (!key.ok()) return key.status();
+      keys_[profile] = *key;
+    }
+    return absl::OkStatus();
+  }
+  // profile -> the profile it lives under, for each of `profiles`.
+  std::map<std::string, std::string> Roots(const std::set<std::string>& profiles) {
+    std::map<std::string, std::string> out;
+    if (profiles.empty()) return out;
+    for (const pqxx::row& r : tx_.exec_prepared(kRootsMany, TextArray({profiles.begin(), profiles.end()}))) {
+      out[r[0].as<std::string>()] = r[1].as<std::string>();
+    }
+    return out;
+  }
+  // root -> the matching view of every record (latest version) of it and its merged profiles.
+  absl::StatusOr<std::map<std::string, std::vector<resolution::PersonRecord>>> MembersOf(
+      const std::set<std::string>& roots) {
+    std::map<std::string, std::vector<resolution::PersonRecord>> out;
+    if (roots.empty()) return out;
+    pqxx::result rows = tx_.exec_prepared(kMembersMany, TextArray({roots.begin(), roots.end()}));
+    std::set<std::string> owners;
+    for (const pqxx::row& r : rows) owners.insert(r[1].as<std::string>());
+    RETURN_IF_ERROR(LoadKeys(owners));
+    for (const pqxx::row& r : rows) {
+      auto stored = Open(r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
+                         r[4].as<int64_t>(), r[5]);
+      if (!stored.ok()) continue;
+      out[r[0].as<std::string>()].push_back(PersonFromNormal({stored->normal().begin(), stored->normal().end()}));
+    }
+    return out;
   }
   std::string Root(const std::string& profile) {
     pqxx::result r = tx_.exec_prepared(kRoot, profile);
@@ -140,16 +196,6 @@ IngestApi::IngestApi(std::shared_ptr<const consent::Catalog> catalog, storage::P
 std::vector<storage::Statement> IngestApi::Statements() {
   return {
       {kLock, "SELECT pg_advisory_xact_lock(7261601)"},
-      {kFindVersion,
-       "SELECT profile_id FROM ingest.records WHERE source_system = $1 AND record_id = $2 "
-       "AND changed_at_us = $3"},
-      {kAnyVersion,
-       "SELECT profile_id FROM ingest.records WHERE source_system = $1 AND record_id = $2 LIMIT 1"},
-      {kKeyRecords,
-       "SELECT source_system, record_id FROM ingest.record_keys WHERE key_hash = $1 LIMIT $2"},
-      {kLatest,
-       "SELECT profile_id, changed_at_us, sealed FROM ingest.records WHERE source_system = $1 "
-       "AND record_id = $2 ORDER BY changed_at_us DESC LIMIT 1"},
       {kRoot,
        "WITH RECURSIVE up(id, next, depth) AS ("
        " SELECT profile_id, merged_into, 0 FROM ingest.profiles WHERE profile_id = $1"
@@ -165,14 +211,6 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "sealed FROM ingest.records WHERE profile_id = $1 "
        "ORDER BY source_system, record_id, changed_at_us DESC"},
       {kProfileState, "SELECT merged_into, wrapped_key FROM ingest.profiles WHERE profile_id = $1"},
-      {kInsertProfile, "INSERT INTO ingest.profiles (profile_id, wrapped_key) VALUES ($1, $2)"},
-      {kInsertOutbox, "INSERT INTO ingest.consent_outbox (profile_id) VALUES ($1)"},
-      {kInsertRecord,
-       "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed) "
-       "VALUES ($1, $2, $3, $4, $5)"},
-      {kInsertKey,
-       "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) VALUES ($1, $2, $3) "
-       "ON CONFLICT DO NOTHING"},
       {kInsertCandidate,
        "INSERT INTO ingest.match_candidates (left_profile, right_profile, score, reason) "
        "VALUES ($1, $2, $3, $4) ON CONFLICT (left_profile, right_profile) DO UPDATE "
@@ -190,6 +228,43 @@ std::vector<storage::Statement> IngestApi::Statements() {
       {kDropCandidates,
        "DELETE FROM ingest.match_candidates WHERE (left_profile = $1 AND right_profile = $2) "
        "OR (left_profile = $2 AND right_profile = $1)"},
+      {kKnownVersions,
+       "SELECT r.source_system, r.record_id, r.changed_at_us, r.profile_id FROM ingest.records r "
+       "JOIN unnest($1::text[], $2::text[]) AS k(s, i) ON r.source_system = k.s AND r.record_id = k.i"},
+      {kKeyMatches,
+       "SELECT encode(k.key_hash, 'hex'), k.source_system, k.record_id FROM ingest.record_keys k "
+       "WHERE k.key_hash IN (SELECT decode(h, 'hex') FROM unnest($1::text[]) h)"},
+      {kLatestMany,
+       "SELECT DISTINCT ON (r.source_system, r.record_id) r.source_system, r.record_id, "
+       "r.changed_at_us, r.profile_id, r.sealed FROM ingest.records r "
+       "JOIN unnest($1::text[], $2::text[]) AS k(s, i) ON r.source_system = k.s AND r.record_id = k.i "
+       "ORDER BY r.source_system, r.record_id, r.changed_at_us DESC"},
+      {kRootsMany,
+       "WITH RECURSIVE up(start, id, next, depth) AS ("
+       " SELECT profile_id, profile_id, merged_into, 0 FROM ingest.profiles WHERE profile_id = ANY($1::text[])"
+       " UNION ALL SELECT up.start, p.profile_id, p.merged_into, up.depth + 1 FROM ingest.profiles p"
+       " JOIN up ON p.profile_id = up.next WHERE up.depth < 100)"
+       " SELECT start, id FROM up WHERE next IS NULL"},
+      {kMembersMany,
+       "WITH RECURSIVE down(root, id, depth) AS (SELECT r, r, 0 FROM unnest($1::text[]) r"
+       " UNION ALL SELECT down.root, p.profile_id, down.depth + 1 FROM ingest.profiles p"
+       " JOIN down ON p.merged_into = down.id WHERE down.depth < 100)"
+       " SELECT DISTINCT ON (r.source_system, r.record_id) down.root, r.profile_id, r.source_system,"
+       " r.record_id, r.changed_at_us, r.sealed FROM down JOIN ingest.records r ON r.profile_id = down.id"
+       " ORDER BY r.source_system, r.record_id, r.changed_at_us DESC"},
+      {kKeysMany, "SELECT profile_id, wrapped_key FROM ingest.profiles WHERE profile_id = ANY($1::text[])"},
+      {kInsertProfiles,
+       "INSERT INTO ingest.profiles (profile_id, wrapped_key) "
+       "SELECT p, decode(k, 'hex') FROM unnest($1::text[], $2::text[]) AS t(p, k)"},
+      {kInsertOutboxMany, "INSERT INTO ingest.consent_outbox (profile_id) SELECT unnest($1::text[])"},
+      {kInsertRecords,
+       "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed) "
+       "SELECT s, i, a, p, decode(x, 'hex') FROM unnest($1::text[], $2::text[], $3::bigint[], "
+       "$4::text[], $5::text[]) AS t(s, i, a, p, x)"},
+      {kInsertKeysMany,
+       "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
+       "SELECT decode(h, 'hex'), s, i FROM unnest($1::text[], $2::text[], $3::text[]) AS t(h, s, i) "
+       "ON CONFLICT DO NOTHING"},
       {kListCandidates,
        "SELECT c.left_profile, c.right_profile, c.score, c.reason, "
        "(extract(epoch FROM c.created_at) * 1000000)::bigint FROM ingest.match_candidates c "
@@ -249,107 +324,235 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
   const absl::Status dry_run_done = absl::CancelledError("dry run");
   int new_profiles = 0, joined = 0, reviews = 0;
   v1::WriteRecordsResponse result;
+  // Set-based: a handful of statements per batch, whatever its size; resolution itself
+  // happens in memory against the candidates fetched (and the batch's own records).
   absl::Status status = pool_.Transact([&](pqxx::work& work) -> absl::Status {
     result = response;
     new_profiles = joined = reviews = 0;
     Tx t(work, key_);
     work.exec_prepared(kLock);
+
+    struct Entry {
+      int index;
+      const NormalizedRecord* n;
+      int64_t micros;
+      std::vector<std::string> hashes;  // hex of the keyed hashes of its blocking keys
+      std::string profile;              // where it goes (the profile that seals it)
+    };
+    std::vector<Entry> entries;
+    std::vector<std::string> sources, ids;
     for (int i = 0; i < request.records_size(); ++i) {
       if (!normalized[static_cast<size_t>(i)]) continue;
-      const NormalizedRecord& n = *normalized[static_cast<size_t>(i)];
       const v1::SourceRecord& r = request.records(i);
-      v1::RecordAck* ack = result.mutable_acks(i);
-      const int64_t micros = absl::ToUnixMicros(FromProtoTime(r.changed_at()));
-      if (pqxx::result seen = work.exec_prepared(kFindVersion, r.source_system(), r.record_id(), micros);
-          !seen.empty()) {
-        ack->set_outcome(v1::RecordAck::DUPLICATE);
-        ack->set_profile_id(t.Root(seen[0][0].as<std::string>()));
+      entries.push_back({i, &*normalized[static_cast<size_t>(i)],
+                         absl::ToUnixMicros(FromProtoTime(r.changed_at())), {}, {}});
+      sources.push_back(r.source_system());
+      ids.push_back(r.record_id());
+    }
+    if (entries.empty()) return request.dry_run() ? dry_run_done : absl::OkStatus();
+
+    // Versions already stored, by (source, id).
+    std::map<std::pair<std::string, std::string>, std::pair<std::set<int64_t>, std::string>> known;
+    for (const pqxx::row& row : work.exec_prepared(kKnownVersions, TextArray(sources), TextArray(ids))) {
+      auto& k = known[{row[0].as<std::string>(), row[1].as<std::string>()}];
+      k.first.insert(row[2].as<int64_t>());
+      k.second = row[3].as<std::string>();
+    }
+
+    // Candidates of the new records through their blocking keys.
+    std::vector<std::string> all_hashes;
+    for (Entry& e : entries) {
+      const v1::SourceRecord& r = request.records(e.index);
+      if (known.count({r.source_system(), r.record_id()})) continue;
+      for (const std::string& k : resolution::BlockingKeys(e.n->person)) {
+        e.hashes.push_back(absl::BytesToHexString(key_.LookupHash("block", k)));
+        all_hashes.push_back(e.hashes.back());
+      }
+    }
+    std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_hash;
+    if (!all_hashes.empty()) {
+      for (const pqxx::row& row : work.exec_prepared(kKeyMatches, TextArray(all_hashes))) {
+        by_hash[row[0].as<std::string>()].emplace_back(row[1].as<std::string>(), row[2].as<std::string>());
+      }
+    }
+    std::set<std::pair<std::string, std::string>> refs;
+    for (auto& [hash, list] : by_hash) {
+      if (static_cast<int>(list.size()) > options_.max_block_size) {
+        list.clear();  // too common to tell anything
         continue;
       }
-      std::string profile;
-      if (pqxx::result earlier = work.exec_prepared(kAnyVersion, r.source_system(), r.record_id());
-          !earlier.empty()) {
-        // A newer version of a known record stays with its profile.
-        profile = earlier[0][0].as<std::string>();
+      refs.insert(list.begin(), list.end());
+    }
+    struct Candidate {
+      std::string owner;
+      resolution::PersonRecord person;
+    };
+    std::map<std::pair<std::string, std::string>, Candidate> candidates;
+    std::set<std::string> owners;
+    if (!refs.empty()) {
+      std::vector<std::string> rs, ri;
+      for (const auto& [src, id] : refs) {
+        rs.push_back(src);
+        ri.push_back(id);
+      }
+      pqxx::result latest = work.exec_prepared(kLatestMany, TextArray(rs), TextArray(ri));
+      for (const pqxx::row& row : latest) owners.insert(row[3].as<std::string>());
+      RETURN_IF_ERROR(t.LoadKeys(owners));
+      for (const pqxx::row& row : latest) {
+        const std::string src = row[0].as<std::string>(), id = row[1].as<std::string>();
+        const std::string owner = row[3].as<std::string>();
+        auto stored = t.Open(owner, src, id, row[2].as<int64_t>(), row[4]);
+        if (!stored.ok()) continue;  // erased: nothing to match
+        candidates[{src, id}] = {owner, PersonFromNormal({stored->normal().begin(), stored->normal().end()})};
+      }
+    }
+    for (const auto& [key, k] : known) owners.insert(k.second);
+    std::map<std::string, std::string> root_of = t.Roots(owners);
+    auto root = [&](const std::string& p) {
+      auto it = root_of.find(p);
+      return it == root_of.end() ? p : it->second;
+    };
+
+    // Each new record's best profile among the stored candidates, to fetch their members once.
+    std::set<std::string> best_roots;
+    for (const Entry& e : entries) {
+      std::set<std::string> seen;
+      for (const std::string& h : e.hashes) {
+        for (const auto& ref : by_hash[h]) {
+          auto c = candidates.find(ref);
+          if (c != candidates.end()) best_roots.insert(root(c->second.owner));
+        }
+      }
+    }
+    ASSIGN_OR_RETURN(auto members, t.MembersOf(best_roots));
+
+    // In memory, in order; the batch's own records count as candidates too.
+    std::map<std::string, std::vector<std::pair<std::string, const resolution::PersonRecord*>>> batch_index;
+    std::vector<std::string> new_profile_ids, insert_sources, insert_ids, insert_profiles, insert_sealed;
+    std::vector<int64_t> insert_micros;
+    std::vector<std::string> key_hashes, key_sources, key_ids;
+    struct ReviewRow {
+      std::string left, right;
+      double bits;
+      std::string reason;
+    };
+    std::vector<ReviewRow> review_rows;
+    for (Entry& e : entries) {
+      const v1::SourceRecord& r = request.records(e.index);
+      v1::RecordAck* ack = result.mutable_acks(e.index);
+      auto k = known.find({r.source_system(), r.record_id()});
+      if (k != known.end() && k->second.first.count(e.micros)) {
+        ack->set_outcome(v1::RecordAck::DUPLICATE);
+        ack->set_profile_id(root(k->second.second));
+        continue;
+      }
+      if (k != known.end()) {
+        e.profile = k->second.second;  // a newer version stays with its profile
       } else {
-        // Candidates: records sharing a blocking key, grouped by the profile they live under.
-        std::set<std::pair<std::string, std::string>> refs;
-        for (const std::string& k : resolution::BlockingKeys(n.person)) {
-          pqxx::result rows = work.exec_prepared(kKeyRecords, pqxx::binarystring(key_.LookupHash("block", k)),
-                                                 options_.max_block_size + 1);
-          if (static_cast<int>(rows.size()) > options_.max_block_size) continue;
-          for (const pqxx::row& row : rows) refs.emplace(row[0].as<std::string>(), row[1].as<std::string>());
-        }
-        std::map<std::string, double> best_bits;     // root -> best evidence
-        std::map<std::string, resolution::PersonRecord> best_record;
-        for (const auto& [source, id] : refs) {
-          pqxx::row latest = work.exec_prepared1(kLatest, source, id);
-          const std::string owner = latest[0].as<std::string>();
-          auto stored = t.Open(owner, source, id, latest[1].as<int64_t>(), latest[2]);
-          if (!stored.ok()) continue;  // erased: nothing to match
-          resolution::PersonRecord other = PersonFromNormal({stored->normal().begin(), stored->normal().end()});
-          const double bits = options_.model.BayesFactorBits(resolution::Compare(n.person, other));
-          const std::string root = t.Root(owner);
-          if (!best_bits.count(root) || bits > best_bits[root]) {
-            best_bits[root] = bits;
-            best_record[root] = other;
+        std::map<std::string, double> best_bits;
+        std::map<std::string, const resolution::PersonRecord*> best_record;
+        auto consider = [&](const std::string& r_root, const resolution::PersonRecord& other) {
+          const double bits = options_.model.BayesFactorBits(resolution::Compare(e.n->person, other));
+          if (!best_bits.count(r_root) || bits > best_bits[r_root]) {
+            best_bits[r_root] = bits;
+            best_record[r_root] = &other;
           }
+        };
+        for (const std::string& h : e.hashes) {
+          for (const auto& ref : by_hash[h]) {
+            auto c = candidates.find(ref);
+            if (c != candidates.end()) consider(root(c->second.owner), c->second.person);
+          }
+          for (const auto& [profile, person] : batch_index[h]) consider(profile, *person);
         }
-        std::string best_root;
-        for (const auto& [root, bits] : best_bits) {
-          if (best_root.empty() || bits > best_bits[best_root]) best_root = root;
+        std::string best;
+        for (const auto& [r_root, bits] : best_bits) {
+          if (best.empty() || bits > best_bits[best]) best = r_root;
         }
         std::string review_reason;
-        if (!best_root.empty() && best_bits[best_root] >= options_.link_bits) {
-          ASSIGN_OR_RETURN(std::vector<Member> members, Members(t, best_root));
+        if (!best.empty() && best_bits[best] >= options_.link_bits) {
+          const auto& group = members[best];
           bool vetoed = false;
-          for (const Member& m : members) {
-            resolution::PersonRecord other = PersonFromNormal({m.stored.normal().begin(), m.stored.normal().end()});
-            if (resolution::Vetoed(n.person, other, resolution::Compare(n.person, other))) {
+          for (const resolution::PersonRecord& other : group) {
+            if (resolution::Vetoed(e.n->person, other, resolution::Compare(e.n->person, other))) {
               vetoed = true;
               break;
             }
           }
-          const bool personal = resolution::PersonalEvidence(
-              resolution::Compare(n.person, best_record[best_root]));
+          const bool personal = resolution::PersonalEvidence(resolution::Compare(e.n->person, *best_record[best]));
           if (vetoed) {
             review_reason = "a record of the profile disagrees on date of birth, given name or customer number";
           } else if (!personal) {
             review_reason = "agrees only on what a household shares";
-          } else if (static_cast<int>(members.size()) >= options_.max_cluster_size) {
+          } else if (static_cast<int>(group.size()) >= options_.max_cluster_size) {
             review_reason = "the profile has reached the size limit for automatic joins";
           } else {
-            profile = best_root;
+            e.profile = best;
             ++joined;
           }
-        } else if (!best_root.empty() && best_bits[best_root] >= options_.review_bits) {
+        } else if (!best.empty() && best_bits[best] >= options_.review_bits) {
           review_reason = "between the thresholds";
         }
-        if (profile.empty()) {
-          profile = t.NewProfile();
+        if (e.profile.empty()) {
+          e.profile = NewId("p-");
+          new_profile_ids.push_back(e.profile);
+          root_of[e.profile] = e.profile;
           ack->set_new_profile(true);
           ++new_profiles;
           if (!review_reason.empty()) {
-            work.exec_prepared(kInsertCandidate, best_root, profile, best_bits[best_root], review_reason);
+            review_rows.push_back({best, e.profile, best_bits[best], review_reason});
             ack->set_review(true);
             ack->set_reason(absl::StrCat("review: ", review_reason));
             ++reviews;
           }
         }
-      }
-      v1::StoredRecord stored;
-      stored.mutable_values()->insert(n.values.begin(), n.values.end());
-      stored.mutable_normal()->insert(n.normal.begin(), n.normal.end());
-      ASSIGN_OR_RETURN(storage::Key256 key, t.DataKey(profile));
-      work.exec_prepared(kInsertRecord, r.source_system(), r.record_id(), micros, profile,
-                         pqxx::binarystring(storage::Seal(key, stored.SerializeAsString(),
-                                                          RecordContext(profile, r.source_system(), r.record_id(), micros))));
-      for (const std::string& k : resolution::BlockingKeys(n.person)) {
-        work.exec_prepared(kInsertKey, pqxx::binarystring(key_.LookupHash("block", k)),
-                           r.source_system(), r.record_id());
+        members[root(e.profile)].push_back(e.n->person);
+        for (const std::string& h : e.hashes) batch_index[h].emplace_back(root(e.profile), &e.n->person);
       }
       ack->set_outcome(v1::RecordAck::ACCEPTED);
-      ack->set_profile_id(t.Root(profile));
+      ack->set_profile_id(root(e.profile));
+    }
+
+    // Writes, set-based: new profiles (with data keys and outbox rows), records, keys.
+    if (!new_profile_ids.empty()) {
+      std::vector<std::string> wrapped;
+      for (const std::string& id : new_profile_ids) {
+        const std::string w = key_.NewWrappedDataKey(id);
+        wrapped.push_back(absl::BytesToHexString(w));
+      }
+      work.exec_prepared(kInsertProfiles, TextArray(new_profile_ids), TextArray(wrapped));
+      work.exec_prepared(kInsertOutboxMany, TextArray(new_profile_ids));
+    }
+    for (const Entry& e : entries) {
+      if (e.profile.empty()) continue;  // duplicate
+      const v1::SourceRecord& r = request.records(e.index);
+      v1::StoredRecord stored;
+      stored.mutable_values()->insert(e.n->values.begin(), e.n->values.end());
+      stored.mutable_normal()->insert(e.n->normal.begin(), e.n->normal.end());
+      ASSIGN_OR_RETURN(storage::Key256 key, t.DataKey(e.profile));
+      insert_sources.push_back(r.source_system());
+      insert_ids.push_back(r.record_id());
+      insert_micros.push_back(e.micros);
+      insert_profiles.push_back(e.profile);
+      insert_sealed.push_back(absl::BytesToHexString(storage::Seal(
+          key, stored.SerializeAsString(), RecordContext(e.profile, r.source_system(), r.record_id(), e.micros))));
+      for (const std::string& h : e.hashes.empty() ? std::vector<std::string>{} : e.hashes) {
+        key_hashes.push_back(h);
+        key_sources.push_back(r.source_system());
+        key_ids.push_back(r.record_id());
+      }
+    }
+    if (!insert_ids.empty()) {
+      std::vector<std::string> micros_text;
+      for (int64_t m : insert_micros) micros_text.push_back(absl::StrCat(m));
+      work.exec_prepared(kInsertRecords, TextArray(insert_sources), TextArray(insert_ids),
+                         TextArray(micros_text), TextArray(insert_profiles), TextArray(insert_sealed));
+    }
+    if (!key_hashes.empty()) {
+      work.exec_prepared(kInsertKeysMany, TextArray(key_hashes), TextArray(key_sources), TextArray(key_ids));
+    }
+    for (const ReviewRow& row : review_rows) {
+      work.exec_prepared(kInsertCandidate, row.left, row.right, row.bits, row.reason);
     }
     return request.dry_run() ? dry_run_done : absl::OkStatus();
   });
