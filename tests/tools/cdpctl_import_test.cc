@@ -93,6 +93,32 @@ TEST_F(CdpctlImportTest, GeneratedSourcesImportIntoProfilesThatConsentKnows) {
     ingest_.process->WaitForExit(absl::Milliseconds(100)).IgnoreError();
   }
   EXPECT_TRUE(s.ok()) << s.error_message();
+
+  // The operator looks at it, at the review queue, and merges and unmerges two profiles.
+  auto show = Run({"profile", "show", profile, Ingest()});
+  EXPECT_EQ(show.exit_code, 0) << show.output;
+  EXPECT_THAT(show.output, HasSubstr("given_name"));
+  EXPECT_THAT(show.output, HasSubstr("crm/cr-1"));
+  auto review = Run({"profile", "review", Ingest()});
+  EXPECT_EQ(review.exit_code, 0) << review.output;
+  EXPECT_THAT(review.output, HasSubstr("pairs to review"));
+  std::getline(in, line);
+  std::string second = line.substr(0, line.rfind(','));
+  second = second.substr(second.rfind(',') + 1);
+  ASSERT_NE(second, profile);
+  auto merge = Run({"profile", "merge", profile, second, "--reason=test", Ingest()});
+  ASSERT_EQ(merge.exit_code, 0) << merge.output;
+  EXPECT_THAT(merge.output, HasSubstr("merged into " + profile));
+  const std::string merge_id = merge.output.substr(merge.output.find("(merge ") + 7, 22);
+  auto merged = Run({"profile", "show", second, Ingest()});
+  EXPECT_THAT(merged.output, HasSubstr("profile " + profile));
+  auto no_reason = Run({"profile", "unmerge", merge_id, Ingest()});
+  EXPECT_EQ(no_reason.exit_code, 1);
+  EXPECT_THAT(no_reason.output, HasSubstr("reason: required"));
+  auto unmerge = Run({"profile", "unmerge", merge_id, "--reason=test", Ingest()});
+  EXPECT_EQ(unmerge.exit_code, 0) << unmerge.output;
+  EXPECT_THAT(unmerge.output, HasSubstr("separated again"));
+  EXPECT_THAT(Run({"profile", "show", second, Ingest()}).output, HasSubstr("profile " + second));
 }
 
 TEST_F(CdpctlImportTest, BadLinesAreReportedAndSkippedUnlessStrict) {

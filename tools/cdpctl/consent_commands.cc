@@ -17,6 +17,7 @@
 #include "cdp/v1/consent.grpc.pb.h"
 #include "consent/receipt.h"
 #include "services/common/proto_time.h"
+#include "tools/cdpctl/call.h"
 
 ABSL_FLAG(std::string, channel, "api",
           "consent set: how the customer's instruction arrived: portal, phone, chat, email, api");
@@ -60,18 +61,6 @@ int Usage(const std::string& message) {
   return kUsage;
 }
 
-int Refused(const grpc::Status& s) {
-  std::fprintf(stderr, "cdpctl: %s: %s\n", absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code())).c_str(),
-               s.error_message().c_str());
-  return kFailed;
-}
-
-std::unique_ptr<grpc::ClientContext> Context() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return ctx;
-}
-
 std::string Time(const google::protobuf::Timestamp& t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", FromProtoTime(t), absl::UTCTimeZone());
 }
@@ -100,7 +89,7 @@ int Register(v1::ConsentService::Stub& stub, const std::vector<std::string>& ids
   v1::RegisterCustomersRequest r;
   for (const auto& id : ids) r.add_customer_ids(id);
   v1::RegisterCustomersResponse response;
-  grpc::Status s = stub.RegisterCustomers(Context().get(), r, &response);
+  grpc::Status s = stub.RegisterCustomers(CallContext().get(), r, &response);
   if (!s.ok()) return Refused(s);
   std::printf("registered %d new of %zu\n", response.registered(), ids.size());
   return 0;
@@ -110,7 +99,7 @@ int Show(v1::ConsentService::Stub& stub, const std::string& id) {
   v1::GetConsentRequest r;
   r.set_customer_id(id);
   v1::ConsentState state;
-  grpc::Status s = stub.GetConsent(Context().get(), r, &state);
+  grpc::Status s = stub.GetConsent(CallContext().get(), r, &state);
   if (!s.ok()) return Refused(s);
   std::printf("customer %s: consent version %lld, catalog %s\n", state.customer_id().c_str(),
               static_cast<long long>(state.version()), state.catalog_version().c_str());
@@ -171,7 +160,7 @@ int Set(v1::ConsentService::Stub& stub, const std::string& id,
   r.set_expected_version(absl::GetFlag(FLAGS_expected_version));
   r.set_language(absl::GetFlag(FLAGS_language));
   v1::UpdateConsentResponse response;
-  grpc::Status s = stub.UpdateConsent(Context().get(), r, &response);
+  grpc::Status s = stub.UpdateConsent(CallContext().get(), r, &response);
   if (!s.ok()) return Refused(s);
   std::printf("customer %s: consent version %lld, receipt %s\n", id.c_str(),
               static_cast<long long>(response.version()), response.receipt().receipt_id().c_str());
@@ -189,7 +178,7 @@ int History(v1::ConsentService::Stub& stub, const std::string& id) {
   r.mutable_page()->set_page_size(absl::GetFlag(FLAGS_page_size));
   while (true) {
     v1::ListConsentHistoryResponse page;
-    grpc::Status s = stub.ListConsentHistory(Context().get(), r, &page);
+    grpc::Status s = stub.ListConsentHistory(CallContext().get(), r, &page);
     if (!s.ok()) return Refused(s);
     for (const v1::ConsentChange& c : page.changes()) {
       std::printf("v%-4lld %s  %-6s %s%s%s  (%s)\n", static_cast<long long>(c.version()),
@@ -227,7 +216,7 @@ int VerifyReceipt(const std::shared_ptr<grpc::Channel>& channel, const std::stri
     if (channel == nullptr) return Usage("give --public_key or the service's --tls_* flags");
     auto stub = v1::ConsentService::NewStub(channel);
     v1::ReceiptKey key;
-    grpc::Status s = stub->GetReceiptKey(Context().get(), v1::GetReceiptKeyRequest(), &key);
+    grpc::Status s = stub->GetReceiptKey(CallContext().get(), v1::GetReceiptKeyRequest(), &key);
     if (!s.ok()) return Refused(s);
     pem = key.public_key_pem();
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "tools/cdpctl/consent_commands.h"
 #include "tools/cdpctl/import_commands.h"
+#include "tools/cdpctl/profile_commands.h"
 #include "absl/time/time.h"
 #include "consent/catalog.h"
 #include "services/common/client.h"
@@ -36,6 +37,7 @@ constexpr char kUsage[] =
     "             validate a consent catalog file; errors name file:line and the offender\n"
     "%s"
     "%s"
+    "%s"
     "\n"
     "Every call uses mTLS: give --tls_cert, --tls_key and --tls_ca (or CDP_TLS_CERT, ...).\n"
     "deploy/local/run.sh prints the values for the local platform.";
@@ -49,7 +51,8 @@ int Fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   const std::string usage =
-      absl::StrFormat(kUsage, cdp::cdpctl::kConsentUsage, cdp::cdpctl::kImportUsage);
+      absl::StrFormat(kUsage, cdp::cdpctl::kConsentUsage, cdp::cdpctl::kImportUsage,
+                      cdp::cdpctl::kProfileUsage);
   std::vector<std::string> args = cdp::ParseFlagsOrExit(argc, argv, usage);
   if (!args.empty() && args[0] == "check-catalog") {
     if (args.size() != 2) {
@@ -70,11 +73,12 @@ int main(int argc, char** argv) {
   const std::string& command = args[0];
   if (command == "generate") return cdp::cdpctl::RunGenerate(args);
   const bool consent = command == "consent" || command == "verify-receipt";
-  if (command != "health" && command != "services" && command != "import" && !consent) {
+  const bool multi = consent || command == "import" || command == "profile";
+  if (command != "health" && command != "services" && !multi) {
     std::fprintf(stderr, "cdpctl: unknown command '%s'; see --help\n", command.c_str());
     return 2;
   }
-  if (!consent && command != "import" && args.size() != 1) {
+  if (!multi && args.size() != 1) {
     std::fprintf(stderr, "cdpctl: %s takes no arguments; see --help\n", command.c_str());
     return 2;
   }
@@ -91,6 +95,7 @@ int main(int argc, char** argv) {
   }
   if (consent) return cdp::cdpctl::RunConsentCommand(args, channel);
   if (command == "import") return cdp::cdpctl::RunImport(args, [&] { return channel; });
+  if (command == "profile") return cdp::cdpctl::RunProfileCommand(args, channel);
   absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
 
   if (command == "health") {
