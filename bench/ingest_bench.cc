@@ -31,6 +31,7 @@
 
 ABSL_FLAG(int64_t, people, 5000, "generated customers to load");
 ABSL_FLAG(int, batch, 500, "records per batch");
+ABSL_FLAG(int, explain, 0, "print this many profiles that hold more than one person, with their records");
 
 namespace {
 
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
 
   // The data: bulk part and the last 100 people, held back for the one-at-a-time run.
   std::vector<cdp::v1::SourceRecord> bulk, late;
+  std::map<std::string, std::string> shown;  // "source/id" -> attributes, for --explain
   std::map<std::string, std::string> truth;
   const int64_t held_back_from = people - std::min<int64_t>(100, people / 10);
   cdp::datagen::Generate({.people = people, .seed = 11}, [&](const cdp::datagen::GeneratedRecord& g) {
@@ -76,16 +78,23 @@ int main(int argc, char** argv) {
     *r.mutable_changed_at() = cdp::ToProtoTime(absl::FromUnixSeconds(g.changed_at));
     for (const auto& [k, v] : g.attributes) (*r.mutable_attributes())[k] = v;
     truth[g.source + "/" + g.record_id] = g.person_id;
+    if (absl::GetFlag(FLAGS_explain) > 0) {
+      std::string text = absl::StrCat(g.person_id, " ", g.household_id, ":");
+      for (const auto& [k, v] : g.attributes) absl::StrAppend(&text, " ", k, "=", v);
+      shown[g.source + "/" + g.record_id] = text;
+    }
     int64_t n = 0;
     absl::SimpleAtoi(g.person_id.substr(1), &n);
     (n > held_back_from ? late : bulk).push_back(std::move(r));
   });
 
   std::map<std::string, std::set<std::string>> people_of_profile, profiles_of_person;
+  std::map<std::string, std::vector<std::string>> records_of_profile;
   auto note = [&](const cdp::v1::WriteRecordsResponse& resp) {
     for (const auto& a : resp.acks()) {
       if (a.outcome() != cdp::v1::RecordAck::ACCEPTED) continue;
       const std::string person = truth[a.source_system() + "/" + a.record_id()];
+      records_of_profile[a.profile_id()].push_back(a.source_system() + "/" + a.record_id());
       people_of_profile[a.profile_id()].insert(person);
       profiles_of_person[person].insert(a.profile_id());
     }
@@ -164,7 +173,13 @@ int main(int argc, char** argv) {
 
   // Quality: no profile may hold two people; how many people ended in one profile.
   int mixed = 0;
-  for (const auto& [profile, ps] : people_of_profile) mixed += ps.size() > 1;
+  for (const auto& [profile, ps] : people_of_profile) {
+    if (ps.size() <= 1) continue;
+    if (mixed++ < absl::GetFlag(FLAGS_explain)) {
+      std::printf("profile %s:\n", profile.c_str());
+      for (const auto& r : records_of_profile[profile]) std::printf("  %s %s\n", r.c_str(), shown[r].c_str());
+    }
+  }
   int whole = 0;
   for (const auto& [person, ps] : profiles_of_person) whole += ps.size() == 1;
 

@@ -479,7 +479,18 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
               break;
             }
           }
-          const bool personal = resolution::PersonalEvidence(resolution::Compare(e.n->person, *best_record[best]));
+          // Contacts the candidates show to be a household's do not count as personal.
+          std::vector<const resolution::PersonRecord*> around = {&e.n->person};
+          for (const std::string& h : e.hashes) {
+            for (const auto& ref : by_hash[h]) {
+              auto c = candidates.find(ref);
+              if (c != candidates.end()) around.push_back(&c->second.person);
+            }
+            for (const auto& [profile, person] : batch_index[h]) around.push_back(person);
+          }
+          const bool personal = resolution::PersonalEvidence(
+              e.n->person, resolution::Compare(e.n->person, *best_record[best]),
+              resolution::SharedContacts(around));
           if (vetoed) {
             review_reason = "a record of the profile disagrees on date of birth, given name or customer number";
           } else if (!personal) {

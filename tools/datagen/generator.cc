@@ -1,6 +1,8 @@
 #include "tools/datagen/generator.h"
 
 #include <array>
+
+#include "absl/container/flat_hash_set.h"
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -159,6 +161,15 @@ std::string EmailLocal(const Person& p, Gen& g) {
   }
 }
 
+std::string UniqueEmail(std::string email, absl::flat_hash_set<std::string>& used) {
+  if (used.insert(email).second) return email;
+  const size_t at = email.find('@');
+  for (int n = 2;; ++n) {
+    std::string other = absl::StrCat(email.substr(0, at), n, email.substr(at));
+    if (used.insert(other).second) return other;
+  }
+}
+
 std::string Initials(const std::string& given) {
   std::string out;
   bool start = true;
@@ -200,6 +211,8 @@ const std::vector<std::string>& SourceSystems() {
 void Generate(const GeneratorOptions& options,
               const std::function<void(const GeneratedRecord&)>& emit) {
   Gen g(options.seed);
+  // A mailbox belongs to one person (or one household, below): namesakes get another.
+  absl::flat_hash_set<std::string> used_emails;
   int64_t made = 0;
   int64_t household = 0;
   std::array<int64_t, 4> next_id{};
@@ -239,11 +252,12 @@ void Generate(const GeneratorOptions& options,
       } else {
         p.dob = absl::CivilDay(std::min(parent_year + g.Int(22, 36), 2008), g.Int(1, 12), g.Int(1, 28));
       }
-      p.email = absl::StrCat(EmailLocal(p, g), "@", g.Pick(kDomains));
+      p.email = UniqueEmail(absl::StrCat(EmailLocal(p, g), "@", g.Pick(kDomains)), used_emails);
       if (shared_email && i < 2) {
         if (household_email.empty()) {
           household_email = absl::StrCat("fam", absl::AsciiStrToLower(p.family.substr(0, 4)), g.Int(1, 999), "@", g.Pick(kDomains));
           for (char& c : household_email) if (c == ' ' || c == '\'') c = '-';
+          household_email = UniqueEmail(household_email, used_emails);
         }
         p.email = household_email;
       }
@@ -294,7 +308,7 @@ void Generate(const GeneratorOptions& options,
       for (int a = 0; a < accounts; ++a) {  // webshop
         GeneratedRecord rec = record(1);
         std::string first = p.given.substr(0, p.given.find(' '));
-        std::string email = a == 0 ? p.email : absl::StrCat(EmailLocal(p, g), "@", g.Pick(kDomains));
+        std::string email = a == 0 ? p.email : UniqueEmail(absl::StrCat(EmailLocal(p, g), "@", g.Pick(kDomains)), used_emails);
         if (g.P(0.1)) email = absl::AsciiStrToUpper(email);
         rec.attributes = {{"full_name", typo(absl::StrCat(first, " ", FamilyWithPrefix(p)), 0.04)},
                           {"email", email},

@@ -1,6 +1,7 @@
 #include "services/ingest/resolution/resolver.h"
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -57,7 +58,11 @@ bool InitialOf(const std::string& a, const std::string& b) {
 // ("Anna", "Nina") are different: households are full of them.
 uint8_t NameLevel(const std::string& a, const std::string& b) {
   if (a == b) return 0;
-  if (BoundedLevenshtein(a, b, 1) <= 1 || JaroWinkler(a, b) >= 0.92) return 1;
+  // One edit is a typo in a name, not in an initial ("f" and "s" are two people).
+  if ((std::min(a.size(), b.size()) >= 4 && BoundedLevenshtein(a, b, 1) <= 1) ||
+      JaroWinkler(a, b) >= 0.92) {
+    return 1;
+  }
   // "Jan" and "Jan Pieter": the first given name written in full on both.
   if (FirstTokenEqual(a, b) && a.find(' ') != 1 && b.find(' ') != 1 && a.size() > 1 &&
       b.size() > 1) {
@@ -198,6 +203,9 @@ bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
   // Two different customer numbers are two customers.
   if (c.level[kStrongId] == 3) return true;
   if (c.level[kDob] != kUnknown && c.level[kDob] >= 2) return true;
+  // A different family name, with no date of birth to say it is one person who married
+  // or was typed very wrong: a partner or a namesake.
+  if (c.level[kFamily] == 3 && !(c.level[kDob] != kUnknown && c.level[kDob] <= 1)) return true;
   if (c.level[kGiven] == 3) {
     // "Holly" against "Thomson, Holly": the given name sits in the other record's family
     // name field; that is no disagreement.
@@ -208,12 +216,34 @@ bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
   return false;
 }
 
-bool PersonalEvidence(const Comparison& c) {
+bool PersonalEvidence(const PersonRecord& a, const Comparison& c, const std::set<std::string>& shared) {
   auto at_most = [&](int field, uint8_t level) {
     return c.level[field] != kUnknown && c.level[field] <= level;
   };
-  return at_most(kStrongId, 0) || at_most(kDob, 1) ||
-         (at_most(kGiven, 1) && (at_most(kEmail, 0) || at_most(kPhone, 0)));
+  const bool email = at_most(kEmail, 0) && !shared.count("e" + a.email);
+  const bool phone = at_most(kPhone, 0) && !shared.count("p" + a.phone);
+  return at_most(kStrongId, 0) || at_most(kDob, 1) || (at_most(kGiven, 1) && (email || phone));
+}
+
+std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& records) {
+  std::map<std::string, std::vector<const std::string*>> given_by_contact;
+  for (const PersonRecord* r : records) {
+    if (r->given.empty()) continue;
+    if (!r->email.empty()) given_by_contact["e" + r->email].push_back(&r->given);
+    if (!r->phone.empty()) given_by_contact["p" + r->phone].push_back(&r->given);
+  }
+  std::set<std::string> shared;
+  for (const auto& [contact, names] : given_by_contact) {
+    for (size_t i = 0; i < names.size() && !shared.count(contact); ++i) {
+      for (size_t j = i + 1; j < names.size(); ++j) {
+        if (NameLevel(*names[i], *names[j]) == 3) {
+          shared.insert(contact);
+          break;
+        }
+      }
+    }
+  }
+  return shared;
 }
 
 Model::Model() {
@@ -512,6 +542,13 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
                                           : std::tie(x.a, x.b) < std::tie(y.a, y.b);
   });
 
+  std::set<std::string> shared;
+  if (options.guards) {
+    std::vector<const PersonRecord*> all;
+    all.reserve(records.size());
+    for (const PersonRecord& r : records) all.push_back(&r);
+    shared = SharedContacts(all);
+  }
   Clusters clusters(records.size());
   for (ScoredPair p : pairs) {
     const uint32_t ra = clusters.Find(p.a), rb = clusters.Find(p.b);
@@ -542,7 +579,7 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
       out.review.push_back(p);
       continue;
     }
-    if (options.guards && !PersonalEvidence(Compare(records[p.a], records[p.b]))) {
+    if (options.guards && !PersonalEvidence(records[p.a], Compare(records[p.a], records[p.b]), shared)) {
       p.reason = ScoredPair::kWeakEvidence;
       out.review.push_back(p);
       continue;

@@ -20,6 +20,7 @@
 #define CDP_SERVICES_INGEST_RESOLUTION_RESOLVER_H_
 
 #include <array>
+#include <set>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -63,9 +64,15 @@ bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
 
 // Whether the pair agrees on something personal, not only on what a household shares:
 // an equal strong identifier, the date of birth (up to a typo), or the full given name
-// together with a personal e-mail address or mobile number. With the guards on, a pair
+// together with a personal e-mail address or mobile number. An address or number that
+// `shared` says is used by several people does not count. With the guards on, a pair
 // without it is never joined automatically, only put up for review.
-bool PersonalEvidence(const Comparison& c);
+bool PersonalEvidence(const PersonRecord& a, const Comparison& c,
+                      const std::set<std::string>& shared = {});
+
+// E-mail addresses and mobile numbers that records with clearly different given names
+// use: a household's, not a person's.
+std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& records);
 
 class Model {
  public:
