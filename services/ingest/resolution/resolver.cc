@@ -222,7 +222,8 @@ bool PersonalEvidence(const PersonRecord& a, const Comparison& c, const std::set
   };
   const bool email = at_most(kEmail, 0) && !shared.count("e" + a.email);
   const bool phone = at_most(kPhone, 0) && !shared.count("p" + a.phone);
-  return at_most(kStrongId, 0) || at_most(kDob, 1) || (at_most(kGiven, 1) && (email || phone));
+  // Initials count with a contact no one else uses; a given name in full with any contact.
+  return at_most(kStrongId, 0) || at_most(kDob, 1) || (at_most(kGiven, 2) && (email || phone));
 }
 
 std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& records) {

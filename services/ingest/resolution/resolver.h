@@ -63,9 +63,9 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b);
 bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
 
 // Whether the pair agrees on something personal, not only on what a household shares:
-// an equal strong identifier, the date of birth (up to a typo), or the full given name
-// together with a personal e-mail address or mobile number. An address or number that
-// `shared` says is used by several people does not count. With the guards on, a pair
+// an equal strong identifier, the date of birth (up to a typo), or the given name (or
+// compatible initials) together with an e-mail address or mobile number that `shared`
+// does not list as used by several people. With the guards on, a pair
 // without it is never joined automatically, only put up for review.
 bool PersonalEvidence(const PersonRecord& a, const Comparison& c,
                       const std::set<std::string>& shared = {});
