@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -152,7 +153,7 @@ std::string ChannelName(v1::Channel channel) {
 
 std::string NewUuid() {
   unsigned char b[16];
-  RAND_bytes(b, sizeof(b));
+  if (RAND_bytes(b, sizeof(b)) != 1) std::abort();  // no randomness: ids could repeat
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   std::string hex = absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), 16));

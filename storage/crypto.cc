@@ -5,6 +5,8 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -33,18 +35,32 @@ const unsigned char* U(std::string_view s) { return reinterpret_cast<const unsig
 
 }  // namespace
 
+// OpenSSL failing to draw random bytes or to run AES-GCM leaves nothing safe to do: a
+// reused nonce or an empty "ciphertext" would be worse than stopping.
+void Require(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "cdp crypto: %s failed; stopping\n", what);
+    std::abort();
+  }
+}
+
 std::string Seal(const Key256& key, std::string_view plaintext, std::string_view aad) {
   std::string out(1 + kNonce + plaintext.size() + kTag, '\0');
   auto* bytes = reinterpret_cast<unsigned char*>(out.data());
   bytes[0] = kVersion;
-  RAND_bytes(bytes + 1, kNonce);
+  Require(RAND_bytes(bytes + 1, kNonce) == 1, "RAND_bytes");
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  int len = 0;
-  EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, key.data(), bytes + 1);
-  EVP_EncryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size()));
-  EVP_EncryptUpdate(ctx, bytes + 1 + kNonce, &len, U(plaintext), static_cast<int>(plaintext.size()));
-  EVP_EncryptFinal_ex(ctx, bytes + 1 + kNonce + len, &len);
-  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTag, bytes + 1 + kNonce + plaintext.size());
+  Require(ctx != nullptr, "EVP_CIPHER_CTX_new");
+  int len = 0, tail = 0;
+  Require(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, key.data(), bytes + 1) == 1 &&
+              EVP_EncryptUpdate(ctx, nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1 &&
+              EVP_EncryptUpdate(ctx, bytes + 1 + kNonce, &len, U(plaintext),
+                                static_cast<int>(plaintext.size())) == 1 &&
+              EVP_EncryptFinal_ex(ctx, bytes + 1 + kNonce + len, &tail) == 1 &&
+              static_cast<size_t>(len + tail) == plaintext.size() &&
+              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTag,
+                                  bytes + 1 + kNonce + plaintext.size()) == 1,
+          "AES-256-GCM encryption");
   EVP_CIPHER_CTX_free(ctx);
   return out;
 }
@@ -104,13 +120,13 @@ absl::StatusOr<MasterKey> MasterKey::FromFile(const std::string& path) {
 
 std::string MasterKey::GenerateText() {
   unsigned char raw[32];
-  RAND_bytes(raw, sizeof(raw));
+  Require(RAND_bytes(raw, sizeof(raw)) == 1, "RAND_bytes");
   return absl::StrCat(kPrefix, absl::Base64Escape(absl::string_view(reinterpret_cast<char*>(raw), sizeof(raw))), "\n");
 }
 
 std::string MasterKey::NewWrappedDataKey(std::string_view customer_id) const {
   Key256 dek{};
-  RAND_bytes(dek.data(), static_cast<int>(dek.size()));
+  Require(RAND_bytes(dek.data(), static_cast<int>(dek.size())) == 1, "RAND_bytes");
   std::string wrapped = Seal(kek_, std::string_view(reinterpret_cast<const char*>(dek.data()), dek.size()),
                              absl::StrCat("data key for ", absl::string_view(customer_id.data(), customer_id.size())));
   OPENSSL_cleanse(dek.data(), dek.size());

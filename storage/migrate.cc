@@ -98,24 +98,37 @@ absl::StatusOr<MigrationReport> ApplyMigrations(const std::string& admin_dsn,
     }
     for (const auto& [version, file] : files) {
       current = file->name;
-      pqxx::work tx(conn);
-      tx.exec(kLock);  // serialises concurrent starters; re-read what is applied under it
-      std::map<int, Applied> applied = ReadApplied(tx, set.schema);
-      std::string sha = Sha256Hex(file->sql);
-      if (auto it = applied.find(version); it != applied.end()) {
-        if (it->second.sha256 != sha) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "migration ", set.schema, "/", file->name,
-              " was changed after it was applied (recorded sha256 ", it->second.sha256.substr(0, 12),
-              ", file has ", sha.substr(0, 12), "); add a new migration instead"));
+      const std::string sha = Sha256Hex(file->sql);
+      // Roles belong to the whole cluster, so two databases migrating at the same moment
+      // can collide on them ("tuple concurrently updated", SQLSTATE XX000); each file runs
+      // in one transaction, so it is simply tried again.
+      for (int attempt = 1;; ++attempt) {
+        try {
+          pqxx::work tx(conn);
+          tx.exec(kLock);  // serialises concurrent starters; re-read what is applied under it
+          std::map<int, Applied> applied = ReadApplied(tx, set.schema);
+          if (auto it = applied.find(version); it != applied.end()) {
+            if (it->second.sha256 != sha) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  "migration ", set.schema, "/", file->name,
+                  " was changed after it was applied (recorded sha256 ",
+                  it->second.sha256.substr(0, 12), ", file has ", sha.substr(0, 12),
+                  "); add a new migration instead"));
+            }
+            ++report.up_to_date;
+            break;
+          }
+          tx.exec(file->sql);
+          tx.exec_params(kRecord, set.schema, version, file->name, sha);
+          tx.commit();
+          ++report.applied;
+          break;
+        } catch (const pqxx::sql_error& e) {
+          const std::string state = e.sqlstate();
+          if (attempt < 8 && (state == "XX000" || state == "40001" || state == "40P01")) continue;
+          throw;
         }
-        ++report.up_to_date;
-        continue;
       }
-      tx.exec(file->sql);
-      tx.exec_params(kRecord, set.schema, version, file->name, sha);
-      tx.commit();
-      ++report.applied;
     }
     current = "(check)";
     pqxx::work tx(conn);

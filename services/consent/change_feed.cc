@@ -90,9 +90,14 @@ void ChangeFeed::Run() {
     while (recent_.size() > options_.keep) recent_.pop_front();
     started_ = true;
     last_.head = head;
-    last_.at = at;
-    ++last_.generation;
-    if (more) notified_ = true;
+    if (more) {
+      // Only part of the backlog: streams may send these changes, but no one may claim to
+      // be current until a poll has read to the end.
+      notified_ = true;
+    } else {
+      last_.at = at;
+      ++last_.generation;
+    }
   }
 }
 

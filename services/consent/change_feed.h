@@ -40,7 +40,7 @@ class ChangeFeed {
   void Notify();
 
   struct Poll {
-    uint64_t generation = 0;  // successful polls so far
+    uint64_t generation = 0;  // polls so far that read everything there was
     int64_t head = 0;         // the feed's last position as of that poll
     absl::Time at;            // when the poll read the database
   };

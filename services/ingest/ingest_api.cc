@@ -68,7 +68,7 @@ std::string TextArray(const std::vector<std::string>& values) {
 
 std::string NewId(const char* prefix) {
   unsigned char b[10];
-  RAND_bytes(b, sizeof(b));
+  if (RAND_bytes(b, sizeof(b)) != 1) std::abort();  // no randomness: nothing is safe
   return absl::StrCat(prefix, absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), sizeof(b))));
 }
 
@@ -87,7 +87,10 @@ class Tx {
     if (auto it = keys_.find(profile); it != keys_.end()) return it->second;
     pqxx::result r = tx_.exec_prepared(kProfileState, profile);
     if (r.empty()) return absl::NotFoundError("profile_id: no such profile");
-    if (r[0][1].is_null()) return absl::NotFoundError("profile_id: the profile was erased");
+    if (r[0][1].is_null()) {
+      erased_.insert(profile);
+      return absl::NotFoundError("profile_id: the profile was erased");
+    }
     pqxx::binarystring wrapped(r[0][1]);
     auto key = key_.UnwrapDataKey(std::string_view(reinterpret_cast<const char*>(wrapped.data()), wrapped.size()), profile);
     if (!key.ok()) return key.status();
@@ -102,7 +105,10 @@ class Tx {
     }
     if (missing.empty()) return absl::OkStatus();
     for (const pqxx::row& r : tx_.exec_prepared(kKeysMany, TextArray(missing))) {
-      if (r[1].is_null()) continue;
+      if (r[1].is_null()) {
+        erased_.insert(r[0].as<std::string>());
+        continue;
+      }
       const std::string profile = r[0].as<std::string>();
       pqxx::binarystring wrapped(r[1]);
       auto key = key_.UnwrapDataKey(std::string_view(reinterpret_cast<const char*>(wrapped.data()), wrapped.size()), profile);
@@ -132,11 +138,18 @@ class Tx {
     for (const pqxx::row& r : rows) {
       auto stored = Open(r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
                          r[4].as<int64_t>(), r[5]);
-      if (!stored.ok()) continue;
+      if (!stored.ok()) {
+        // An erased profile's records are gone for good; anything else unreadable must
+        // stop the batch, or a veto it would have raised goes missing.
+        if (erased_.count(r[1].as<std::string>())) continue;
+        return stored.status();
+      }
       out[r[0].as<std::string>()].push_back(PersonFromNormal({stored->normal().begin(), stored->normal().end()}));
     }
     return out;
   }
+  // Whether `profile` was found erased (its data key destroyed) by this transaction.
+  bool Erased(const std::string& profile) const { return erased_.count(profile) > 0; }
   std::string Root(const std::string& profile) {
     pqxx::result r = tx_.exec_prepared(kRoot, profile);
     return r.empty() ? profile : r[0][0].as<std::string>();
@@ -158,6 +171,7 @@ class Tx {
   pqxx::work& tx_;
   const storage::MasterKey& key_;
   absl::flat_hash_map<std::string, storage::Key256> keys_;
+  std::set<std::string> erased_;
 };
 
 struct Member {
@@ -175,7 +189,12 @@ absl::StatusOr<std::vector<Member>> Members(Tx& t, const std::string& root) {
     const std::string profile = p[0].as<std::string>();
     for (const pqxx::row& r : t.tx().exec_prepared(kProfileRecords, profile)) {
       Member m{profile, r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(), {}};
-      ASSIGN_OR_RETURN(m.stored, t.Open(profile, m.source, m.id, m.micros, r[3]));
+      auto stored = t.Open(profile, m.source, m.id, m.micros, r[3]);
+      if (!stored.ok()) {
+        if (t.Erased(profile)) break;  // an erased profile merged in: its records are gone
+        return stored.status();
+      }
+      m.stored = *std::move(stored);
       out.push_back(std::move(m));
     }
   }
@@ -224,7 +243,9 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "FROM ingest.merges WHERE merge_id = $1 FOR UPDATE"},
       {kUnmergeOne,
        "UPDATE ingest.profiles SET merged_into = NULL WHERE profile_id = $1 AND merged_into = $2"},
-      {kMarkUnmerged, "UPDATE ingest.merges SET unmerged_at = now() WHERE merge_id = $1"},
+      {kMarkUnmerged,
+       "UPDATE ingest.merges SET unmerged_at = now(), unmerge_reason = $2, unmerge_actor_kind = $3, "
+       "unmerge_actor_id = $4, unmerge_caller = $5 WHERE merge_id = $1"},
       {kDropCandidates,
        "DELETE FROM ingest.match_candidates WHERE (left_profile = $1 AND right_profile = $2) "
        "OR (left_profile = $2 AND right_profile = $1)"},
@@ -306,8 +327,10 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     ack->set_outcome(v1::RecordAck::REJECTED);
     if (!ValidSource(r.source_system())) {
       ack->set_reason("source_system: lower case letters, digits and dashes, at most 32");
-    } else if (r.record_id().empty() || r.record_id().size() > 128) {
-      ack->set_reason("record_id: required, at most 128 bytes");
+    } else if (r.record_id().empty() || r.record_id().size() > 128 ||
+               std::any_of(r.record_id().begin(), r.record_id().end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+      ack->set_reason("record_id: required, at most 128 bytes, no control characters");
     } else if (!r.has_changed_at()) {
       ack->set_reason("changed_at: required");
     } else {
@@ -363,11 +386,13 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     std::vector<std::string> all_hashes;
     for (Entry& e : entries) {
       const v1::SourceRecord& r = request.records(e.index);
-      if (known.count({r.source_system(), r.record_id()})) continue;
       for (const std::string& k : resolution::BlockingKeys(e.n->person)) {
         e.hashes.push_back(absl::BytesToHexString(key_.LookupHash("block", k)));
-        all_hashes.push_back(e.hashes.back());
       }
+      // Known records keep their profile; only new ones look for candidates. (Every
+      // version's keys are stored, so a changed e-mail is found as well.)
+      if (known.count({r.source_system(), r.record_id()})) continue;
+      all_hashes.insert(all_hashes.end(), e.hashes.begin(), e.hashes.end());
     }
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_hash;
     if (!all_hashes.empty()) {
@@ -402,7 +427,10 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
         const std::string src = row[0].as<std::string>(), id = row[1].as<std::string>();
         const std::string owner = row[3].as<std::string>();
         auto stored = t.Open(owner, src, id, row[2].as<int64_t>(), row[4]);
-        if (!stored.ok()) continue;  // erased: nothing to match
+        if (!stored.ok()) {
+          if (t.Erased(owner)) continue;  // erased: nothing to match
+          return stored.status();
+        }
         candidates[{src, id}] = {owner, PersonFromNormal({stored->normal().begin(), stored->normal().end()})};
       }
     }
@@ -437,33 +465,45 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       std::string reason;
     };
     std::vector<ReviewRow> review_rows;
+    std::map<std::pair<std::string, std::string>, std::string> batch_profile;
+    std::set<std::tuple<std::string, std::string, int64_t>> batch_versions;
     for (Entry& e : entries) {
       const v1::SourceRecord& r = request.records(e.index);
       v1::RecordAck* ack = result.mutable_acks(e.index);
-      auto k = known.find({r.source_system(), r.record_id()});
-      if (k != known.end() && k->second.first.count(e.micros)) {
+      const std::pair<std::string, std::string> id{r.source_system(), r.record_id()};
+      auto k = known.find(id);
+      if ((k != known.end() && k->second.first.count(e.micros)) ||
+          batch_versions.count({id.first, id.second, e.micros})) {
         ack->set_outcome(v1::RecordAck::DUPLICATE);
-        ack->set_profile_id(root(k->second.second));
+        ack->set_profile_id(root(k != known.end() ? k->second.second : batch_profile[id]));
         continue;
       }
       if (k != known.end()) {
-        e.profile = k->second.second;  // a newer version stays with its profile
+        e.profile = k->second.second;  // another version stays with its profile
+      } else if (batch_profile.count(id)) {
+        e.profile = batch_profile[id];  // another version earlier in this batch
       } else {
+        // Per profile (as it stands, merges included) the best record and the profile that
+        // owns it: a joining record goes to that owner, so that undoing a merge later
+        // takes it along with the record it matched.
         std::map<std::string, double> best_bits;
         std::map<std::string, const resolution::PersonRecord*> best_record;
-        auto consider = [&](const std::string& r_root, const resolution::PersonRecord& other) {
+        std::map<std::string, std::string> best_owner;
+        auto consider = [&](const std::string& owner, const resolution::PersonRecord& other) {
+          const std::string r_root = root(owner);
           const double bits = options_.model.BayesFactorBits(resolution::Compare(e.n->person, other));
           if (!best_bits.count(r_root) || bits > best_bits[r_root]) {
             best_bits[r_root] = bits;
             best_record[r_root] = &other;
+            best_owner[r_root] = owner;
           }
         };
         for (const std::string& h : e.hashes) {
           for (const auto& ref : by_hash[h]) {
             auto c = candidates.find(ref);
-            if (c != candidates.end()) consider(root(c->second.owner), c->second.person);
+            if (c != candidates.end()) consider(c->second.owner, c->second.person);
           }
-          for (const auto& [profile, person] : batch_index[h]) consider(profile, *person);
+          for (const auto& [owner, person] : batch_index[h]) consider(owner, *person);
         }
         std::string best;
         for (const auto& [r_root, bits] : best_bits) {
@@ -498,7 +538,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
           } else if (static_cast<int>(group.size()) >= options_.max_cluster_size) {
             review_reason = "the profile has reached the size limit for automatic joins";
           } else {
-            e.profile = best;
+            e.profile = best_owner[best];
             ++joined;
           }
         } else if (!best.empty() && best_bits[best] >= options_.review_bits) {
@@ -518,8 +558,10 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
           }
         }
         members[root(e.profile)].push_back(e.n->person);
-        for (const std::string& h : e.hashes) batch_index[h].emplace_back(root(e.profile), &e.n->person);
+        for (const std::string& h : e.hashes) batch_index[h].emplace_back(e.profile, &e.n->person);
       }
+      batch_profile[id] = e.profile;
+      batch_versions.insert({id.first, id.second, e.micros});
       ack->set_outcome(v1::RecordAck::ACCEPTED);
       ack->set_profile_id(root(e.profile));
     }
@@ -720,6 +762,9 @@ absl::StatusOr<v1::UnmergeProfileResponse> IngestApi::UnmergeProfile(
   RETURN_IF_ERROR(Authorize(caller, v1::MANAGE_IDENTITIES));
   if (request.merge_id().empty()) return absl::InvalidArgumentError("merge_id: required");
   if (request.reason().empty()) return absl::InvalidArgumentError("reason: required");
+  if (request.acting_party().kind() == v1::ActingParty::KIND_UNSPECIFIED) {
+    return absl::InvalidArgumentError("acting_party.kind: required");
+  }
   v1::UnmergeProfileResponse response;
   RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) -> absl::Status {
     work.exec_prepared(kLock);
@@ -732,7 +777,9 @@ absl::StatusOr<v1::UnmergeProfileResponse> IngestApi::UnmergeProfile(
       work.exec_prepared(kUnmergeOne, std::string(p), into);
       response.add_profile_ids(std::string(p));
     }
-    work.exec_prepared(kMarkUnmerged, request.merge_id());
+    work.exec_prepared(kMarkUnmerged, request.merge_id(), request.reason(),
+                       static_cast<int>(request.acting_party().kind()), request.acting_party().id(),
+                       caller);
     return absl::OkStatus();
   }));
   log::Info("profiles_unmerged", {{"merge_id", request.merge_id()}, {"caller", caller}});

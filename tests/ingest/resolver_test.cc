@@ -111,6 +111,10 @@ TEST_F(ResolverTest, EqualStrongIdOverridesTheGuard) {
   EXPECT_FALSE(Vetoed(a, b, c));
   b.strong_id = "K-999999";
   EXPECT_TRUE(Vetoed(a, b, Compare(a, b)));
+  // Not even an equal number joins clearly different dates of birth.
+  b.strong_id = a.strong_id;
+  b.dob = "1975-06-30";
+  EXPECT_TRUE(Vetoed(a, b, Compare(a, b)));
 }
 
 TEST_F(ResolverTest, ClustersStopGrowingAtTheLimit) {

@@ -221,12 +221,82 @@ TEST_F(IngestApiTest, MergeAndUnmergeRoundTrip) {
   v1::UnmergeProfileRequest u;
   u.set_merge_id(merged->merge_id());
   u.set_reason("it was two people after all");
+  u.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+  u.mutable_acting_party()->set_id("agent-9");
   ASSERT_THAT(api_->UnmergeProfile(kOperator, u).status(), IsOk());
   EXPECT_EQ(Fields(pb)["email"].value(), "jan.berg@werk.nl");
   EXPECT_EQ(Fields(pa)["email"].value(), "jp.vanderberg@example.nl");
   EXPECT_THAT(api_->UnmergeProfile(kOperator, u).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already undone")));
-  EXPECT_EQ(Count("SELECT count(*) FROM ingest.merges WHERE unmerged_at IS NOT NULL"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.merges WHERE unmerged_at IS NOT NULL "
+                  "AND unmerge_actor_id = 'agent-9' AND unmerge_reason <> ''"), 1);
+}
+
+TEST_F(IngestApiTest, RepeatsWithinOneBatchAreDuplicatesNotErrors) {
+  auto later = kJan;
+  later["email"] = "jan.nieuw@example.nl";
+  auto acks = Write({Record("crm", "c1", 1000, kJan), Record("crm", "c1", 1000, kJan),
+                     Record("crm", "c1", 2000, later)});
+  EXPECT_EQ(acks.acks(0).outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_EQ(acks.acks(1).outcome(), v1::RecordAck::DUPLICATE);
+  EXPECT_EQ(acks.acks(2).outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_EQ(acks.acks(1).profile_id(), acks.acks(0).profile_id());
+  EXPECT_EQ(acks.acks(2).profile_id(), acks.acks(0).profile_id());
+  // The newer version's e-mail is indexed: a webshop record with it finds the profile.
+  auto web = Write({Record("webshop", "w1", 3000, {{"full_name", "Jan Pieter van der Berg"},
+                                                   {"email", "jan.nieuw@example.nl"}})});
+  EXPECT_EQ(web.acks(0).profile_id(), acks.acks(0).profile_id()) << web.acks(0).reason();
+}
+
+TEST_F(IngestApiTest, ARecordThatJoinedDuringAMergeLeavesWithItsSideOnUnmerge) {
+  // Profile A: the CRM record. Profile B: a contact-centre record with another mobile, too
+  // little to join on its own; an agent merges them.
+  auto a = Write({Record("crm", "c1", 1000, kJan)});
+  auto b = Write({Record("contact-centre", "k1", 1000,
+                         {{"full_name", "Jan van der Berg"}, {"phone_mobile", "06-11112222"}})});
+  ASSERT_NE(a.acks(0).profile_id(), b.acks(0).profile_id());
+  v1::MergeProfilesRequest m;
+  m.add_profile_ids(a.acks(0).profile_id());
+  m.add_profile_ids(b.acks(0).profile_id());
+  m.set_reason("same caller");
+  m.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+  auto merged = api_->MergeProfiles(kOperator, m);
+  ASSERT_THAT(merged.status(), IsOk());
+  // A new record matches B's record (the same mobile) inside the merged profile.
+  auto web = Write({Record("webshop", "w9", 2000,
+                           {{"full_name", "Jan van der Berg"}, {"phone_mobile", "+31 6 1111 2222"}})});
+  ASSERT_EQ(web.acks(0).outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_EQ(web.acks(0).profile_id(), a.acks(0).profile_id()) << web.acks(0).reason();
+  // Undone: the new record leaves with B, whose record it matched.
+  v1::UnmergeProfileRequest u;
+  u.set_merge_id(merged->merge_id());
+  u.set_reason("two people after all");
+  u.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+  ASSERT_THAT(api_->UnmergeProfile(kOperator, u).status(), IsOk());
+  v1::GetUnifiedProfileRequest get;
+  get.set_profile_id(b.acks(0).profile_id());
+  auto side_b = api_->GetUnifiedProfile(kProfile, get);
+  ASSERT_THAT(side_b.status(), IsOk());
+  EXPECT_EQ(side_b->source_records(), 2);
+  get.set_profile_id(a.acks(0).profile_id());
+  auto side_a = api_->GetUnifiedProfile(kProfile, get);
+  ASSERT_THAT(side_a.status(), IsOk());
+  EXPECT_EQ(side_a->source_records(), 1);
+}
+
+TEST_F(IngestApiTest, AnUnreadableCandidateStopsTheBatchInsteadOfSkippingAVeto) {
+  Write({Record("crm", "c1", 1000, kJan)});
+  {
+    pqxx::connection c(db_->AdminDsn());
+    pqxx::work tx(c);
+    tx.exec0("UPDATE ingest.records SET sealed = '\\x01deadbeef'::bytea");
+    tx.commit();
+  }
+  v1::WriteRecordsRequest req;
+  *req.add_records() = Record("webshop", "w1", 2000, {{"full_name", "Jan van der Berg"},
+                                                     {"email", "jp.vanderberg@example.nl"}});
+  EXPECT_THAT(api_->WriteBatch(kOperator, req).status(), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 1);
 }
 
 TEST_F(IngestApiTest, OnlyCallersWithThePermission) {

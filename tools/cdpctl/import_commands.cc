@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -12,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -234,7 +236,16 @@ int RunImport(const std::vector<std::string>& args,
         for (const auto& [k, v] : obj.fields()) {
           std::string value;
           if (v.kind_case() == google::protobuf::Value::kStringValue) value = v.string_value();
-          else if (v.kind_case() == google::protobuf::Value::kNumberValue) value = absl::StrCat(v.number_value());
+          else if (v.kind_case() == google::protobuf::Value::kNumberValue) {
+            // Whole numbers only, written out in full: 1234567 must not become 1.23457e+06
+            // and collide with its neighbours.
+            const double d = v.number_value();
+            if (d != std::trunc(d) || std::fabs(d) > 9007199254740992.0) {
+              error = absl::StrCat(k, ": a number that is not a whole number; quote it");
+              break;
+            }
+            value = absl::StrFormat("%.0f", d);
+          }
           else if (v.kind_case() == google::protobuf::Value::kNullValue) continue;
           else { error = absl::StrCat(k, ": must be a string or a number"); break; }
           if (k == "record_id") line.record.set_record_id(value);

@@ -199,10 +199,12 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b) {
 }
 
 bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
+  // Clearly different dates of birth are two people, whatever number they were given
+  // (two systems may number their customers alike).
+  if (c.level[kDob] != kUnknown && c.level[kDob] >= 2) return true;
   if (c.level[kStrongId] == 0) return false;
   // Two different customer numbers are two customers.
   if (c.level[kStrongId] == 3) return true;
-  if (c.level[kDob] != kUnknown && c.level[kDob] >= 2) return true;
   // A different family name, with no date of birth to say it is one person who married
   // or was typed very wrong: a partner or a namesake.
   if (c.level[kFamily] == 3 && !(c.level[kDob] != kUnknown && c.level[kDob] <= 1)) return true;

@@ -56,10 +56,10 @@ struct Comparison {
 };
 Comparison Compare(const PersonRecord& a, const PersonRecord& b);
 
-// Whether the guards forbid joining the pair (see the file comment): their strong
-// identifiers differ, or (unless those are equal) their dates of birth differ by more than
-// a typo or their given names differ (and not because one record has given and family name
-// the other way round).
+// Whether the guards forbid joining the pair (see the file comment): their dates of birth
+// differ by more than a typo; or, unless their strong identifiers are equal, those differ,
+// or their given names differ (and not because one record has given and family name the
+// other way round), or their family names differ without an agreeing date of birth.
 bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
 
 // Whether the pair agrees on something personal, not only on what a household shares:

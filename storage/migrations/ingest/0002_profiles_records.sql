@@ -48,7 +48,11 @@ CREATE TABLE ingest.merges (
   actor_id text NOT NULL,
   caller text NOT NULL,
   merged_at timestamptz NOT NULL DEFAULT now(),
-  unmerged_at timestamptz
+  unmerged_at timestamptz,
+  unmerge_reason text,
+  unmerge_actor_kind smallint,
+  unmerge_actor_id text,
+  unmerge_caller text
 );
 
 CREATE TABLE ingest.match_candidates (
