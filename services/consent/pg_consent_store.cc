@@ -101,10 +101,12 @@ std::vector<storage::Statement> PgConsentStore::Statements() {
        "SELECT state, position FROM consent.changes WHERE position > $1 "
        "ORDER BY position LIMIT $2"},
       {kHead, "SELECT position FROM consent.feed_head"},
+      // Each customer's state as of feed position $1: the latest change at or before it.
+      // Paged by customer id in short transactions; the result is the same as one
+      // snapshot taken at $1, without holding a connection while a slow client reads.
       {kSnapshotPage,
-       "SELECT ch.state, c.head_position FROM consent.customers c "
-       "JOIN consent.changes ch ON ch.position = c.head_position "
-       "WHERE c.customer_id > $1 ORDER BY c.customer_id LIMIT $2"},
+       "SELECT DISTINCT ON (customer_id) state, position FROM consent.changes "
+       "WHERE position <= $1 AND customer_id > $2 ORDER BY customer_id, position DESC LIMIT $3"},
   };
 }
 
@@ -264,23 +266,28 @@ absl::Status PgConsentStore::Snapshot(
     const std::function<absl::Status(int64_t head)>& begin,
     const std::function<absl::Status(const v1::CustomerConsent&)>& each) {
   constexpr int kPage = 1000;
-  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    // One snapshot for the head and every page.
-    tx.exec0("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-    RETURN_IF_ERROR(begin(tx.exec_prepared1(kHead)[0].as<int64_t>()));
-    std::string after;
-    while (true) {
-      pqxx::result page = tx.exec_prepared(kSnapshotPage, after, kPage);
-      for (const pqxx::row& row : page) {
+  ASSIGN_OR_RETURN(int64_t head, Head());
+  RETURN_IF_ERROR(begin(head));
+  std::string after;
+  while (true) {
+    std::vector<v1::CustomerConsent> page;
+    RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+      page.clear();
+      for (const pqxx::row& row : tx.exec_prepared(kSnapshotPage, head, after, kPage)) {
         v1::CustomerConsent state;
         RETURN_IF_ERROR(ParseColumn(row[0], &state));
         state.set_position(row[1].as<int64_t>());
-        after = state.customer_id();
-        RETURN_IF_ERROR(each(state));
+        page.push_back(std::move(state));
       }
-      if (page.size() < kPage) return absl::OkStatus();
+      return absl::OkStatus();
+    }));
+    // Sent outside the transaction: a slow reader holds no database connection.
+    for (const v1::CustomerConsent& state : page) {
+      after = state.customer_id();
+      RETURN_IF_ERROR(each(state));
     }
-  });
+    if (page.size() < static_cast<size_t>(kPage)) return absl::OkStatus();
+  }
 }
 
 }  // namespace cdp::consent

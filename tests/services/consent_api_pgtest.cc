@@ -3,6 +3,7 @@
 #include "services/consent/consent_api.h"
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -432,6 +433,32 @@ TEST_F(ConsentApiTest, WatchSendsSnapshotThenChangesAndResumesWithoutLoss) {
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("WATCH_CONSENT")));
   EXPECT_THAT(api_->WatchConsent(kProfile, from_start, until_heartbeat, [] { return true; }),
               StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(ConsentApiTest, SnapshotIsAsOfItsHeadEvenWhileChangesArrive) {
+  ASSERT_THAT(api_->UpdateConsent(kPortal, Update("c-1", "k0", {FieldChoice("email", "direct-marketing", true)})).status(), IsOk());
+  int64_t head = 0;
+  std::map<std::string, v1::CustomerConsent> seen;
+  ASSERT_THAT(store_->Snapshot(
+                  [&](int64_t h) {
+                    head = h;
+                    // A change and a new customer after the head was taken.
+                    EXPECT_THAT(api_->UpdateConsent(kPortal, Update("c-1", "k1", {FieldChoice("email", "direct-marketing", false)})).status(), IsOk());
+                    v1::RegisterCustomersRequest reg;
+                    reg.add_customer_ids("c-late");
+                    EXPECT_THAT(api_->RegisterCustomers(kOperator, reg).status(), IsOk());
+                    return absl::OkStatus();
+                  },
+                  [&](const v1::CustomerConsent& state) {
+                    seen[state.customer_id()] = state;
+                    return absl::OkStatus();
+                  }),
+              IsOk());
+  EXPECT_EQ(head, 3);
+  ASSERT_EQ(seen.size(), 2u);  // c-1 and c-2; not c-late
+  EXPECT_EQ(seen["c-1"].version(), 1);
+  EXPECT_TRUE(seen["c-1"].choices(0).allow());
+  EXPECT_LE(seen["c-1"].position(), head);
 }
 
 TEST_F(ConsentApiTest, RegisteringTwiceIsHarmless) {
