@@ -662,22 +662,29 @@ absl::StatusOr<v1::UnifiedProfile> IngestApi::GetUnifiedProfile(
     };
     auto choose = [&](const std::string& field, const std::function<std::string(const Member&)>& get) {
       const Member* best = nullptr;
-      const Member* newest = nullptr;
+      int candidates = 0;
       for (const Member& m : members) {
         if (get(m).empty()) continue;
-        if (newest == nullptr || m.micros > newest->micros) newest = &m;
+        ++candidates;
         if (best == nullptr || trust(m.source) < trust(best->source) ||
             (trust(m.source) == trust(best->source) && m.micros > best->micros)) {
           best = &m;
         }
       }
       if (best == nullptr) return;
+      // The rule that decided: the only source that has it; a more trusted source than
+      // every other; or, among equally trusted ones, the most recent.
+      bool tie = false;
+      for (const Member& m : members) {
+        if (&m != best && !get(m).empty() && trust(m.source) == trust(best->source)) tie = true;
+      }
+      const char* rule = candidates == 1 ? "only_source" : tie ? "recency" : "source_trust";
       v1::FieldValue* f = out.add_fields();
       f->set_field(field);
       f->set_value(get(*best));
       f->mutable_lineage()->set_source_system(best->source);
       f->mutable_lineage()->set_record_id(best->id);
-      f->mutable_lineage()->set_rule(trust(best->source) < trust(newest->source) ? "source_trust" : "recency");
+      f->mutable_lineage()->set_rule(rule);
       *f->mutable_lineage()->mutable_changed_at() = ToProtoTime(absl::FromUnixMicros(best->micros));
     };
     // Names as written where a source wrote them apart; normalised otherwise.

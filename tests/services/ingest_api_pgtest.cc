@@ -116,6 +116,8 @@ TEST_F(IngestApiTest, OnePersonFromFourSourcesBecomesOneProfileWithLineage) {
   EXPECT_EQ(fields["phone_mobile"].value(), "+31612345678");
   EXPECT_EQ(fields["postal_address"].value(), "Kerkstraat 12a, 1011AB Amsterdam");
   EXPECT_EQ(fields["customer_number"].lineage().record_id(), "c1");
+  EXPECT_EQ(fields["phone_mobile"].lineage().rule(), "source_trust");
+  EXPECT_EQ(fields["phone_mobile"].lineage().source_system(), "crm");
 }
 
 TEST_F(IngestApiTest, BadRecordsAreRejectedByNameAndNothingOfThemIsStored) {
