@@ -77,6 +77,12 @@ std::string RecordContext(const std::string& profile, const std::string& source,
   return absl::StrCat("record|", profile, "|", source, "|", id, "|", micros);
 }
 
+// A record of a profile as matching sees it, with its "source/record_id".
+struct MemberView {
+  std::string ref;
+  resolution::PersonRecord person;
+};
+
 // What a batch needs from the database, with the data keys it has unwrapped.
 class Tx {
  public:
@@ -127,9 +133,9 @@ class Tx {
     return out;
   }
   // root -> the matching view of every record (latest version) of it and its merged profiles.
-  absl::StatusOr<std::map<std::string, std::vector<resolution::PersonRecord>>> MembersOf(
+  absl::StatusOr<std::map<std::string, std::vector<MemberView>>> MembersOf(
       const std::set<std::string>& roots) {
-    std::map<std::string, std::vector<resolution::PersonRecord>> out;
+    std::map<std::string, std::vector<MemberView>> out;
     if (roots.empty()) return out;
     pqxx::result rows = tx_.exec_prepared(kMembersMany, TextArray({roots.begin(), roots.end()}));
     std::set<std::string> owners;
@@ -144,7 +150,9 @@ class Tx {
         if (erased_.count(r[1].as<std::string>())) continue;
         return stored.status();
       }
-      out[r[0].as<std::string>()].push_back(PersonFromNormal({stored->normal().begin(), stored->normal().end()}));
+      out[r[0].as<std::string>()].push_back(
+          {r[2].as<std::string>() + "/" + r[3].as<std::string>(),
+           PersonFromNormal({stored->normal().begin(), stored->normal().end()})});
     }
     return out;
   }
@@ -451,6 +459,11 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
           if (c != candidates.end()) best_roots.insert(root(c->second.owner));
         }
       }
+      // A new version of a known record is checked against the rest of its profile.
+      const v1::SourceRecord& r = request.records(e.index);
+      if (auto k = known.find({r.source_system(), r.record_id()}); k != known.end()) {
+        best_roots.insert(root(k->second.second));
+      }
     }
     ASSIGN_OR_RETURN(auto members, t.MembersOf(best_roots));
 
@@ -479,7 +492,25 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
         continue;
       }
       if (k != known.end()) {
-        e.profile = k->second.second;  // another version stays with its profile
+        // Another version stays with its profile, unless it now contradicts the profile's
+        // other records (a source that reused a record id for someone else).
+        const std::string ref = id.first + "/" + id.second;
+        bool vetoed = false;
+        for (const MemberView& m : members[root(k->second.second)]) {
+          if (m.ref != ref &&
+              resolution::Vetoed(e.n->person, m.person, resolution::Compare(e.n->person, m.person))) {
+            vetoed = true;
+            break;
+          }
+        }
+        if (vetoed) {
+          ack->set_outcome(v1::RecordAck::REJECTED);
+          ack->set_reason(
+              "this version contradicts the other records of its profile (date of birth, given "
+              "name or customer number); was the record id reused? A person must look");
+          continue;
+        }
+        e.profile = k->second.second;
       } else if (batch_profile.count(id)) {
         e.profile = batch_profile[id];  // another version earlier in this batch
       } else {
@@ -513,8 +544,8 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
         if (!best.empty() && best_bits[best] >= options_.link_bits) {
           const auto& group = members[best];
           bool vetoed = false;
-          for (const resolution::PersonRecord& other : group) {
-            if (resolution::Vetoed(e.n->person, other, resolution::Compare(e.n->person, other))) {
+          for (const MemberView& m : group) {
+            if (resolution::Vetoed(e.n->person, m.person, resolution::Compare(e.n->person, m.person))) {
               vetoed = true;
               break;
             }
@@ -557,7 +588,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
             ++reviews;
           }
         }
-        members[root(e.profile)].push_back(e.n->person);
+        members[root(e.profile)].push_back({id.first + "/" + id.second, e.n->person});
         for (const std::string& h : e.hashes) batch_index[h].emplace_back(e.profile, &e.n->person);
       }
       batch_profile[id] = e.profile;

@@ -160,6 +160,26 @@ TEST_F(IngestApiTest, RecordsAreIdempotentByVersionAndNewVersionsStayWithTheirPr
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 2);
 }
 
+TEST_F(IngestApiTest, ANewVersionThatContradictsItsProfileIsRejected) {
+  auto first = Write({Record("crm", "c1", 1000, kJan),
+                      Record("webshop", "w1", 1000, {{"full_name", "Jan van der Berg"},
+                                                     {"email", "jp.vanderberg@example.nl"},
+                                                     {"date_of_birth", "1980-04-09"}})});
+  ASSERT_EQ(first.acks(1).profile_id(), first.acks(0).profile_id());
+  // The webshop reuses w1 for someone else entirely.
+  auto reused = Write({Record("webshop", "w1", 2000, {{"full_name", "Fatima El Amrani"},
+                                                      {"email", "fatima@example.nl"},
+                                                      {"date_of_birth", "1999-12-01"}})});
+  EXPECT_EQ(reused.acks(0).outcome(), v1::RecordAck::REJECTED);
+  EXPECT_THAT(reused.acks(0).reason(), HasSubstr("record id reused"));
+  // A harmless update of the same record is accepted.
+  auto update = Write({Record("webshop", "w1", 3000, {{"full_name", "Jan van der Berg"},
+                                                      {"email", "jan@nieuw.nl"},
+                                                      {"date_of_birth", "1980-04-09"}})});
+  EXPECT_EQ(update.acks(0).outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_EQ(update.acks(0).profile_id(), first.acks(0).profile_id());
+}
+
 TEST_F(IngestApiTest, DryRunResolvesButStoresNothing) {
   auto acks = Write({Record("crm", "c1", 1000, kJan), Record("crm", "bad", 1, {{"x", "y"}})}, true);
   EXPECT_EQ(acks.acks(0).outcome(), v1::RecordAck::ACCEPTED);
