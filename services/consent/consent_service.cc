@@ -2,46 +2,33 @@
 
 #include "services/common/caller.h"
 #include "services/common/grpc_status.h"
+#include "services/common/handler.h"
 
 namespace cdp::consent {
-namespace {
-
-// Runs `call(caller)` and moves its value into `response`.
-template <typename Response, typename Call>
-grpc::Status Unary(grpc::ServerContext* context, Response* response, Call call) {
-  absl::StatusOr<rpc::Caller> caller = rpc::CallerOf(*context);
-  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
-  auto result = call(caller->id);
-  if (!result.ok()) return rpc::ToGrpcStatus(result.status());
-  *response = *std::move(result);
-  return grpc::Status::OK;
-}
-
-}  // namespace
 
 grpc::Status ConsentService::GetCatalog(grpc::ServerContext* context,
                                         const v1::GetCatalogRequest*, v1::Catalog* response) {
-  return Unary(context, response, [&](const std::string& caller) { return api_.GetCatalog(caller); });
+  return rpc::ServeUnary(context, response, [&](const std::string& caller) { return api_.GetCatalog(caller); });
 }
 
 grpc::Status ConsentService::GetConsent(grpc::ServerContext* context,
                                         const v1::GetConsentRequest* request,
                                         v1::ConsentState* response) {
-  return Unary(context, response,
+  return rpc::ServeUnary(context, response,
                [&](const std::string& caller) { return api_.GetConsent(caller, *request); });
 }
 
 grpc::Status ConsentService::UpdateConsent(grpc::ServerContext* context,
                                            const v1::UpdateConsentRequest* request,
                                            v1::UpdateConsentResponse* response) {
-  return Unary(context, response,
+  return rpc::ServeUnary(context, response,
                [&](const std::string& caller) { return api_.UpdateConsent(caller, *request); });
 }
 
 grpc::Status ConsentService::ListConsentHistory(grpc::ServerContext* context,
                                                 const v1::ListConsentHistoryRequest* request,
                                                 v1::ListConsentHistoryResponse* response) {
-  return Unary(context, response, [&](const std::string& caller) {
+  return rpc::ServeUnary(context, response, [&](const std::string& caller) {
     return api_.ListConsentHistory(caller, *request);
   });
 }
@@ -49,7 +36,7 @@ grpc::Status ConsentService::ListConsentHistory(grpc::ServerContext* context,
 grpc::Status ConsentService::RegisterCustomers(grpc::ServerContext* context,
                                                const v1::RegisterCustomersRequest* request,
                                                v1::RegisterCustomersResponse* response) {
-  return Unary(context, response, [&](const std::string& caller) {
+  return rpc::ServeUnary(context, response, [&](const std::string& caller) {
     return api_.RegisterCustomers(caller, *request);
   });
 }
@@ -57,7 +44,7 @@ grpc::Status ConsentService::RegisterCustomers(grpc::ServerContext* context,
 grpc::Status ConsentService::GetReceiptKey(grpc::ServerContext* context,
                                            const v1::GetReceiptKeyRequest*,
                                            v1::ReceiptKey* response) {
-  return Unary(context, response,
+  return rpc::ServeUnary(context, response,
                [&](const std::string& caller) { return api_.GetReceiptKey(caller); });
 }
 

@@ -2,21 +2,9 @@
 
 #include "services/common/caller.h"
 #include "services/common/grpc_status.h"
+#include "services/common/handler.h"
 
 namespace cdp::ingest {
-namespace {
-
-template <typename Response, typename Call>
-grpc::Status Unary(grpc::ServerContext* context, Response* response, Call call) {
-  absl::StatusOr<rpc::Caller> caller = rpc::CallerOf(*context);
-  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
-  auto result = call(caller->id);
-  if (!result.ok()) return rpc::ToGrpcStatus(result.status());
-  *response = *std::move(result);
-  return grpc::Status::OK;
-}
-
-}  // namespace
 
 grpc::Status IngestService::WriteRecords(
     grpc::ServerContext* context,
@@ -35,26 +23,26 @@ grpc::Status IngestService::WriteRecords(
 grpc::Status IngestService::MergeProfiles(grpc::ServerContext* context,
                                           const v1::MergeProfilesRequest* request,
                                           v1::MergeProfilesResponse* response) {
-  return Unary(context, response, [&](const std::string& c) { return api_.MergeProfiles(c, *request); });
+  return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.MergeProfiles(c, *request); });
 }
 
 grpc::Status IngestService::UnmergeProfile(grpc::ServerContext* context,
                                            const v1::UnmergeProfileRequest* request,
                                            v1::UnmergeProfileResponse* response) {
-  return Unary(context, response, [&](const std::string& c) { return api_.UnmergeProfile(c, *request); });
+  return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.UnmergeProfile(c, *request); });
 }
 
 grpc::Status IngestService::ListMatchCandidates(grpc::ServerContext* context,
                                                 const v1::ListMatchCandidatesRequest* request,
                                                 v1::ListMatchCandidatesResponse* response) {
-  return Unary(context, response,
+  return rpc::ServeUnary(context, response,
                [&](const std::string& c) { return api_.ListMatchCandidates(c, *request); });
 }
 
 grpc::Status IngestService::GetUnifiedProfile(grpc::ServerContext* context,
                                               const v1::GetUnifiedProfileRequest* request,
                                               v1::UnifiedProfile* response) {
-  return Unary(context, response,
+  return rpc::ServeUnary(context, response,
                [&](const std::string& c) { return api_.GetUnifiedProfile(c, *request); });
 }
 
