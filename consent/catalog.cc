@@ -1,14 +1,13 @@
 #include "consent/catalog.h"
 
-#include <fstream>
 #include <functional>
 #include <regex>
-#include <sstream>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/file_util.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 
@@ -249,11 +248,9 @@ absl::StatusOr<std::shared_ptr<const Catalog>> Catalog::FromText(std::string_vie
 }
 
 absl::StatusOr<std::shared_ptr<const Catalog>> Catalog::FromFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read the catalog"));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return FromText(buf.str(), path);
+  absl::StatusOr<std::string> text = ReadWholeFile(path);
+  if (!text.ok()) return text.status();
+  return FromText(*text, path);
 }
 
 absl::StatusOr<std::shared_ptr<const Catalog>> Catalog::FromProto(v1::Catalog proto) {

@@ -6,15 +6,14 @@
 #include <openssl/sha.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/common/file_util.h"
 
 namespace cdp::consent {
 namespace {
@@ -73,11 +72,9 @@ absl::StatusOr<std::unique_ptr<ReceiptSigner>> ReceiptSigner::FromPem(std::strin
 }
 
 absl::StatusOr<std::unique_ptr<ReceiptSigner>> ReceiptSigner::FromPemFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read"));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  auto signer = FromPem(buf.str());
+  absl::StatusOr<std::string> pem = ReadWholeFile(path);
+  if (!pem.ok()) return pem.status();
+  auto signer = FromPem(*pem);
   if (!signer.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", signer.status().message()));
   }

@@ -7,13 +7,12 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "services/common/file_util.h"
 
 namespace cdp::storage {
 namespace {
@@ -109,11 +108,9 @@ absl::StatusOr<MasterKey> MasterKey::FromFile(const std::string& path) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": readable by everyone; chmod 640 or 600 it"));
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read"));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  auto key = FromText(buf.str());
+  absl::StatusOr<std::string> text = ReadWholeFile(path);
+  if (!text.ok()) return text.status();
+  auto key = FromText(*text);
   if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", key.status().message()));
   return key;
 }

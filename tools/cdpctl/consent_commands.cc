@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "absl/flags/flag.h"
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include "cdp/v1/consent.grpc.pb.h"
 #include "consent/receipt.h"
 #include "services/common/proto_time.h"
+#include "services/common/file_util.h"
 #include "tools/cdpctl/call.h"
 
 ABSL_FLAG(std::string, channel, "api",
@@ -200,18 +200,14 @@ int History(v1::ConsentService::Stub& stub, const std::string& id) {
 }
 
 int VerifyReceipt(const std::shared_ptr<grpc::Channel>& channel, const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Usage(absl::StrCat(file, ": cannot read"));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  std::string jws(absl::StripAsciiWhitespace(buf.str()));
+  absl::StatusOr<std::string> text = ReadWholeFile(file);
+  if (!text.ok()) return Usage(std::string(text.status().message()));
+  std::string jws(absl::StripAsciiWhitespace(*text));
   std::string pem;
   if (std::string key_file = absl::GetFlag(FLAGS_public_key); !key_file.empty()) {
-    std::ifstream k(key_file, std::ios::binary);
-    if (!k) return Usage(absl::StrCat("--public_key ", key_file, ": cannot read"));
-    std::stringstream kb;
-    kb << k.rdbuf();
-    pem = kb.str();
+    absl::StatusOr<std::string> key = ReadWholeFile(key_file);
+    if (!key.ok()) return Usage(absl::StrCat("--public_key ", key.status().message()));
+    pem = *key;
   } else {
     if (channel == nullptr) return Usage("give --public_key or the service's --tls_* flags");
     auto stub = v1::ConsentService::NewStub(channel);
