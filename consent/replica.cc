@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "cdp/v1/consent.grpc.pb.h"
 #include "consent/state.h"
+#include "services/common/grpc_status.h"
 
 namespace cdp::consent {
 namespace {
@@ -13,10 +14,6 @@ std::shared_ptr<const ReplicaEntry> MakeEntry(const Catalog& catalog,
   entry->choices = ChoicesFromProto(state);
   entry->compiled = CompiledChoices(catalog, entry->choices);
   return entry;
-}
-
-absl::Status FromGrpc(const grpc::Status& s) {
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
 }
 
 }  // namespace
@@ -112,7 +109,7 @@ absl::Status ConsentReplica::FetchCatalog(const std::shared_ptr<grpc::Channel>& 
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   v1::Catalog proto;
   grpc::Status s = stub->GetCatalog(&ctx, v1::GetCatalogRequest(), &proto);
-  if (!s.ok()) return FromGrpc(s);
+  if (!s.ok()) return rpc::FromGrpcStatus(s);
   auto catalog = Catalog::FromProto(std::move(proto));
   if (!catalog.ok()) return catalog.status();
   absl::MutexLock lock(&mu_);
@@ -195,7 +192,7 @@ absl::Status ConsentReplica::FollowOnce(const std::shared_ptr<grpc::Channel>& ch
     // The service's feed does not reach our position (a restored database): start over.
     position_ = 0;
   }
-  return FromGrpc(status);
+  return rpc::FromGrpcStatus(status);
 }
 
 void ConsentReplica::Run() {
