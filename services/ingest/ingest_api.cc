@@ -27,7 +27,6 @@ namespace {
 constexpr char kLock[] = "ingest_lock";
 constexpr char kRoot[] = "ingest_root";
 constexpr char kMembers[] = "ingest_members";
-constexpr char kProfileRecords[] = "ingest_profile_records";
 constexpr char kProfileState[] = "ingest_profile_state";
 constexpr char kInsertCandidate[] = "ingest_insert_candidate";
 constexpr char kSetMergedInto[] = "ingest_set_merged_into";
@@ -76,6 +75,15 @@ std::string RecordContext(const std::string& profile, const std::string& source,
                           const std::string& id, int64_t micros) {
   return absl::StrCat("record|", profile, "|", source, "|", id, "|", micros);
 }
+
+// A record of a profile (its latest version), opened.
+struct Member {
+  std::string profile;   // the profile that seals it
+  std::string source;
+  std::string id;
+  int64_t micros = 0;
+  v1::StoredRecord stored;
+};
 
 // A record of a profile as matching sees it, with its "source/record_id".
 struct MemberView {
@@ -132,27 +140,27 @@ class Tx {
     }
     return out;
   }
-  // root -> the matching view of every record (latest version) of it and its merged profiles.
-  absl::StatusOr<std::map<std::string, std::vector<MemberView>>> MembersOf(
+  // root -> every record (latest version) of it and of the profiles merged into it.
+  absl::StatusOr<std::map<std::string, std::vector<Member>>> MembersOf(
       const std::set<std::string>& roots) {
-    std::map<std::string, std::vector<MemberView>> out;
+    std::map<std::string, std::vector<Member>> out;
     if (roots.empty()) return out;
     pqxx::result rows = tx_.exec_prepared(kMembersMany, TextArray({roots.begin(), roots.end()}));
     std::set<std::string> owners;
     for (const pqxx::row& r : rows) owners.insert(r[1].as<std::string>());
     RETURN_IF_ERROR(LoadKeys(owners));
     for (const pqxx::row& r : rows) {
-      auto stored = Open(r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
-                         r[4].as<int64_t>(), r[5]);
+      Member m{r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
+               r[4].as<int64_t>(), {}};
+      auto stored = Open(m.profile, m.source, m.id, m.micros, r[5]);
       if (!stored.ok()) {
         // An erased profile's records are gone for good; anything else unreadable must
-        // stop the batch, or a veto it would have raised goes missing.
-        if (erased_.count(r[1].as<std::string>())) continue;
+        // stop, or a veto it would have raised goes missing.
+        if (erased_.count(m.profile)) continue;
         return stored.status();
       }
-      out[r[0].as<std::string>()].push_back(
-          {r[2].as<std::string>() + "/" + r[3].as<std::string>(),
-           PersonFromNormal({stored->normal().begin(), stored->normal().end()})});
+      m.stored = *std::move(stored);
+      out[r[0].as<std::string>()].push_back(std::move(m));
     }
     return out;
   }
@@ -182,33 +190,6 @@ class Tx {
   std::set<std::string> erased_;
 };
 
-struct Member {
-  std::string profile;   // the profile that seals it
-  std::string source;
-  std::string id;
-  int64_t micros = 0;
-  v1::StoredRecord stored;
-};
-
-// Every record (latest version) of `root` and the profiles merged into it.
-absl::StatusOr<std::vector<Member>> Members(Tx& t, const std::string& root) {
-  std::vector<Member> out;
-  for (const pqxx::row& p : t.tx().exec_prepared(kMembers, root)) {
-    const std::string profile = p[0].as<std::string>();
-    for (const pqxx::row& r : t.tx().exec_prepared(kProfileRecords, profile)) {
-      Member m{profile, r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(), {}};
-      auto stored = t.Open(profile, m.source, m.id, m.micros, r[3]);
-      if (!stored.ok()) {
-        if (t.Erased(profile)) break;  // an erased profile merged in: its records are gone
-        return stored.status();
-      }
-      m.stored = *std::move(stored);
-      out.push_back(std::move(m));
-    }
-  }
-  return out;
-}
-
 bool ValidSource(const std::string& s) {
   static const auto* re = new std::regex("[a-z0-9][a-z0-9-]{0,31}");
   return std::regex_match(s, *re);
@@ -233,10 +214,6 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "WITH RECURSIVE down(id, depth) AS (SELECT $1::text, 0 UNION ALL"
        " SELECT p.profile_id, down.depth + 1 FROM ingest.profiles p JOIN down"
        " ON p.merged_into = down.id WHERE down.depth < 100) SELECT id FROM down"},
-      {kProfileRecords,
-       "SELECT DISTINCT ON (source_system, record_id) source_system, record_id, changed_at_us, "
-       "sealed FROM ingest.records WHERE profile_id = $1 "
-       "ORDER BY source_system, record_id, changed_at_us DESC"},
       {kProfileState, "SELECT merged_into, wrapped_key FROM ingest.profiles WHERE profile_id = $1"},
       {kInsertCandidate,
        "INSERT INTO ingest.match_candidates (left_profile, right_profile, score, reason) "
@@ -468,7 +445,14 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
         best_roots.insert(root(k->second.second));
       }
     }
-    ASSIGN_OR_RETURN(auto members, t.MembersOf(best_roots));
+    ASSIGN_OR_RETURN(auto stored_members, t.MembersOf(best_roots));
+    std::map<std::string, std::vector<MemberView>> members;
+    for (const auto& [r_root, list] : stored_members) {
+      for (const Member& m : list) {
+        members[r_root].push_back({m.source + "/" + m.id,
+                                   PersonFromNormal({m.stored.normal().begin(), m.stored.normal().end()})});
+      }
+    }
     read_done = absl::Now();
 
     // In memory, in order; the batch's own records count as candidates too.
@@ -677,7 +661,8 @@ absl::StatusOr<v1::UnifiedProfile> IngestApi::GetUnifiedProfile(
     }
     const std::string root = t.Root(request.profile_id());
     RETURN_IF_ERROR(t.DataKey(root).status());
-    ASSIGN_OR_RETURN(std::vector<Member> members, Members(t, root));
+    ASSIGN_OR_RETURN(auto by_root, t.MembersOf({root}));
+    const std::vector<Member>& members = by_root[root];
     out.set_profile_id(root);
     std::set<std::string> merged;
     for (const Member& m : members) {
