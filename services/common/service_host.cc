@@ -30,17 +30,12 @@ ABSL_FLAG(std::string, log_level, "info", "debug (one line per RPC), info, warni
 namespace cdp::server {
 namespace {
 
-[[noreturn]] void Die(const char* argv0, const std::string& message) {
-  std::fprintf(stderr, "%s: %s\n", argv0, message.c_str());
-  std::exit(2);
-}
-
-log::Level ParseLevel(const char* argv0, const std::string& name) {
+log::Level ParseLevel(const std::string& name) {
   if (name == "debug") return log::Level::kDebug;
   if (name == "info") return log::Level::kInfo;
   if (name == "warning") return log::Level::kWarning;
   if (name == "error") return log::Level::kError;
-  Die(argv0, "--log_level must be debug, info, warning or error");
+  ExitWithConfigError("--log_level must be debug, info, warning or error");
 }
 
 }  // namespace
@@ -82,26 +77,26 @@ Process::Process(const ProcessSpec& spec, int argc, char** argv) : spec_(spec) {
   ParseFlagsOrExit(argc, argv, spec.usage);
 
   log::SetServiceName(spec.name);
-  log::SetMinLevel(ParseLevel(argv[0], absl::GetFlag(FLAGS_log_level)));
+  log::SetMinLevel(ParseLevel(absl::GetFlag(FLAGS_log_level)));
   log::CaptureGrpcLogs();
 
   auto tls = rpc::LoadTls({absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key),
                            absl::GetFlag(FLAGS_tls_ca)});
-  if (!tls.ok()) Die(argv[0], std::string(tls.status().message()));
+  if (!tls.ok()) ExitWithConfigError(std::string(tls.status().message()));
   tls_ = *std::move(tls);
   std::string dsn = absl::GetFlag(FLAGS_db_dsn);
-  if (dsn.empty()) Die(argv[0], "--db_dsn is not set");
+  if (dsn.empty()) ExitWithConfigError("--db_dsn is not set");
   admin_dsn_ = absl::GetFlag(FLAGS_db_admin_dsn);
   if (admin_dsn_.empty()) admin_dsn_ = dsn;
-  if (absl::GetFlag(FLAGS_db_pool_size) < 1) Die(argv[0], "--db_pool_size must be at least 1");
+  if (absl::GetFlag(FLAGS_db_pool_size) < 1) ExitWithConfigError("--db_pool_size must be at least 1");
   listen_ = absl::GetFlag(FLAGS_listen);
   drain_seconds_ = absl::GetFlag(FLAGS_drain_seconds);
-  if (drain_seconds_ < 0) Die(argv[0], "--drain_seconds must not be negative");
+  if (drain_seconds_ < 0) ExitWithConfigError("--drain_seconds must not be negative");
 
   registry_ = std::make_shared<prometheus::Registry>();
   if (std::string m = absl::GetFlag(FLAGS_metrics_listen); !m.empty()) {
     auto served = ServeMetrics(m, registry_);
-    if (!served.ok()) Die(argv[0], std::string(served.status().message()));
+    if (!served.ok()) ExitWithConfigError(std::string(served.status().message()));
     exposer_ = *std::move(served);
   }
   pool_ = std::make_unique<storage::Pool>(storage::PoolOptions{
@@ -110,6 +105,11 @@ Process::Process(const ProcessSpec& spec, int argc, char** argv) : spec_(spec) {
 
 absl::Status Process::ConnectDatabase() {
   return ConnectAndMigrate(*pool_, admin_dsn_, spec_.migrations, shutdown_);
+}
+
+void ExitWithConfigError(const std::string& message) {
+  std::fprintf(stderr, "%s: %s\n", program_invocation_short_name, message.c_str());
+  std::exit(2);
 }
 
 int RunService(const ServiceSpec& spec, int argc, char** argv) {
@@ -129,7 +129,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
   builder.experimental().SetInterceptorCreators(std::move(creators));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
-    Die(argv[0], absl::StrCat("--listen ", process.listen(), ": cannot listen on this address"));
+    ExitWithConfigError(absl::StrCat("--listen ", process.listen(), ": cannot listen on this address"));
   }
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   auto set_serving = [&](bool serving) {

@@ -84,6 +84,10 @@ struct ServiceSpec {
   std::function<std::unique_ptr<grpc::Service>(ServiceContext&)> make_service;
 };
 
+// Configuration a service cannot run with (a missing or broken file, a flag out of range):
+// prints "<program>: <message>" as one line on stderr and exits 2, as flag errors do.
+[[noreturn]] void ExitWithConfigError(const std::string& message);
+
 // Runs a gRPC service until it is told to stop; returns the process exit code.
 int RunService(const ServiceSpec& spec, int argc, char** argv);
 

@@ -1,7 +1,4 @@
 // cdp-consent: the consent service (catalog, choices, history, receipts, change feed).
-#include <cstdio>
-#include <cstdlib>
-
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "consent/catalog.h"
@@ -26,11 +23,6 @@ ABSL_FLAG(absl::Duration, feed_poll_interval, absl::Milliseconds(20),
 namespace cdp::consent {
 namespace {
 
-[[noreturn]] void Die(const std::string& message) {
-  std::fprintf(stderr, "cdp-consent: %s\n", message.c_str());
-  std::exit(2);
-}
-
 // What the service's handlers need, built from the flags, in construction order.
 struct Parts {
   explicit Parts(server::ServiceContext& context)
@@ -42,9 +34,9 @@ struct Parts {
 
   static std::shared_ptr<const Catalog> LoadCatalog() {
     std::string path = absl::GetFlag(FLAGS_catalog);
-    if (path.empty()) Die("--catalog is required (e.g. consent/catalog/default.textproto)");
+    if (path.empty()) server::ExitWithConfigError("--catalog is required (e.g. consent/catalog/default.textproto)");
     auto catalog = Catalog::FromFile(path);
-    if (!catalog.ok()) Die(absl::StrCat("--catalog ", catalog.status().message()));
+    if (!catalog.ok()) server::ExitWithConfigError(absl::StrCat("--catalog ", catalog.status().message()));
     log::Info("catalog_loaded", {{"version", (*catalog)->version()},
                                  {"fields", (*catalog)->field_count()},
                                  {"purposes", (*catalog)->purpose_count()}});
@@ -52,16 +44,16 @@ struct Parts {
   }
   static std::unique_ptr<ReceiptSigner> LoadSigner() {
     std::string path = absl::GetFlag(FLAGS_receipt_key);
-    if (path.empty()) Die("--receipt_key is required (an Ed25519 private key in PEM)");
+    if (path.empty()) server::ExitWithConfigError("--receipt_key is required (an Ed25519 private key in PEM)");
     auto signer = ReceiptSigner::FromPemFile(path);
-    if (!signer.ok()) Die(absl::StrCat("--receipt_key ", signer.status().message()));
+    if (!signer.ok()) server::ExitWithConfigError(absl::StrCat("--receipt_key ", signer.status().message()));
     log::Info("receipt_key_loaded", {{"key_id", (*signer)->key_id()}});
     return *std::move(signer);
   }
   static absl::Duration PollInterval() {
     absl::Duration d = absl::GetFlag(FLAGS_feed_poll_interval);
     if (d < absl::Milliseconds(1) || d > absl::Seconds(10)) {
-      Die("--feed_poll_interval must be between 1ms and 10s");
+      server::ExitWithConfigError("--feed_poll_interval must be between 1ms and 10s");
     }
     return d;
   }

@@ -1,8 +1,5 @@
 // cdp-ingest: source records in, unified profiles with lineage out (identity resolution,
 // merges, encryption at rest).
-#include <cstdio>
-#include <cstdlib>
-
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "consent/catalog.h"
@@ -28,11 +25,6 @@ ABSL_FLAG(std::string, master_key, "",
 namespace cdp::ingest {
 namespace {
 
-[[noreturn]] void Die(const std::string& message) {
-  std::fprintf(stderr, "cdp-ingest: %s\n", message.c_str());
-  std::exit(2);
-}
-
 struct Parts {
   explicit Parts(server::ServiceContext& context)
       : catalog(LoadCatalog()), key(LoadKey()), api(catalog, context.pool, key, {}) {
@@ -45,16 +37,16 @@ struct Parts {
 
   static std::shared_ptr<const consent::Catalog> LoadCatalog() {
     std::string path = absl::GetFlag(FLAGS_catalog);
-    if (path.empty()) Die("--catalog is required (e.g. consent/catalog/default.textproto)");
+    if (path.empty()) server::ExitWithConfigError("--catalog is required (e.g. consent/catalog/default.textproto)");
     auto catalog = consent::Catalog::FromFile(path);
-    if (!catalog.ok()) Die(absl::StrCat("--catalog ", catalog.status().message()));
+    if (!catalog.ok()) server::ExitWithConfigError(absl::StrCat("--catalog ", catalog.status().message()));
     return *std::move(catalog);
   }
   static storage::MasterKey LoadKey() {
     std::string path = absl::GetFlag(FLAGS_master_key);
-    if (path.empty()) Die("--master_key is required");
+    if (path.empty()) server::ExitWithConfigError("--master_key is required");
     auto key = storage::MasterKey::FromFile(path);
-    if (!key.ok()) Die(absl::StrCat("--master_key ", key.status().message()));
+    if (!key.ok()) server::ExitWithConfigError(absl::StrCat("--master_key ", key.status().message()));
     return *std::move(key);
   }
 
