@@ -4,6 +4,7 @@
 #include "cdp/v1/consent.grpc.pb.h"
 #include "consent/state.h"
 #include "services/common/grpc_status.h"
+#include "services/common/tls.h"
 
 namespace cdp::consent {
 namespace {
@@ -197,14 +198,12 @@ absl::Status ConsentReplica::FollowOnce(const std::shared_ptr<grpc::Channel>& ch
 
 void ConsentReplica::Run() {
   absl::Duration backoff = absl::Milliseconds(50);
-  std::shared_ptr<grpc::Channel> channel = options_.connect();
+  rpc::RenewingChannel channel(options_.connect);
   while (true) {
     const int64_t before = health().position;
     const absl::Time started = absl::Now();
-    absl::Status s = FollowOnce(channel);
-    // A channel whose server went away can keep failing to reconnect (seen with gRPC 1.51
-    // after the server restarted on the same port); a fresh one does not.
-    if (s.code() == absl::StatusCode::kUnavailable) channel = options_.connect();
+    absl::Status s = FollowOnce(channel.get());
+    channel.Observe(s.code());
     absl::MutexLock lock(&mu_);
     if (stop_) return;
     ++reconnects_;

@@ -3,6 +3,7 @@
 #ifndef CDP_SERVICES_COMMON_TLS_H_
 #define CDP_SERVICES_COMMON_TLS_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,25 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsMaterial& tl
 // A channel to `target` ("host:port") presenting this party's certificate. The server's
 // certificate must be signed by the CA and name the host (DNS or IP SAN).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, const TlsMaterial& tls);
+
+// A channel for a long-lived client (a consent replica, a background sender) that is made
+// anew after a call failed with UNAVAILABLE: with gRPC 1.51 a channel whose server was
+// restarted on the same port sometimes kept failing its TLS handshakes for over 30 s,
+// while a fresh channel connected at once. Not thread-safe: one per client thread.
+class RenewingChannel {
+ public:
+  explicit RenewingChannel(std::function<std::shared_ptr<grpc::Channel>()> make)
+      : make_(std::move(make)), channel_(make_()) {}
+  const std::shared_ptr<grpc::Channel>& get() const { return channel_; }
+  // Call with every call's outcome; an UNAVAILABLE one replaces the channel.
+  void Observe(absl::StatusCode code) {
+    if (code == absl::StatusCode::kUnavailable) channel_ = make_();
+  }
+
+ private:
+  std::function<std::shared_ptr<grpc::Channel>()> make_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
 
 }  // namespace cdp::rpc
 

@@ -3,6 +3,7 @@
 #include "cdp/v1/consent.grpc.pb.h"
 #include "pqxx/pqxx"
 #include "services/common/log.h"
+#include "services/common/tls.h"
 
 namespace cdp::ingest {
 namespace {
@@ -18,9 +19,10 @@ std::vector<storage::Statement> ConsentRegistrar::Statements() {
           {kDone, "DELETE FROM ingest.consent_outbox WHERE profile_id = $1"}};
 }
 
-ConsentRegistrar::ConsentRegistrar(storage::Pool& pool, std::shared_ptr<grpc::Channel> consent,
+ConsentRegistrar::ConsentRegistrar(storage::Pool& pool,
+                                   std::function<std::shared_ptr<grpc::Channel>()> connect,
                                    absl::Duration interval)
-    : pool_(pool), consent_(std::move(consent)), interval_(interval), thread_([this] { Run(); }) {}
+    : pool_(pool), connect_(std::move(connect)), interval_(interval), thread_([this] { Run(); }) {}
 
 ConsentRegistrar::~ConsentRegistrar() {
   {
@@ -31,7 +33,7 @@ ConsentRegistrar::~ConsentRegistrar() {
 }
 
 void ConsentRegistrar::Run() {
-  auto stub = v1::ConsentService::NewStub(consent_);
+  rpc::RenewingChannel channel(connect_);
   bool failing = false;
   bool more = false;
   while (true) {
@@ -54,7 +56,8 @@ void ConsentRegistrar::Run() {
     v1::RegisterCustomersResponse response;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    grpc::Status s = stub->RegisterCustomers(&ctx, request, &response);
+    grpc::Status s = v1::ConsentService::NewStub(channel.get())->RegisterCustomers(&ctx, request, &response);
+    channel.Observe(static_cast<absl::StatusCode>(s.error_code()));
     if (!s.ok()) {
       if (!failing) {
         log::Warning("consent_registration_failed",

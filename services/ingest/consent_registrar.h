@@ -4,6 +4,7 @@
 #ifndef CDP_SERVICES_INGEST_CONSENT_REGISTRAR_H_
 #define CDP_SERVICES_INGEST_CONSENT_REGISTRAR_H_
 
+#include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -19,14 +20,15 @@ class ConsentRegistrar {
  public:
   static std::vector<storage::Statement> Statements();
   // Starts sending at once, every `interval` (and again at once while there is more).
-  ConsentRegistrar(storage::Pool& pool, std::shared_ptr<grpc::Channel> consent,
+  // `connect` makes a channel to the consent service (again after it became unavailable).
+  ConsentRegistrar(storage::Pool& pool, std::function<std::shared_ptr<grpc::Channel>()> connect,
                    absl::Duration interval = absl::Milliseconds(200));
   ~ConsentRegistrar();  // stops and joins
 
  private:
   void Run();
   storage::Pool& pool_;
-  std::shared_ptr<grpc::Channel> consent_;
+  std::function<std::shared_ptr<grpc::Channel>()> connect_;
   const absl::Duration interval_;
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -29,7 +29,8 @@ struct Parts {
   explicit Parts(server::ServiceContext& context)
       : catalog(LoadCatalog()), key(LoadKey()), api(catalog, context.pool, key, {}) {
     if (std::string target = absl::GetFlag(FLAGS_consent_target); !target.empty()) {
-      registrar = std::make_unique<ConsentRegistrar>(context.pool, rpc::MakeChannel(target, context.tls));
+      registrar = std::make_unique<ConsentRegistrar>(
+          context.pool, [target, &tls = context.tls] { return rpc::MakeChannel(target, tls); });
     } else {
       log::Warning("consent_registration_off", {{"flag", "consent_target"}});
     }
