@@ -86,7 +86,8 @@ void AddFebrl(Dataset& d, const std::string& path, int source) {
     r.city = cdp::ingest::FoldText(row[6]);
     r.postcode = row[7];
     r.dob = row[9].size() == 8 ? row[9] : "";
-    // soc_sec_id is corrupted like any field here, not a customer number: left out.
+    // A social-security number: a national id, with typos like every field here.
+    r.national_id = row[10];
     d.records.push_back(std::move(r));
     std::vector<std::string> id = absl::StrSplit(row[0], '-');
     d.truth.push_back(id.size() >= 2 ? id[1] : row[0]);
@@ -194,7 +195,7 @@ std::string Levels(const cdp::resolution::Comparison& c) {
 
 std::string Show(const PersonRecord& r) {
   return absl::StrCat(r.given, "|", r.family, "|", r.dob, "|", r.email, "|", r.postcode, "|",
-                      r.house_number, "|", r.street, "|", r.city, "|", r.strong_id);
+                      r.house_number, "|", r.street, "|", r.city, "|", r.strong_id, "|", r.national_id);
 }
 
 // Missed true pairs and wrongly joined pairs, with their comparison levels.

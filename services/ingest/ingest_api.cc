@@ -550,9 +550,12 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
           const bool personal = resolution::PersonalEvidence(
               e.n->person, resolution::Compare(e.n->person, *best_record[best]),
               resolution::SharedContacts(around));
+          size_t fitting = 0;
+          for (const auto& [r_root, bits] : best_bits) fitting += bits >= options_.link_bits;
           if (vetoed) {
             review_reason = "a record of the profile disagrees on date of birth, given name or customer number";
-          } else if (!personal) {
+          } else if (!personal &&
+                     !resolution::HouseholdEvidenceSuffices(e.n->person, *best_record[best], fitting)) {
             review_reason = "agrees only on what a household shares";
           } else if (static_cast<int>(group.size()) >= options_.max_cluster_size) {
             review_reason = "the profile has reached the size limit for automatic joins";

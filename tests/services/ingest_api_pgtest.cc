@@ -120,6 +120,25 @@ TEST_F(IngestApiTest, OnePersonFromFourSourcesBecomesOneProfileWithLineage) {
   EXPECT_EQ(fields["phone_mobile"].lineage().source_system(), "crm");
 }
 
+TEST_F(IngestApiTest, InitialsAtAHomeJoinTheOnePersonTheyFitAndOtherwiseGoToReview) {
+  const std::map<std::string, std::string> home = {
+      {"street", "Dorpsstraat"}, {"house_number", "173"}, {"postcode", "6766 ER"}, {"city", "Ede"}};
+  auto with = [&](std::map<std::string, std::string> a) {
+    a.insert(home.begin(), home.end());
+    return a;
+  };
+  auto first = Write({Record("crm", "c1", 1000, with({{"given_name", "Marloes Lieke"}, {"family_name", "Bruin"},
+                                                     {"date_of_birth", "1957-11-27"}}))});
+  // Billing knows two initials and the home: only Marloes Lieke fits.
+  auto billing = Write({Record("billing", "b1", 2000, with({{"full_name", "M.L. Bruin"}}))});
+  EXPECT_EQ(billing.acks(0).profile_id(), first.acks(0).profile_id()) << billing.acks(0).reason();
+  // One initial could be anyone of the household written so: a person decides.
+  auto one = Write({Record("billing", "b2", 2000, with({{"full_name", "M. Bruin"}}))});
+  EXPECT_NE(one.acks(0).profile_id(), first.acks(0).profile_id());
+  EXPECT_TRUE(one.acks(0).review());
+  EXPECT_THAT(one.acks(0).reason(), HasSubstr("household"));
+}
+
 TEST_F(IngestApiTest, BadRecordsAreRejectedByNameAndNothingOfThemIsStored) {
   auto no_time = Record("crm", "c2", 1000, kJan);
   no_time.clear_changed_at();

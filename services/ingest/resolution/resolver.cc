@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/ingest/resolution/similarity.h"
@@ -20,17 +21,18 @@ bool FirstTokenEqual(const std::string& a, const std::string& b) {
   return a.substr(0, a.find(' ')) == b.substr(0, b.find(' '));
 }
 
+std::string Initials(const std::string& s) {
+  std::string out;
+  bool start = true;
+  for (char c : s) {
+    if (c == ' ') start = true;
+    else if (start) { out.push_back(c); start = false; }
+  }
+  return out;
+}
+
 // One is a lone initial ("j" or "j p") of the other.
 bool InitialOf(const std::string& a, const std::string& b) {
-  auto initials = [](const std::string& s) {
-    std::string out;
-    bool start = true;
-    for (char c : s) {
-      if (c == ' ') start = true;
-      else if (start) { out.push_back(c); start = false; }
-    }
-    return out;
-  };
   // Initials are single letters: "j", "j p".
   auto only_initials = [](const std::string& s) {
     bool any = false;
@@ -43,14 +45,19 @@ bool InitialOf(const std::string& a, const std::string& b) {
   };
   const bool a_short = only_initials(a), b_short = only_initials(b);
   if (a_short == b_short) return false;
-  const std::string& s = a_short ? a : b;
-  const std::string& l = a_short ? b : a;
-  std::string compact;
-  for (char c : s) if (c != ' ') compact.push_back(c);
   // "j p" against "jan" or "jan pieter": the initials agree as far as both go.
-  const std::string full = initials(l);
-  const size_t n = std::min(compact.size(), full.size());
-  return n > 0 && compact.compare(0, n, full, 0, n) == 0;
+  const std::string x = Initials(a), y = Initials(b);
+  const size_t n = std::min(x.size(), y.size());
+  return n > 0 && x.compare(0, n, y, 0, n) == 0;
+}
+
+// How many given names two compatible given names vouch for: "m l" and "marloes lieke"
+// two, "m" and "marloes" (or "jan" and "jan") one.
+size_t AgreeingInitials(const std::string& a, const std::string& b) {
+  const std::string x = Initials(a), y = Initials(b);
+  size_t n = 0;
+  while (n < x.size() && n < y.size() && x[n] == y[n]) ++n;
+  return n;
 }
 
 // 0 equal; 1 a typo apart (one edit, or Jaro-Winkler 0.92 and up); 2 compatible (one is
@@ -72,19 +79,42 @@ uint8_t NameLevel(const std::string& a, const std::string& b) {
   return 3;
 }
 
+// 0 equal; 1 one character apart, or day and month swapped; 2 two characters apart with
+// the years at most two apart (two typos; a day and a year each one off); 3 different
+// (1996 and 1969 are a parent and a child, not a typo).
 uint8_t DateLevel(const std::string& a, const std::string& b) {
   if (a == b) return 0;
-  if (a.size() == b.size()) {
-    int diffs = 0;
-    for (size_t i = 0; i < a.size(); ++i) diffs += a[i] != b[i];
-    if (diffs == 1) return 1;
-    // Day and month swapped: YYYY-MM-DD.
-    if (a.size() == 10 && a.compare(0, 4, b, 0, 4) == 0 && a.compare(5, 2, b, 8, 2) == 0 &&
-        a.compare(8, 2, b, 5, 2) == 0) {
-      return 1;
-    }
+  if (a.size() != b.size()) return 3;
+  int diffs = 0;
+  for (size_t i = 0; i < a.size(); ++i) diffs += a[i] != b[i];
+  if (diffs == 1) return 1;
+  // Day and month swapped: YYYY-MM-DD.
+  if (a.size() == 10 && a.compare(0, 4, b, 0, 4) == 0 && a.compare(5, 2, b, 8, 2) == 0 &&
+      a.compare(8, 2, b, 5, 2) == 0) {
+    return 1;
   }
-  if (a.size() >= 4 && b.size() >= 4 && a.compare(0, 4, b, 0, 4) == 0) return 2;
+  int year_a = 0, year_b = 0;
+  if (diffs == 2 && a.size() >= 4 && absl::SimpleAtoi(a.substr(0, 4), &year_a) &&
+      absl::SimpleAtoi(b.substr(0, 4), &year_b) && std::abs(year_a - year_b) <= 2) {
+    return 2;
+  }
+  return 3;
+}
+
+// 0 equal; 1 one digit substituted or two neighbours swapped (of a number long enough
+// that this is a typo, not a neighbour); 3 different.
+uint8_t NumberLevel(const std::string& a, const std::string& b) {
+  if (a == b) return 0;
+  if (a.size() != b.size() || a.size() < 6) return 3;
+  std::vector<size_t> diffs;
+  for (size_t i = 0; i < a.size() && diffs.size() <= 2; ++i) {
+    if (a[i] != b[i]) diffs.push_back(i);
+  }
+  if (diffs.size() == 1) return 1;
+  if (diffs.size() == 2 && diffs[1] == diffs[0] + 1 && a[diffs[0]] == b[diffs[1]] &&
+      a[diffs[1]] == b[diffs[0]]) {
+    return 1;
+  }
   return 3;
 }
 
@@ -138,7 +168,7 @@ class Clusters {
 
 const char* FieldName(int field) {
   static const char* kNames[] = {"given_name", "family_name", "date_of_birth", "email", "phone",
-                                 "postcode_house", "street", "city", "strong_id"};
+                                 "postcode_house", "street", "city", "strong_id", "national_id"};
   return field >= 0 && field < kFieldCount ? kNames[field] : "?";
 }
 
@@ -195,14 +225,21 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b) {
     // typos of one number: only equality counts.
     c.level[kStrongId] = a.strong_id == b.strong_id ? 0 : 3;
   }
+  if (both(a.national_id, b.national_id)) c.level[kNationalId] = NumberLevel(a.national_id, b.national_id);
   return c;
 }
 
 bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
+  // One national id per person: an equal one decides. (A clearly different one does not:
+  // the same name and date of birth with a mistyped number is still one person, and the
+  // model weighs the disagreement.)
+  if (c.level[kNationalId] == 0) return false;
   // Clearly different dates of birth are two people, whatever number they were given
   // (two systems may number their customers alike).
-  if (c.level[kDob] != kUnknown && c.level[kDob] >= 2) return true;
-  if (c.level[kStrongId] == 0) return false;
+  if (c.level[kDob] == 3) return true;
+  // A national id one typo apart (checksummed ids such as the BSN cannot be one digit
+  // apart and both valid) outweighs differently written names.
+  if (c.level[kStrongId] == 0 || c.level[kNationalId] == 1) return false;
   // Two different customer numbers are two customers.
   if (c.level[kStrongId] == 3) return true;
   // A different family name, with no date of birth to say it is one person who married
@@ -225,7 +262,11 @@ bool PersonalEvidence(const PersonRecord& a, const Comparison& c, const std::set
   const bool email = at_most(kEmail, 0) && !shared.count("e" + a.email);
   const bool phone = at_most(kPhone, 0) && !shared.count("p" + a.phone);
   // Initials count with a contact no one else uses; a given name in full with any contact.
-  return at_most(kStrongId, 0) || at_most(kDob, 1) || (at_most(kGiven, 2) && (email || phone));
+  return at_most(kStrongId, 0) || at_most(kNationalId, 0) || at_most(kDob, 1) || (at_most(kGiven, 2) && (email || phone));
+}
+
+bool HouseholdEvidenceSuffices(const PersonRecord& a, const PersonRecord& b, size_t clusters_fitting) {
+  return clusters_fitting == 1 && AgreeingInitials(a.given, b.given) >= 2;
 }
 
 std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& records) {
@@ -274,11 +315,13 @@ Model Model::Default() {
   // `cdp-bench-resolution --generated=100000 --show_model`.
   m.m_[kGiven] = {0.388, 0.188, 0.250, 0.174};     m.u_[kGiven] = {0.00566, 0.0241, 0.0154, 0.955};
   m.m_[kFamily] = {0.902, 0.0354, 0.005, 0.0625};  m.u_[kFamily] = {0.00282, 0.00127, 0.00001, 0.996};
-  m.m_[kDob] = {0.754, 0.00514, 0.0212, 0.220};    m.u_[kDob] = {0.00009, 0.00142, 0.0164, 0.982};
+  m.m_[kDob] = {0.793, 0.00522, 0.0126, 0.189};    m.u_[kDob] = {0.00009, 0.00142, 0.0180, 0.980};
   m.m_[kEmail] = {0.905, 0.005, 0.005, 0.095};     m.u_[kEmail] = {0.00002, 0.00001, 0.00001, 0.99997};
   m.m_[kPhone] = {0.852, 0.005, 0.005, 0.148};     m.u_[kPhone] = {0.00001, 0.00001, 0.00001, 0.99997};
   m.m_[kAddress] = {0.936, 0.005, 0.005, 0.061};   m.u_[kAddress] = {0.00003, 0.00117, 0.04, 0.961};
   m.m_[kStrongId] = {0.99, 0.0, 0.0, 0.01};        m.u_[kStrongId] = {0.00001, 0.00001, 0.00001, 0.99996};
+  // The generated data has no national ids: typos are rare, other people's equal numbers rarer.
+  m.m_[kNationalId] = {0.95, 0.03, 0.0, 0.02};     m.u_[kNationalId] = {0.00001, 0.00005, 0.00001, 0.99994};
   m.prior_ = 4.8e-6;
   return m;
 }
@@ -293,7 +336,7 @@ std::string Model::Describe() const {
   for (int f = 0; f < kFieldCount; ++f) {
     for (int l = 0; l < kLevels; ++l) {
       if (l == 2 && (f == kEmail || f == kPhone || f == kStreet || f == kCity || f == kStrongId ||
-                     f == kAddress)) {
+                     f == kAddress || f == kNationalId)) {
         continue;  // these fields have no level 2
       }
       absl::StrAppend(&out, absl::StrFormat("  %-16s %5d %9.5f %9.5f %8.2f\n", FieldName(f), l,
@@ -406,9 +449,9 @@ Model Model::Train(const std::vector<PersonRecord>& records, int random_pairs, i
             {kDob}, iterations),
       RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "n"), kMaxPairs), model.u_,
             {kGiven, kFamily}, iterations),
-      RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "se"), kMaxPairs), model.u_,
-            {kStrongId, kEmail}, iterations)};
-  const std::vector<std::vector<int>> blocked = {{kDob}, {kGiven, kFamily}, {kStrongId, kEmail}};
+      RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "sei"), kMaxPairs), model.u_,
+            {kStrongId, kEmail, kNationalId}, iterations)};
+  const std::vector<std::vector<int>> blocked = {{kDob}, {kGiven, kFamily}, {kStrongId, kEmail, kNationalId}};
   // Each field's m: the sessions not blocked on it, weighted by how many matches they saw
   // with the field known.
   for (int f = 0; f < kFieldCount; ++f) {
@@ -465,6 +508,7 @@ std::vector<std::string> BlockingKeys(const PersonRecord& r) {
   if (!r.email.empty()) keys.push_back("e" + r.email);
   if (!r.phone.empty()) keys.push_back("p" + r.phone);
   if (!r.strong_id.empty()) keys.push_back("s" + r.strong_id);
+  if (!r.national_id.empty()) keys.push_back("i" + r.national_id);
   return keys;
 }
 
@@ -553,6 +597,16 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
     shared = SharedContacts(all);
   }
   Clusters clusters(records.size());
+  // Whether any record of one cluster is vetoed against any of the other.
+  auto AnyVetoed = [&](uint32_t ra, uint32_t rb) {
+    for (uint32_t x : clusters.Members(ra)) {
+      for (uint32_t y : clusters.Members(rb)) {
+        if (Vetoed(records[x], records[y], Compare(records[x], records[y]))) return true;
+      }
+    }
+    return false;
+  };
+  std::vector<ScoredPair> weak;
   for (ScoredPair p : pairs) {
     const uint32_t ra = clusters.Find(p.a), rb = clusters.Find(p.b);
     if (ra == rb) continue;
@@ -567,28 +621,41 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
       out.review.push_back(p);
       continue;
     }
-    bool conflict = false;
-    for (uint32_t x : options.guards ? clusters.Members(ra) : std::vector<uint32_t>{}) {
-      for (uint32_t y : clusters.Members(rb)) {
-        if (Vetoed(records[x], records[y], Compare(records[x], records[y]))) {
-          conflict = true;
-          break;
-        }
-      }
-      if (conflict) break;
-    }
-    if (conflict) {
+    if (options.guards && AnyVetoed(ra, rb)) {
       p.reason = ScoredPair::kVetoedInCluster;
       out.review.push_back(p);
       continue;
     }
     if (options.guards && !PersonalEvidence(records[p.a], Compare(records[p.a], records[p.b]), shared)) {
-      p.reason = ScoredPair::kWeakEvidence;
-      out.review.push_back(p);
+      weak.push_back(p);  // decided once every pair with personal evidence has joined
       continue;
     }
     clusters.Join(ra, rb);
     out.links.push_back(p);
+  }
+  // A household's evidence (a shared home or contact with compatible names, "m l bruin" at
+  // Marloes Lieke Bruin's address) joins a record only to the one cluster it fits: where
+  // it fits two, it could be either person, and a person decides.
+  if (!weak.empty()) {
+    absl::flat_hash_map<uint32_t, std::set<uint32_t>> fits;  // record -> clusters it fits
+    for (const ScoredPair& p : weak) {
+      fits[p.a].insert(clusters.Find(p.b));
+      fits[p.b].insert(clusters.Find(p.a));
+    }
+    for (ScoredPair p : weak) {
+      const uint32_t ra = clusters.Find(p.a), rb = clusters.Find(p.b);
+      if (ra == rb) continue;
+      const size_t fitting = std::min(fits[p.a].size(), fits[p.b].size());
+      if (!HouseholdEvidenceSuffices(records[p.a], records[p.b], fitting) || clusters.Members(ra).size() + clusters.Members(rb).size() >
+                              static_cast<size_t>(options.max_cluster_size) ||
+          AnyVetoed(ra, rb)) {
+        p.reason = ScoredPair::kWeakEvidence;
+        out.review.push_back(p);
+        continue;
+      }
+      clusters.Join(ra, rb);
+      out.links.push_back(p);
+    }
   }
   out.cluster.resize(records.size());
   std::vector<uint32_t> first(records.size(), UINT32_MAX);

@@ -40,10 +40,15 @@ struct PersonRecord {
   std::string street;        // folded
   std::string city;          // folded
   std::string strong_id;     // customer number: equal means the same person
+  // A government-issued personal number (a social-security number, a BSN), where a source
+  // holds one lawfully: one per person, shared by no household, but typed by hand, so one
+  // substituted or transposed digit is a typo rather than someone else.
+  std::string national_id;
 };
 
 enum Field : int {
-  kGiven, kFamily, kDob, kEmail, kPhone, kAddress, kStreet, kCity, kStrongId, kFieldCount
+  kGiven, kFamily, kDob, kEmail, kPhone, kAddress, kStreet, kCity, kStrongId, kNationalId,
+  kFieldCount
 };
 const char* FieldName(int field);
 
@@ -56,19 +61,28 @@ struct Comparison {
 };
 Comparison Compare(const PersonRecord& a, const PersonRecord& b);
 
-// Whether the guards forbid joining the pair (see the file comment): their dates of birth
-// differ by more than a typo; or, unless their strong identifiers are equal, those differ,
-// or their given names differ (and not because one record has given and family name the
-// other way round), or their family names differ without an agreeing date of birth.
+// Whether the guards forbid joining the pair (see the file comment). An equal national id
+// is one person, whatever else differs. Otherwise: their dates of birth differ by more than
+// a typo; or, unless their strong identifiers are equal or their national ids one typo
+// apart, the strong identifiers differ, or their given names differ (and not because one
+// record has given and family name the other way round), or their family names differ
+// without an agreeing date of birth.
 bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
 
 // Whether the pair agrees on something personal, not only on what a household shares:
-// an equal strong identifier, the date of birth (up to a typo), or the given name (or
+// an equal strong identifier or national id, the date of birth (up to a typo), or the given name (or
 // compatible initials) together with an e-mail address or mobile number that `shared`
 // does not list as used by several people. With the guards on, a pair
 // without it is never joined automatically, only put up for review.
 bool PersonalEvidence(const PersonRecord& a, const Comparison& c,
                       const std::set<std::string>& shared = {});
+
+// Whether a pair without personal evidence (a shared home or contact, compatible names)
+// may still join: its given names vouch for two given names ("m l" and "marloes lieke"),
+// and the record fits exactly one cluster (`clusters_fitting`), so it cannot be someone
+// else of the household. One initial is too little: the household's other "M. Bruin" may
+// only ever be written so.
+bool HouseholdEvidenceSuffices(const PersonRecord& a, const PersonRecord& b, size_t clusters_fitting);
 
 // E-mail addresses and mobile numbers that records with clearly different given names
 // use: a household's, not a person's.
@@ -134,7 +148,7 @@ struct Resolution {
 
 // The blocking keys of a record. The first character says what the key is made of:
 // d, g date of birth with an initial; n name prefixes; a postcode and house number;
-// t street and house number; e e-mail; p phone; s strong id.
+// t street and house number; e e-mail; p phone; s strong id; i national id.
 std::vector<std::string> BlockingKeys(const PersonRecord& r);
 
 // Candidate pairs (i < j, each once) of records sharing a blocking key whose kind is in
