@@ -28,7 +28,7 @@ constexpr char kLock[] = "ingest_lock";
 constexpr char kRoot[] = "ingest_root";
 constexpr char kMembers[] = "ingest_members";
 constexpr char kProfileState[] = "ingest_profile_state";
-constexpr char kInsertCandidate[] = "ingest_insert_candidate";
+constexpr char kInsertCandidates[] = "ingest_insert_candidates";
 constexpr char kSetMergedInto[] = "ingest_set_merged_into";
 constexpr char kInsertMerge[] = "ingest_insert_merge";
 constexpr char kGetMerge[] = "ingest_get_merge";
@@ -36,10 +36,10 @@ constexpr char kUnmergeOne[] = "ingest_unmerge_one";
 constexpr char kMarkUnmerged[] = "ingest_mark_unmerged";
 constexpr char kDropCandidates[] = "ingest_drop_candidates";
 constexpr char kListCandidates[] = "ingest_list_candidates";
-constexpr char kKnownVersions[] = "ingest_known_versions";
-constexpr char kKeyMatches[] = "ingest_key_matches";
-constexpr char kLatestMany[] = "ingest_latest_many";
-constexpr char kRootsMany[] = "ingest_roots_many";
+constexpr char kNextSeq[] = "ingest_next_seq";
+constexpr char kSeqNow[] = "ingest_seq_now";
+constexpr char kRecordsSince[] = "ingest_records_since";
+constexpr char kProfilesSince[] = "ingest_profiles_since";
 constexpr char kMembersMany[] = "ingest_members_many";
 constexpr char kKeysMany[] = "ingest_keys_many";
 constexpr char kInsertProfiles[] = "ingest_insert_profiles";
@@ -111,6 +111,13 @@ class Tx {
     keys_[profile] = *key;
     return *key;
   }
+  // A data key this transaction made (wrapped as stored).
+  absl::Status Remember(const std::string& profile, const std::string& wrapped) {
+    auto key = key_.UnwrapDataKey(wrapped, profile);
+    if (!key.ok()) return key.status();
+    keys_[profile] = *key;
+    return absl::OkStatus();
+  }
   // Unwraps the data keys of `profiles` in one query (erased ones are left out).
   absl::Status LoadKeys(const std::set<std::string>& profiles) {
     std::vector<std::string> missing;
@@ -130,15 +137,6 @@ class Tx {
       keys_[profile] = *key;
     }
     return absl::OkStatus();
-  }
-  // profile -> the profile it lives under, for each of `profiles`.
-  std::map<std::string, std::string> Roots(const std::set<std::string>& profiles) {
-    std::map<std::string, std::string> out;
-    if (profiles.empty()) return out;
-    for (const pqxx::row& r : tx_.exec_prepared(kRootsMany, TextArray({profiles.begin(), profiles.end()}))) {
-      out[r[0].as<std::string>()] = r[1].as<std::string>();
-    }
-    return out;
   }
   // root -> every record (latest version) of it and of the profiles merged into it.
   absl::StatusOr<std::map<std::string, std::vector<Member>>> MembersOf(
@@ -190,6 +188,16 @@ class Tx {
   std::set<std::string> erased_;
 };
 
+// The blocking keys that searches go through (e-mail, phone, customer number; see
+// resolution::BlockingKeys for the letters): stored as keyed hashes, never in plaintext.
+std::vector<std::string> LookupKeys(const std::vector<std::string>& blocking_keys) {
+  std::vector<std::string> out;
+  for (const std::string& k : blocking_keys) {
+    if (!k.empty() && (k[0] == 'e' || k[0] == 'p' || k[0] == 's')) out.push_back(k);
+  }
+  return out;
+}
+
 bool ValidSource(const std::string& s) {
   static const auto* re = new std::regex("[a-z0-9][a-z0-9-]{0,31}");
   return std::regex_match(s, *re);
@@ -215,11 +223,12 @@ std::vector<storage::Statement> IngestApi::Statements() {
        " SELECT p.profile_id, down.depth + 1 FROM ingest.profiles p JOIN down"
        " ON p.merged_into = down.id WHERE down.depth < 100) SELECT id FROM down"},
       {kProfileState, "SELECT merged_into, wrapped_key FROM ingest.profiles WHERE profile_id = $1"},
-      {kInsertCandidate,
+      {kInsertCandidates,
        "INSERT INTO ingest.match_candidates (left_profile, right_profile, score, reason) "
-       "VALUES ($1, $2, $3, $4) ON CONFLICT (left_profile, right_profile) DO UPDATE "
+       "SELECT l, r, max(b), min(w) FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[]) "
+       "AS t(l, r, b, w) GROUP BY l, r ON CONFLICT (left_profile, right_profile) DO UPDATE "
        "SET score = GREATEST(ingest.match_candidates.score, EXCLUDED.score)"},
-      {kSetMergedInto, "UPDATE ingest.profiles SET merged_into = $2 WHERE profile_id = $1"},
+      {kSetMergedInto, "UPDATE ingest.profiles SET merged_into = $2, changed_seq = $3 WHERE profile_id = $1"},
       {kInsertMerge,
        "INSERT INTO ingest.merges (merge_id, into_profile, from_profiles, reason, actor_kind, "
        "actor_id, caller) VALUES ($1, $2, string_to_array($3, ','), $4, $5, $6, $7)"},
@@ -227,30 +236,23 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "SELECT into_profile, array_to_string(from_profiles, ','), unmerged_at IS NOT NULL "
        "FROM ingest.merges WHERE merge_id = $1 FOR UPDATE"},
       {kUnmergeOne,
-       "UPDATE ingest.profiles SET merged_into = NULL WHERE profile_id = $1 AND merged_into = $2"},
+       "UPDATE ingest.profiles SET merged_into = NULL, changed_seq = $3 "
+       "WHERE profile_id = $1 AND merged_into = $2"},
       {kMarkUnmerged,
        "UPDATE ingest.merges SET unmerged_at = now(), unmerge_reason = $2, unmerge_actor_kind = $3, "
        "unmerge_actor_id = $4, unmerge_caller = $5 WHERE merge_id = $1"},
       {kDropCandidates,
        "DELETE FROM ingest.match_candidates WHERE (left_profile = $1 AND right_profile = $2) "
        "OR (left_profile = $2 AND right_profile = $1)"},
-      {kKnownVersions,
-       "SELECT r.source_system, r.record_id, r.changed_at_us, r.profile_id FROM ingest.records r "
-       "JOIN unnest($1::text[], $2::text[]) AS k(s, i) ON r.source_system = k.s AND r.record_id = k.i"},
-      {kKeyMatches,
-       "SELECT encode(k.key_hash, 'hex'), k.source_system, k.record_id FROM ingest.record_keys k "
-       "WHERE k.key_hash IN (SELECT decode(h, 'hex') FROM unnest($1::text[]) h)"},
-      {kLatestMany,
-       "SELECT DISTINCT ON (r.source_system, r.record_id) r.source_system, r.record_id, "
-       "r.changed_at_us, r.profile_id, r.sealed FROM ingest.records r "
-       "JOIN unnest($1::text[], $2::text[]) AS k(s, i) ON r.source_system = k.s AND r.record_id = k.i "
-       "ORDER BY r.source_system, r.record_id, r.changed_at_us DESC"},
-      {kRootsMany,
-       "WITH RECURSIVE up(start, id, next, depth) AS ("
-       " SELECT profile_id, profile_id, merged_into, 0 FROM ingest.profiles WHERE profile_id = ANY($1::text[])"
-       " UNION ALL SELECT up.start, p.profile_id, p.merged_into, up.depth + 1 FROM ingest.profiles p"
-       " JOIN up ON p.profile_id = up.next WHERE up.depth < 100)"
-       " SELECT start, id FROM up WHERE next IS NULL"},
+      {kNextSeq, "UPDATE ingest.sequence SET value = value + 1 RETURNING value"},
+      {kSeqNow, "SELECT value FROM ingest.sequence"},
+      {kRecordsSince,
+       "SELECT source_system, record_id, changed_at_us, profile_id, sealed FROM ingest.records "
+       "WHERE seq > $1 AND seq <= $2 ORDER BY seq"},
+      {kProfilesSince,
+       "SELECT profile_id, merged_into, wrapped_key IS NULL FROM ingest.profiles "
+       "WHERE changed_seq > $1 AND changed_seq <= $2 "
+       "AND ($1 > 1 OR merged_into IS NOT NULL OR wrapped_key IS NULL)"},
       {kMembersMany,
        "WITH RECURSIVE down(root, id, depth) AS (SELECT r, r, 0 FROM unnest($1::text[]) r"
        " UNION ALL SELECT down.root, p.profile_id, down.depth + 1 FROM ingest.profiles p"
@@ -260,12 +262,12 @@ std::vector<storage::Statement> IngestApi::Statements() {
        " ORDER BY r.source_system, r.record_id, r.changed_at_us DESC"},
       {kKeysMany, "SELECT profile_id, wrapped_key FROM ingest.profiles WHERE profile_id = ANY($1::text[])"},
       {kInsertProfiles,
-       "INSERT INTO ingest.profiles (profile_id, wrapped_key) "
-       "SELECT p, decode(k, 'hex') FROM unnest($1::text[], $2::text[]) AS t(p, k)"},
+       "INSERT INTO ingest.profiles (profile_id, wrapped_key, changed_seq) "
+       "SELECT p, decode(k, 'hex'), $3 FROM unnest($1::text[], $2::text[]) AS t(p, k)"},
       {kInsertOutboxMany, "INSERT INTO ingest.consent_outbox (profile_id) SELECT unnest($1::text[])"},
       {kInsertRecords,
-       "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed) "
-       "SELECT s, i, a, p, decode(x, 'hex') FROM unnest($1::text[], $2::text[], $3::bigint[], "
+       "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, seq) "
+       "SELECT s, i, a, p, decode(x, 'hex'), $6 FROM unnest($1::text[], $2::text[], $3::bigint[], "
        "$4::text[], $5::text[]) AS t(s, i, a, p, x)"},
       {kInsertKeysMany,
        "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
@@ -274,9 +276,10 @@ std::vector<storage::Statement> IngestApi::Statements() {
       {kListCandidates,
        "SELECT c.left_profile, c.right_profile, c.score, c.reason, "
        "(extract(epoch FROM c.created_at) * 1000000)::bigint FROM ingest.match_candidates c "
-       "JOIN ingest.profiles l ON l.profile_id = c.left_profile "
-       "JOIN ingest.profiles r ON r.profile_id = c.right_profile "
-       "WHERE l.merged_into IS NULL AND r.merged_into IS NULL "
+       // Merged profiles are few (a partial index holds them): leaving out pairs with one
+       // is an anti-join against those, while the candidates are read in key order.
+       "WHERE NOT EXISTS (SELECT 1 FROM ingest.profiles p WHERE p.merged_into IS NOT NULL "
+       "AND p.profile_id IN (c.left_profile, c.right_profile)) "
        "AND (c.left_profile, c.right_profile) > ($1, $2) "
        "ORDER BY c.left_profile, c.right_profile LIMIT $3"},
   };
@@ -332,134 +335,65 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
   const absl::Status dry_run_done = absl::CancelledError("dry run");
   int new_profiles = 0, joined = 0, reviews = 0;
   v1::WriteRecordsResponse result;
+  // What the batch stored, for the index once it is committed.
+  struct Stored {
+    const v1::SourceRecord* record;
+    int64_t micros;
+    std::string owner;
+    const resolution::PersonRecord* person;
+  };
+  std::vector<Stored> stored_versions;
+  int64_t batch_seq = 0;
   // Where a batch's time goes, for the log (and for whoever makes it faster).
   const absl::Time started = absl::Now();
   absl::Time read_done = started, resolve_done = started;
-  // Set-based: a handful of statements per batch, whatever its size; resolution itself
-  // happens in memory against the candidates fetched (and the batch's own records).
+  // One batch at a time per process (the database lock makes it one at a time across
+  // processes); resolution reads the index in memory, the database is only written.
+  absl::MutexLock index_lock(&index_mu_);
   absl::Status status = pool_.Transact([&](pqxx::work& work) -> absl::Status {
     result = response;
     new_profiles = joined = reviews = 0;
+    stored_versions.clear();
     Tx t(work, key_);
     work.exec_prepared(kLock);
+    RETURN_IF_ERROR(CatchUp(work));
+    read_done = absl::Now();
 
     struct Entry {
       int index;
       const NormalizedRecord* n;
       int64_t micros;
-      std::vector<std::string> hashes;  // hex of the keyed hashes of its blocking keys
-      std::string profile;              // where it goes (the profile that seals it)
+      std::vector<std::string> keys;  // blocking keys
+      std::string profile;            // where it goes (the profile that seals it)
     };
     std::vector<Entry> entries;
-    std::vector<std::string> sources, ids;
     for (int i = 0; i < request.records_size(); ++i) {
       if (!normalized[static_cast<size_t>(i)]) continue;
       const v1::SourceRecord& r = request.records(i);
-      entries.push_back({i, &*normalized[static_cast<size_t>(i)],
-                         absl::ToUnixMicros(FromProtoTime(r.changed_at())), {}, {}});
-      sources.push_back(r.source_system());
-      ids.push_back(r.record_id());
+      const NormalizedRecord* n = &*normalized[static_cast<size_t>(i)];
+      entries.push_back({i, n, absl::ToUnixMicros(FromProtoTime(r.changed_at())),
+                         resolution::BlockingKeys(n->person), {}});
     }
     if (entries.empty()) return request.dry_run() ? dry_run_done : absl::OkStatus();
 
-    // Versions already stored, by (source, id).
-    std::map<std::pair<std::string, std::string>, std::pair<std::set<int64_t>, std::string>> known;
-    for (const pqxx::row& row : work.exec_prepared(kKnownVersions, TextArray(sources), TextArray(ids))) {
-      auto& k = known[{row[0].as<std::string>(), row[1].as<std::string>()}];
-      k.first.insert(row[2].as<int64_t>());
-      k.second = row[3].as<std::string>();
-    }
-
-    // Candidates of the new records through their blocking keys.
-    std::vector<std::string> all_hashes;
-    for (Entry& e : entries) {
-      const v1::SourceRecord& r = request.records(e.index);
-      for (const std::string& k : resolution::BlockingKeys(e.n->person)) {
-        e.hashes.push_back(absl::BytesToHexString(key_.LookupHash("block", k)));
-      }
-      // Known records keep their profile; only new ones look for candidates. (Every
-      // version's keys are stored, so a changed e-mail is found as well.)
-      if (known.count({r.source_system(), r.record_id()})) continue;
-      all_hashes.insert(all_hashes.end(), e.hashes.begin(), e.hashes.end());
-    }
-    std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_hash;
-    if (!all_hashes.empty()) {
-      for (const pqxx::row& row : work.exec_prepared(kKeyMatches, TextArray(all_hashes))) {
-        by_hash[row[0].as<std::string>()].emplace_back(row[1].as<std::string>(), row[2].as<std::string>());
-      }
-    }
-    std::set<std::pair<std::string, std::string>> refs;
-    for (auto& [hash, list] : by_hash) {
-      if (static_cast<int>(list.size()) > options_.max_block_size) {
-        list.clear();  // too common to tell anything
-        continue;
-      }
-      refs.insert(list.begin(), list.end());
-    }
-    struct Candidate {
-      std::string owner;
-      resolution::PersonRecord person;
-    };
-    std::map<std::pair<std::string, std::string>, Candidate> candidates;
-    std::set<std::string> owners;
-    if (!refs.empty()) {
-      std::vector<std::string> rs, ri;
-      for (const auto& [src, id] : refs) {
-        rs.push_back(src);
-        ri.push_back(id);
-      }
-      pqxx::result latest = work.exec_prepared(kLatestMany, TextArray(rs), TextArray(ri));
-      for (const pqxx::row& row : latest) owners.insert(row[3].as<std::string>());
-      RETURN_IF_ERROR(t.LoadKeys(owners));
-      for (const pqxx::row& row : latest) {
-        const std::string src = row[0].as<std::string>(), id = row[1].as<std::string>();
-        const std::string owner = row[3].as<std::string>();
-        auto stored = t.Open(owner, src, id, row[2].as<int64_t>(), row[4]);
-        if (!stored.ok()) {
-          if (t.Erased(owner)) continue;  // erased: nothing to match
-          return stored.status();
-        }
-        candidates[{src, id}] = {owner, PersonFromNormal({stored->normal().begin(), stored->normal().end()})};
-      }
-    }
-    for (const auto& [key, k] : known) owners.insert(k.second);
-    std::map<std::string, std::string> root_of = t.Roots(owners);
-    auto root = [&](const std::string& p) {
-      auto it = root_of.find(p);
-      return it == root_of.end() ? p : it->second;
-    };
-
-    // Each new record's best profile among the stored candidates, to fetch their members once.
-    std::set<std::string> best_roots;
-    for (const Entry& e : entries) {
-      std::set<std::string> seen;
-      for (const std::string& h : e.hashes) {
-        for (const auto& ref : by_hash[h]) {
-          auto c = candidates.find(ref);
-          if (c != candidates.end()) best_roots.insert(root(c->second.owner));
-        }
-      }
-      // A new version of a known record is checked against the rest of its profile.
-      const v1::SourceRecord& r = request.records(e.index);
-      if (auto k = known.find({r.source_system(), r.record_id()}); k != known.end()) {
-        best_roots.insert(root(k->second.second));
-      }
-    }
-    ASSIGN_OR_RETURN(auto stored_members, t.MembersOf(best_roots));
+    // Profiles this batch makes live under themselves; the index knows the rest.
+    std::set<std::string> batch_new;
+    auto root = [&](const std::string& p) { return batch_new.count(p) ? p : index_.Root(p); };
+    // A profile's records as matching sees them: stored ones, then this batch's.
     std::map<std::string, std::vector<MemberView>> members;
-    for (const auto& [r_root, list] : stored_members) {
-      for (const Member& m : list) {
-        members[r_root].push_back({m.source + "/" + m.id,
-                                   PersonFromNormal({m.stored.normal().begin(), m.stored.normal().end()})});
+    auto members_of = [&](const std::string& r_root) -> std::vector<MemberView>& {
+      auto [it, added] = members.try_emplace(r_root);
+      if (added && !batch_new.count(r_root)) {
+        for (const MatchIndex::Entry* m : index_.Members(r_root)) {
+          it->second.push_back({m->source + "/" + m->id, m->person});
+        }
       }
-    }
-    read_done = absl::Now();
+      return it->second;
+    };
 
     // In memory, in order; the batch's own records count as candidates too.
     std::map<std::string, std::vector<std::pair<std::string, const resolution::PersonRecord*>>> batch_index;
-    std::vector<std::string> new_profile_ids, insert_sources, insert_ids, insert_profiles, insert_sealed;
-    std::vector<int64_t> insert_micros;
-    std::vector<std::string> key_hashes, key_sources, key_ids;
+    std::vector<std::string> new_profile_ids;
     struct ReviewRow {
       std::string left, right;
       double bits;
@@ -472,19 +406,24 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       const v1::SourceRecord& r = request.records(e.index);
       v1::RecordAck* ack = result.mutable_acks(e.index);
       const std::pair<std::string, std::string> id{r.source_system(), r.record_id()};
-      auto k = known.find(id);
-      if ((k != known.end() && k->second.first.count(e.micros)) ||
+      const MatchIndex::Entry* known = index_.Find(id.first, id.second);
+      if ((known != nullptr && std::count(known->versions.begin(), known->versions.end(), e.micros)) ||
           batch_versions.count({id.first, id.second, e.micros})) {
         ack->set_outcome(v1::RecordAck::DUPLICATE);
-        ack->set_profile_id(root(k != known.end() ? k->second.second : batch_profile[id]));
+        ack->set_profile_id(root(known != nullptr ? known->owner : batch_profile[id]));
         continue;
       }
-      if (k != known.end()) {
+      if (known != nullptr && index_.Erased(known->owner)) {
+        ack->set_outcome(v1::RecordAck::REJECTED);
+        ack->set_reason("the profile of this record was erased; a new record id starts anew");
+        continue;
+      }
+      if (known != nullptr) {
         // Another version stays with its profile, unless it now contradicts the profile's
         // other records (a source that reused a record id for someone else).
         const std::string ref = id.first + "/" + id.second;
         bool vetoed = false;
-        for (const MemberView& m : members[root(k->second.second)]) {
+        for (const MemberView& m : members_of(root(known->owner))) {
           if (m.ref != ref &&
               resolution::Vetoed(e.n->person, m.person, resolution::Compare(e.n->person, m.person))) {
             vetoed = true;
@@ -498,7 +437,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
               "name or customer number); was the record id reused? A person must look");
           continue;
         }
-        e.profile = k->second.second;
+        e.profile = known->owner;
       } else if (batch_profile.count(id)) {
         e.profile = batch_profile[id];  // another version earlier in this batch
       } else {
@@ -517,12 +456,19 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
             best_owner[r_root] = owner;
           }
         };
-        for (const std::string& h : e.hashes) {
-          for (const auto& ref : by_hash[h]) {
-            auto c = candidates.find(ref);
-            if (c != candidates.end()) consider(c->second.owner, c->second.person);
+        const std::vector<const MatchIndex::Entry*> stored_candidates =
+            index_.Candidates(e.keys, static_cast<size_t>(options_.max_block_size));
+        // Contacts the candidates show to be a household's do not count as personal.
+        std::vector<const resolution::PersonRecord*> around = {&e.n->person};
+        for (const MatchIndex::Entry* c : stored_candidates) {
+          consider(c->owner, c->person);
+          around.push_back(&c->person);
+        }
+        for (const std::string& k : e.keys) {
+          for (const auto& [owner, person] : batch_index[k]) {
+            consider(owner, *person);
+            around.push_back(person);
           }
-          for (const auto& [owner, person] : batch_index[h]) consider(owner, *person);
         }
         std::string best;
         for (const auto& [r_root, bits] : best_bits) {
@@ -530,22 +476,13 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
         }
         std::string review_reason;
         if (!best.empty() && best_bits[best] >= options_.link_bits) {
-          const auto& group = members[best];
+          const auto& group = members_of(best);
           bool vetoed = false;
           for (const MemberView& m : group) {
             if (resolution::Vetoed(e.n->person, m.person, resolution::Compare(e.n->person, m.person))) {
               vetoed = true;
               break;
             }
-          }
-          // Contacts the candidates show to be a household's do not count as personal.
-          std::vector<const resolution::PersonRecord*> around = {&e.n->person};
-          for (const std::string& h : e.hashes) {
-            for (const auto& ref : by_hash[h]) {
-              auto c = candidates.find(ref);
-              if (c != candidates.end()) around.push_back(&c->second.person);
-            }
-            for (const auto& [profile, person] : batch_index[h]) around.push_back(person);
           }
           const bool personal = resolution::PersonalEvidence(
               e.n->person, resolution::Compare(e.n->person, *best_record[best]),
@@ -569,7 +506,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
         if (e.profile.empty()) {
           e.profile = NewId("p-");
           new_profile_ids.push_back(e.profile);
-          root_of[e.profile] = e.profile;
+          batch_new.insert(e.profile);
           ack->set_new_profile(true);
           ++new_profiles;
           if (!review_reason.empty()) {
@@ -579,8 +516,8 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
             ++reviews;
           }
         }
-        members[root(e.profile)].push_back({id.first + "/" + id.second, e.n->person});
-        for (const std::string& h : e.hashes) batch_index[h].emplace_back(e.profile, &e.n->person);
+        members_of(root(e.profile)).push_back({id.first + "/" + id.second, e.n->person});
+        for (const std::string& k : e.keys) batch_index[k].emplace_back(e.profile, &e.n->person);
       }
       batch_profile[id] = e.profile;
       batch_versions.insert({id.first, id.second, e.micros});
@@ -589,18 +526,31 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     }
 
     resolve_done = absl::Now();
-    // Writes, set-based: new profiles (with data keys and outbox rows), records, keys.
+    if (request.dry_run()) return dry_run_done;
+    // Writes, set-based, stamped with the batch's sequence number: new profiles (with data
+    // keys and outbox rows), records, lookup keys, review candidates.
+    batch_seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
+    const std::string seq_text = absl::StrCat(batch_seq);
     if (!new_profile_ids.empty()) {
       std::vector<std::string> wrapped;
       for (const std::string& id : new_profile_ids) {
         const std::string w = key_.NewWrappedDataKey(id);
+        RETURN_IF_ERROR(t.Remember(id, w));
         wrapped.push_back(absl::BytesToHexString(w));
       }
-      work.exec_prepared(kInsertProfiles, TextArray(new_profile_ids), TextArray(wrapped));
+      work.exec_prepared(kInsertProfiles, TextArray(new_profile_ids), TextArray(wrapped), seq_text);
       work.exec_prepared(kInsertOutboxMany, TextArray(new_profile_ids));
     }
+    // The data keys of the profiles records join, in one query.
+    std::set<std::string> owners;
     for (const Entry& e : entries) {
-      if (e.profile.empty()) continue;  // duplicate
+      if (!e.profile.empty() && !batch_new.count(e.profile)) owners.insert(e.profile);
+    }
+    RETURN_IF_ERROR(t.LoadKeys(owners));
+    std::vector<std::string> insert_sources, insert_ids, insert_micros, insert_profiles, insert_sealed;
+    std::vector<std::string> key_hashes, key_sources, key_ids;
+    for (const Entry& e : entries) {
+      if (e.profile.empty()) continue;  // duplicate or rejected
       const v1::SourceRecord& r = request.records(e.index);
       v1::StoredRecord stored;
       stored.mutable_values()->insert(e.n->values.begin(), e.n->values.end());
@@ -608,30 +558,45 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       ASSIGN_OR_RETURN(storage::Key256 key, t.DataKey(e.profile));
       insert_sources.push_back(r.source_system());
       insert_ids.push_back(r.record_id());
-      insert_micros.push_back(e.micros);
+      insert_micros.push_back(absl::StrCat(e.micros));
       insert_profiles.push_back(e.profile);
       insert_sealed.push_back(absl::BytesToHexString(storage::Seal(
           key, stored.SerializeAsString(), RecordContext(e.profile, r.source_system(), r.record_id(), e.micros))));
-      for (const std::string& h : e.hashes.empty() ? std::vector<std::string>{} : e.hashes) {
-        key_hashes.push_back(h);
+      for (const std::string& k : LookupKeys(e.keys)) {
+        key_hashes.push_back(absl::BytesToHexString(key_.LookupHash("lookup", k)));
         key_sources.push_back(r.source_system());
         key_ids.push_back(r.record_id());
       }
+      stored_versions.push_back({&r, e.micros, e.profile, &e.n->person});
     }
     if (!insert_ids.empty()) {
-      std::vector<std::string> micros_text;
-      for (int64_t m : insert_micros) micros_text.push_back(absl::StrCat(m));
       work.exec_prepared(kInsertRecords, TextArray(insert_sources), TextArray(insert_ids),
-                         TextArray(micros_text), TextArray(insert_profiles), TextArray(insert_sealed));
+                         TextArray(insert_micros), TextArray(insert_profiles), TextArray(insert_sealed),
+                         seq_text);
     }
     if (!key_hashes.empty()) {
       work.exec_prepared(kInsertKeysMany, TextArray(key_hashes), TextArray(key_sources), TextArray(key_ids));
     }
-    for (const ReviewRow& row : review_rows) {
-      work.exec_prepared(kInsertCandidate, row.left, row.right, row.bits, row.reason);
+    if (!review_rows.empty()) {
+      std::vector<std::string> lefts, rights, bits, reasons;
+      for (const ReviewRow& row : review_rows) {
+        lefts.push_back(row.left);
+        rights.push_back(row.right);
+        bits.push_back(absl::StrCat(row.bits));
+        reasons.push_back(row.reason);
+      }
+      work.exec_prepared(kInsertCandidates, TextArray(lefts), TextArray(rights), TextArray(bits),
+                         TextArray(reasons));
     }
-    return request.dry_run() ? dry_run_done : absl::OkStatus();
+    return absl::OkStatus();
   });
+  if (status.ok() && batch_seq > 0) {
+    // Committed: the index takes the batch, and is then as current as the database.
+    for (const Stored& s : stored_versions) {
+      index_.AddVersion(s.record->source_system(), s.record->record_id(), s.micros, s.owner, *s.person);
+    }
+    if (index_.seq() == batch_seq - 1) index_.set_seq(batch_seq);
+  }
   if (!status.ok() && !(request.dry_run() && status == dry_run_done)) return status;
   int rejected = 0;
   for (const auto& ack : result.acks()) rejected += ack.outcome() == v1::RecordAck::REJECTED;
@@ -647,6 +612,64 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
                                 {"dry_run", request.dry_run()},
                                 {"caller", caller}});
   return result;
+}
+
+absl::Status IngestApi::LoadIndex() {
+  absl::MutexLock lock(&index_mu_);
+  const absl::Time started = absl::Now();
+  // No lock needed: a writer stamps its rows and takes its number in one commit, so rows
+  // up to the number read are all there, and later ones are left to the next catch-up.
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) { return CatchUp(work); }));
+  log::Info("match_index_loaded", {{"records", static_cast<int64_t>(index_.records())},
+                                   {"seq", index_.seq()},
+                                   {"ms", absl::ToDoubleMilliseconds(absl::Now() - started)}});
+  return absl::OkStatus();
+}
+
+absl::Status IngestApi::CatchUp(pqxx::work& work) {
+  const int64_t head = work.exec_prepared1(kSeqNow)[0].as<int64_t>();
+  if (head == index_.seq()) return absl::OkStatus();
+  if (head < index_.seq()) {
+    // The database went back (restored from a backup): start over.
+    log::Warning("match_index_reset", {{"seq", index_.seq()}, {"database_seq", head}});
+    index_ = MatchIndex();
+  }
+  const int64_t from = index_.seq();
+  // Profiles first, so that records of erased ones are known as such. From nothing, only
+  // merged and erased profiles say anything the records do not.
+  for (const pqxx::row& r : work.exec_prepared(kProfilesSince, from, head)) {
+    index_.SetProfile(r[0].as<std::string>(), r[1].is_null() ? "" : r[1].as<std::string>(),
+                      r[2].as<bool>());
+  }
+  // Records in the order they were stamped, a range of numbers at a time: a number stamps
+  // at most one batch, so the range widens while pages are small and narrows when large.
+  Tx t(work, key_);
+  int64_t step = 64;
+  for (int64_t lo = from; lo < head;) {
+    const int64_t hi = std::min(head, lo + step);
+    pqxx::result rows = work.exec_prepared(kRecordsSince, lo, hi);
+    std::set<std::string> owners;
+    for (const pqxx::row& r : rows) owners.insert(r[3].as<std::string>());
+    RETURN_IF_ERROR(t.LoadKeys(owners));
+    for (const pqxx::row& r : rows) {
+      const std::string source = r[0].as<std::string>(), id = r[1].as<std::string>();
+      const std::string owner = r[3].as<std::string>();
+      const int64_t micros = r[2].as<int64_t>();
+      if (t.Erased(owner) || index_.Erased(owner)) continue;  // shredded: nothing to match
+      // Anything else unreadable must stop, or a veto it would have raised goes missing.
+      ASSIGN_OR_RETURN(v1::StoredRecord stored, t.Open(owner, source, id, micros, r[4]));
+      index_.AddVersion(source, id, micros, owner,
+                        PersonFromNormal({stored.normal().begin(), stored.normal().end()}));
+    }
+    lo = hi;
+    if (rows.size() < 5000) {
+      step *= 2;
+    } else if (rows.size() > 20000) {
+      step = std::max<int64_t>(1, step / 2);
+    }
+  }
+  index_.set_seq(head);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::UnifiedProfile> IngestApi::GetUnifiedProfile(
@@ -775,8 +798,10 @@ absl::StatusOr<v1::MergeProfilesResponse> IngestApi::MergeProfiles(
     }
     const std::string into = request.profile_ids(0);
     std::vector<std::string> from(request.profile_ids().begin() + 1, request.profile_ids().end());
+    // A change matching indexes catch up with (match_index.h).
+    const int64_t seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
     for (const std::string& p : from) {
-      work.exec_prepared(kSetMergedInto, p, into);
+      work.exec_prepared(kSetMergedInto, p, into, seq);
       work.exec_prepared(kDropCandidates, into, p);
     }
     response.set_profile_id(into);
@@ -808,8 +833,9 @@ absl::StatusOr<v1::UnmergeProfileResponse> IngestApi::UnmergeProfile(
     if (m[0][2].as<bool>()) return absl::FailedPreconditionError("merge_id: already undone");
     const std::string into = m[0][0].as<std::string>();
     response.add_profile_ids(into);
+    const int64_t seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
     for (absl::string_view p : absl::StrSplit(m[0][1].as<std::string>(), ',')) {
-      work.exec_prepared(kUnmergeOne, std::string(p), into);
+      work.exec_prepared(kUnmergeOne, std::string(p), into, seq);
       response.add_profile_ids(std::string(p));
     }
     work.exec_prepared(kMarkUnmerged, request.merge_id(), request.reason(),

@@ -2,9 +2,10 @@
 // on arrival, profiles merged and unmerged, golden records with lineage out.
 //
 // Storage (schema "ingest", storage/migrations/ingest/): every record version is sealed
-// with the data key of the profile it joined; blocking keys and lookups are keyed hashes.
-// Resolution of one batch runs in one transaction under an advisory lock, so two writers
-// never create two profiles for one person at the same moment.
+// with the data key of the profile it joined; lookups (e-mail, phone, customer number) go
+// through keyed hashes. Resolution reads a matching index in memory (match_index.h) that
+// catches up with the database before each batch; one batch runs in one transaction under
+// an advisory lock, so two writers never create two profiles for one person at once.
 #ifndef CDP_SERVICES_INGEST_INGEST_API_H_
 #define CDP_SERVICES_INGEST_INGEST_API_H_
 
@@ -13,8 +14,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "pqxx/pqxx"
 #include "cdp/v1/ingest.pb.h"
 #include "consent/catalog.h"
+#include "absl/synchronization/mutex.h"
+#include "services/ingest/match_index.h"
 #include "services/ingest/resolution/resolver.h"
 #include "storage/crypto.h"
 #include "storage/pool.h"
@@ -42,6 +46,10 @@ class IngestApi {
             const storage::MasterKey& key, Options options);
   static std::vector<storage::Statement> Statements();
 
+  // Loads the matching index from the database (otherwise the first batch does), logging
+  // how many records and how long.
+  absl::Status LoadIndex();
+
   // One batch: per record ACCEPTED (with its profile), DUPLICATE or REJECTED (with the
   // attribute named). InvalidArgument for a batch over the limit; Unavailable or Aborted
   // when the database fails, and then nothing of the batch is stored.
@@ -58,11 +66,15 @@ class IngestApi {
 
  private:
   absl::Status Authorize(const std::string& caller, v1::Permission permission) const;
+  // Brings the index up to the database's sequence number, in `work`.
+  absl::Status CatchUp(pqxx::work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
 
   std::shared_ptr<const consent::Catalog> catalog_;
   storage::Pool& pool_;
   const storage::MasterKey& key_;
   const Options options_;
+  absl::Mutex index_mu_;
+  MatchIndex index_ ABSL_GUARDED_BY(index_mu_);
 };
 
 }  // namespace cdp::ingest

@@ -216,11 +216,13 @@ TEST_F(IngestApiTest, PersonalDataIsStoredOnlySealedAndShreddingMakesItUnreadabl
     EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.record_keys WHERE position(convert_to('", plain,
                                  "', 'UTF8') IN key_hash) > 0")), 0) << plain;
   }
-  // Destroying the data key makes the profile unreadable.
+  // Destroying the data key makes the profile unreadable. (Stamped with the next sequence
+  // number, as every change to a profile is, so that matching indexes drop it too.)
   {
     pqxx::connection c(db_->AdminDsn());
     pqxx::work tx(c);
-    tx.exec0("UPDATE ingest.profiles SET wrapped_key = NULL");
+    tx.exec0("WITH s AS (UPDATE ingest.sequence SET value = value + 1 RETURNING value) "
+             "UPDATE ingest.profiles SET wrapped_key = NULL, changed_seq = (SELECT value FROM s)");
     tx.commit();
   }
   v1::GetUnifiedProfileRequest r;
@@ -325,6 +327,46 @@ TEST_F(IngestApiTest, ARecordThatJoinedDuringAMergeLeavesWithItsSideOnUnmerge) {
   EXPECT_EQ(side_a->source_records(), 1);
 }
 
+TEST_F(IngestApiTest, TwoInstancesOnOneDatabaseSeeEachOthersRecordsAndMerges) {
+  auto catalog = consent::Catalog::FromFile(kCatalog);
+  ASSERT_THAT(catalog.status(), IsOk());
+  IngestApi second(*catalog, *pool_, *key_, IngestApi::Options{});
+  auto write_second = [&](v1::SourceRecord r) {
+    v1::WriteRecordsRequest req;
+    *req.add_records() = std::move(r);
+    auto res = second.WriteBatch(kOperator, req);
+    EXPECT_THAT(res.status(), IsOk());
+    return res.ok() ? res->acks(0) : v1::RecordAck();
+  };
+  const std::string pa = Write({Record("crm", "c1", 1000, kJan)}).acks(0).profile_id();
+  // The second instance resolves against what the first stored.
+  v1::RecordAck joined = write_second(Record("webshop", "w1", 2000, {{"full_name", "Jan van der Berg"},
+                                                                      {"email", "jp.vanderberg@example.nl"},
+                                                                      {"date_of_birth", "1980-04-09"}}));
+  EXPECT_EQ(joined.profile_id(), pa);
+  EXPECT_FALSE(joined.new_profile());
+  // And knows the first's versions: a repeat is a duplicate there too.
+  EXPECT_EQ(write_second(Record("crm", "c1", 1000, kJan)).outcome(), v1::RecordAck::DUPLICATE);
+
+  // A merge made through the second is seen by the first: Kees's record answers with the
+  // profile Kees now lives under.
+  const std::map<std::string, std::string> kees = {{"given_name", "Kees"}, {"family_name", "Dekker"},
+                                                    {"date_of_birth", "1961-02-03"},
+                                                    {"email", "kees.dekker@example.nl"}};
+  const std::string pk = Write({Record("crm", "c2", 1000, kees)}).acks(0).profile_id();
+  ASSERT_NE(pk, pa);
+  v1::MergeProfilesRequest m;
+  m.add_profile_ids(pa);
+  m.add_profile_ids(pk);
+  m.set_reason("test: one instance merges, the other resolves");
+  m.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+  m.mutable_acting_party()->set_id("agent-7");
+  ASSERT_THAT(second.MergeProfiles(kOperator, m).status(), IsOk());
+  auto again = Write({Record("crm", "c2", 1000, kees)});
+  EXPECT_EQ(again.acks(0).outcome(), v1::RecordAck::DUPLICATE);
+  EXPECT_EQ(again.acks(0).profile_id(), pa);
+}
+
 TEST_F(IngestApiTest, AnUnreadableCandidateStopsTheBatchInsteadOfSkippingAVeto) {
   Write({Record("crm", "c1", 1000, kJan)});
   {
@@ -333,10 +375,16 @@ TEST_F(IngestApiTest, AnUnreadableCandidateStopsTheBatchInsteadOfSkippingAVeto) 
     tx.exec0("UPDATE ingest.records SET sealed = '\\x01deadbeef'::bytea");
     tx.commit();
   }
+  // A service starting on this database cannot build its matching index, and refuses
+  // batches rather than resolve without the record.
+  auto catalog = consent::Catalog::FromFile(kCatalog);
+  ASSERT_THAT(catalog.status(), IsOk());
+  IngestApi restarted(*catalog, *pool_, *key_, IngestApi::Options{});
+  EXPECT_THAT(restarted.LoadIndex(), StatusIs(absl::StatusCode::kDataLoss));
   v1::WriteRecordsRequest req;
   *req.add_records() = Record("webshop", "w1", 2000, {{"full_name", "Jan van der Berg"},
                                                      {"email", "jp.vanderberg@example.nl"}});
-  EXPECT_THAT(api_->WriteBatch(kOperator, req).status(), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(restarted.WriteBatch(kOperator, req).status(), StatusIs(absl::StatusCode::kDataLoss));
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 1);
 }
 

@@ -1,0 +1,104 @@
+#include "services/ingest/match_index.h"
+
+#include <algorithm>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+
+namespace cdp::ingest {
+
+uint64_t MatchIndex::KeyHash(const std::string& key) { return absl::Hash<std::string>()(key); }
+
+void MatchIndex::AddVersion(const std::string& source, const std::string& id, int64_t micros,
+                            const std::string& owner, const resolution::PersonRecord& person) {
+  const std::string ref = absl::StrCat(source, std::string(1, '\0'), id);
+  auto [it, added] = by_ref_.try_emplace(ref, static_cast<uint32_t>(entries_.size()));
+  if (added) {
+    entries_.push_back({source, id, owner, micros, {}, person});
+    owned_[owner].push_back(it->second);
+  }
+  Entry& e = entries_[it->second];
+  if (std::find(e.versions.begin(), e.versions.end(), micros) != e.versions.end()) return;
+  e.versions.push_back(micros);
+  if (erased_.contains(e.owner)) return;
+  if (micros >= e.latest) {
+    e.latest = micros;
+    e.person = person;
+  }
+  // Every version's keys, so that a record is found by an e-mail it had before.
+  for (const std::string& k : resolution::BlockingKeys(person)) {
+    std::vector<uint32_t>& block = blocks_[KeyHash(k)];
+    if (block.empty() || block.back() != it->second) block.push_back(it->second);
+  }
+}
+
+void MatchIndex::SetProfile(const std::string& profile, const std::string& merged_into, bool erased) {
+  auto old = parent_.find(profile);
+  const std::string before = old == parent_.end() ? "" : old->second;
+  if (before != merged_into) {
+    if (!before.empty()) {
+      auto& siblings = children_[before];
+      siblings.erase(std::remove(siblings.begin(), siblings.end(), profile), siblings.end());
+      parent_.erase(profile);
+    }
+    if (!merged_into.empty()) {
+      parent_[profile] = merged_into;
+      children_[merged_into].push_back(profile);
+    }
+  }
+  if (erased && erased_.insert(profile).second) {
+    // Its data is unreadable in the database now; it leaves memory as well.
+    if (auto owned = owned_.find(profile); owned != owned_.end()) {
+      for (uint32_t i : owned->second) entries_[i].person = {};
+    }
+  }
+}
+
+const MatchIndex::Entry* MatchIndex::Find(const std::string& source, const std::string& id) const {
+  auto it = by_ref_.find(absl::StrCat(source, std::string(1, '\0'), id));
+  return it == by_ref_.end() ? nullptr : &entries_[it->second];
+}
+
+std::vector<const MatchIndex::Entry*> MatchIndex::Candidates(
+    const std::vector<std::string>& blocking_keys, size_t max_block) const {
+  std::vector<uint32_t> found;
+  for (const std::string& k : blocking_keys) {
+    auto it = blocks_.find(KeyHash(k));
+    if (it == blocks_.end() || it->second.size() > max_block) continue;
+    found.insert(found.end(), it->second.begin(), it->second.end());
+  }
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  std::vector<const Entry*> out;
+  out.reserve(found.size());
+  for (uint32_t i : found) {
+    if (!erased_.contains(entries_[i].owner)) out.push_back(&entries_[i]);
+  }
+  return out;
+}
+
+std::string MatchIndex::Root(const std::string& profile) const {
+  std::string p = profile;
+  for (int depth = 0; depth < 100; ++depth) {
+    auto it = parent_.find(p);
+    if (it == parent_.end()) break;
+    p = it->second;
+  }
+  return p;
+}
+
+std::vector<const MatchIndex::Entry*> MatchIndex::Members(const std::string& root) const {
+  std::vector<const Entry*> out;
+  std::vector<std::string> todo = {root};
+  for (size_t i = 0; i < todo.size() && i < 10000; ++i) {
+    const std::string p = todo[i];
+    if (auto c = children_.find(p); c != children_.end()) todo.insert(todo.end(), c->second.begin(), c->second.end());
+    if (erased_.contains(p)) continue;
+    if (auto o = owned_.find(p); o != owned_.end()) {
+      for (uint32_t e : o->second) out.push_back(&entries_[e]);
+    }
+  }
+  return out;
+}
+
+}  // namespace cdp::ingest

@@ -1,0 +1,76 @@
+// The ingest service's matching index: for every source record its latest version opened
+// for matching, the blocking keys of all its versions, the profile that owns it, and the
+// tree of merged profiles above the owners. Resolving a batch reads only this; the
+// database is written, not searched.
+//
+// It follows the database through sequence numbers (ingest.sequence): every write under
+// the ingest lock takes the next number and stamps the records and profiles it writes;
+// an instance catches up by reading what was stamped after the number it last saw
+// (IngestApi::CatchUp), so several instances, merges and erasures stay coherent.
+//
+// It holds personal data (normalised names, dates, contacts) in memory only: never logged,
+// never written; an erased profile's records are dropped at the next catch-up.
+// Not thread-safe: IngestApi serialises access.
+#ifndef CDP_SERVICES_INGEST_MATCH_INDEX_H_
+#define CDP_SERVICES_INGEST_MATCH_INDEX_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "services/ingest/resolution/resolver.h"
+
+namespace cdp::ingest {
+
+class MatchIndex {
+ public:
+  struct Entry {
+    std::string source;
+    std::string id;
+    std::string owner;              // the profile whose data key seals it
+    int64_t latest = 0;             // micros of the latest version
+    std::vector<int64_t> versions;  // every version stored
+    resolution::PersonRecord person;  // of the latest version
+  };
+
+  // The sequence number the index reflects (0: nothing loaded).
+  int64_t seq() const { return seq_; }
+  void set_seq(int64_t seq) { seq_ = seq; }
+  size_t records() const { return entries_.size(); }
+
+  // A record version, as stored. Versions older than the latest only add their keys.
+  void AddVersion(const std::string& source, const std::string& id, int64_t micros,
+                  const std::string& owner, const resolution::PersonRecord& person);
+  // A profile's state as stored: where it is merged into ("" for none), and whether it
+  // was erased (its records then leave the index).
+  void SetProfile(const std::string& profile, const std::string& merged_into, bool erased);
+
+  const Entry* Find(const std::string& source, const std::string& id) const;
+  // Records sharing a blocking key, blocks larger than `max_block` skipped (too common to
+  // tell anything); each record once.
+  std::vector<const Entry*> Candidates(const std::vector<std::string>& blocking_keys,
+                                       size_t max_block) const;
+  // The profile `profile` lives under (itself unless merged).
+  std::string Root(const std::string& profile) const;
+  // Every record of `root` and of the profiles merged into it.
+  std::vector<const Entry*> Members(const std::string& root) const;
+  bool Erased(const std::string& profile) const { return erased_.contains(profile); }
+
+ private:
+  static uint64_t KeyHash(const std::string& key);
+
+  int64_t seq_ = 0;
+  std::vector<Entry> entries_;
+  absl::flat_hash_map<std::string, uint32_t> by_ref_;               // source '\0' id
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> blocks_;     // key hash -> entries
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> owned_;   // profile -> entries
+  absl::flat_hash_map<std::string, std::string> parent_;            // merged -> into
+  absl::flat_hash_map<std::string, std::vector<std::string>> children_;
+  absl::flat_hash_set<std::string> erased_;
+};
+
+}  // namespace cdp::ingest
+
+#endif  // CDP_SERVICES_INGEST_MATCH_INDEX_H_

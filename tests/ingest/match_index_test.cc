@@ -1,0 +1,84 @@
+// The in-memory matching index: versions, blocking, merge trees and erasure.
+#include "services/ingest/match_index.h"
+
+#include "gtest/gtest.h"
+
+namespace cdp::ingest {
+namespace {
+
+resolution::PersonRecord Person(std::string given, std::string family, std::string email) {
+  resolution::PersonRecord p;
+  p.given = std::move(given);
+  p.family = std::move(family);
+  p.email = std::move(email);
+  return p;
+}
+
+std::vector<std::string> Ids(const std::vector<const MatchIndex::Entry*>& entries) {
+  std::vector<std::string> out;
+  for (const auto* e : entries) out.push_back(e->source + "/" + e->id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(MatchIndexTest, FindsRecordsByAnyVersionsKeysAndKeepsTheLatestPerson) {
+  MatchIndex index;
+  index.AddVersion("crm", "c1", 100, "p-a", Person("jan", "berg", "old@example.nl"));
+  index.AddVersion("crm", "c1", 200, "p-a", Person("jan", "berg", "new@example.nl"));
+  index.AddVersion("crm", "c1", 150, "p-a", Person("jan", "berg", "middle@example.nl"));  // late arrival
+  const MatchIndex::Entry* e = index.Find("crm", "c1");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->latest, 200);
+  EXPECT_EQ(e->person.email, "new@example.nl");
+  EXPECT_EQ(e->versions.size(), 3u);
+  // Found by its old e-mail as well as by its new one, once.
+  EXPECT_EQ(Ids(index.Candidates({"eold@example.nl", "enew@example.nl"}, 100)),
+            std::vector<std::string>{"crm/c1"});
+  EXPECT_TRUE(index.Candidates({"enobody@example.nl"}, 100).empty());
+  EXPECT_EQ(index.Find("crm", "c2"), nullptr);
+  EXPECT_EQ(index.Find("webshop", "c1"), nullptr);
+}
+
+TEST(MatchIndexTest, SkipsBlocksTooCommonToTellAnything) {
+  MatchIndex index;
+  for (int i = 0; i < 5; ++i) {
+    index.AddVersion("crm", std::to_string(i), 1, "p-" + std::to_string(i), Person("a", "b", "shared@x.nl"));
+  }
+  EXPECT_EQ(index.Candidates({"eshared@x.nl"}, 5).size(), 5u);
+  EXPECT_TRUE(index.Candidates({"eshared@x.nl"}, 4).empty());
+}
+
+TEST(MatchIndexTest, MergesAndUnmergesMoveWholeProfiles) {
+  MatchIndex index;
+  index.AddVersion("crm", "c1", 1, "p-a", Person("jan", "berg", "a@x.nl"));
+  index.AddVersion("webshop", "w1", 1, "p-b", Person("jan", "berg", "b@x.nl"));
+  index.AddVersion("billing", "b1", 1, "p-c", Person("jan", "berg", "c@x.nl"));
+  index.SetProfile("p-b", "p-a", false);
+  index.SetProfile("p-c", "p-b", false);  // a merge into a merged profile: a chain
+  EXPECT_EQ(index.Root("p-c"), "p-a");
+  EXPECT_EQ(Ids(index.Members("p-a")), (std::vector<std::string>{"billing/b1", "crm/c1", "webshop/w1"}));
+  index.SetProfile("p-b", "", false);  // unmerged: p-b takes p-c along
+  EXPECT_EQ(index.Root("p-c"), "p-b");
+  EXPECT_EQ(Ids(index.Members("p-a")), std::vector<std::string>{"crm/c1"});
+  EXPECT_EQ(Ids(index.Members("p-b")), (std::vector<std::string>{"billing/b1", "webshop/w1"}));
+}
+
+TEST(MatchIndexTest, AnErasedProfileLeavesMemoryAndMatching) {
+  MatchIndex index;
+  index.AddVersion("crm", "c1", 1, "p-a", Person("jan", "berg", "a@x.nl"));
+  index.SetProfile("p-a", "", true);
+  EXPECT_TRUE(index.Erased("p-a"));
+  EXPECT_TRUE(index.Candidates({"ea@x.nl"}, 100).empty());
+  EXPECT_TRUE(index.Members("p-a").empty());
+  // Its personal data is gone from memory; only that the record existed remains.
+  ASSERT_NE(index.Find("crm", "c1"), nullptr);
+  EXPECT_TRUE(index.Find("crm", "c1")->person.given.empty());
+  EXPECT_TRUE(index.Find("crm", "c1")->person.email.empty());
+  // Versions arriving later (stored before the erasure) do not bring it back.
+  index.AddVersion("crm", "c1", 2, "p-a", Person("jan", "berg", "a2@x.nl"));
+  EXPECT_TRUE(index.Find("crm", "c1")->person.email.empty());
+  EXPECT_TRUE(index.Candidates({"ea2@x.nl"}, 100).empty());
+}
+
+}  // namespace
+}  // namespace cdp::ingest
