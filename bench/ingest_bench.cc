@@ -11,7 +11,10 @@
 //   baseline (latency): a unary gRPC round trip to the same service (a one-item
 //   ListMatchCandidates page, its cheapest authenticated call).
 // Prints a table and JSON lines {"name","value","unit"}.
+#include <array>
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <csignal>
 #include <cstdio>
 #include <map>
@@ -21,6 +24,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "bench/bench_util.h"
 #include "cdp/v1/ingest.grpc.pb.h"
 #include "pqxx/pqxx"
@@ -207,20 +213,55 @@ int main(int argc, char** argv) {
        profiles_of_person.empty() ? 0 : static_cast<double>(whole) / static_cast<double>(profiles_of_person.size()),
        "ratio");
   if (absl::GetFlag(FLAGS_service_log_level) == "info" || absl::GetFlag(FLAGS_service_log_level) == "debug") {
-    // The service's own account of its batches (timings per phase): the last full batches
-    // and the last single records.
-    std::vector<std::string> lines = absl::StrSplit(ingest->process->Output(), '\n');
-    int shown = 0, full = 0;
-    for (auto it = lines.rbegin(); it != lines.rend() && shown < 6; ++it) {
-      if (it->find("records_written") == std::string::npos) continue;
-      const bool is_full = it->find(absl::StrCat("\"records\":", batch_size, ",")) != std::string::npos;
-      if ((is_full && full < 3) || (!is_full && shown - full < 3)) {
-        full += is_full;
-        std::printf("%s\n", it->c_str());
-        ++shown;
+    // The service's own account of its full batches: mean time per phase in the first and
+    // the last fifth of the load (does the cost per batch grow with the data?).
+    std::vector<std::array<double, 4>> phases;
+    for (absl::string_view line : absl::StrSplit(ingest->process->Output(), '\n')) {
+      if (!absl::StrContains(line, "records_written") ||
+          !absl::StrContains(line, absl::StrCat("\"records\":", batch_size, ","))) {
+        continue;
+      }
+      std::array<double, 4> p{};
+      int i = 0;
+      for (const char* key : {"\"normalize_ms\":", "\"read_ms\":", "\"resolve_ms\":", "\"write_ms\":"}) {
+        const size_t at = line.find(key);
+        if (at != absl::string_view::npos) {
+          absl::string_view rest = line.substr(at + std::strlen(key));
+          absl::SimpleAtod(rest.substr(0, rest.find(',')), &p[static_cast<size_t>(i)]);
+        }
+        ++i;
+      }
+      phases.push_back(p);
+    }
+    const size_t fifth = phases.size() / 5;
+    if (fifth > 0) {
+      auto mean = [&](size_t from, int k) {
+        double sum = 0;
+        for (size_t j = from; j < from + fifth; ++j) sum += phases[j][static_cast<size_t>(k)];
+        return sum / static_cast<double>(fifth);
+      };
+      std::printf("  per batch of %d (service log)        first fifth   last fifth\n", batch_size);
+      const char* names[] = {"check and normalise", "catch up with the database", "resolve in memory",
+                             "seal and write"};
+      for (int k = 0; k < 4; ++k) {
+        std::printf("  %-36s %8.1f ms  %8.1f ms\n", names[k], mean(0, k), mean(phases.size() - fifth, k));
+      }
+      std::printf("\n");
+    }
+  }
+  // Peak memory of the service (its matching index lives in it), beside the bench's own.
+  int64_t service_peak_kb = 0;
+  {
+    std::ifstream status(absl::StrCat("/proc/", ingest->process->pid(), "/status"));
+    std::string line;
+    while (std::getline(status, line)) {
+      if (absl::StartsWith(line, "VmHWM:")) {
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(line.substr(6), "kB")), &service_peak_kb);
       }
     }
   }
+  std::printf("  peak memory of cdp-ingest: %.0f MB\n\n", static_cast<double>(service_peak_kb) / 1024);
+  Emit("ingest_service_peak_rss", static_cast<double>(service_peak_kb) / 1024, "MB");
   ingest->process->Signal(SIGTERM);
   ingest->process->WaitForExit(absl::Seconds(20)).IgnoreError();
   return 0;

@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -88,7 +88,7 @@ struct Member {
 // A record of a profile as matching sees it, with its "source/record_id".
 struct MemberView {
   std::string ref;
-  resolution::PersonRecord person;
+  const resolution::PersonRecord* person;  // in the index, or in the batch being resolved
 };
 
 // What a batch needs from the database, with the data keys it has unwrapped.
@@ -198,9 +198,12 @@ std::vector<std::string> LookupKeys(const std::vector<std::string>& blocking_key
   return out;
 }
 
+// Lower case letters, digits and dashes, starting with a letter or digit, at most 32.
 bool ValidSource(const std::string& s) {
-  static const auto* re = new std::regex("[a-z0-9][a-z0-9-]{0,31}");
-  return std::regex_match(s, *re);
+  if (s.empty() || s.size() > 32 || s[0] == '-') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
 }
 
 }  // namespace
@@ -305,6 +308,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
         absl::StrCat("records: at most ", options_.max_batch, " per batch"));
   }
   // Checks that need no database first; the rest in one transaction.
+  const absl::Time received = absl::Now();
   v1::WriteRecordsResponse response;
   std::vector<std::optional<NormalizedRecord>> normalized(static_cast<size_t>(request.records_size()));
   for (int i = 0; i < request.records_size(); ++i) {
@@ -331,7 +335,6 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       }
     }
   }
-
   const absl::Status dry_run_done = absl::CancelledError("dry run");
   int new_profiles = 0, joined = 0, reviews = 0;
   v1::WriteRecordsResponse result;
@@ -377,7 +380,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     if (entries.empty()) return request.dry_run() ? dry_run_done : absl::OkStatus();
 
     // Profiles this batch makes live under themselves; the index knows the rest.
-    std::set<std::string> batch_new;
+    absl::flat_hash_set<std::string> batch_new;
     auto root = [&](const std::string& p) { return batch_new.count(p) ? p : index_.Root(p); };
     // A profile's records as matching sees them: stored ones, then this batch's.
     std::map<std::string, std::vector<MemberView>> members;
@@ -385,14 +388,15 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       auto [it, added] = members.try_emplace(r_root);
       if (added && !batch_new.count(r_root)) {
         for (const MatchIndex::Entry* m : index_.Members(r_root)) {
-          it->second.push_back({m->source + "/" + m->id, m->person});
+          it->second.push_back({m->source + "/" + m->id, &m->person});
         }
       }
       return it->second;
     };
 
     // In memory, in order; the batch's own records count as candidates too.
-    std::map<std::string, std::vector<std::pair<std::string, const resolution::PersonRecord*>>> batch_index;
+    absl::flat_hash_map<std::string, std::vector<std::pair<std::string, const resolution::PersonRecord*>>>
+        batch_index;
     std::vector<std::string> new_profile_ids;
     struct ReviewRow {
       std::string left, right;
@@ -425,7 +429,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
         bool vetoed = false;
         for (const MemberView& m : members_of(root(known->owner))) {
           if (m.ref != ref &&
-              resolution::Vetoed(e.n->person, m.person, resolution::Compare(e.n->person, m.person))) {
+              resolution::Vetoed(e.n->person, *m.person, resolution::Compare(e.n->person, *m.person))) {
             vetoed = true;
             break;
           }
@@ -465,7 +469,9 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
           around.push_back(&c->person);
         }
         for (const std::string& k : e.keys) {
-          for (const auto& [owner, person] : batch_index[k]) {
+          auto block = batch_index.find(k);
+          if (block == batch_index.end()) continue;
+          for (const auto& [owner, person] : block->second) {
             consider(owner, *person);
             around.push_back(person);
           }
@@ -479,7 +485,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
           const auto& group = members_of(best);
           bool vetoed = false;
           for (const MemberView& m : group) {
-            if (resolution::Vetoed(e.n->person, m.person, resolution::Compare(e.n->person, m.person))) {
+            if (resolution::Vetoed(e.n->person, *m.person, resolution::Compare(e.n->person, *m.person))) {
               vetoed = true;
               break;
             }
@@ -516,7 +522,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
             ++reviews;
           }
         }
-        members_of(root(e.profile)).push_back({id.first + "/" + id.second, e.n->person});
+        members_of(root(e.profile)).push_back({id.first + "/" + id.second, &e.n->person});
         for (const std::string& k : e.keys) batch_index[k].emplace_back(e.profile, &e.n->person);
       }
       batch_profile[id] = e.profile;
@@ -602,6 +608,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
   for (const auto& ack : result.acks()) rejected += ack.outcome() == v1::RecordAck::REJECTED;
   const absl::Time finished = absl::Now();
   log::Info("records_written", {{"records", request.records_size()},
+                                {"normalize_ms", absl::ToDoubleMilliseconds(started - received)},
                                 {"read_ms", absl::ToDoubleMilliseconds(read_done - started)},
                                 {"resolve_ms", absl::ToDoubleMilliseconds(resolve_done - read_done)},
                                 {"write_ms", absl::ToDoubleMilliseconds(finished - resolve_done)},

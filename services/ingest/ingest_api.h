@@ -55,6 +55,7 @@ class IngestApi {
   // when the database fails, and then nothing of the batch is stored.
   absl::StatusOr<v1::WriteRecordsResponse> WriteBatch(const std::string& caller,
                                                       const v1::WriteRecordsRequest& request);
+
   absl::StatusOr<v1::UnifiedProfile> GetUnifiedProfile(const std::string& caller,
                                                        const v1::GetUnifiedProfileRequest& request);
   absl::StatusOr<v1::MergeProfilesResponse> MergeProfiles(const std::string& caller,

@@ -5,8 +5,8 @@
 #include <unicode/unistr.h>
 #include <unicode/utf8.h>
 
+#include <algorithm>
 #include <array>
-#include <regex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -146,9 +146,11 @@ absl::StatusOr<std::string> NormalizePostcode(std::string_view raw) {
     if (absl::ascii_isalnum(static_cast<unsigned char>(c))) p.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
     else if (c != ' ' && c != '-' && c != '\t') return absl::InvalidArgumentError("not a Dutch postcode");
   }
-  static const auto* re = new std::regex("[1-9][0-9]{3}[A-Z]{2}");
-  if (!std::regex_match(p, *re) || p.substr(4) == "SA" || p.substr(4) == "SD" ||
-      p.substr(4) == "SS") {
+  // 1234 AB: four digits, the first not 0, and two letters (never SA, SD or SS).
+  const bool shape = p.size() == 6 && p[0] >= '1' && p[0] <= '9' &&
+                     std::all_of(p.begin() + 1, p.begin() + 4, [](char c) { return c >= '0' && c <= '9'; }) &&
+                     std::all_of(p.begin() + 4, p.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (!shape || p.substr(4) == "SA" || p.substr(4) == "SD" || p.substr(4) == "SS") {
     return absl::InvalidArgumentError("not a Dutch postcode");
   }
   return p;

@@ -494,16 +494,19 @@ std::vector<std::string> BlockingKeys(const PersonRecord& r) {
     if (!r.given.empty()) keys.push_back(absl::StrCat("g", r.dob, prefix(r.given, 1)));
   }
   if (!r.given.empty() && !r.family.empty()) {
-    // Order-free, so that swapped given and family names meet.
-    std::string x = prefix(r.given, 3), y = prefix(r.family, 3);
+    // Order-free, so that swapped given and family names meet. Four letters of each: three
+    // made blocks of every Jan Jansen-ish name in a large population; whole names lose the
+    // typos that only the name can catch (records without a date of birth).
+    std::string x = prefix(r.given, 4), y = prefix(r.family, 4);
     if (y < x) std::swap(x, y);
     keys.push_back(absl::StrCat("n", x, "|", y));
   }
   if (!r.postcode.empty() && !r.house_number.empty()) {
     keys.push_back(absl::StrCat("a", r.postcode, "|", r.house_number));
   }
-  if (!r.street.empty() && !r.house_number.empty()) {
-    keys.push_back(absl::StrCat("t", r.street, "|", r.house_number));
+  // A street name and number recur in every town: with the town, or not at all.
+  if (!r.street.empty() && !r.house_number.empty() && !r.city.empty()) {
+    keys.push_back(absl::StrCat("t", r.street, "|", r.house_number, "|", r.city));
   }
   if (!r.email.empty()) keys.push_back("e" + r.email);
   if (!r.phone.empty()) keys.push_back("p" + r.phone);
