@@ -326,7 +326,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     } else if (!r.has_changed_at()) {
       ack->set_reason("changed_at: required");
     } else {
-      auto n = NormalizeAttributes({r.attributes().begin(), r.attributes().end()});
+      auto n = NormalizeAttributes({r.attributes().begin(), r.attributes().end()}, options_.normalize);
       if (!n.ok()) {
         ack->set_reason(std::string(n.status().message()));
       } else {

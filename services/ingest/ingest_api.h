@@ -19,6 +19,7 @@
 #include "consent/catalog.h"
 #include "absl/synchronization/mutex.h"
 #include "services/ingest/match_index.h"
+#include "services/ingest/record.h"
 #include "services/ingest/resolution/resolver.h"
 #include "storage/crypto.h"
 #include "storage/pool.h"
@@ -36,9 +37,10 @@ class IngestApi {
     double review_bits = 17.7;
     int max_cluster_size = 10;       // records a profile may gather by resolution
     int max_batch = 1000;
-    int max_block_size = 400;
+    int max_block_size = 100;  // larger blocks are skipped: a name thousands share says nothing
     // Survivorship: sources in order of trust, most trusted first; others after them.
     std::vector<std::string> source_trust = {"crm", "billing", "webshop", "contact-centre"};
+    NormalizeOptions normalize;  // e.g. the region of phone numbers without a country code
   };
 
   // Everything must outlive the API. Thread-safe.

@@ -1,6 +1,7 @@
 // cdp-ingest: source records in, unified profiles with lineage out (identity resolution,
 // merges, encryption at rest).
 #include "absl/flags/flag.h"
+#include "absl/flags/marshalling.h"
 #include "absl/strings/str_cat.h"
 #include "consent/catalog.h"
 #include "services/common/log.h"
@@ -9,6 +10,7 @@
 #include "services/ingest/consent_registrar.h"
 #include "services/ingest/ingest_api.h"
 #include "services/ingest/ingest_service.h"
+#include "services/ingest/normalize.h"
 #include "storage/crypto.h"
 #include "storage/migrations.h"
 
@@ -18,6 +20,13 @@ ABSL_FLAG(std::string, catalog, "",
 ABSL_FLAG(std::string, consent_target, "",
           "host:port of the consent service, to announce new profiles to (RegisterCustomers); "
           "empty: do not (their reads would then be refused for want of a consent record)");
+ABSL_FLAG(std::vector<std::string>, source_trust,
+          std::vector<std::string>({"crm", "billing", "webshop", "contact-centre"}),
+          "source systems in order of trust, most trusted first (survivorship: a field's value "
+          "comes from the most trusted source that has it, then the most recent); sources not "
+          "listed come after these");
+ABSL_FLAG(std::string, phone_region, "NL",
+          "region (ISO 3166 alpha-2) of phone numbers written without a country code");
 ABSL_FLAG(std::string, master_key, "",
           "master key file (one line cdp-master-key-v1:<base64>); wraps every customer's data "
           "key and keys the lookup hashes. Losing it loses all data.");
@@ -27,7 +36,7 @@ namespace {
 
 struct Parts {
   explicit Parts(server::ServiceContext& context)
-      : catalog(LoadCatalog()), key(LoadKey()), api(catalog, context.pool, key, {}) {
+      : catalog(LoadCatalog()), key(LoadKey()), api(catalog, context.pool, key, LoadOptions()) {
     // Before serving, so that the first batch does not wait for it; should it fail, each
     // batch tries again and fails (closed) while it cannot.
     if (absl::Status s = api.LoadIndex(); !s.ok()) {
@@ -47,6 +56,19 @@ struct Parts {
     auto catalog = consent::Catalog::FromFile(path);
     if (!catalog.ok()) server::ExitWithConfigError(absl::StrCat("--catalog ", catalog.status().message()));
     return *std::move(catalog);
+  }
+  static IngestApi::Options LoadOptions() {
+    IngestApi::Options options;
+    options.source_trust = absl::GetFlag(FLAGS_source_trust);
+    for (const std::string& s : options.source_trust) {
+      if (s.empty()) server::ExitWithConfigError("--source_trust: an empty source name");
+    }
+    options.normalize.default_region = absl::GetFlag(FLAGS_phone_region);
+    if (!IsPhoneRegion(options.normalize.default_region)) {
+      server::ExitWithConfigError(absl::StrCat("--phone_region: ", options.normalize.default_region,
+                                               " is not a region libphonenumber knows (e.g. NL, BE, DE)"));
+    }
+    return options;
   }
   static storage::MasterKey LoadKey() {
     std::string path = absl::GetFlag(FLAGS_master_key);

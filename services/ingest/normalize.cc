@@ -107,6 +107,10 @@ absl::StatusOr<std::string> NormalizePhone(std::string_view raw, std::string_vie
   return e164;
 }
 
+bool IsPhoneRegion(std::string_view region) {
+  return i18n::phonenumbers::PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion(std::string(region)) != 0;
+}
+
 FamilyName SplitFamilyName(std::string_view raw) {
   // Longest particles first, as folded words.
   static const std::array<const char*, 24> kParticles = {

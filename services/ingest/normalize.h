@@ -28,6 +28,8 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view raw);
 // "0031612345678" are the same number.
 absl::StatusOr<std::string> NormalizePhone(std::string_view raw,
                                            std::string_view default_region = "NL");
+// Whether libphonenumber knows `region` ("NL", "BE", "DE", ...).
+bool IsPhoneRegion(std::string_view region);
 
 // A Dutch family name split into its particle ("tussenvoegsel") and the rest, both folded:
 // "van der Berg", "Van Der Berg" and "Berg, van der" -> {"van der", "berg"};

@@ -120,6 +120,35 @@ TEST_F(IngestApiTest, OnePersonFromFourSourcesBecomesOneProfileWithLineage) {
   EXPECT_EQ(fields["phone_mobile"].lineage().source_system(), "crm");
 }
 
+TEST_F(IngestApiTest, SourceTrustAndPhoneRegionComeFromConfiguration) {
+  auto catalog = consent::Catalog::FromFile(kCatalog);
+  ASSERT_THAT(catalog.status(), IsOk());
+  IngestApi::Options options;
+  options.source_trust = {"webshop", "crm"};
+  options.normalize.default_region = "BE";
+  IngestApi webshop_first(*catalog, *pool_, *key_, options);
+  v1::WriteRecordsRequest req;
+  *req.add_records() = Record("crm", "c1", 2000, kJan);
+  *req.add_records() = Record("webshop", "w1", 1000, {{"full_name", "Jan van der Berg"},
+                                                     {"email", "jp.vanderberg@example.nl"},
+                                                     {"phone_mobile", "0470 12 34 56"},
+                                                     {"date_of_birth", "1980-04-09"}});
+  auto acks = webshop_first.WriteBatch(kOperator, req);
+  ASSERT_THAT(acks.status(), IsOk());
+  ASSERT_EQ(acks->acks(1).profile_id(), acks->acks(0).profile_id()) << acks->acks(1).reason();
+  v1::GetUnifiedProfileRequest get;
+  get.set_profile_id(acks->acks(0).profile_id());
+  auto profile = webshop_first.GetUnifiedProfile(kProfile, get);
+  ASSERT_THAT(profile.status(), IsOk());
+  std::map<std::string, v1::FieldValue> fields;
+  for (const auto& f : profile->fields()) fields[f.field()] = f;
+  // The webshop is trusted first, though the CRM's record is newer.
+  EXPECT_EQ(fields["email"].lineage().source_system(), "webshop");
+  EXPECT_EQ(fields["email"].lineage().rule(), "source_trust");
+  // A number without a country code is read as Belgian.
+  EXPECT_EQ(fields["phone_mobile"].value(), "+32470123456");
+}
+
 TEST_F(IngestApiTest, InitialsAtAHomeJoinTheOnePersonTheyFitAndOtherwiseGoToReview) {
   const std::map<std::string, std::string> home = {
       {"street", "Dorpsstraat"}, {"house_number", "173"}, {"postcode", "6766 ER"}, {"city", "Ede"}};

@@ -123,7 +123,7 @@ struct ResolverOptions {
   double link_probability = 0.9;     // at or above: same person
   double review_probability = 0.5;   // between: a person decides (ListMatchCandidates)
   int max_cluster_size = 10;         // links that would grow a cluster past this: review
-  int max_block_size = 400;          // larger blocks are skipped (too common to tell)
+  int max_block_size = 100;          // larger blocks are skipped (too common to tell)
   // The over-merging guards. Off only to compare with matchers that have none.
   bool guards = true;
 };
