@@ -143,6 +143,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
                           {"grpc_service", spec.full_name}});
 
   absl::Status ready = process.ConnectDatabase();
+  if (ready.ok() && context.before_serving) ready = context.before_serving();
   int exit_code = 0;
   if (ready.ok()) {
     set_serving(true);

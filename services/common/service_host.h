@@ -76,6 +76,9 @@ struct ServiceContext {
   // Requested when the process is told to stop; long-lived streams should end then, since
   // draining waits for them.
   const ShutdownSignal& shutdown;
+  // Set by make_service for work that needs the database and must finish before the
+  // service reports SERVING (loading an index, a tree); an error stops the process.
+  std::function<absl::Status()> before_serving;
 };
 
 struct ServiceSpec {

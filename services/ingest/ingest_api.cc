@@ -19,6 +19,7 @@
 #include "services/common/proto_time.h"
 #include "services/common/status_macros.h"
 #include "services/ingest/record.h"
+#include "storage/sql_array.h"
 
 namespace cdp::ingest {
 namespace {
@@ -47,23 +48,7 @@ constexpr char kInsertOutboxMany[] = "ingest_insert_outbox_many";
 constexpr char kInsertRecords[] = "ingest_insert_records";
 constexpr char kInsertKeysMany[] = "ingest_insert_keys_many";
 
-// A PostgreSQL array literal of `values`, passed as a statement parameter (never as SQL
-// text): every element quoted, quotes and backslashes escaped.
-std::string TextArray(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('"');
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
+using storage::TextArray;
 
 std::string NewId(const char* prefix) {
   unsigned char b[10];

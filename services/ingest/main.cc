@@ -37,11 +37,9 @@ namespace {
 struct Parts {
   explicit Parts(server::ServiceContext& context)
       : catalog(LoadCatalog()), key(LoadKey()), api(catalog, context.pool, key, LoadOptions()) {
-    // Before serving, so that the first batch does not wait for it; should it fail, each
-    // batch tries again and fails (closed) while it cannot.
-    if (absl::Status s = api.LoadIndex(); !s.ok()) {
-      log::Error("match_index_load_failed", {{"code", absl::StatusCodeToString(s.code())}});
-    }
+    // Before serving, so that the first batch does not wait for it; a store it cannot
+    // read (say, another master key) stops the service.
+    context.before_serving = [this] { return api.LoadIndex(); };
     if (std::string target = absl::GetFlag(FLAGS_consent_target); !target.empty()) {
       registrar = std::make_unique<ConsentRegistrar>(
           context.pool, [target, &tls = context.tls] { return rpc::MakeChannel(target, tls); });

@@ -1,0 +1,318 @@
+#include "services/audit/access_log.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/common/log.h"
+#include "services/common/proto_time.h"
+#include "services/common/status_macros.h"
+
+namespace cdp::audit {
+namespace {
+
+std::string OutcomeOf(const v1::AccessEvent& e) {
+  return e.fields_released_size() > 0 ? "released" : "denied";
+}
+
+std::vector<std::string> FieldsOf(const v1::AccessEvent& e) {
+  std::set<std::string> fields(e.fields_released().begin(), e.fields_released().end());
+  for (const auto& [field, reason] : e.fields_withheld()) fields.insert(field);
+  return {fields.begin(), fields.end()};
+}
+
+}  // namespace
+
+std::string EntryOf(const v1::AccessEvent& event) {
+  v1::AccessEvent e = event;
+  e.clear_explanation();
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    e.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+std::string TreeHeadJson(int64_t tree_size, const Hash& root, absl::Time at) {
+  return absl::StrFormat(R"({"tree_size":%d,"root_hash":"%s","timestamp":"%s"})", tree_size, HashHex(root),
+                         absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", at, absl::UTCTimeZone()));
+}
+
+AccessLog::AccessLog(EventStore& store, const consent::ReceiptSigner& signer, Options options)
+    : store_(store), signer_(signer), options_(std::move(options)) {}
+
+AccessLog::~AccessLog() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (writer_.joinable()) writer_.join();
+  if (signer_thread_.joinable()) signer_thread_.join();
+  // Whoever still waits learns that nothing of theirs was logged.
+  absl::MutexLock lock(&mu_);
+  for (Pending* p : queue_) {
+    p->result = absl::UnavailableError("the access log is shutting down");
+    p->done.Notify();
+  }
+  queue_.clear();
+}
+
+absl::Status AccessLog::Start() {
+  MerkleTree tree;
+  RETURN_IF_ERROR(store_.Scan(0, [&](const StoredEvent& e) {
+    if (e.position != tree.size()) {
+      return absl::DataLossError(absl::StrCat("audit.events: position ", tree.size(), " is missing"));
+    }
+    tree.Append(e.leaf_hash);
+    return absl::OkStatus();
+  }));
+  ASSIGN_OR_RETURN(std::optional<TreeHead> head, store_.LatestTreeHead());
+  const int64_t loaded = tree.size();
+  {
+    absl::MutexLock lock(&mu_);
+    tree_ = std::move(tree);
+    latest_head_ = head;
+  }
+  log::Info("access_log_loaded", {{"events", loaded}});
+  writer_ = std::thread([this] { WriterLoop(); });
+  signer_thread_ = std::thread([this] { SignerLoop(); });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<AccessLog::Appended>> AccessLog::Append(std::vector<v1::AccessEvent> events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const v1::AccessEvent& e = events[i];
+    if (e.caller().empty()) return absl::InvalidArgumentError(absl::StrCat("events[", i, "].caller: required"));
+    if (e.purpose().empty()) return absl::InvalidArgumentError(absl::StrCat("events[", i, "].purpose: required"));
+    if (e.subject_pseudonym().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("events[", i, "].subject_pseudonym: required"));
+    }
+  }
+  if (events.empty()) return std::vector<Appended>{};
+  Pending pending;
+  pending.events = std::move(events);
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::UnavailableError("the access log is shutting down");
+    queue_.push_back(&pending);
+  }
+  pending.done.WaitForNotification();
+  return std::move(pending.result);
+}
+
+void AccessLog::WriterLoop() {
+  for (;;) {
+    std::vector<Pending*> group;
+    int64_t next = 0;
+    bool reload = false;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](AccessLog* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->stopping_ || !self->queue_.empty();
+          },
+          this));
+      if (stopping_) return;
+      // Whole callers only, up to the group limit (and at least one caller).
+      size_t events = 0, take = 0;
+      while (take < queue_.size() && (take == 0 || events + queue_[take]->events.size() <= options_.max_group)) {
+        events += queue_[take]->events.size();
+        ++take;
+      }
+      group.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      next = tree_.size();
+      reload = reload_;
+    }
+    if (reload) {
+      // A commit that failed may have landed after all: the tree follows the store.
+      MerkleTree tree;
+      absl::Status s = store_.Scan(0, [&](const StoredEvent& e) {
+        tree.Append(e.leaf_hash);
+        return absl::OkStatus();
+      });
+      absl::MutexLock lock(&mu_);
+      if (s.ok()) {
+        tree_ = std::move(tree);
+        reload_ = false;
+      }
+      next = tree_.size();
+    }
+    // Number, stamp (to the microsecond, as the database keeps time) and encode.
+    const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+    std::vector<StoredEvent> rows;
+    std::vector<std::vector<Appended>> results(group.size());
+    for (size_t g = 0; g < group.size(); ++g) {
+      for (v1::AccessEvent& e : group[g]->events) {
+        e.set_position(next++);
+        e.set_event_id(consent::NewUuid());
+        *e.mutable_time() = ToProtoTime(now);
+        StoredEvent row{e.position(), e.event_id(), now, e.subject_pseudonym(), e.caller(),
+                        e.acting_party().id(), e.purpose(), OutcomeOf(e), FieldsOf(e), EntryOf(e), {}};
+        row.leaf_hash = LeafHash(row.entry);
+        rows.push_back(std::move(row));
+        results[g].push_back({e.event_id(), e.position(), now});
+      }
+    }
+    const absl::Status stored = store_.Append(rows);
+    {
+      absl::MutexLock lock(&mu_);
+      if (stored.ok()) {
+        for (const StoredEvent& row : rows) tree_.Append(row.leaf_hash);
+      } else {
+        reload_ = true;
+      }
+    }
+    if (!stored.ok()) {
+      log::Error("access_log_append_failed",
+                 {{"events", static_cast<int64_t>(rows.size())}, {"code", absl::StatusCodeToString(stored.code())}});
+    }
+    for (size_t g = 0; g < group.size(); ++g) {
+      if (stored.ok()) {
+        group[g]->result = std::move(results[g]);
+      } else {
+        group[g]->result = absl::UnavailableError("the access log could not store the event; nothing was released");
+      }
+      group[g]->done.Notify();
+    }
+  }
+}
+
+void AccessLog::SignerLoop() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.sign_interval)) return;
+    }
+    absl::Status s = SignNow();
+    if (!s.ok()) log::Warning("tree_head_not_signed", {{"code", absl::StatusCodeToString(s.code())}});
+  }
+}
+
+absl::Status AccessLog::SignNow() {
+  absl::MutexLock sign_lock(&sign_mu_);
+  TreeHead head;
+  {
+    absl::MutexLock lock(&mu_);
+    if (latest_head_ && latest_head_->tree_size == tree_.size()) return absl::OkStatus();
+    head.tree_size = tree_.size();
+    ASSIGN_OR_RETURN(head.root_hash, tree_.Root(head.tree_size));
+  }
+  head.signed_at = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+  head.key_id = signer_.key_id();
+  head.signature = signer_.Sign(TreeHeadJson(head.tree_size, head.root_hash, head.signed_at));
+  RETURN_IF_ERROR(store_.SaveTreeHead(head));
+  absl::MutexLock lock(&mu_);
+  if (!latest_head_ || latest_head_->tree_size < head.tree_size) latest_head_ = head;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TreeHead> AccessLog::LatestTreeHead() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (latest_head_) return *latest_head_;
+  }
+  RETURN_IF_ERROR(SignNow());
+  absl::MutexLock lock(&mu_);
+  if (!latest_head_) return absl::UnavailableError("no tree head signed yet");
+  return *latest_head_;
+}
+
+absl::StatusOr<std::vector<Hash>> AccessLog::InclusionProof(int64_t position, int64_t tree_size) const {
+  absl::MutexLock lock(&mu_);
+  return tree_.InclusionProof(position, tree_size);
+}
+
+absl::StatusOr<std::vector<Hash>> AccessLog::ConsistencyProof(int64_t first, int64_t second) const {
+  absl::MutexLock lock(&mu_);
+  return tree_.ConsistencyProof(first, second);
+}
+
+absl::StatusOr<Hash> AccessLog::LeafAt(int64_t position) const {
+  absl::MutexLock lock(&mu_);
+  if (position < 0 || position >= tree_.size()) {
+    return absl::NotFoundError(absl::StrCat("position: no event ", position));
+  }
+  return tree_.leaf(position);
+}
+
+int64_t AccessLog::size() const {
+  absl::MutexLock lock(&mu_);
+  return tree_.size();
+}
+
+absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
+  Verification v;
+  MerkleTree recomputed;
+  MerkleTree live;
+  {
+    absl::MutexLock lock(&mu_);
+    live = tree_;
+  }
+  auto bad = [&](int64_t position, std::string problem) {
+    v.ok = false;
+    v.first_bad_position = position;
+    v.problem = std::move(problem);
+    return absl::CancelledError("stop");  // ends the scan at the first bad event
+  };
+  absl::Status scanned = store_.Scan(0, [&](const StoredEvent& e) -> absl::Status {
+    const int64_t at = recomputed.size();
+    ++v.events_checked;
+    if (e.position != at) return bad(at, absl::StrCat("event ", at, " is missing"));
+    if (LeafHash(e.entry) != e.leaf_hash) return bad(at, "the entry does not hash to its stored leaf hash");
+    v1::AccessEvent parsed;
+    if (!parsed.ParseFromString(e.entry)) return bad(at, "the entry does not parse");
+    if (parsed.position() != e.position || parsed.event_id() != e.event_id ||
+        parsed.caller() != e.caller || parsed.purpose() != e.purpose ||
+        parsed.subject_pseudonym() != e.subject_pseudonym ||
+        parsed.acting_party().id() != e.acting_party_id || OutcomeOf(parsed) != e.outcome ||
+        FieldsOf(parsed) != e.fields || FromProtoTime(parsed.time()) != e.recorded_at) {
+      return bad(at, "a column differs from the entry that was logged");
+    }
+    if (at < live.size() && live.leaf(at) != e.leaf_hash) {
+      return bad(at, "the event differs from the one this log appended");
+    }
+    recomputed.Append(e.leaf_hash);
+    return absl::OkStatus();
+  });
+  if (!scanned.ok() && !absl::IsCancelled(scanned)) return scanned;
+  if (!v.ok) return v;
+  // Every signed root must be the root of the events as they are now.
+  ASSIGN_OR_RETURN(std::vector<TreeHead> heads, store_.TreeHeads());
+  int64_t good_size = 0;
+  for (const TreeHead& head : heads) {
+    if (head.tree_size > recomputed.size()) {
+      v.ok = false;
+      v.first_bad_position = recomputed.size();
+      v.problem = absl::StrCat("a signed tree head covers ", head.tree_size, " events; only ",
+                               recomputed.size(), " are stored");
+      return v;
+    }
+    auto jws = consent::VerifyJws(head.signature, signer_.public_key_pem());
+    const Hash root = *recomputed.Root(head.tree_size);
+    if (!jws.ok() || *jws != TreeHeadJson(head.tree_size, head.root_hash, head.signed_at)) {
+      v.ok = false;
+      v.first_bad_position = good_size;
+      v.problem = absl::StrCat("the signature of the tree head of size ", head.tree_size, " does not verify");
+      return v;
+    }
+    if (root != head.root_hash) {
+      v.ok = false;
+      v.first_bad_position = good_size;
+      v.problem = absl::StrCat("the events differ from those signed at size ", head.tree_size,
+                               "; the first changed one is at or after position ", good_size);
+      return v;
+    }
+    good_size = std::max(good_size, head.tree_size);
+  }
+  return v;
+}
+
+}  // namespace cdp::audit

@@ -1,0 +1,115 @@
+// The access log: one sequencer that gives events their positions and makes them durable
+// in groups, the Merkle tree over them, signed tree heads, proofs and verification.
+//
+// Group commit: callers of Append wait while one writer thread takes every event queued
+// since its last transaction, numbers them, stores them in one transaction and then
+// answers them all. A caller's events are durable when Append returns OK; when it returns
+// an error none of them is in the log (the read that wanted them must fail: no entry, no
+// data).
+//
+// Each event enters the tree as its entry: the deterministic protobuf serialisation of the
+// cdp.v1.AccessEvent with position, event id and time set and the explanation left out
+// (explanations are rendered from entries, in the reader's language).
+#ifndef CDP_SERVICES_AUDIT_ACCESS_LOG_H_
+#define CDP_SERVICES_AUDIT_ACCESS_LOG_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "cdp/v1/audit.pb.h"
+#include "consent/receipt.h"
+#include "services/audit/event_store.h"
+#include "services/audit/merkle.h"
+
+namespace cdp::audit {
+
+// The entry of an event (see the file comment).
+std::string EntryOf(const v1::AccessEvent& event);
+// The JSON a tree head's JWS signs: {"tree_size":N,"root_hash":"<hex>","timestamp":"<RFC 3339>"}.
+std::string TreeHeadJson(int64_t tree_size, const Hash& root, absl::Time at);
+
+class AccessLog {
+ public:
+  struct Options {
+    absl::Duration sign_interval = absl::Seconds(1);  // a grown tree is signed this often
+    size_t max_group = 5000;                          // events per transaction at most
+  };
+  struct Appended {
+    std::string event_id;
+    int64_t position = 0;
+    absl::Time time;
+  };
+  struct Verification {
+    bool ok = true;
+    int64_t events_checked = 0;
+    int64_t first_bad_position = -1;  // -1: none
+    std::string problem;              // what did not match, without any event's content
+  };
+
+  // `store` and `signer` must outlive the log.
+  AccessLog(EventStore& store, const consent::ReceiptSigner& signer, Options options);
+  ~AccessLog();
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  // Builds the tree from the stored events and starts the writer and the signer.
+  absl::Status Start();
+
+  // Appends `events` (event id, position and time are the log's to set) and returns once
+  // they are durable, in the order given. Unavailable if the store failed (none of them
+  // is logged); InvalidArgument if an event lacks its caller, purpose or subject.
+  absl::StatusOr<std::vector<Appended>> Append(std::vector<v1::AccessEvent> events);
+
+  // The latest signed tree head (signing the current tree first if none is signed yet).
+  absl::StatusOr<TreeHead> LatestTreeHead();
+  absl::StatusOr<std::vector<Hash>> InclusionProof(int64_t position, int64_t tree_size) const;
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(int64_t first, int64_t second) const;
+  // The entry's leaf hash at `position`.
+  absl::StatusOr<Hash> LeafAt(int64_t position) const;
+  int64_t size() const;
+
+  // Reads every stored event back and checks it: positions without gaps, each entry's
+  // hash, the copied columns against the entry, each leaf against the tree this process
+  // built, and every signed tree head's root and signature against the recomputed tree.
+  // Names the first event that does not match.
+  absl::StatusOr<Verification> Verify();
+
+  // Signs the current tree if it grew since the last head (the signer thread calls this
+  // every sign_interval). Exposed for tests.
+  absl::Status SignNow();
+
+ private:
+  struct Pending {
+    std::vector<v1::AccessEvent> events;
+    absl::StatusOr<std::vector<Appended>> result = absl::UnknownError("not written");
+    absl::Notification done;
+  };
+  void WriterLoop();
+  void SignerLoop();
+
+  EventStore& store_;
+  const consent::ReceiptSigner& signer_;
+  const Options options_;
+
+  mutable absl::Mutex mu_;
+  std::vector<Pending*> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  MerkleTree tree_ ABSL_GUARDED_BY(mu_);
+  bool reload_ ABSL_GUARDED_BY(mu_) = false;  // a failed commit may have stored something
+  std::optional<TreeHead> latest_head_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex sign_mu_;  // one signer at a time
+  std::thread writer_;
+  std::thread signer_thread_;
+};
+
+}  // namespace cdp::audit
+
+#endif  // CDP_SERVICES_AUDIT_ACCESS_LOG_H_

@@ -1,0 +1,66 @@
+// Where the access log keeps its events and signed tree heads (PostgreSQL in production,
+// pg_event_store.h; an in-memory fake in tests).
+#ifndef CDP_SERVICES_AUDIT_EVENT_STORE_H_
+#define CDP_SERVICES_AUDIT_EVENT_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/audit/merkle.h"
+
+namespace cdp::audit {
+
+// One event as stored: `entry` is the exact byte string hashed into the tree (see
+// AccessLog), the other fields copy what queries filter on.
+struct StoredEvent {
+  int64_t position = 0;
+  std::string event_id;
+  absl::Time recorded_at;
+  std::string subject_pseudonym;
+  std::string caller;
+  std::string acting_party_id;
+  std::string purpose;
+  std::string outcome;               // "released" or "denied"
+  std::vector<std::string> fields;   // requested, released or withheld
+  std::string entry;
+  Hash leaf_hash{};
+};
+
+// A signed tree head: the JWS (Ed25519) over {"tree_size", "root_hash", "timestamp"}.
+struct TreeHead {
+  int64_t tree_size = 0;
+  Hash root_hash{};
+  absl::Time signed_at;
+  std::string key_id;
+  std::string signature;  // the compact JWS
+};
+
+// Thread-safe.
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Stores `events`, whose positions continue the log without a gap, in one transaction:
+  // all of them durably, or none (then Unavailable, or Aborted if another writer took
+  // one of the positions).
+  virtual absl::Status Append(const std::vector<StoredEvent>& events) = 0;
+  // Calls `visit` with every stored event from `from` on, in position order, until it
+  // returns an error (which is returned).
+  virtual absl::Status Scan(int64_t from, const std::function<absl::Status(const StoredEvent&)>& visit) = 0;
+
+  virtual absl::Status SaveTreeHead(const TreeHead& head) = 0;
+  // The latest signed tree head, if any.
+  virtual absl::StatusOr<std::optional<TreeHead>> LatestTreeHead() = 0;
+  // Every signed tree head, oldest first.
+  virtual absl::StatusOr<std::vector<TreeHead>> TreeHeads() = 0;
+};
+
+}  // namespace cdp::audit
+
+#endif  // CDP_SERVICES_AUDIT_EVENT_STORE_H_

@@ -1,0 +1,197 @@
+#include "services/audit/merkle.h"
+
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace cdp::audit {
+namespace {
+
+// The largest power of two below n (n > 1).
+int64_t SplitPoint(int64_t n) {
+  int64_t k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+bool PowerOfTwo(int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
+
+int Log2(int64_t n) {
+  int k = 0;
+  while ((int64_t{1} << k) < n) ++k;
+  return k;
+}
+
+}  // namespace
+
+Hash LeafHash(std::string_view entry) {
+  std::string buf;
+  buf.reserve(entry.size() + 1);
+  buf.push_back('\0');
+  buf.append(entry);
+  Hash out;
+  SHA256(reinterpret_cast<const unsigned char*>(buf.data()), buf.size(), out.data());
+  return out;
+}
+
+Hash NodeHash(const Hash& left, const Hash& right) {
+  unsigned char buf[1 + 32 + 32];
+  buf[0] = 0x01;
+  std::copy(left.begin(), left.end(), buf + 1);
+  std::copy(right.begin(), right.end(), buf + 33);
+  Hash out;
+  SHA256(buf, sizeof(buf), out.data());
+  return out;
+}
+
+Hash EmptyRoot() {
+  Hash out;
+  SHA256(nullptr, 0, out.data());
+  return out;
+}
+
+std::string HashHex(const Hash& h) {
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
+}
+
+void MerkleTree::Append(const Hash& leaf_hash) {
+  if (levels_.empty()) levels_.emplace_back();
+  levels_[0].push_back(leaf_hash);
+  // Every subtree the new leaf completes.
+  for (size_t k = 0; levels_[k].size() % 2 == 0; ++k) {
+    if (levels_.size() == k + 1) levels_.emplace_back();
+    const size_t n = levels_[k].size();
+    levels_[k + 1].push_back(NodeHash(levels_[k][n - 2], levels_[k][n - 1]));
+  }
+}
+
+Hash MerkleTree::Subtree(int64_t lo, int64_t hi) const {
+  const int64_t n = hi - lo;
+  if (PowerOfTwo(n) && lo % n == 0) return levels_[static_cast<size_t>(Log2(n))][static_cast<size_t>(lo / n)];
+  const int64_t k = SplitPoint(n);
+  return NodeHash(Subtree(lo, lo + k), Subtree(lo + k, hi));
+}
+
+absl::StatusOr<Hash> MerkleTree::Root(int64_t tree_size) const {
+  if (tree_size < 0 || tree_size > size()) {
+    return absl::InvalidArgumentError(absl::StrCat("tree_size: ", tree_size, " is not in 0..", size()));
+  }
+  return tree_size == 0 ? EmptyRoot() : Subtree(0, tree_size);
+}
+
+// RFC 6962 PATH(m, D[lo:hi]).
+void MerkleTree::Path(int64_t index, int64_t lo, int64_t hi, std::vector<Hash>& out) const {
+  const int64_t n = hi - lo;
+  if (n == 1) return;
+  const int64_t k = SplitPoint(n);
+  if (index < k) {
+    Path(index, lo, lo + k, out);
+    out.push_back(Subtree(lo + k, hi));
+  } else {
+    Path(index - k, lo + k, hi, out);
+    out.push_back(Subtree(lo, lo + k));
+  }
+}
+
+absl::StatusOr<std::vector<Hash>> MerkleTree::InclusionProof(int64_t index, int64_t tree_size) const {
+  if (tree_size <= 0 || tree_size > size()) {
+    return absl::InvalidArgumentError(absl::StrCat("tree_size: ", tree_size, " is not in 1..", size()));
+  }
+  if (index < 0 || index >= tree_size) {
+    return absl::InvalidArgumentError(absl::StrCat("position: ", index, " is not in 0..", tree_size - 1));
+  }
+  std::vector<Hash> out;
+  Path(index, 0, tree_size, out);
+  return out;
+}
+
+// RFC 6962 SUBPROOF(m, D[lo:hi], b).
+void MerkleTree::SubProof(int64_t m, int64_t lo, int64_t hi, bool whole, std::vector<Hash>& out) const {
+  const int64_t n = hi - lo;
+  if (m == n) {
+    if (!whole) out.push_back(Subtree(lo, hi));
+    return;
+  }
+  const int64_t k = SplitPoint(n);
+  if (m <= k) {
+    SubProof(m, lo, lo + k, whole, out);
+    out.push_back(Subtree(lo + k, hi));
+  } else {
+    SubProof(m - k, lo + k, hi, false, out);
+    out.push_back(Subtree(lo, lo + k));
+  }
+}
+
+absl::StatusOr<std::vector<Hash>> MerkleTree::ConsistencyProof(int64_t first, int64_t second) const {
+  if (second <= 0 || second > size()) {
+    return absl::InvalidArgumentError(absl::StrCat("second_size: ", second, " is not in 1..", size()));
+  }
+  if (first <= 0 || first > second) {
+    return absl::InvalidArgumentError(absl::StrCat("first_size: ", first, " is not in 1..", second));
+  }
+  std::vector<Hash> out;
+  if (first < second) SubProof(first, 0, second, true, out);
+  return out;
+}
+
+bool VerifyInclusion(const Hash& leaf_hash, int64_t index, int64_t tree_size,
+                     const std::vector<Hash>& proof, const Hash& root) {
+  if (index < 0 || index >= tree_size) return false;
+  int64_t fn = index, sn = tree_size - 1;
+  Hash r = leaf_hash;
+  for (const Hash& p : proof) {
+    if (sn == 0) return false;
+    if ((fn & 1) == 1 || fn == sn) {
+      r = NodeHash(p, r);
+      if ((fn & 1) == 0) {
+        while ((fn & 1) == 0 && fn != 0) {
+          fn >>= 1;
+          sn >>= 1;
+        }
+      }
+    } else {
+      r = NodeHash(r, p);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && r == root;
+}
+
+bool VerifyConsistency(int64_t first, int64_t second, const Hash& first_root, const Hash& second_root,
+                       const std::vector<Hash>& proof) {
+  if (first <= 0 || first > second) return false;
+  if (first == second) return proof.empty() && first_root == second_root;
+  if (proof.empty()) return false;
+  std::vector<Hash> path = proof;
+  // A first tree that is a complete subtree is its own first node.
+  if (PowerOfTwo(first)) path.insert(path.begin(), first_root);
+  int64_t fn = first - 1, sn = second - 1;
+  while ((fn & 1) == 1) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+  Hash fr = path[0], sr = path[0];
+  for (size_t i = 1; i < path.size(); ++i) {
+    const Hash& c = path[i];
+    if (sn == 0) return false;
+    if ((fn & 1) == 1 || fn == sn) {
+      fr = NodeHash(c, fr);
+      sr = NodeHash(c, sr);
+      if ((fn & 1) == 0) {
+        while ((fn & 1) == 0 && fn != 0) {
+          fn >>= 1;
+          sn >>= 1;
+        }
+      }
+    } else {
+      sr = NodeHash(sr, c);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return fr == first_root && sr == second_root && sn == 0;
+}
+
+}  // namespace cdp::audit

@@ -1,0 +1,153 @@
+#include "services/audit/pg_event_store.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "pqxx/pqxx"
+#include "services/common/status_macros.h"
+#include "storage/sql_array.h"
+
+namespace cdp::audit {
+namespace {
+
+constexpr char kInsertEvents[] = "audit_insert_events";
+constexpr char kScan[] = "audit_scan";
+constexpr char kInsertHead[] = "audit_insert_head";
+constexpr char kLatestHead[] = "audit_latest_head";
+constexpr char kHeads[] = "audit_heads";
+
+constexpr int kScanPage = 10000;
+
+std::string Hex(std::string_view bytes) { return absl::BytesToHexString(absl::string_view(bytes.data(), bytes.size())); }
+std::string Hex(const Hash& h) { return HashHex(h); }
+
+Hash HashFrom(const pqxx::field& f) {
+  pqxx::binarystring b(f);
+  Hash h{};
+  if (b.size() == h.size()) std::copy(b.data(), b.data() + b.size(), h.begin());
+  return h;
+}
+
+absl::Time TimeFrom(const pqxx::field& micros) { return absl::FromUnixMicros(micros.as<int64_t>()); }
+
+TreeHead HeadFrom(const pqxx::row& r) {
+  TreeHead h;
+  h.tree_size = r[0].as<int64_t>();
+  h.root_hash = HashFrom(r[1]);
+  h.signed_at = TimeFrom(r[2]);
+  h.key_id = r[3].as<std::string>();
+  h.signature = r[4].as<std::string>();
+  return h;
+}
+
+}  // namespace
+
+std::vector<storage::Statement> PgEventStore::Statements() {
+  return {
+      {kInsertEvents,
+       "INSERT INTO audit.events (position, event_id, recorded_at, subject_pseudonym, caller, "
+       "acting_party_id, purpose, outcome, fields, entry, leaf_hash) "
+       "SELECT p, i, TIMESTAMPTZ 'epoch' + t * INTERVAL '1 microsecond', s, c, a, u, o, f::text[], decode(e, 'hex'), decode(l, 'hex') "
+       "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], "
+       "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS x(p, i, t, s, c, a, u, o, f, e, l)"},
+      {kScan,
+       "SELECT position, event_id, (extract(epoch FROM recorded_at) * 1000000)::bigint, subject_pseudonym, "
+       "caller, acting_party_id, purpose, outcome, fields, entry, leaf_hash FROM audit.events "
+       "WHERE position >= $1 ORDER BY position LIMIT $2"},
+      {kInsertHead,
+       "INSERT INTO audit.tree_heads (tree_size, root_hash, signed_at, key_id, signature) "
+       "VALUES ($1, decode($2, 'hex'), TIMESTAMPTZ 'epoch' + $3 * INTERVAL '1 microsecond', $4, $5) ON CONFLICT (tree_size) DO NOTHING"},
+      {kLatestHead,
+       "SELECT tree_size, root_hash, (extract(epoch FROM signed_at) * 1000000)::bigint, key_id, signature "
+       "FROM audit.tree_heads ORDER BY tree_size DESC LIMIT 1"},
+      {kHeads,
+       "SELECT tree_size, root_hash, (extract(epoch FROM signed_at) * 1000000)::bigint, key_id, signature "
+       "FROM audit.tree_heads ORDER BY tree_size"},
+  };
+}
+
+absl::Status PgEventStore::Append(const std::vector<StoredEvent>& events) {
+  if (events.empty()) return absl::OkStatus();
+  std::vector<std::string> positions, ids, times, subjects, callers, actors, purposes, outcomes, fields,
+      entries, leaves;
+  for (const StoredEvent& e : events) {
+    positions.push_back(absl::StrCat(e.position));
+    ids.push_back(e.event_id);
+    times.push_back(absl::StrCat(absl::ToUnixMicros(e.recorded_at)));
+    subjects.push_back(e.subject_pseudonym);
+    callers.push_back(e.caller);
+    actors.push_back(e.acting_party_id);
+    purposes.push_back(e.purpose);
+    outcomes.push_back(e.outcome);
+    fields.push_back(storage::TextArray(e.fields));
+    entries.push_back(Hex(e.entry));
+    leaves.push_back(Hex(e.leaf_hash));
+  }
+  using storage::TextArray;
+  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    tx.exec_prepared(kInsertEvents, TextArray(positions), TextArray(ids), TextArray(times), TextArray(subjects),
+                     TextArray(callers), TextArray(actors), TextArray(purposes), TextArray(outcomes),
+                     TextArray(fields), TextArray(entries), TextArray(leaves));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PgEventStore::Scan(int64_t from, const std::function<absl::Status(const StoredEvent&)>& visit) {
+  for (int64_t next = from;;) {
+    pqxx::result rows;
+    RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+      rows = tx.exec_prepared(kScan, next, kScanPage);
+      return absl::OkStatus();
+    }));
+    for (const pqxx::row& r : rows) {
+      StoredEvent e;
+      e.position = r[0].as<int64_t>();
+      e.event_id = r[1].as<std::string>();
+      e.recorded_at = TimeFrom(r[2]);
+      e.subject_pseudonym = r[3].as<std::string>();
+      e.caller = r[4].as<std::string>();
+      e.acting_party_id = r[5].as<std::string>();
+      e.purpose = r[6].as<std::string>();
+      e.outcome = r[7].as<std::string>();
+      auto parser = r[8].as_array();
+      for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next()) {
+        if (item.first == pqxx::array_parser::string_value) e.fields.push_back(item.second);
+      }
+      pqxx::binarystring entry(r[9]);
+      e.entry = entry.str();
+      e.leaf_hash = HashFrom(r[10]);
+      RETURN_IF_ERROR(visit(e));
+      next = e.position + 1;
+    }
+    if (static_cast<int>(rows.size()) < kScanPage) return absl::OkStatus();
+  }
+}
+
+absl::Status PgEventStore::SaveTreeHead(const TreeHead& head) {
+  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    tx.exec_prepared(kInsertHead, head.tree_size, Hex(head.root_hash), absl::ToUnixMicros(head.signed_at),
+                     head.key_id, head.signature);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::optional<TreeHead>> PgEventStore::LatestTreeHead() {
+  std::optional<TreeHead> out;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = tx.exec_prepared(kLatestHead);
+    if (!r.empty()) out = HeadFrom(r[0]);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<TreeHead>> PgEventStore::TreeHeads() {
+  std::vector<TreeHead> out;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const pqxx::row& r : tx.exec_prepared(kHeads)) out.push_back(HeadFrom(r));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace cdp::audit

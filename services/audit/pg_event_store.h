@@ -1,0 +1,32 @@
+// EventStore on PostgreSQL (schema "audit", storage/migrations/audit/).
+#ifndef CDP_SERVICES_AUDIT_PG_EVENT_STORE_H_
+#define CDP_SERVICES_AUDIT_PG_EVENT_STORE_H_
+
+#include <vector>
+
+#include "services/audit/event_store.h"
+#include "storage/pool.h"
+
+namespace cdp::audit {
+
+class PgEventStore final : public EventStore {
+ public:
+  // The named statements this store runs; the pool must prepare them.
+  static std::vector<storage::Statement> Statements();
+
+  // `pool` must outlive the store and connect as cdp_audit (insert and select only).
+  explicit PgEventStore(storage::Pool& pool) : pool_(pool) {}
+
+  absl::Status Append(const std::vector<StoredEvent>& events) override;
+  absl::Status Scan(int64_t from, const std::function<absl::Status(const StoredEvent&)>& visit) override;
+  absl::Status SaveTreeHead(const TreeHead& head) override;
+  absl::StatusOr<std::optional<TreeHead>> LatestTreeHead() override;
+  absl::StatusOr<std::vector<TreeHead>> TreeHeads() override;
+
+ private:
+  storage::Pool& pool_;
+};
+
+}  // namespace cdp::audit
+
+#endif  // CDP_SERVICES_AUDIT_PG_EVENT_STORE_H_

@@ -1,0 +1,241 @@
+// The access log's sequencer, tree heads and verification over an in-memory store that can
+// be made to fail.
+#include "services/audit/access_log.h"
+
+#include <map>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "services/common/status_macros.h"
+#include "tests/testing/status_matchers.h"
+
+namespace cdp::audit {
+namespace {
+
+using ::cdp::testing::IsOk;
+using ::cdp::testing::StatusIs;
+
+class FakeEventStore : public EventStore {
+ public:
+  absl::Status Append(const std::vector<StoredEvent>& events) override {
+    absl::MutexLock lock(&mu_);
+    ++appends_;
+    if (fail_) return absl::UnavailableError("database down");
+    for (const StoredEvent& e : events) {
+      if (e.position != static_cast<int64_t>(events_.size())) return absl::AbortedError("position taken");
+      events_.push_back(e);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status Scan(int64_t from, const std::function<absl::Status(const StoredEvent&)>& visit) override {
+    std::vector<StoredEvent> copy;
+    {
+      absl::MutexLock lock(&mu_);
+      copy = events_;
+    }
+    for (const StoredEvent& e : copy) {
+      if (e.position >= from) RETURN_IF_ERROR(visit(e));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status SaveTreeHead(const TreeHead& head) override {
+    absl::MutexLock lock(&mu_);
+    heads_[head.tree_size] = head;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::optional<TreeHead>> LatestTreeHead() override {
+    absl::MutexLock lock(&mu_);
+    if (heads_.empty()) return std::optional<TreeHead>();
+    return std::optional<TreeHead>(heads_.rbegin()->second);
+  }
+  absl::StatusOr<std::vector<TreeHead>> TreeHeads() override {
+    absl::MutexLock lock(&mu_);
+    std::vector<TreeHead> out;
+    for (const auto& [size, head] : heads_) out.push_back(head);
+    return out;
+  }
+
+  void set_fail(bool fail) {
+    absl::MutexLock lock(&mu_);
+    fail_ = fail;
+  }
+  std::vector<StoredEvent> events() {
+    absl::MutexLock lock(&mu_);
+    return events_;
+  }
+  void Edit(int64_t position, const std::function<void(StoredEvent&)>& edit) {
+    absl::MutexLock lock(&mu_);
+    edit(events_[static_cast<size_t>(position)]);
+  }
+  int appends() {
+    absl::MutexLock lock(&mu_);
+    return appends_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<StoredEvent> events_;
+  std::map<int64_t, TreeHead> heads_;
+  bool fail_ = false;
+  int appends_ = 0;
+};
+
+v1::AccessEvent Event(const std::string& subject, const std::string& purpose = "customer_service") {
+  v1::AccessEvent e;
+  e.set_caller("spiffe://cdp.local/service/support-desk");
+  e.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+  e.mutable_acting_party()->set_id("agent-7");
+  e.set_subject_pseudonym(subject);
+  e.set_purpose(purpose);
+  e.set_legal_basis("contract");
+  e.add_fields_released("email");
+  (*e.mutable_fields_withheld())["phone_mobile"] = "no consent for this purpose";
+  e.set_consent_version(3);
+  e.set_request_id("req-1");
+  return e;
+}
+
+class AccessLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto signer = consent::ReceiptSigner::FromPem(consent::NewEd25519PrivateKeyPem());
+    ASSERT_THAT(signer.status(), IsOk());
+    signer_ = *std::move(signer);
+    log_ = std::make_unique<AccessLog>(store_, *signer_, AccessLog::Options{.sign_interval = absl::Hours(1)});
+    ASSERT_THAT(log_->Start(), IsOk());
+  }
+  FakeEventStore store_;
+  std::unique_ptr<consent::ReceiptSigner> signer_;
+  std::unique_ptr<AccessLog> log_;
+};
+
+TEST_F(AccessLogTest, ConcurrentCallersGetGapFreePositionsAndShareTransactions) {
+  constexpr int kThreads = 8, kEach = 200;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<int64_t>> positions(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto appended = log_->Append({Event(absl::StrCat("s-", t, "-", i))});
+        ASSERT_THAT(appended.status(), IsOk());
+        positions[static_cast<size_t>(t)].push_back((*appended)[0].position);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<int64_t> all;
+  for (const auto& p : positions) {
+    EXPECT_TRUE(std::is_sorted(p.begin(), p.end()));  // each caller's events in its order
+    all.insert(all.end(), p.begin(), p.end());
+  }
+  std::sort(all.begin(), all.end());
+  for (int64_t i = 0; i < static_cast<int64_t>(all.size()); ++i) ASSERT_EQ(all[static_cast<size_t>(i)], i);
+  EXPECT_EQ(store_.events().size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_EQ(log_->size(), kThreads * kEach);
+  // Waiting callers were committed together (8 callers never need 1,600 transactions).
+  EXPECT_LT(store_.appends(), kThreads * kEach);
+}
+
+TEST_F(AccessLogTest, AFailedStoreLogsNothingAndTheLogGoesOnAfterwards) {
+  ASSERT_THAT(log_->Append({Event("s-1")}).status(), IsOk());
+  store_.set_fail(true);
+  EXPECT_THAT(log_->Append({Event("s-2"), Event("s-3")}).status(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(store_.events().size(), 1u);
+  EXPECT_EQ(log_->size(), 1);
+  store_.set_fail(false);
+  auto next = log_->Append({Event("s-4")});
+  ASSERT_THAT(next.status(), IsOk());
+  EXPECT_EQ((*next)[0].position, 1);  // no gap where the failed events would have been
+  EXPECT_THAT(log_->Verify().status(), IsOk());
+  EXPECT_TRUE(log_->Verify()->ok);
+}
+
+TEST_F(AccessLogTest, EventsWithoutCallerPurposeOrSubjectAreRefusedByName) {
+  v1::AccessEvent e = Event("s-1");
+  e.clear_purpose();
+  EXPECT_THAT(log_->Append({Event("s-0"), e}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("events[1].purpose")));
+  EXPECT_TRUE(store_.events().empty());
+}
+
+TEST_F(AccessLogTest, SignedHeadsAndProofsVerifyWithNothingButThePublicKey) {
+  std::vector<AccessLog::Appended> appended;
+  for (int i = 0; i < 13; ++i) {
+    auto a = log_->Append({Event(absl::StrCat("s-", i))});
+    ASSERT_THAT(a.status(), IsOk());
+    appended.push_back((*a)[0]);
+  }
+  ASSERT_THAT(log_->SignNow(), IsOk());
+  auto head = log_->LatestTreeHead();
+  ASSERT_THAT(head.status(), IsOk());
+  EXPECT_EQ(head->tree_size, 13);
+  // The JWS is the head's JSON, signed with the log's key.
+  auto payload = consent::VerifyJws(head->signature, signer_->public_key_pem());
+  ASSERT_THAT(payload.status(), IsOk());
+  EXPECT_EQ(*payload, TreeHeadJson(13, head->root_hash, head->signed_at));
+  // Each event is in the signed tree.
+  for (const auto& a : appended) {
+    auto proof = log_->InclusionProof(a.position, head->tree_size);
+    ASSERT_THAT(proof.status(), IsOk());
+    const StoredEvent stored = store_.events()[static_cast<size_t>(a.position)];
+    EXPECT_TRUE(VerifyInclusion(LeafHash(stored.entry), a.position, head->tree_size, *proof, head->root_hash));
+  }
+  // A later head is consistent with it.
+  ASSERT_THAT(log_->Append({Event("s-late")}).status(), IsOk());
+  ASSERT_THAT(log_->SignNow(), IsOk());
+  auto later = log_->LatestTreeHead();
+  ASSERT_THAT(later.status(), IsOk());
+  EXPECT_EQ(later->tree_size, 14);
+  auto consistency = log_->ConsistencyProof(13, 14);
+  ASSERT_THAT(consistency.status(), IsOk());
+  EXPECT_TRUE(VerifyConsistency(13, 14, head->root_hash, later->root_hash, *consistency));
+}
+
+TEST_F(AccessLogTest, VerifyNamesTheFirstEventThatWasChanged) {
+  for (int i = 0; i < 10; ++i) ASSERT_THAT(log_->Append({Event(absl::StrCat("s-", i))}).status(), IsOk());
+  ASSERT_THAT(log_->SignNow(), IsOk());
+  ASSERT_TRUE(log_->Verify()->ok);
+
+  // A copied column no longer says what the entry says.
+  store_.Edit(6, [](StoredEvent& e) { e.purpose = "marketing"; });
+  auto v = log_->Verify();
+  ASSERT_THAT(v.status(), IsOk());
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_position, 6);
+  store_.Edit(6, [](StoredEvent& e) { e.purpose = "customer_service"; });
+  ASSERT_TRUE(log_->Verify()->ok);
+
+  // The entry and its hash rewritten together, consistently: the tree this log built,
+  // and the signed root, still tell.
+  store_.Edit(4, [](StoredEvent& e) {
+    v1::AccessEvent parsed;
+    ASSERT_TRUE(parsed.ParseFromString(e.entry));
+    parsed.clear_fields_withheld();
+    e.entry = EntryOf(parsed);
+    e.leaf_hash = LeafHash(e.entry);
+  });
+  v = log_->Verify();
+  ASSERT_THAT(v.status(), IsOk());
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_position, 4);
+  EXPECT_GE(v->events_checked, 5);
+
+  // After a restart the log rebuilds its tree from what is stored; the signed root is
+  // then what gives the change away.
+  store_.Edit(4, [](StoredEvent& e) {
+    v1::AccessEvent parsed;
+    ASSERT_TRUE(parsed.ParseFromString(e.entry));
+    e.fields = {"email"};
+  });
+  log_.reset();
+  AccessLog restarted(store_, *signer_, AccessLog::Options{.sign_interval = absl::Hours(1)});
+  ASSERT_THAT(restarted.Start(), IsOk());
+  v = restarted.Verify();
+  ASSERT_THAT(v.status(), IsOk());
+  EXPECT_FALSE(v->ok);
+  EXPECT_THAT(v->problem, ::testing::HasSubstr("signed"));
+}
+
+}  // namespace
+}  // namespace cdp::audit

@@ -1,0 +1,138 @@
+// The access log on the real PostgreSQL of tests/run.sh: durable group commits, what the
+// service's database role may not do, and tampering done directly in the database.
+#include "services/audit/access_log.h"
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "pqxx/pqxx"
+#include "services/audit/pg_event_store.h"
+#include "storage/migrate.h"
+#include "storage/migrations.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/test_database.h"
+
+namespace cdp::audit {
+namespace {
+
+using ::cdp::testing::IsOk;
+using ::testing::HasSubstr;
+
+v1::AccessEvent Event(int i) {
+  v1::AccessEvent e;
+  e.set_caller("spiffe://cdp.local/service/support-desk");
+  e.mutable_acting_party()->set_kind(v1::ActingParty::BOT);
+  e.mutable_acting_party()->set_id("helpdesk-bot");
+  e.set_subject_pseudonym(absl::StrCat("sp-", i % 7));
+  e.set_purpose("customer_service");
+  e.set_legal_basis("contract");
+  e.add_fields_released("email");
+  e.add_fields_released("given_name");
+  (*e.mutable_fields_withheld())["date_of_birth"] = "no consent for this purpose";
+  e.set_consent_version(i);
+  e.set_request_id(absl::StrCat("req-", i));
+  return e;
+}
+
+class AccessLogPgTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CDP_REQUIRE_PG();
+    db_ = std::make_unique<testing::TestDatabase>();
+    ASSERT_THAT(storage::ApplyMigrations(db_->AdminDsn(), storage::migrations::audit()).status(), IsOk());
+    pool_ = std::make_unique<storage::Pool>(storage::PoolOptions{
+        .dsn = db_->DsnAs("cdp_audit"), .size = 3, .statements = PgEventStore::Statements()});
+    ASSERT_THAT(pool_->Connect(), IsOk());
+    store_ = std::make_unique<PgEventStore>(*pool_);
+    auto signer = consent::ReceiptSigner::FromPem(consent::NewEd25519PrivateKeyPem());
+    ASSERT_THAT(signer.status(), IsOk());
+    signer_ = *std::move(signer);
+    log_ = std::make_unique<AccessLog>(*store_, *signer_, AccessLog::Options{.sign_interval = absl::Hours(1)});
+    ASSERT_THAT(log_->Start(), IsOk());
+  }
+  void Admin(const std::string& sql) {
+    pqxx::connection c(db_->AdminDsn());
+    pqxx::work tx(c);
+    tx.exec0(sql);
+    tx.commit();
+  }
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<storage::Pool> pool_;
+  std::unique_ptr<PgEventStore> store_;
+  std::unique_ptr<consent::ReceiptSigner> signer_;
+  std::unique_ptr<AccessLog> log_;
+};
+
+TEST_F(AccessLogPgTest, EventsAreDurableInOrderAndSurviveARestart) {
+  std::vector<v1::AccessEvent> events;
+  for (int i = 0; i < 25; ++i) events.push_back(Event(i));
+  auto appended = log_->Append(events);
+  ASSERT_THAT(appended.status(), IsOk());
+  ASSERT_EQ(appended->size(), 25u);
+  EXPECT_EQ((*appended)[24].position, 24);
+  ASSERT_THAT(log_->SignNow(), IsOk());
+  const Hash root = log_->LatestTreeHead()->root_hash;
+
+  log_.reset();
+  AccessLog restarted(*store_, *signer_, AccessLog::Options{.sign_interval = absl::Hours(1)});
+  ASSERT_THAT(restarted.Start(), IsOk());
+  EXPECT_EQ(restarted.size(), 25);
+  EXPECT_EQ(restarted.LatestTreeHead()->root_hash, root);
+  auto v = restarted.Verify();
+  ASSERT_THAT(v.status(), IsOk());
+  EXPECT_TRUE(v->ok) << v->problem << " at " << v->first_bad_position;
+  EXPECT_EQ(v->events_checked, 25);
+  auto next = restarted.Append({Event(99)});
+  ASSERT_THAT(next.status(), IsOk());
+  EXPECT_EQ((*next)[0].position, 25);
+}
+
+TEST_F(AccessLogPgTest, TheServiceRoleCannotChangeOrRemoveEvents) {
+  ASSERT_THAT(log_->Append({Event(1)}).status(), IsOk());
+  ASSERT_THAT(log_->SignNow(), IsOk());
+  for (const char* sql : {"UPDATE audit.events SET purpose = 'marketing'", "DELETE FROM audit.events",
+                          "TRUNCATE audit.events", "UPDATE audit.tree_heads SET tree_size = 0",
+                          "DELETE FROM audit.tree_heads"}) {
+    pqxx::connection c(db_->DsnAs("cdp_audit"));
+    pqxx::work tx(c);
+    EXPECT_THROW(tx.exec(sql), pqxx::insufficient_privilege) << sql;
+  }
+}
+
+TEST_F(AccessLogPgTest, VerifyNamesAnEventChangedDirectlyInTheDatabase) {
+  std::vector<v1::AccessEvent> events;
+  for (int i = 0; i < 40; ++i) events.push_back(Event(i));
+  ASSERT_THAT(log_->Append(events).status(), IsOk());
+  ASSERT_THAT(log_->SignNow(), IsOk());
+  ASSERT_TRUE(log_->Verify()->ok);
+
+  // Someone with the owner's credentials hides that a field was released.
+  Admin("UPDATE audit.events SET fields = ARRAY['given_name'] WHERE position = 17");
+  auto v = log_->Verify();
+  ASSERT_THAT(v.status(), IsOk());
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_position, 17);
+  EXPECT_THAT(v->problem, HasSubstr("column"));
+  Admin("UPDATE audit.events SET fields = ARRAY['date_of_birth', 'email', 'given_name'] WHERE position = 17");
+  ASSERT_TRUE(log_->Verify()->ok) << log_->Verify()->problem;
+
+  // Or rewrites the entry itself.
+  Admin("UPDATE audit.events SET entry = entry || '\\x00'::bytea WHERE position = 23");
+  v = log_->Verify();
+  ASSERT_THAT(v.status(), IsOk());
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_position, 23);
+
+  // Or deletes one.
+  Admin("UPDATE audit.events SET entry = substring(entry FROM 1 FOR length(entry) - 1) WHERE position = 23");
+  ASSERT_TRUE(log_->Verify()->ok) << log_->Verify()->problem;
+  Admin("DELETE FROM audit.events WHERE position = 31");
+  v = log_->Verify();
+  ASSERT_THAT(v.status(), IsOk());
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_position, 31);
+  EXPECT_THAT(v->problem, HasSubstr("missing"));
+}
+
+}  // namespace
+}  // namespace cdp::audit
