@@ -119,12 +119,15 @@ chgrp "$SERVICE_USER" "$PKI" "$PKI"/service-*.key && chmod 750 "$PKI" && chmod 6
 # receipts are signed by a new key.
 mkdir -p "$KEYS"
 [[ -s $KEYS/receipt-signing.key ]] || (umask 077 && openssl genpkey -algorithm ed25519 -out "$KEYS/receipt-signing.key")
+# The key that signs the access log's tree heads (Ed25519); its public key is all a
+# verifier needs.
+[[ -s $KEYS/log-signing.key ]] || (umask 077 && openssl genpkey -algorithm ed25519 -out "$KEYS/log-signing.key")
 # The master key that wraps every customer's data key (AES-256-GCM) and keys the lookup
 # hashes. Losing it loses the data; back it up apart from the database.
 [[ -s $KEYS/master.key ]] ||
   (umask 077 && printf 'cdp-master-key-v1:%s\n' "$(openssl rand -base64 32)" >"$KEYS/master.key")
-chgrp "$SERVICE_USER" "$KEYS" "$KEYS/receipt-signing.key" "$KEYS/master.key" && chmod 750 "$KEYS" &&
-  chmod 640 "$KEYS/receipt-signing.key" "$KEYS/master.key"
+chgrp "$SERVICE_USER" "$KEYS" "$KEYS/receipt-signing.key" "$KEYS/log-signing.key" "$KEYS/master.key" &&
+  chmod 750 "$KEYS" && chmod 640 "$KEYS/receipt-signing.key" "$KEYS/log-signing.key" "$KEYS/master.key"
 
 cdp_say "starting services"
 for svc in "${ALL_SERVICES[@]}"; do
@@ -133,6 +136,8 @@ for svc in "${ALL_SERVICES[@]}"; do
   extra=()
   [[ $svc == consent ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
                                   --receipt_key="$KEYS/receipt-signing.key")
+  [[ $svc == audit ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
+                                --log_key="$KEYS/log-signing.key")
   [[ $svc == ingest ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
                                  --master_key="$KEYS/master.key"
                                  --consent_target="127.0.0.1:$(grpc_port consent)")

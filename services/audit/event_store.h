@@ -54,6 +54,9 @@ class EventStore {
   // returns an error (which is returned).
   virtual absl::Status Scan(int64_t from, const std::function<absl::Status(const StoredEvent&)>& visit) = 0;
 
+  // The pseudonym of each customer, in the order given, made on first use.
+  virtual absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids) = 0;
+
   virtual absl::Status SaveTreeHead(const TreeHead& head) = 0;
   // The latest signed tree head, if any.
   virtual absl::StatusOr<std::optional<TreeHead>> LatestTreeHead() = 0;

@@ -1,5 +1,7 @@
 #include "services/audit/pg_event_store.h"
 
+#include <map>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "pqxx/pqxx"
@@ -14,6 +16,8 @@ constexpr char kScan[] = "audit_scan";
 constexpr char kInsertHead[] = "audit_insert_head";
 constexpr char kLatestHead[] = "audit_latest_head";
 constexpr char kHeads[] = "audit_heads";
+constexpr char kNewSubjects[] = "audit_new_subjects";
+constexpr char kSubjects[] = "audit_subjects";
 
 constexpr int kScanPage = 10000;
 
@@ -59,6 +63,11 @@ std::vector<storage::Statement> PgEventStore::Statements() {
       {kLatestHead,
        "SELECT tree_size, root_hash, (extract(epoch FROM signed_at) * 1000000)::bigint, key_id, signature "
        "FROM audit.tree_heads ORDER BY tree_size DESC LIMIT 1"},
+      {kNewSubjects,
+       "INSERT INTO audit.subjects (customer_id, pseudonym) "
+       "SELECT c, 'sp-' || replace(gen_random_uuid()::text, '-', '') FROM unnest($1::text[]) c "
+       "ON CONFLICT (customer_id) DO NOTHING"},
+      {kSubjects, "SELECT customer_id, pseudonym FROM audit.subjects WHERE customer_id = ANY($1::text[])"},
       {kHeads,
        "SELECT tree_size, root_hash, (extract(epoch FROM signed_at) * 1000000)::bigint, key_id, signature "
        "FROM audit.tree_heads ORDER BY tree_size"},
@@ -120,6 +129,24 @@ absl::Status PgEventStore::Scan(int64_t from, const std::function<absl::Status(c
     }
     if (static_cast<int>(rows.size()) < kScanPage) return absl::OkStatus();
   }
+}
+
+absl::StatusOr<std::vector<std::string>> PgEventStore::Pseudonyms(const std::vector<std::string>& customer_ids) {
+  std::map<std::string, std::string> known;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    known.clear();
+    const std::string ids = storage::TextArray(customer_ids);
+    tx.exec_prepared(kNewSubjects, ids);
+    for (const pqxx::row& r : tx.exec_prepared(kSubjects, ids)) known[r[0].as<std::string>()] = r[1].as<std::string>();
+    return absl::OkStatus();
+  }));
+  std::vector<std::string> out;
+  for (const std::string& id : customer_ids) {
+    auto it = known.find(id);
+    if (it == known.end()) return absl::InternalError("customer without a pseudonym after insert");
+    out.push_back(it->second);
+  }
+  return out;
 }
 
 absl::Status PgEventStore::SaveTreeHead(const TreeHead& head) {

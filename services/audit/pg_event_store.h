@@ -19,6 +19,7 @@ class PgEventStore final : public EventStore {
 
   absl::Status Append(const std::vector<StoredEvent>& events) override;
   absl::Status Scan(int64_t from, const std::function<absl::Status(const StoredEvent&)>& visit) override;
+  absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids) override;
   absl::Status SaveTreeHead(const TreeHead& head) override;
   absl::StatusOr<std::optional<TreeHead>> LatestTreeHead() override;
   absl::StatusOr<std::vector<TreeHead>> TreeHeads() override;

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "consent/catalog.h"
 #include "consent/receipt.h"
+#include "services/common/config_files.h"
 #include "services/common/log.h"
 #include "services/common/service_host.h"
 #include "services/consent/change_feed.h"
@@ -26,30 +27,12 @@ namespace {
 // What the service's handlers need, built from the flags, in construction order.
 struct Parts {
   explicit Parts(server::ServiceContext& context)
-      : catalog(LoadCatalog()),
-        signer(LoadSigner()),
+      : catalog(server::LoadCatalogOrExit("catalog", absl::GetFlag(FLAGS_catalog))),
+        signer(server::LoadSignerOrExit("receipt_key", absl::GetFlag(FLAGS_receipt_key))),
         store(context.pool),
         feed(store, {.poll_interval = PollInterval()}),
         api(catalog, store, *signer, feed, {}) {}
 
-  static std::shared_ptr<const Catalog> LoadCatalog() {
-    std::string path = absl::GetFlag(FLAGS_catalog);
-    if (path.empty()) server::ExitWithConfigError("--catalog is required (e.g. consent/catalog/default.textproto)");
-    auto catalog = Catalog::FromFile(path);
-    if (!catalog.ok()) server::ExitWithConfigError(absl::StrCat("--catalog ", catalog.status().message()));
-    log::Info("catalog_loaded", {{"version", (*catalog)->version()},
-                                 {"fields", (*catalog)->field_count()},
-                                 {"purposes", (*catalog)->purpose_count()}});
-    return *std::move(catalog);
-  }
-  static std::unique_ptr<ReceiptSigner> LoadSigner() {
-    std::string path = absl::GetFlag(FLAGS_receipt_key);
-    if (path.empty()) server::ExitWithConfigError("--receipt_key is required (an Ed25519 private key in PEM)");
-    auto signer = ReceiptSigner::FromPemFile(path);
-    if (!signer.ok()) server::ExitWithConfigError(absl::StrCat("--receipt_key ", signer.status().message()));
-    log::Info("receipt_key_loaded", {{"key_id", (*signer)->key_id()}});
-    return *std::move(signer);
-  }
   static absl::Duration PollInterval() {
     absl::Duration d = absl::GetFlag(FLAGS_feed_poll_interval);
     if (d < absl::Milliseconds(1) || d > absl::Seconds(10)) {

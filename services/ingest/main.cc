@@ -4,6 +4,7 @@
 #include "absl/flags/marshalling.h"
 #include "absl/strings/str_cat.h"
 #include "consent/catalog.h"
+#include "services/common/config_files.h"
 #include "services/common/log.h"
 #include "services/common/service_host.h"
 #include "services/common/tls.h"
@@ -36,7 +37,8 @@ namespace {
 
 struct Parts {
   explicit Parts(server::ServiceContext& context)
-      : catalog(LoadCatalog()), key(LoadKey()), api(catalog, context.pool, key, LoadOptions()) {
+      : catalog(server::LoadCatalogOrExit("catalog", absl::GetFlag(FLAGS_catalog))),
+        key(LoadKey()), api(catalog, context.pool, key, LoadOptions()) {
     // Before serving, so that the first batch does not wait for it; a store it cannot
     // read (say, another master key) stops the service.
     context.before_serving = [this] { return api.LoadIndex(); };
@@ -48,13 +50,6 @@ struct Parts {
     }
   }
 
-  static std::shared_ptr<const consent::Catalog> LoadCatalog() {
-    std::string path = absl::GetFlag(FLAGS_catalog);
-    if (path.empty()) server::ExitWithConfigError("--catalog is required (e.g. consent/catalog/default.textproto)");
-    auto catalog = consent::Catalog::FromFile(path);
-    if (!catalog.ok()) server::ExitWithConfigError(absl::StrCat("--catalog ", catalog.status().message()));
-    return *std::move(catalog);
-  }
   static IngestApi::Options LoadOptions() {
     IngestApi::Options options;
     options.source_trust = absl::GetFlag(FLAGS_source_trust);

@@ -39,6 +39,15 @@ class FakeEventStore : public EventStore {
     }
     return absl::OkStatus();
   }
+  absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& ids) override {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> out;
+    for (const std::string& id : ids) {
+      auto [it, added] = pseudonyms_.try_emplace(id, absl::StrCat("sp-", pseudonyms_.size()));
+      out.push_back(it->second);
+    }
+    return out;
+  }
   absl::Status SaveTreeHead(const TreeHead& head) override {
     absl::MutexLock lock(&mu_);
     heads_[head.tree_size] = head;
@@ -77,6 +86,7 @@ class FakeEventStore : public EventStore {
   absl::Mutex mu_;
   std::vector<StoredEvent> events_;
   std::map<int64_t, TreeHead> heads_;
+  std::map<std::string, std::string> pseudonyms_;
   bool fail_ = false;
   int appends_ = 0;
 };

@@ -14,7 +14,8 @@ TestPki::TestPki(const std::vector<std::string>& identities)
   const std::string ids = absl::StrJoin(identities, " ");
   std::string cmd = absl::StrCat(pki, " ", dir_, " ", ids, " >/dev/null && ", pki, " ", rogue_dir_,
                                  " ", ids, " >/dev/null && openssl genpkey -algorithm ed25519 -out ",
-                                 receipt_key(), " && (umask 077 && printf 'cdp-master-key-v1:%s\\n' ",
+                                 receipt_key(), " && openssl genpkey -algorithm ed25519 -out ", log_key(),
+                                 " && (umask 077 && printf 'cdp-master-key-v1:%s\\n' ",
                                  "\"$(openssl rand -base64 32)\" > ", master_key(), ")");
   if (std::system(cmd.c_str()) != 0) std::abort();
 }
@@ -62,6 +63,10 @@ absl::StatusOr<RunningService> StartService(const std::string& name, const TestP
   if (name == "ingest") {
     args.push_back(catalog);
     args.push_back("--master_key=" + pki.master_key());
+  }
+  if (name == "audit") {
+    args.push_back(catalog);
+    args.push_back("--log_key=" + pki.log_key());
   }
   args.insert(args.end(), extra.begin(), extra.end());
   auto child = ChildProcess::Start(bin, args, MakeTempDir() + "/log");

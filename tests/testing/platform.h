@@ -24,6 +24,7 @@ class TestPki {
   const std::string& dir() const { return dir_; }
   const std::string& rogue_dir() const { return rogue_dir_; }
   std::string receipt_key() const { return dir_ + "/receipt-signing.key"; }
+  std::string log_key() const { return dir_ + "/log-signing.key"; }
   std::string master_key() const { return dir_ + "/master.key"; }
   // "service-consent" or "service/consent".
   rpc::TlsMaterial Load(const std::string& identity, bool rogue = false) const;

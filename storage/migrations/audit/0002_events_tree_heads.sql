@@ -36,3 +36,12 @@ CREATE TABLE audit.tree_heads (
   key_id text NOT NULL,
   signature text NOT NULL       -- compact JWS (EdDSA) over the head's JSON
 );
+
+-- subjects    the pseudonym each customer (profile id) has in the log. Events name the
+--             pseudonym only; erasing a customer removes this row, and the events stay
+--             verifiable without saying whom they were about.
+CREATE TABLE audit.subjects (
+  customer_id text PRIMARY KEY,
+  pseudonym text NOT NULL UNIQUE,
+  created_at timestamptz NOT NULL DEFAULT now()
+);

@@ -1,0 +1,139 @@
+#include "services/audit/audit_api.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+#include "services/common/proto_time.h"
+#include "services/common/status_macros.h"
+
+namespace cdp::audit {
+namespace {
+
+std::string Bytes(const Hash& h) { return std::string(reinterpret_cast<const char*>(h.data()), h.size()); }
+
+}  // namespace
+
+AuditApi::AuditApi(std::shared_ptr<const consent::Catalog> catalog, AccessLog& log, EventStore& store,
+                   const consent::ReceiptSigner& signer)
+    : catalog_(std::move(catalog)), log_(log), store_(store), signer_(signer) {}
+
+absl::Status AuditApi::Authorize(const std::string& caller, v1::Permission permission) const {
+  const v1::CallerDef* def = catalog_->FindCaller(caller);
+  if (def == nullptr) {
+    return absl::PermissionDeniedError(absl::StrCat("caller ", caller, " is not in the catalog"));
+  }
+  if (permission != v1::PERMISSION_UNSPECIFIED && !consent::Catalog::CallerHas(*def, permission)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("caller ", caller, " lacks permission ", v1::Permission_Name(permission)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> AuditApi::Pseudonyms(const std::vector<std::string>& customer_ids) {
+  std::vector<std::string> out(customer_ids.size()), missing;
+  {
+    absl::MutexLock lock(&mu_);
+    for (size_t i = 0; i < customer_ids.size(); ++i) {
+      auto it = pseudonyms_.find(customer_ids[i]);
+      if (it != pseudonyms_.end()) out[i] = it->second;
+      else missing.push_back(customer_ids[i]);
+    }
+  }
+  if (missing.empty()) return out;
+  ASSIGN_OR_RETURN(std::vector<std::string> made, store_.Pseudonyms(missing));
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < missing.size(); ++i) pseudonyms_[missing[i]] = made[i];
+  for (size_t i = 0; i < customer_ids.size(); ++i) {
+    if (out[i].empty()) out[i] = pseudonyms_[customer_ids[i]];
+  }
+  return out;
+}
+
+absl::StatusOr<v1::AppendEventsResponse> AuditApi::AppendEvents(const std::string& caller,
+                                                                const v1::AppendEventsRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::APPEND_ACCESS_EVENTS));
+  if (request.events_size() == 0) return absl::InvalidArgumentError("events: at least one");
+  if (request.events_size() > 1000) return absl::InvalidArgumentError("events: at most 1000 per call");
+  std::vector<std::string> customers;
+  std::vector<v1::AccessEvent> events;
+  for (int i = 0; i < request.events_size(); ++i) {
+    const auto& item = request.events(i);
+    const v1::AccessEvent& e = item.event();
+    const std::string at = absl::StrCat("events[", i, "].");
+    if (item.customer_id().empty()) return absl::InvalidArgumentError(at + "customer_id: required");
+    if (e.caller().empty()) return absl::InvalidArgumentError(at + "event.caller: required");
+    if (e.purpose().empty()) return absl::InvalidArgumentError(at + "event.purpose: required");
+    if (e.acting_party().kind() == v1::ActingParty::KIND_UNSPECIFIED) {
+      return absl::InvalidArgumentError(at + "event.acting_party.kind: required");
+    }
+    if (e.justification().code() == v1::Justification::CODE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(at + "event.justification.code: required");
+    }
+    customers.push_back(item.customer_id());
+    events.push_back(e);
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> pseudonyms, Pseudonyms(customers));
+  for (size_t i = 0; i < events.size(); ++i) events[i].set_subject_pseudonym(pseudonyms[i]);
+  ASSIGN_OR_RETURN(std::vector<AccessLog::Appended> appended, log_.Append(std::move(events)));
+  v1::AppendEventsResponse response;
+  for (const auto& a : appended) {
+    auto* out = response.add_events();
+    out->set_event_id(a.event_id);
+    out->set_position(a.position);
+    *out->mutable_time() = ToProtoTime(a.time);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::SignedTreeHead> AuditApi::GetSignedTreeHead(const std::string& caller) {
+  RETURN_IF_ERROR(Authorize(caller, v1::PERMISSION_UNSPECIFIED));
+  ASSIGN_OR_RETURN(TreeHead head, log_.LatestTreeHead());
+  v1::SignedTreeHead out;
+  out.set_tree_size(head.tree_size);
+  out.set_root_hash(Bytes(head.root_hash));
+  *out.mutable_timestamp() = ToProtoTime(head.signed_at);
+  out.set_signature(head.signature);
+  out.set_key_id(head.key_id);
+  out.set_public_key_pem(signer_.public_key_pem());
+  return out;
+}
+
+absl::StatusOr<v1::InclusionProof> AuditApi::GetInclusionProof(const std::string& caller,
+                                                               const v1::GetInclusionProofRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::PERMISSION_UNSPECIFIED));
+  ASSIGN_OR_RETURN(std::vector<Hash> proof, log_.InclusionProof(request.position(), request.tree_size()));
+  ASSIGN_OR_RETURN(Hash leaf, log_.LeafAt(request.position()));
+  v1::InclusionProof out;
+  out.set_position(request.position());
+  out.set_tree_size(request.tree_size());
+  out.set_leaf_hash(Bytes(leaf));
+  for (const Hash& h : proof) out.add_hashes(Bytes(h));
+  return out;
+}
+
+absl::StatusOr<v1::ConsistencyProof> AuditApi::GetConsistencyProof(const std::string& caller,
+                                                                   const v1::GetConsistencyProofRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::PERMISSION_UNSPECIFIED));
+  ASSIGN_OR_RETURN(std::vector<Hash> proof, log_.ConsistencyProof(request.first_size(), request.second_size()));
+  v1::ConsistencyProof out;
+  for (const Hash& h : proof) out.add_hashes(Bytes(h));
+  return out;
+}
+
+absl::StatusOr<v1::VerifyLogResponse> AuditApi::VerifyLog(const std::string& caller) {
+  RETURN_IF_ERROR(Authorize(caller, v1::READ_ACCESS_LOG));
+  const absl::Time started = absl::Now();
+  ASSIGN_OR_RETURN(AccessLog::Verification v, log_.Verify());
+  log::Info("log_verified", {{"ok", v.ok},
+                             {"events", v.events_checked},
+                             {"first_bad_position", v.first_bad_position},
+                             {"ms", absl::ToDoubleMilliseconds(absl::Now() - started)},
+                             {"caller", caller}});
+  v1::VerifyLogResponse out;
+  out.set_ok(v.ok);
+  out.set_events_checked(v.events_checked);
+  out.set_first_bad_position(v.first_bad_position);
+  out.set_problem(v.problem);
+  return out;
+}
+
+}  // namespace cdp::audit

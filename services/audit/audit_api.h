@@ -1,0 +1,57 @@
+// The audit service's behaviour apart from gRPC: appending access events for enforcement
+// points, signed tree heads and proofs for anyone the catalog knows, verification for
+// auditors.
+#ifndef CDP_SERVICES_AUDIT_AUDIT_API_H_
+#define CDP_SERVICES_AUDIT_AUDIT_API_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "cdp/v1/audit.pb.h"
+#include "consent/catalog.h"
+#include "consent/receipt.h"
+#include "services/audit/access_log.h"
+#include "services/audit/event_store.h"
+
+namespace cdp::audit {
+
+class AuditApi {
+ public:
+  // Everything must outlive the API. Thread-safe.
+  AuditApi(std::shared_ptr<const consent::Catalog> catalog, AccessLog& log, EventStore& store,
+           const consent::ReceiptSigner& signer);
+
+  // PERMISSION_DENIED without APPEND_ACCESS_EVENTS; INVALID_ARGUMENT naming the item and
+  // field (events[i].customer_id, events[i].event.purpose, ...); UNAVAILABLE if the log
+  // could not store them (then none is logged).
+  absl::StatusOr<v1::AppendEventsResponse> AppendEvents(const std::string& caller,
+                                                        const v1::AppendEventsRequest& request);
+  // For any caller in the catalog.
+  absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead(const std::string& caller);
+  absl::StatusOr<v1::InclusionProof> GetInclusionProof(const std::string& caller,
+                                                       const v1::GetInclusionProofRequest& request);
+  absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(const std::string& caller,
+                                                           const v1::GetConsistencyProofRequest& request);
+  // READ_ACCESS_LOG only.
+  absl::StatusOr<v1::VerifyLogResponse> VerifyLog(const std::string& caller);
+
+ private:
+  absl::Status Authorize(const std::string& caller, v1::Permission permission) const;
+  absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids);
+
+  std::shared_ptr<const consent::Catalog> catalog_;
+  AccessLog& log_;
+  EventStore& store_;
+  const consent::ReceiptSigner& signer_;
+  absl::Mutex mu_;
+  // Customer -> pseudonym, as stored; they never change (erasure, when it comes, must
+  // also drop the entry here).
+  absl::flat_hash_map<std::string, std::string> pseudonyms_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace cdp::audit
+
+#endif  // CDP_SERVICES_AUDIT_AUDIT_API_H_

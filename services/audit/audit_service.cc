@@ -1,0 +1,36 @@
+#include "services/audit/audit_service.h"
+
+#include "services/common/handler.h"
+
+namespace cdp::audit {
+
+grpc::Status AuditService::AppendEvents(grpc::ServerContext* context, const v1::AppendEventsRequest* request,
+                                        v1::AppendEventsResponse* response) {
+  return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.AppendEvents(c, *request); });
+}
+
+grpc::Status AuditService::GetSignedTreeHead(grpc::ServerContext* context, const v1::GetSignedTreeHeadRequest*,
+                                             v1::SignedTreeHead* response) {
+  return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.GetSignedTreeHead(c); });
+}
+
+grpc::Status AuditService::GetInclusionProof(grpc::ServerContext* context,
+                                             const v1::GetInclusionProofRequest* request,
+                                             v1::InclusionProof* response) {
+  return rpc::ServeUnary(context, response,
+                         [&](const std::string& c) { return api_.GetInclusionProof(c, *request); });
+}
+
+grpc::Status AuditService::GetConsistencyProof(grpc::ServerContext* context,
+                                               const v1::GetConsistencyProofRequest* request,
+                                               v1::ConsistencyProof* response) {
+  return rpc::ServeUnary(context, response,
+                         [&](const std::string& c) { return api_.GetConsistencyProof(c, *request); });
+}
+
+grpc::Status AuditService::VerifyLog(grpc::ServerContext* context, const v1::VerifyLogRequest*,
+                                     v1::VerifyLogResponse* response) {
+  return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.VerifyLog(c); });
+}
+
+}  // namespace cdp::audit
