@@ -136,6 +136,10 @@ for svc in "${ALL_SERVICES[@]}"; do
   extra=()
   [[ $svc == consent ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
                                   --receipt_key="$KEYS/receipt-signing.key")
+  [[ $svc == profile ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
+                                  --consent_target="127.0.0.1:$(grpc_port consent)"
+                                  --ingest_target="127.0.0.1:$(grpc_port ingest)"
+                                  --audit_target="127.0.0.1:$(grpc_port audit)")
   [[ $svc == audit ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
                                 --log_key="$KEYS/log-signing.key")
   [[ $svc == ingest ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"

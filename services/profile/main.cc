@@ -1,19 +1,86 @@
-// cdp-profile: the consent-enforced profile read path
+// cdp-profile: the consent-enforced profile read path (consent replica, golden records from
+// cdp-ingest, one durable access event in cdp-audit per read).
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "cdp/v1/profile.grpc.pb.h"
+#include "consent/replica.h"
+#include "services/common/config_files.h"
+#include "services/common/log.h"
 #include "services/common/service_host.h"
+#include "services/common/tls.h"
+#include "services/profile/profile_api.h"
+#include "services/profile/profile_service.h"
+#include "services/profile/remote.h"
 #include "storage/migrations.h"
+
+ABSL_FLAG(std::string, catalog, "", "consent catalog file: which callers may claim which purposes");
+ABSL_FLAG(std::string, consent_target, "", "host:port of the consent service (WatchConsent feeds the replica)");
+ABSL_FLAG(std::string, ingest_target, "", "host:port of the ingest service (golden records)");
+ABSL_FLAG(std::string, audit_target, "", "host:port of the audit service (every read is logged there first)");
+ABSL_FLAG(absl::Duration, consent_staleness_bound, absl::Milliseconds(100),
+          "reads are refused (UNAVAILABLE) when the consent replica cannot confirm it is current "
+          "within this bound");
+ABSL_FLAG(absl::Duration, call_deadline, absl::Seconds(2), "deadline of calls to the ingest and audit services");
+
+namespace cdp::profile {
+namespace {
+
+std::string Target(const char* flag, const std::string& value) {
+  if (value.empty()) server::ExitWithConfigError(absl::StrCat("--", flag, " is required (host:port)"));
+  return value;
+}
+
+struct Parts {
+  explicit Parts(server::ServiceContext& context)
+      : catalog(server::LoadCatalogOrExit("catalog", absl::GetFlag(FLAGS_catalog))),
+        replica({.connect = [t = Target("consent_target", absl::GetFlag(FLAGS_consent_target)),
+                             &tls = context.tls] { return rpc::MakeChannel(t, tls); },
+                 .staleness_bound = absl::GetFlag(FLAGS_consent_staleness_bound)}),
+        ingest_channel([t = Target("ingest_target", absl::GetFlag(FLAGS_ingest_target)), &tls = context.tls] {
+          return rpc::MakeChannel(t, tls);
+        }),
+        audit_channel([t = Target("audit_target", absl::GetFlag(FLAGS_audit_target)), &tls = context.tls] {
+          return rpc::MakeChannel(t, tls);
+        }),
+        profiles(ingest_channel, absl::GetFlag(FLAGS_call_deadline)),
+        log(audit_channel, absl::GetFlag(FLAGS_call_deadline)),
+        api(catalog,
+            [this](const std::string& customer, int64_t min_version) { return replica.Lookup(customer, min_version); },
+            profiles, log) {
+    // Serving before the replica holds the consent state would only refuse every read.
+    context.before_serving = [this] { return replica.WaitUntilCurrent(absl::Minutes(2)); };
+  }
+
+  std::shared_ptr<const consent::Catalog> catalog;
+  consent::ConsentReplica replica;
+  SharedChannel ingest_channel;
+  SharedChannel audit_channel;
+  RemoteProfileSource profiles;
+  RemoteAccessLog log;
+  ProfileApi api;
+};
+
+class OwningService : private Parts, public ProfileService {
+ public:
+  explicit OwningService(server::ServiceContext& context) : Parts(context), ProfileService(api) {}
+};
+
+}  // namespace
+}  // namespace cdp::profile
 
 int main(int argc, char** argv) {
   return cdp::server::RunService(
       {.process = {.name = "profile",
-                   .usage = "cdp-profile: the consent-enforced profile read path\nUsage: cdp-profile [flags]",
+                   .usage = "cdp-profile: the consent-enforced profile read path\n"
+                            "Usage: cdp-profile --catalog=FILE --consent_target=H:P --ingest_target=H:P "
+                            "--audit_target=H:P [flags]",
                    .default_port = 7103,
                    .default_metrics_port = 9103,
                    .migrations = cdp::storage::migrations::profile()},
        .full_name = cdp::v1::ProfileService::service_full_name(),
-       // The RPC handlers arrive with the issue that builds this service; until then every
-       // call answers UNIMPLEMENTED while health, reflection and metrics work.
        .make_service =
-           [](cdp::server::ServiceContext&) { return std::make_unique<cdp::v1::ProfileService::Service>(); }},
+           [](cdp::server::ServiceContext& context) {
+             return std::make_unique<cdp::profile::OwningService>(context);
+           }},
       argc, argv);
 }

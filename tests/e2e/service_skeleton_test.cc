@@ -46,9 +46,10 @@ const std::vector<ServiceBinary>& GrpcServices() {
   static const auto* services = new std::vector<ServiceBinary>{
       {"consent", "cdp.v1.ConsentService", kBin + "/services/cdp-consent"},
       {"ingest", "cdp.v1.IngestService", kBin + "/services/cdp-ingest"},
-      {"profile", "cdp.v1.ProfileService", kBin + "/services/cdp-profile"},
       {"audit", "cdp.v1.AuditService", kBin + "/services/cdp-audit"},
       {"rights", "cdp.v1.RightsService", kBin + "/services/cdp-rights"},
+      // Last: it needs the consent, ingest and audit services above.
+      {"profile", "cdp.v1.ProfileService", kBin + "/services/cdp-profile"},
   };
   return *services;
 }
@@ -87,7 +88,15 @@ testing::TestPki* ServiceSkeletonTest::pki_ = nullptr;
 
 TEST_F(ServiceSkeletonTest, EveryServiceIsServingAndListsItsServiceThroughReflection) {
   std::vector<Running> running;
-  for (const ServiceBinary& s : GrpcServices()) running.push_back(Start(s.name));
+  for (const ServiceBinary& s : GrpcServices()) {
+    std::vector<std::string> extra;
+    if (s.name == "profile") {
+      extra = {absl::StrCat("--consent_target=127.0.0.1:", running[0].port),
+               absl::StrCat("--ingest_target=127.0.0.1:", running[1].port),
+               absl::StrCat("--audit_target=127.0.0.1:", running[2].port)};
+    }
+    running.push_back(Start(s.name, extra));
+  }
   for (size_t i = 0; i < running.size(); ++i) {
     const ServiceBinary& s = GrpcServices()[i];
     auto channel = Channel(running[i].port);

@@ -64,6 +64,7 @@ absl::StatusOr<RunningService> StartService(const std::string& name, const TestP
     args.push_back(catalog);
     args.push_back("--master_key=" + pki.master_key());
   }
+  if (name == "profile") args.push_back(catalog);  // and the targets, in `extra`
   if (name == "audit") {
     args.push_back(catalog);
     args.push_back("--log_key=" + pki.log_key());

@@ -1,0 +1,68 @@
+// The consent-enforced read path (ProfileService) apart from gRPC.
+//
+// For each read: the caller is the service in its certificate, and may only claim the
+// purposes the catalog grants it; every requested field is decided by the consent replica
+// (deny by default; for a profile made of merged profiles, every one of them must allow:
+// deny wins); then exactly one access event is appended to the audit log, and only once
+// it is durable does any value leave. No event, no data: if the log cannot take it the
+// read fails with UNAVAILABLE. Refused purposes are logged too.
+#ifndef CDP_SERVICES_PROFILE_PROFILE_API_H_
+#define CDP_SERVICES_PROFILE_PROFILE_API_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cdp/v1/audit.pb.h"
+#include "cdp/v1/ingest.pb.h"
+#include "cdp/v1/profile.pb.h"
+#include "consent/catalog.h"
+#include "consent/replica.h"
+
+namespace cdp::profile {
+
+// Golden records (the ingest service in production).
+class ProfileSource {
+ public:
+  virtual ~ProfileSource() = default;
+  // NotFound for an unknown id; a merged-away id answers with the profile it lives under.
+  virtual absl::StatusOr<v1::UnifiedProfile> Get(const std::string& profile_id) = 0;
+};
+
+// The audit log (the audit service in production). OK means durable.
+class AccessLogWriter {
+ public:
+  virtual ~AccessLogWriter() = default;
+  virtual absl::StatusOr<v1::AppendEventsResponse> Append(const v1::AppendEventsRequest& request) = 0;
+};
+
+// Consent state (a ConsentReplica in production).
+using ConsentLookup =
+    std::function<absl::StatusOr<consent::ConsentView>(const std::string& customer_id, int64_t min_version)>;
+
+class ProfileApi {
+ public:
+  // Everything must outlive the API. Thread-safe if its parts are.
+  ProfileApi(std::shared_ptr<const consent::Catalog> catalog, ConsentLookup consent, ProfileSource& profiles,
+             AccessLogWriter& log, std::function<absl::Time()> now = [] { return absl::Now(); });
+
+  // PERMISSION_DENIED for a caller outside the catalog or a purpose it may not claim (the
+  // attempt is logged); INVALID_ARGUMENT naming the field (profile_id,
+  // context.read_mask.paths[2], context.acting_party.kind, ...); NOT_FOUND for an unknown
+  // profile; UNAVAILABLE when consent cannot be confirmed current or the log cannot take
+  // the event (nothing is released then).
+  absl::StatusOr<v1::ProfileView> GetProfile(const std::string& caller, const v1::GetProfileRequest& request,
+                                             const std::string& request_id);
+
+ private:
+  std::shared_ptr<const consent::Catalog> catalog_;
+  ConsentLookup consent_;
+  ProfileSource& profiles_;
+  AccessLogWriter& log_;
+  std::function<absl::Time()> now_;
+};
+
+}  // namespace cdp::profile
+
+#endif  // CDP_SERVICES_PROFILE_PROFILE_API_H_

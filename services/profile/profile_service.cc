@@ -1,0 +1,26 @@
+#include "services/profile/profile_service.h"
+
+#include "consent/receipt.h"
+#include "services/common/handler.h"
+
+namespace cdp::profile {
+namespace {
+
+std::string RequestId(const grpc::ServerContext& context) {
+  auto it = context.client_metadata().find("x-request-id");
+  if (it != context.client_metadata().end() && !it->second.empty() && it->second.size() <= 128) {
+    return std::string(it->second.data(), it->second.size());
+  }
+  return consent::NewUuid();
+}
+
+}  // namespace
+
+grpc::Status ProfileService::GetProfile(grpc::ServerContext* context, const v1::GetProfileRequest* request,
+                                        v1::ProfileView* response) {
+  const std::string request_id = RequestId(*context);
+  return rpc::ServeUnary(context, response,
+                         [&](const std::string& c) { return api_.GetProfile(c, *request, request_id); });
+}
+
+}  // namespace cdp::profile

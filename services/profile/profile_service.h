@@ -1,0 +1,24 @@
+// The gRPC face of ProfileApi: caller from the certificate, request id from the
+// "x-request-id" metadata (or a new one), status conversion.
+#ifndef CDP_SERVICES_PROFILE_PROFILE_SERVICE_H_
+#define CDP_SERVICES_PROFILE_PROFILE_SERVICE_H_
+
+#include "cdp/v1/profile.grpc.pb.h"
+#include "services/profile/profile_api.h"
+
+namespace cdp::profile {
+
+class ProfileService : public v1::ProfileService::Service {
+ public:
+  explicit ProfileService(ProfileApi& api) : api_(api) {}
+
+  grpc::Status GetProfile(grpc::ServerContext* context, const v1::GetProfileRequest* request,
+                          v1::ProfileView* response) override;
+
+ private:
+  ProfileApi& api_;
+};
+
+}  // namespace cdp::profile
+
+#endif  // CDP_SERVICES_PROFILE_PROFILE_SERVICE_H_
