@@ -154,6 +154,7 @@ absl::StatusOr<v1::ProfileView> ProfileApi::GetProfile(const std::string& caller
   // No durable event, no data.
   ASSIGN_OR_RETURN(v1::AppendEventsResponse::Appended appended, append(unified.profile_id()));
   out.set_access_event_id(appended.event_id());
+  out.set_access_event_position(appended.position());
   return out;
 }
 

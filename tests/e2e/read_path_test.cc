@@ -1,0 +1,204 @@
+// The read path end to end over mTLS on loopback, every part real: cdp-consent, cdp-ingest
+// (announcing profiles to consent), cdp-audit and cdp-profile on one PostgreSQL server.
+// A record is ingested, read for two purposes, a choice is given and revoked through the
+// portal's identity, and every read is found in the signed log.
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "cdp/v1/audit.grpc.pb.h"
+#include "cdp/v1/consent.grpc.pb.h"
+#include "cdp/v1/ingest.grpc.pb.h"
+#include "cdp/v1/profile.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/audit/merkle.h"
+#include "services/common/client.h"
+#include "services/common/grpc_status.h"
+#include "services/common/proto_time.h"
+#include "tests/testing/platform.h"
+#include "tests/testing/status_matchers.h"
+
+namespace cdp {
+namespace {
+
+using ::cdp::testing::IsOk;
+
+class ReadPathTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CDP_REQUIRE_PG();
+    pki_ = std::make_unique<testing::TestPki>(std::vector<std::string>{
+        "service/consent", "service/ingest", "service/audit", "service/profile", "service/portal",
+        "service/support-desk", "service/marketing", "operator/cdpctl"});
+    db_ = std::make_unique<testing::TestDatabase>();
+    consent_ = Start("consent", {});
+    audit_ = Start("audit", {"--sign_interval=100ms"});
+    ingest_ = Start("ingest", {absl::StrCat("--consent_target=127.0.0.1:", consent_.port)});
+    profile_ = Start("profile", {absl::StrCat("--consent_target=127.0.0.1:", consent_.port),
+                                 absl::StrCat("--ingest_target=127.0.0.1:", ingest_.port),
+                                 absl::StrCat("--audit_target=127.0.0.1:", audit_.port)});
+  }
+  testing::RunningService Start(const std::string& name, std::vector<std::string> extra) {
+    auto r = testing::StartService(name, *pki_, *db_, extra);
+    EXPECT_THAT(r.status(), IsOk());
+    if (!r.ok()) return {};
+    EXPECT_THAT(rpc::WaitUntilServing(*pki_->Channel(r->port, "operator/cdpctl"), "", absl::Seconds(120)), IsOk())
+        << name << ":\n" << r->process->Output();
+    return *std::move(r);
+  }
+
+  std::string IngestJan() {
+    auto stub = v1::IngestService::NewStub(pki_->Channel(ingest_.port, "operator/cdpctl"));
+    grpc::ClientContext ctx;
+    auto stream = stub->WriteRecords(&ctx);
+    v1::WriteRecordsRequest req;
+    auto* r = req.add_records();
+    r->set_source_system("crm");
+    r->set_record_id("c1");
+    *r->mutable_changed_at() = ToProtoTime(absl::FromUnixSeconds(1700000000));
+    (*r->mutable_attributes())["given_name"] = "Jan";
+    (*r->mutable_attributes())["family_name"] = "Berg";
+    (*r->mutable_attributes())["email"] = "jan.berg@example.nl";
+    (*r->mutable_attributes())["date_of_birth"] = "1980-04-09";
+    v1::WriteRecordsResponse resp;
+    EXPECT_TRUE(stream->Write(req) && stream->Read(&resp));
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+    return resp.acks_size() == 1 ? resp.acks(0).profile_id() : "";
+  }
+
+  absl::StatusOr<v1::ProfileView> Read(const std::string& identity, const std::string& profile,
+                                       const std::string& purpose, int64_t min_version = 0) {
+    auto stub = v1::ProfileService::NewStub(pki_->Channel(profile_.port, identity));
+    v1::GetProfileRequest req;
+    req.set_profile_id(profile);
+    req.mutable_context()->set_purpose(purpose);
+    req.mutable_context()->mutable_read_mask()->add_paths("email");
+    req.mutable_context()->mutable_read_mask()->add_paths("given_name");
+    req.mutable_context()->mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+    req.mutable_context()->mutable_acting_party()->set_id("agent-7");
+    req.mutable_context()->mutable_justification()->set_code(v1::Justification::CUSTOMER_REQUEST);
+    req.mutable_context()->mutable_justification()->set_reference("ticket-123");
+    req.mutable_context()->set_min_consent_version(min_version);
+    grpc::ClientContext ctx;
+    v1::ProfileView view;
+    absl::Status s = rpc::FromGrpcStatus(stub->GetProfile(&ctx, req, &view));
+    if (!s.ok()) return s;
+    return view;
+  }
+
+  int64_t SetMarketingEmail(const std::string& customer, bool allow) {
+    auto portal = v1::ConsentService::NewStub(pki_->Channel(consent_.port, "service/portal"));
+    v1::UpdateConsentRequest r;
+    r.set_customer_id(customer);
+    r.set_idempotency_key(absl::StrCat("k", ++key_));
+    r.set_channel(v1::PORTAL);
+    r.mutable_acting_party()->set_kind(v1::ActingParty::DATA_SUBJECT);
+    auto* c = r.add_choices();
+    c->set_field("email");
+    c->set_purpose("direct-marketing");
+    c->set_allow(allow);
+    grpc::ClientContext ctx;
+    v1::UpdateConsentResponse response;
+    grpc::Status s = portal->UpdateConsent(&ctx, r, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return s.ok() ? response.version() : -1;
+  }
+
+  std::unique_ptr<testing::TestPki> pki_;
+  std::unique_ptr<testing::TestDatabase> db_;
+  testing::RunningService consent_, audit_, ingest_, profile_;
+  int key_ = 0;
+};
+
+TEST_F(ReadPathTest, ConsentDecidesEachReadAndEveryReadIsInTheSignedLog) {
+  const std::string customer = IngestJan();
+  ASSERT_FALSE(customer.empty());
+  // The new profile reaches the consent service (outbox) and the profile service's
+  // replica in a moment; until then reads are refused, never answered from nothing.
+  absl::StatusOr<v1::ProfileView> care = absl::UnavailableError("not yet");
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::IsUnavailable(care.status()) && absl::Now() < deadline) {
+    care = Read("service/support-desk", customer, "customer-care-human");
+    if (absl::IsUnavailable(care.status())) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
+  }
+  ASSERT_THAT(care.status(), IsOk());
+  EXPECT_EQ(care->fields().at("email"), "jan.berg@example.nl");  // a contract purpose
+  std::vector<v1::ProfileView> reads = {*care};
+
+  // Marketing: off until the customer says yes, off again after they revoke.
+  auto off = Read("service/marketing", customer, "direct-marketing");
+  ASSERT_THAT(off.status(), IsOk());
+  EXPECT_EQ(off->fields().count("email"), 0u);
+  reads.push_back(*off);
+  const int64_t yes = SetMarketingEmail(customer, true);
+  auto on = Read("service/marketing", customer, "direct-marketing", yes);
+  ASSERT_THAT(on.status(), IsOk());
+  EXPECT_EQ(on->fields().at("email"), "jan.berg@example.nl");
+  reads.push_back(*on);
+  const int64_t no = SetMarketingEmail(customer, false);
+  auto revoked = Read("service/marketing", customer, "direct-marketing", no);
+  ASSERT_THAT(revoked.status(), IsOk());
+  EXPECT_EQ(revoked->fields().count("email"), 0u);
+  ASSERT_EQ(revoked->withheld_size(), 2);  // given_name is outside the purpose's scope
+  reads.push_back(*revoked);
+
+  // A purpose marketing may not claim: refused.
+  EXPECT_TRUE(absl::IsPermissionDenied(Read("service/marketing", customer, "customer-care-human").status()));
+
+  // Every read is in the log, provably: a signed head covering them all, and each event's
+  // inclusion proof checks against it with nothing but the proof.
+  auto audit = v1::AuditService::NewStub(pki_->Channel(audit_.port, "service/support-desk"));
+  v1::SignedTreeHead head;
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  do {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(audit->GetSignedTreeHead(&ctx, v1::GetSignedTreeHeadRequest(), &head).ok());
+    if (head.tree_size() < 5) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
+  } while (head.tree_size() < 5 && absl::Now() < until);
+  ASSERT_EQ(head.tree_size(), 5);  // four reads and one refused attempt
+  audit::Hash root;
+  std::copy(head.root_hash().begin(), head.root_hash().end(), root.begin());
+  for (const v1::ProfileView& read : reads) {
+    grpc::ClientContext ctx;
+    v1::GetInclusionProofRequest req;
+    req.set_position(read.access_event_position());
+    req.set_tree_size(head.tree_size());
+    v1::InclusionProof proof;
+    ASSERT_TRUE(audit->GetInclusionProof(&ctx, req, &proof).ok());
+    std::vector<audit::Hash> path;
+    for (const std::string& h : proof.hashes()) {
+      audit::Hash x;
+      std::copy(h.begin(), h.end(), x.begin());
+      path.push_back(x);
+    }
+    audit::Hash leaf;
+    std::copy(proof.leaf_hash().begin(), proof.leaf_hash().end(), leaf.begin());
+    EXPECT_TRUE(audit::VerifyInclusion(leaf, read.access_event_position(), head.tree_size(), path, root));
+  }
+  // And the operator's verification finds the log intact.
+  auto op = v1::AuditService::NewStub(pki_->Channel(audit_.port, "operator/cdpctl"));
+  grpc::ClientContext ctx;
+  v1::VerifyLogResponse verified;
+  ASSERT_TRUE(op->VerifyLog(&ctx, v1::VerifyLogRequest(), &verified).ok());
+  EXPECT_TRUE(verified.ok()) << verified.problem();
+  EXPECT_EQ(verified.events_checked(), 5);
+}
+
+TEST_F(ReadPathTest, WithTheAuditServiceGoneReadsFailAndReleaseNothing) {
+  const std::string customer = IngestJan();
+  ASSERT_FALSE(customer.empty());
+  absl::StatusOr<v1::ProfileView> first = absl::UnavailableError("not yet");
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::IsUnavailable(first.status()) && absl::Now() < deadline) {
+    first = Read("service/support-desk", customer, "customer-care-human");
+    if (absl::IsUnavailable(first.status())) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
+  }
+  ASSERT_THAT(first.status(), IsOk());
+  audit_.process->Signal(SIGKILL);
+  ASSERT_THAT(audit_.process->WaitForExit(absl::Seconds(10)).status(), IsOk());
+  auto after = Read("service/support-desk", customer, "customer-care-human");
+  EXPECT_TRUE(absl::IsUnavailable(after.status())) << after.status();
+}
+
+}  // namespace
+}  // namespace cdp
