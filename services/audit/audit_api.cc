@@ -1,6 +1,11 @@
 #include "services/audit/audit_api.h"
 
+#include <limits>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/audit/explain.h"
 #include "services/common/log.h"
 #include "services/common/proto_time.h"
 #include "services/common/status_macros.h"
@@ -14,7 +19,9 @@ std::string Bytes(const Hash& h) { return std::string(reinterpret_cast<const cha
 
 AuditApi::AuditApi(std::shared_ptr<const consent::Catalog> catalog, AccessLog& log, EventStore& store,
                    const consent::ReceiptSigner& signer)
-    : catalog_(std::move(catalog)), log_(log), store_(store), signer_(signer) {}
+    : catalog_(std::move(catalog)), log_(log), store_(store), signer_(signer) {
+  if (!absl::LoadTimeZone("Europe/Amsterdam", &zone_)) zone_ = absl::UTCTimeZone();
+}
 
 absl::Status AuditApi::Authorize(const std::string& caller, v1::Permission permission) const {
   const v1::CallerDef* def = catalog_->FindCaller(caller);
@@ -133,6 +140,41 @@ absl::StatusOr<v1::VerifyLogResponse> AuditApi::VerifyLog(const std::string& cal
   out.set_events_checked(v.events_checked);
   out.set_first_bad_position(v.first_bad_position);
   out.set_problem(v.problem);
+  return out;
+}
+
+absl::StatusOr<v1::ListAccessEventsResponse> AuditApi::ListAccessEvents(const std::string& caller,
+                                                                        const v1::ListAccessEventsRequest& request) {
+  if (!Authorize(caller, v1::READ_CUSTOMER_ACCESS_EVENTS).ok()) RETURN_IF_ERROR(Authorize(caller, v1::READ_ACCESS_LOG));
+  if (request.customer_id().empty()) return absl::InvalidArgumentError("customer_id: required");
+  if (!request.language().empty() && request.language() != "nl" && request.language() != "en") {
+    return absl::InvalidArgumentError("language: nl or en");
+  }
+  int size = request.page().page_size();
+  if (size < 0 || size > 1000) return absl::InvalidArgumentError("page.page_size: 0 (50) to 1000");
+  if (size == 0) size = 50;
+  int64_t before = std::numeric_limits<int64_t>::max();
+  if (!request.page().page_token().empty()) {
+    std::string raw;
+    if (!absl::WebSafeBase64Unescape(request.page().page_token(), &raw) || !absl::SimpleAtoi(raw, &before)) {
+      return absl::InvalidArgumentError("page.page_token: not a token from this listing");
+    }
+  }
+  v1::ListAccessEventsResponse out;
+  ASSIGN_OR_RETURN(std::optional<std::string> pseudonym, store_.FindPseudonym(request.customer_id()));
+  if (!pseudonym) return out;
+  ASSIGN_OR_RETURN(std::vector<StoredEvent> events, store_.EventsOf(*pseudonym, before, size + 1));
+  for (int i = 0; i < static_cast<int>(events.size()) && i < size; ++i) {
+    v1::AccessEvent* e = out.add_events();
+    if (!e->ParseFromString(events[static_cast<size_t>(i)].entry)) {
+      return absl::DataLossError(absl::StrCat("event at position ", events[static_cast<size_t>(i)].position,
+                                              " does not parse; run VerifyLog"));
+    }
+    e->set_explanation(Explain(*catalog_, *e, request.language(), zone_));
+  }
+  if (static_cast<int>(events.size()) > size) {
+    absl::WebSafeBase64Escape(absl::StrCat(events[static_cast<size_t>(size - 1)].position), out.mutable_next_page_token());
+  }
   return out;
 }
 

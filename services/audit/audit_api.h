@@ -37,6 +37,11 @@ class AuditApi {
                                                            const v1::GetConsistencyProofRequest& request);
   // READ_ACCESS_LOG only.
   absl::StatusOr<v1::VerifyLogResponse> VerifyLog(const std::string& caller);
+  // One customer's access events, newest first, each with its explanation in the language
+  // asked for ("nl", the default, or "en"). READ_CUSTOMER_ACCESS_EVENTS or READ_ACCESS_LOG.
+  // A customer never read has no events (not an error).
+  absl::StatusOr<v1::ListAccessEventsResponse> ListAccessEvents(const std::string& caller,
+                                                                const v1::ListAccessEventsRequest& request);
 
  private:
   absl::Status Authorize(const std::string& caller, v1::Permission permission) const;
@@ -46,6 +51,7 @@ class AuditApi {
   AccessLog& log_;
   EventStore& store_;
   const consent::ReceiptSigner& signer_;
+  absl::TimeZone zone_;  // of explanations: Europe/Amsterdam
   absl::Mutex mu_;
   // Customer -> pseudonym, as stored; they never change (erasure, when it comes, must
   // also drop the entry here).

@@ -28,6 +28,12 @@ grpc::Status AuditService::GetConsistencyProof(grpc::ServerContext* context,
                          [&](const std::string& c) { return api_.GetConsistencyProof(c, *request); });
 }
 
+grpc::Status AuditService::ListAccessEvents(grpc::ServerContext* context, const v1::ListAccessEventsRequest* request,
+                                            v1::ListAccessEventsResponse* response) {
+  return rpc::ServeUnary(context, response,
+                         [&](const std::string& c) { return api_.ListAccessEvents(c, *request); });
+}
+
 grpc::Status AuditService::VerifyLog(grpc::ServerContext* context, const v1::VerifyLogRequest*,
                                      v1::VerifyLogResponse* response) {
   return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.VerifyLog(c); });

@@ -19,6 +19,8 @@ class AuditService : public v1::AuditService::Service {
                                  v1::InclusionProof* response) override;
   grpc::Status GetConsistencyProof(grpc::ServerContext* context, const v1::GetConsistencyProofRequest* request,
                                    v1::ConsistencyProof* response) override;
+  grpc::Status ListAccessEvents(grpc::ServerContext* context, const v1::ListAccessEventsRequest* request,
+                                v1::ListAccessEventsResponse* response) override;
   grpc::Status VerifyLog(grpc::ServerContext* context, const v1::VerifyLogRequest* request,
                          v1::VerifyLogResponse* response) override;
 

@@ -57,6 +57,12 @@ class EventStore {
   // The pseudonym of each customer, in the order given, made on first use.
   virtual absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids) = 0;
 
+  // The pseudonym of a customer, if the log has one (it has none for a customer never read).
+  virtual absl::StatusOr<std::optional<std::string>> FindPseudonym(const std::string& customer_id) = 0;
+  // The events about `pseudonym` before `before_position`, newest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<StoredEvent>> EventsOf(const std::string& pseudonym, int64_t before_position,
+                                                            int limit) = 0;
+
   virtual absl::Status SaveTreeHead(const TreeHead& head) = 0;
   // The latest signed tree head, if any.
   virtual absl::StatusOr<std::optional<TreeHead>> LatestTreeHead() = 0;

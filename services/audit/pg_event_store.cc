@@ -18,6 +18,12 @@ constexpr char kLatestHead[] = "audit_latest_head";
 constexpr char kHeads[] = "audit_heads";
 constexpr char kNewSubjects[] = "audit_new_subjects";
 constexpr char kSubjects[] = "audit_subjects";
+constexpr char kFindSubject[] = "audit_find_subject";
+constexpr char kEventsOf[] = "audit_events_of";
+
+constexpr char kEventColumns[] =
+    "position, event_id, (extract(epoch FROM recorded_at) * 1000000)::bigint, subject_pseudonym, caller, "
+    "acting_party_id, purpose, outcome, fields, entry, leaf_hash";
 
 constexpr int kScanPage = 10000;
 
@@ -32,6 +38,26 @@ Hash HashFrom(const pqxx::field& f) {
 }
 
 absl::Time TimeFrom(const pqxx::field& micros) { return absl::FromUnixMicros(micros.as<int64_t>()); }
+
+StoredEvent EventFrom(const pqxx::row& r) {
+  StoredEvent e;
+  e.position = r[0].as<int64_t>();
+  e.event_id = r[1].as<std::string>();
+  e.recorded_at = TimeFrom(r[2]);
+  e.subject_pseudonym = r[3].as<std::string>();
+  e.caller = r[4].as<std::string>();
+  e.acting_party_id = r[5].as<std::string>();
+  e.purpose = r[6].as<std::string>();
+  e.outcome = r[7].as<std::string>();
+  auto parser = r[8].as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next()) {
+    if (item.first == pqxx::array_parser::string_value) e.fields.push_back(item.second);
+  }
+  pqxx::binarystring entry(r[9]);
+  e.entry = entry.str();
+  e.leaf_hash = HashFrom(r[10]);
+  return e;
+}
 
 TreeHead HeadFrom(const pqxx::row& r) {
   TreeHead h;
@@ -53,10 +79,10 @@ std::vector<storage::Statement> PgEventStore::Statements() {
        "SELECT p, i, TIMESTAMPTZ 'epoch' + t * INTERVAL '1 microsecond', s, c, a, u, o, f::text[], decode(e, 'hex'), decode(l, 'hex') "
        "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], "
        "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS x(p, i, t, s, c, a, u, o, f, e, l)"},
-      {kScan,
-       "SELECT position, event_id, (extract(epoch FROM recorded_at) * 1000000)::bigint, subject_pseudonym, "
-       "caller, acting_party_id, purpose, outcome, fields, entry, leaf_hash FROM audit.events "
-       "WHERE position >= $1 ORDER BY position LIMIT $2"},
+      {kScan, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE position >= $1 ORDER BY position LIMIT $2")},
+      {kFindSubject, "SELECT pseudonym FROM audit.subjects WHERE customer_id = $1"},
+      {kEventsOf, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE subject_pseudonym = $1 "
+                               "AND position < $2 ORDER BY position DESC LIMIT $3")},
       {kInsertHead,
        "INSERT INTO audit.tree_heads (tree_size, root_hash, signed_at, key_id, signature) "
        "VALUES ($1, decode($2, 'hex'), TIMESTAMPTZ 'epoch' + $3 * INTERVAL '1 microsecond', $4, $5) ON CONFLICT (tree_size) DO NOTHING"},
@@ -108,22 +134,7 @@ absl::Status PgEventStore::Scan(int64_t from, const std::function<absl::Status(c
       return absl::OkStatus();
     }));
     for (const pqxx::row& r : rows) {
-      StoredEvent e;
-      e.position = r[0].as<int64_t>();
-      e.event_id = r[1].as<std::string>();
-      e.recorded_at = TimeFrom(r[2]);
-      e.subject_pseudonym = r[3].as<std::string>();
-      e.caller = r[4].as<std::string>();
-      e.acting_party_id = r[5].as<std::string>();
-      e.purpose = r[6].as<std::string>();
-      e.outcome = r[7].as<std::string>();
-      auto parser = r[8].as_array();
-      for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next()) {
-        if (item.first == pqxx::array_parser::string_value) e.fields.push_back(item.second);
-      }
-      pqxx::binarystring entry(r[9]);
-      e.entry = entry.str();
-      e.leaf_hash = HashFrom(r[10]);
+      StoredEvent e = EventFrom(r);
       RETURN_IF_ERROR(visit(e));
       next = e.position + 1;
     }
@@ -146,6 +157,27 @@ absl::StatusOr<std::vector<std::string>> PgEventStore::Pseudonyms(const std::vec
     if (it == known.end()) return absl::InternalError("customer without a pseudonym after insert");
     out.push_back(it->second);
   }
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> PgEventStore::FindPseudonym(const std::string& customer_id) {
+  std::optional<std::string> out;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    pqxx::result r = tx.exec_prepared(kFindSubject, customer_id);
+    if (!r.empty()) out = r[0][0].as<std::string>();
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredEvent>> PgEventStore::EventsOf(const std::string& pseudonym, int64_t before_position,
+                                                                int limit) {
+  std::vector<StoredEvent> out;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const pqxx::row& r : tx.exec_prepared(kEventsOf, pseudonym, before_position, limit)) out.push_back(EventFrom(r));
+    return absl::OkStatus();
+  }));
   return out;
 }
 

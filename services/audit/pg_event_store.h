@@ -20,6 +20,9 @@ class PgEventStore final : public EventStore {
   absl::Status Append(const std::vector<StoredEvent>& events) override;
   absl::Status Scan(int64_t from, const std::function<absl::Status(const StoredEvent&)>& visit) override;
   absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids) override;
+  absl::StatusOr<std::optional<std::string>> FindPseudonym(const std::string& customer_id) override;
+  absl::StatusOr<std::vector<StoredEvent>> EventsOf(const std::string& pseudonym, int64_t before_position,
+                                                    int limit) override;
   absl::Status SaveTreeHead(const TreeHead& head) override;
   absl::StatusOr<std::optional<TreeHead>> LatestTreeHead() override;
   absl::StatusOr<std::vector<TreeHead>> TreeHeads() override;

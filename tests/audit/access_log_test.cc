@@ -48,6 +48,19 @@ class FakeEventStore : public EventStore {
     }
     return out;
   }
+  absl::StatusOr<std::optional<std::string>> FindPseudonym(const std::string& id) override {
+    absl::MutexLock lock(&mu_);
+    auto it = pseudonyms_.find(id);
+    return it == pseudonyms_.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+  }
+  absl::StatusOr<std::vector<StoredEvent>> EventsOf(const std::string& pseudonym, int64_t before, int limit) override {
+    absl::MutexLock lock(&mu_);
+    std::vector<StoredEvent> out;
+    for (auto it = events_.rbegin(); it != events_.rend() && static_cast<int>(out.size()) < limit; ++it) {
+      if (it->subject_pseudonym == pseudonym && it->position < before) out.push_back(*it);
+    }
+    return out;
+  }
   absl::Status SaveTreeHead(const TreeHead& head) override {
     absl::MutexLock lock(&mu_);
     heads_[head.tree_size] = head;

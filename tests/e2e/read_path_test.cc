@@ -182,6 +182,38 @@ TEST_F(ReadPathTest, ConsentDecidesEachReadAndEveryReadIsInTheSignedLog) {
   ASSERT_TRUE(op->VerifyLog(&ctx, v1::VerifyLogRequest(), &verified).ok());
   EXPECT_TRUE(verified.ok()) << verified.problem();
   EXPECT_EQ(verified.events_checked(), 5);
+
+  // The customer's timeline (through the portal's identity), newest first, explained: the
+  // read after the revocation says what was withheld and why.
+  auto portal = v1::AuditService::NewStub(pki_->Channel(audit_.port, "service/portal"));
+  v1::ListAccessEventsRequest list;
+  list.set_customer_id(customer);
+  list.set_language("nl");
+  list.mutable_page()->set_page_size(2);
+  std::vector<v1::AccessEvent> timeline;
+  do {
+    grpc::ClientContext c;
+    v1::ListAccessEventsResponse page;
+    ASSERT_TRUE(portal->ListAccessEvents(&c, list, &page).ok());
+    timeline.insert(timeline.end(), page.events().begin(), page.events().end());
+    list.mutable_page()->set_page_token(page.next_page_token());
+  } while (!list.page().page_token().empty());
+  ASSERT_EQ(timeline.size(), 5u);
+  EXPECT_EQ(timeline[0].purpose(), "customer-care-human");  // the refused attempt, last
+  EXPECT_NE(timeline[0].explanation().find("kreeg niets te zien"), std::string::npos) << timeline[0].explanation();
+  EXPECT_EQ(timeline[1].position(), revoked->access_event_position());
+  EXPECT_NE(timeline[1].explanation().find("uw e-mailadres (u heeft dit uitgezet)"), std::string::npos)
+      << timeline[1].explanation();
+  EXPECT_NE(timeline[4].explanation().find("een medewerker van de klantenservice (een mens) uw e-mailadres"),
+            std::string::npos)
+      << timeline[4].explanation();
+  // Another service may not read a customer's timeline.
+  grpc::ClientContext c;
+  v1::ListAccessEventsResponse denied;
+  EXPECT_EQ(v1::AuditService::NewStub(pki_->Channel(audit_.port, "service/marketing"))
+                ->ListAccessEvents(&c, list, &denied)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(ReadPathTest, WithTheAuditServiceGoneReadsFailAndReleaseNothing) {
