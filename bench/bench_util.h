@@ -1,4 +1,5 @@
-// What every benchmark of the project shares: JSON-lines output and percentiles.
+// What every benchmark of the project shares: JSON-lines output, percentiles and a
+// closed-loop throughput runner.
 //
 // Each benchmark prints a human-readable table and, for machines, one JSON line per
 // figure: {"name": "...", "value": 1.5e6, "unit": "1/s"}. Figures stand beside a baseline
@@ -7,6 +8,10 @@
 #define CDP_BENCH_BENCH_UTIL_H_
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -24,6 +29,40 @@ inline double Percentile(std::vector<double> values, double q) {
   std::sort(values.begin(), values.end());
   size_t rank = static_cast<size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
   return values[std::min(rank, values.size() - 1)];
+}
+
+// Runs `body(client, i)` from `clients` threads for `seconds`; returns calls per second and
+// fills `latencies_ms` with every call's latency.
+template <typename Body>
+inline double Throughput(int clients, int seconds, Body body, std::vector<double>* latencies_ms) {
+  std::atomic<bool> stop{false};
+  std::vector<std::vector<double>> lat(static_cast<size_t>(clients));
+  std::vector<std::thread> threads;
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      for (int i = 0; !stop.load(std::memory_order_relaxed); ++i) {
+        auto t0 = Clock::now();
+        if (!body(c, i)) {
+          std::fprintf(stderr, "bench: a call failed; stopping\n");
+          std::exit(1);
+        }
+        lat[static_cast<size_t>(c)].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  size_t n = 0;
+  for (auto& l : lat) {
+    n += l.size();
+    if (latencies_ms != nullptr) latencies_ms->insert(latencies_ms->end(), l.begin(), l.end());
+  }
+  return static_cast<double>(n) / elapsed;
 }
 
 }  // namespace cdp::bench

@@ -41,41 +41,10 @@ namespace {
 
 using cdp::bench::Emit;
 using cdp::bench::Percentile;
+using cdp::bench::Throughput;
 using Clock = std::chrono::steady_clock;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-// Runs `body(client, i)` from `clients` threads for `seconds`; returns calls per second and
-// fills `latencies_ms` with every call's latency.
-template <typename Body>
-double Throughput(int clients, int seconds, Body body, std::vector<double>* latencies_ms) {
-  std::atomic<bool> stop{false};
-  std::vector<std::vector<double>> lat(static_cast<size_t>(clients));
-  std::vector<std::thread> threads;
-  const auto start = Clock::now();
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      for (int i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-        auto t0 = Clock::now();
-        if (!body(c, i)) {
-          std::fprintf(stderr, "bench: a call failed; stopping\n");
-          std::exit(1);
-        }
-        lat[static_cast<size_t>(c)].push_back(Ms(Clock::now() - t0));
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::seconds(seconds));
-  stop = true;
-  for (auto& t : threads) t.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  size_t n = 0;
-  for (auto& l : lat) {
-    n += l.size();
-    if (latencies_ms != nullptr) latencies_ms->insert(latencies_ms->end(), l.begin(), l.end());
-  }
-  return static_cast<double>(n) / elapsed;
-}
 
 cdp::v1::UpdateConsentRequest Change(const std::string& customer, const std::string& key,
                                      const std::string& field, bool allow) {
