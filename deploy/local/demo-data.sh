@@ -67,3 +67,41 @@ cdp_seed_demo_consent() {
   cdp_demo_consent "$demo_0008" demo-0008-a portal data_subject \
     personalised-offers/category:transactions=allow personalised-offers/order_history=deny
 }
+
+# Internal services reading demo profiles through the consent-enforced read path, each as
+# itself (its own certificate): what they are shown follows the customers' choices, and
+# every read lands in the access log. CDP_PROFILE_TARGET is the profile service.
+# cdp_demo_read CALLER PROFILE PURPOSE FIELDS ACTOR JUSTIFICATION
+cdp_demo_read() {
+  "$CDP_BUILD_DIR/tools/cdpctl/cdpctl" --tls_cert="$PKI/service-$1.crt" --tls_key="$PKI/service-$1.key" \
+    --tls_ca="$PKI/ca.crt" --target="$CDP_PROFILE_TARGET" \
+    read "$2" --purpose="$3" --fields="$4" --acting_party="$5" --justification="$6"
+}
+
+cdp_seed_demo_reads() {
+  local out=$CDP_DEMO_DIR/reads.txt tries
+  # New profiles reach the consent service (and the profile service's replica) through the
+  # ingest service's outbox: wait until the last demo customer can be read.
+  for tries in $(seq 1 100); do
+    cdp_demo_read support-desk "$(cdp_demo_profile 8)" customer-care-human email human_agent:agent-042 \
+      customer_request:ticket-0 >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  {
+    echo "# support desk, customer care (contract): contact details of customer 3"
+    cdp_demo_read support-desk "$(cdp_demo_profile 3)" customer-care-human given_name,email,phone_mobile,date_of_birth \
+      human_agent:agent-042 customer_request:ticket-4711
+    echo "# marketing, direct marketing (consent): customer 3 said yes to e-mail, no to the mobile"
+    cdp_demo_read marketing "$(cdp_demo_profile 3)" direct-marketing given_name,email,phone_mobile \
+      automated_system:campaign-runner scheduled_processing:campaign-2026-11
+    echo "# marketing, direct marketing: customer 5 never chose, so nothing"
+    cdp_demo_read marketing "$(cdp_demo_profile 5)" direct-marketing email,phone_mobile \
+      automated_system:campaign-runner scheduled_processing:campaign-2026-11
+    echo "# chatbot, customer care by a bot (consent): customer 2 allowed it in the chat"
+    cdp_demo_read chatbot "$(cdp_demo_profile 2)" customer-care-bot email,order_history \
+      bot:assistant-1 customer_request:chat-88
+    echo "# marketing claiming customer care: not a purpose it may claim (refused, and logged)"
+    cdp_demo_read marketing "$(cdp_demo_profile 1)" customer-care-human email \
+      automated_system:campaign-runner customer_request:none 2>&1 || true
+  } >"$out"
+}

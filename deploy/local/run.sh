@@ -122,6 +122,7 @@ mkdir -p "$KEYS"
 # The key that signs the access log's tree heads (Ed25519); its public key is all a
 # verifier needs.
 [[ -s $KEYS/log-signing.key ]] || (umask 077 && openssl genpkey -algorithm ed25519 -out "$KEYS/log-signing.key")
+[[ -s $KEYS/log-signing.pub ]] || openssl pkey -in "$KEYS/log-signing.key" -pubout -out "$KEYS/log-signing.pub"
 # The master key that wraps every customer's data key (AES-256-GCM) and keys the lookup
 # hashes. Losing it loses the data; back it up apart from the database.
 [[ -s $KEYS/master.key ]] ||
@@ -169,9 +170,10 @@ fi
 cdp_say "loading demo data"
 CDP_DEMO_DIR=$CDP_HOME/demo
 if ! cdp_seed_demo_records "$CDP_HOME" "127.0.0.1:$(grpc_port ingest)" ||
-   ! CDP_TARGET=127.0.0.1:$(grpc_port consent) cdp_seed_demo_consent; then
-  echo "--- loading the demo data failed; last lines of the ingest and consent logs:" >&2
-  tail -n 5 "$LOGS/ingest.log" "$LOGS/consent.log" >&2
+   ! CDP_TARGET=127.0.0.1:$(grpc_port consent) cdp_seed_demo_consent ||
+   ! CDP_PROFILE_TARGET=127.0.0.1:$(grpc_port profile) cdp_seed_demo_reads; then
+  echo "--- loading the demo data failed; last lines of the ingest, consent and profile logs:" >&2
+  tail -n 5 "$LOGS/ingest.log" "$LOGS/consent.log" "$LOGS/profile.log" >&2
   stop_all
   exit 1
 fi
@@ -203,6 +205,16 @@ into profiles; the first eight CRM customers have a mix of consent choices. As t
   cdpctl consent show $(cdp_demo_profile 4) --target=127.0.0.1:$(grpc_port consent)
   cdpctl consent history $(cdp_demo_profile 6) --target=127.0.0.1:$(grpc_port consent)
   cdpctl import FILE --source=crm --target=127.0.0.1:$(grpc_port ingest) --dry_run
+
+Internal services have read some of them through the consent-enforced read path, each
+with its own certificate ($(rel "$CDP_DEMO_DIR")/reads.txt shows what each was shown and
+what was withheld). Read as the support desk (use service-support-desk.crt/.key instead):
+  cdpctl read $(cdp_demo_profile 3) --purpose=customer-care-human --fields=email,phone_mobile \\
+      --acting_party=human_agent:agent-1 --justification=customer_request:ticket-1 --target=127.0.0.1:$(grpc_port profile)
+The access log, as the operator:
+  cdpctl log events $(cdp_demo_profile 3) --target=127.0.0.1:$(grpc_port audit)      (explained; --language=en)
+  cdpctl log prove 0 --customer=$(cdp_demo_profile 3) --public_key=$(rel "$KEYS")/log-signing.pub --target=127.0.0.1:$(grpc_port audit)
+  cdpctl log verify --target=127.0.0.1:$(grpc_port audit)
 (cdpctl is $(rel "$CDP_BUILD_DIR")/tools/cdpctl/cdpctl; cdpctl --help lists every command)
 
 Stop with Ctrl-C here, or: deploy/local/run.sh stop

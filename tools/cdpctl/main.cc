@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "tools/cdpctl/consent_commands.h"
 #include "tools/cdpctl/import_commands.h"
+#include "tools/cdpctl/log_commands.h"
 #include "tools/cdpctl/profile_commands.h"
 #include "absl/time/time.h"
 #include "consent/catalog.h"
@@ -38,6 +39,7 @@ constexpr char kUsage[] =
     "%s"
     "%s"
     "%s"
+    "%s"
     "\n"
     "Every call uses mTLS: give --tls_cert, --tls_key and --tls_ca (or CDP_TLS_CERT, ...).\n"
     "deploy/local/run.sh prints the values for the local platform.";
@@ -52,7 +54,7 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   const std::string usage =
       absl::StrFormat(kUsage, cdp::cdpctl::kConsentUsage, cdp::cdpctl::kImportUsage,
-                      cdp::cdpctl::kProfileUsage);
+                      cdp::cdpctl::kProfileUsage, cdp::cdpctl::kLogUsage);
   std::vector<std::string> args = cdp::ParseFlagsOrExit(argc, argv, usage);
   if (!args.empty() && args[0] == "check-catalog") {
     if (args.size() != 2) {
@@ -73,7 +75,7 @@ int main(int argc, char** argv) {
   const std::string& command = args[0];
   if (command == "generate") return cdp::cdpctl::RunGenerate(args);
   const bool consent = command == "consent" || command == "verify-receipt";
-  const bool multi = consent || command == "import" || command == "profile";
+  const bool multi = consent || command == "import" || command == "profile" || command == "read" || command == "log";
   if (command != "health" && command != "services" && !multi) {
     std::fprintf(stderr, "cdpctl: unknown command '%s'; see --help\n", command.c_str());
     return 2;
@@ -96,6 +98,8 @@ int main(int argc, char** argv) {
   if (consent) return cdp::cdpctl::RunConsentCommand(args, channel);
   if (command == "import") return cdp::cdpctl::RunImport(args, [&] { return channel; });
   if (command == "profile") return cdp::cdpctl::RunProfileCommand(args, channel);
+  if (command == "read") return cdp::cdpctl::RunReadCommand(args, channel);
+  if (command == "log") return cdp::cdpctl::RunLogCommand(args, channel);
   absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
 
   if (command == "health") {
