@@ -8,8 +8,10 @@
 //      mTLS, no work): the transport's limit here, closed loop from --clients clients;
 //   2. GetProfile, closed loop from --clients clients (maximum rate), then open loop at
 //      half that rate (latency without queueing: each call timed from when it was due);
-//   3. AppendEvents on cdp-audit, one event per call, from --clients clients: log appends
-//      per second (group commit);
+//   3. log appends: AppendEvents on cdp-audit, one event per call, from 4 x --clients
+//      clients; and the sequencer alone (AccessLog on PostgreSQL in this process, a
+//      database of its own), one event per call from 64 threads: what group commit does
+//      without gRPC in front of it;
 //   4. GetInclusionProof latency, and VerifyLog over everything logged: events per second.
 // Prints a table and JSON lines {"name","value","unit"}.
 #include <atomic>
@@ -30,6 +32,10 @@
 #include "services/common/proto_time.h"
 #include "health.grpc.pb.h"
 #include "tests/testing/platform.h"
+#include "services/audit/access_log.h"
+#include "services/audit/pg_event_store.h"
+#include "storage/migrate.h"
+#include "storage/migrations.h"
 #include "tools/datagen/generator.h"
 
 ABSL_FLAG(int, clients, 16, "concurrent clients for the closed-loop figures");
@@ -195,6 +201,29 @@ int main(int argc, char** argv) {
     return appender->AppendEvents(&ctx, req, &resp).ok();
   }, nullptr);
 
+  // The sequencer alone, in this process, on a database of its own.
+  double sequencer_rate = 0;
+  {
+    cdp::testing::TestDatabase own;
+    if (!cdp::storage::ApplyMigrations(own.AdminDsn(), cdp::storage::migrations::audit()).ok()) return 1;
+    cdp::storage::Pool pool({.dsn = own.DsnAs("cdp_audit"), .size = 2, .statements = cdp::audit::PgEventStore::Statements()});
+    if (!pool.Connect().ok()) return 1;
+    cdp::audit::PgEventStore store(pool);
+    auto signer = cdp::consent::ReceiptSigner::FromPem(cdp::consent::NewEd25519PrivateKeyPem());
+    cdp::audit::AccessLog log(store, **signer, {});
+    if (!log.Start().ok()) return 1;
+    cdp::v1::AccessEvent e;
+    e.set_caller("spiffe://cdp.local/service/support-desk");
+    e.set_purpose("customer-care-human");
+    e.set_subject_pseudonym("sp-bench");
+    e.mutable_acting_party()->set_kind(cdp::v1::ActingParty::HUMAN_AGENT);
+    e.mutable_acting_party()->set_id("agent-7");
+    e.mutable_justification()->set_code(cdp::v1::Justification::CUSTOMER_REQUEST);
+    e.add_fields_released("email");
+    (*e.mutable_fields_withheld())["date_of_birth"] = "outside_purpose_scope";
+    sequencer_rate = Throughput(64, seconds, [&](int, int) { return log.Append({e}).ok(); }, nullptr);
+  }
+
   // 4. Proofs and verification over everything logged.
   auto op = cdp::v1::AuditService::NewStub(pki.Channel(audit.port, "operator/cdpctl"));
   cdp::v1::SignedTreeHead head;
@@ -238,6 +267,7 @@ int main(int argc, char** argv) {
   std::printf("  %-48s %5.2f/%5.2f ms\n", "  p50/p99 at half its maximum rate (open loop)", Percentile(half_ms, 0.5),
               Percentile(half_ms, 0.99));
   std::printf("  %-48s %10.0f/s\n", "access-log appends (AppendEvents, 1 event/call)", append_rate);
+  std::printf("  %-48s %10.0f/s\n", "  the sequencer alone (in process, 64 callers)", sequencer_rate);
   std::printf("  %-48s %5.3f/%5.3f ms\n", "inclusion proof p50/p99 (GetInclusionProof)", Percentile(proof_ms, 0.5),
               Percentile(proof_ms, 0.99));
   std::printf("  %-48s %10.0f/s   (%lld events)\n\n", "VerifyLog", verify_rate,
@@ -249,6 +279,7 @@ int main(int argc, char** argv) {
   Emit("read_path_p50_at_half_rate", Percentile(half_ms, 0.5), "ms");
   Emit("read_path_p99_at_half_rate", Percentile(half_ms, 0.99), "ms");
   Emit("access_log_appends_per_s", append_rate, "1/s");
+  Emit("access_log_sequencer_appends_per_s", sequencer_rate, "1/s");
   Emit("inclusion_proof_p50", Percentile(proof_ms, 0.5), "ms");
   Emit("inclusion_proof_p99", Percentile(proof_ms, 0.99), "ms");
   Emit("verify_log_events_per_s", verify_rate, "1/s");

@@ -2,7 +2,12 @@
 // (announcing profiles to consent), cdp-audit and cdp-profile on one PostgreSQL server.
 // A record is ingested, read for two purposes, a choice is given and revoked through the
 // portal's identity, and every read is found in the signed log.
+#include <atomic>
+#include <map>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "cdp/v1/audit.grpc.pb.h"
 #include "cdp/v1/consent.grpc.pb.h"
@@ -230,6 +235,87 @@ TEST_F(ReadPathTest, WithTheAuditServiceGoneReadsFailAndReleaseNothing) {
   ASSERT_THAT(audit_.process->WaitForExit(absl::Seconds(10)).status(), IsOk());
   auto after = Read("service/support-desk", customer, "customer-care-human");
   EXPECT_TRUE(absl::IsUnavailable(after.status())) << after.status();
+}
+
+// The client keeps its own ledger of every read that returned data; the audit service is
+// killed with SIGKILL in the middle of the load and started again on its port. Afterwards
+// every ledger entry is in the log, at the position the read was told, with its event id.
+TEST_F(ReadPathTest, EveryReadThatReturnedDataIsInTheLogAfterTheAuditServiceWasKilled) {
+  const std::string customer = IngestJan();
+  ASSERT_FALSE(customer.empty());
+  absl::StatusOr<v1::ProfileView> first = absl::UnavailableError("not yet");
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30);
+       absl::IsUnavailable(first.status()) && absl::Now() < deadline;) {
+    first = Read("service/support-desk", customer, "customer-care-human");
+    if (absl::IsUnavailable(first.status())) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
+  }
+  ASSERT_THAT(first.status(), IsOk());
+
+  absl::Mutex mu;
+  std::map<int64_t, std::string> ledger;  // position -> event id, for every read with data
+  int failed = 0;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        auto view = Read("service/support-desk", customer, "customer-care-human");
+        absl::MutexLock lock(&mu);
+        if (view.ok()) {
+          ASSERT_FALSE(view->fields().empty());
+          ledger[view->access_event_position()] = view->access_event_id();
+        } else {
+          ++failed;
+        }
+      }
+    });
+  }
+  auto ledger_size = [&] {
+    absl::MutexLock lock(&mu);
+    return ledger.size();
+  };
+  auto wait_for = [&](size_t n) {
+    for (const absl::Time deadline = absl::Now() + absl::Seconds(60); ledger_size() < n && absl::Now() < deadline;) {
+      absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(20));
+    }
+  };
+  wait_for(50);
+  const int port = audit_.port;
+  audit_.process->Signal(SIGKILL);
+  ASSERT_THAT(audit_.process->WaitForExit(absl::Seconds(10)).status(), IsOk());
+  const size_t before_restart = ledger_size();
+  auto restarted = testing::StartService("audit", *pki_, *db_, {"--sign_interval=100ms"}, port);
+  ASSERT_THAT(restarted.status(), IsOk());
+  audit_ = *std::move(restarted);
+  wait_for(before_restart + 50);
+  stop = true;
+  for (auto& t : readers) t.join();
+  ASSERT_GE(ledger.size(), before_restart + 50) << "reads never resumed after the restart";
+
+  // Every read the client got data from is in the log, as it was told.
+  auto portal = v1::AuditService::NewStub(pki_->Channel(audit_.port, "service/portal"));
+  std::map<int64_t, std::string> logged;
+  v1::ListAccessEventsRequest list;
+  list.set_customer_id(customer);
+  list.mutable_page()->set_page_size(1000);
+  do {
+    grpc::ClientContext c;
+    v1::ListAccessEventsResponse page;
+    ASSERT_TRUE(portal->ListAccessEvents(&c, list, &page).ok());
+    for (const auto& e : page.events()) logged[e.position()] = e.event_id();
+    list.mutable_page()->set_page_token(page.next_page_token());
+  } while (!list.page().page_token().empty());
+  for (const auto& [position, id] : ledger) {
+    auto it = logged.find(position);
+    ASSERT_TRUE(it != logged.end()) << "a read with data at position " << position << " is not in the log";
+    EXPECT_EQ(it->second, id) << position;
+  }
+  // And the log, rebuilt after the kill, is intact.
+  auto op = v1::AuditService::NewStub(pki_->Channel(audit_.port, "operator/cdpctl"));
+  grpc::ClientContext ctx;
+  v1::VerifyLogResponse verified;
+  ASSERT_TRUE(op->VerifyLog(&ctx, v1::VerifyLogRequest(), &verified).ok());
+  EXPECT_TRUE(verified.ok()) << verified.problem();
 }
 
 }  // namespace
