@@ -2,7 +2,13 @@
 
 #include <limits>
 
+#include <map>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/audit/explain.h"
@@ -176,6 +182,168 @@ absl::StatusOr<v1::ListAccessEventsResponse> AuditApi::ListAccessEvents(const st
     absl::WebSafeBase64Escape(absl::StrCat(events[static_cast<size_t>(size - 1)].position), out.mutable_next_page_token());
   }
   return out;
+}
+
+absl::StatusOr<EventStore::Filter> AuditApi::FilterOf(const v1::QueryAccessEventsRequest& r, bool* none) {
+  *none = false;
+  if (!r.outcome().empty() && r.outcome() != "released" && r.outcome() != "denied") {
+    return absl::InvalidArgumentError("outcome: released or denied");
+  }
+  if (!r.field().empty() && !catalog_->FindField(r.field())) {
+    return absl::InvalidArgumentError(absl::StrCat("field: ", r.field(), " is not a field of the catalog"));
+  }
+  if (!r.language().empty() && r.language() != "nl" && r.language() != "en") {
+    return absl::InvalidArgumentError("language: nl or en");
+  }
+  EventStore::Filter f{r.caller(), r.acting_party_id(), r.purpose(), r.field(), r.outcome(), ""};
+  if (r.has_from()) f.from = FromProtoTime(r.from());
+  if (r.has_to()) f.to = FromProtoTime(r.to());
+  if (f.to <= f.from) return absl::InvalidArgumentError("to: must be after from");
+  if (!r.customer_id().empty()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> pseudonym, store_.FindPseudonym(r.customer_id()));
+    if (!pseudonym) *none = true;
+    else f.subject_pseudonym = *pseudonym;
+  }
+  return f;
+}
+
+absl::Status AuditApi::LogAuditorLook(const std::string& caller, const v1::QueryAccessEventsRequest& r,
+                                      const std::string& what) {
+  if (r.justification().code() == v1::Justification::CODE_UNSPECIFIED) {
+    return absl::InvalidArgumentError("justification.code: required (why do you look?)");
+  }
+  // In the same log as everyone else's reads: about the customer searched for, or about
+  // the log itself.
+  std::string subject = "access-log";
+  if (!r.customer_id().empty()) {
+    ASSIGN_OR_RETURN(std::vector<std::string> p, Pseudonyms({r.customer_id()}));
+    subject = p[0];
+  }
+  v1::AccessEvent e;
+  e.set_caller(caller);
+  e.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+  e.mutable_acting_party()->set_id(caller);
+  e.set_subject_pseudonym(subject);
+  e.set_purpose("access-log-review");
+  e.set_legal_basis("legal_obligation");
+  *e.mutable_justification() = r.justification();
+  e.add_fields_released(what);
+  auto appended = log_.Append({e});
+  if (!appended.ok()) {
+    return absl::UnavailableError("the access log cannot record this look at it; nothing is shown");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ListAccessEventsResponse> AuditApi::QueryAccessEvents(const std::string& caller,
+                                                                         const v1::QueryAccessEventsRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::READ_ACCESS_LOG));
+  int size = request.page().page_size();
+  if (size < 0 || size > 1000) return absl::InvalidArgumentError("page.page_size: 0 (50) to 1000");
+  if (size == 0) size = 50;
+  int64_t before = std::numeric_limits<int64_t>::max();
+  if (!request.page().page_token().empty()) {
+    std::string raw;
+    if (!absl::WebSafeBase64Unescape(request.page().page_token(), &raw) || !absl::SimpleAtoi(raw, &before)) {
+      return absl::InvalidArgumentError("page.page_token: not a token from this query");
+    }
+  }
+  bool none = false;
+  ASSIGN_OR_RETURN(EventStore::Filter filter, FilterOf(request, &none));
+  RETURN_IF_ERROR(LogAuditorLook(caller, request, "access_events"));
+  v1::ListAccessEventsResponse out;
+  if (none) return out;
+  ASSIGN_OR_RETURN(std::vector<StoredEvent> events, store_.Query(filter, before, size + 1));
+  for (int i = 0; i < static_cast<int>(events.size()) && i < size; ++i) {
+    v1::AccessEvent* e = out.add_events();
+    if (!e->ParseFromString(events[static_cast<size_t>(i)].entry)) {
+      return absl::DataLossError(absl::StrCat("event at position ", events[static_cast<size_t>(i)].position,
+                                              " does not parse; run VerifyLog"));
+    }
+    e->set_explanation(Explain(*catalog_, *e, request.language(), zone_));
+  }
+  if (static_cast<int>(events.size()) > size) {
+    absl::WebSafeBase64Escape(absl::StrCat(events[static_cast<size_t>(size - 1)].position), out.mutable_next_page_token());
+  }
+  return out;
+}
+
+namespace {
+
+std::string CsvCell(const std::string& v) {
+  if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string CsvLine(const v1::AccessEvent& e) {
+  std::vector<std::string> withheld;
+  for (const auto& [f, why] : std::map<std::string, std::string>(e.fields_withheld().begin(), e.fields_withheld().end())) {
+    withheld.push_back(absl::StrCat(f, ":", why));
+  }
+  const std::vector<std::string> cells = {
+      absl::StrCat(e.position()), e.event_id(),
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", FromProtoTime(e.time()), absl::UTCTimeZone()), e.caller(),
+      absl::AsciiStrToLower(v1::ActingParty::Kind_Name(e.acting_party().kind())), e.acting_party().id(),
+      e.subject_pseudonym(), e.purpose(), e.legal_basis(),
+      absl::AsciiStrToLower(v1::Justification::Code_Name(e.justification().code())), e.justification().reference(),
+      absl::StrJoin(e.fields_released(), " "), absl::StrJoin(withheld, " "), absl::StrCat(e.consent_version()),
+      e.request_id()};
+  std::string line;
+  for (size_t i = 0; i < cells.size(); ++i) absl::StrAppend(&line, i ? "," : "", CsvCell(cells[i]));
+  return line + "\n";
+}
+
+}  // namespace
+
+absl::Status AuditApi::ExportAccessEvents(const std::string& caller, const v1::QueryAccessEventsRequest& request,
+                                          const std::function<bool(const std::string&)>& write) {
+  RETURN_IF_ERROR(Authorize(caller, v1::READ_ACCESS_LOG));
+  const std::string format = request.format().empty() ? "csv" : request.format();
+  if (format != "csv" && format != "jsonl") return absl::InvalidArgumentError("format: csv or jsonl");
+  bool none = false;
+  ASSIGN_OR_RETURN(EventStore::Filter filter, FilterOf(request, &none));
+  RETURN_IF_ERROR(LogAuditorLook(caller, request, "access_events_export"));
+  std::string chunk;
+  if (format == "csv") {
+    chunk = "position,event_id,time,caller,acting_party_kind,acting_party_id,subject_pseudonym,purpose,legal_basis,"
+            "justification,reference,fields_released,fields_withheld,consent_version,request_id\n";
+  }
+  if (none) return write(chunk) ? absl::OkStatus() : absl::CancelledError("the client went away");
+  int64_t before = std::numeric_limits<int64_t>::max();
+  for (;;) {
+    ASSIGN_OR_RETURN(std::vector<StoredEvent> events, store_.Query(filter, before, 1000));
+    for (const StoredEvent& stored : events) {
+      v1::AccessEvent e;
+      if (!e.ParseFromString(stored.entry)) {
+        return absl::DataLossError(absl::StrCat("event at position ", stored.position, " does not parse; run VerifyLog"));
+      }
+      if (format == "csv") {
+        absl::StrAppend(&chunk, CsvLine(e));
+      } else {
+        std::string json;
+        google::protobuf::util::JsonPrintOptions options;
+        options.preserve_proto_field_names = true;
+        if (!google::protobuf::util::MessageToJsonString(e, &json, options).ok()) {
+          return absl::InternalError("an event does not print as JSON");
+        }
+        absl::StrAppend(&chunk, json, "\n");
+      }
+      if (chunk.size() > 256 * 1024) {
+        if (!write(chunk)) return absl::CancelledError("the client went away");
+        chunk.clear();
+      }
+      before = stored.position;
+    }
+    if (events.size() < 1000) break;
+  }
+  if (!chunk.empty() && !write(chunk)) return absl::CancelledError("the client went away");
+  return absl::OkStatus();
 }
 
 }  // namespace cdp::audit

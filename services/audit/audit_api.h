@@ -4,6 +4,7 @@
 #ifndef CDP_SERVICES_AUDIT_AUDIT_API_H_
 #define CDP_SERVICES_AUDIT_AUDIT_API_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -42,10 +43,25 @@ class AuditApi {
   // A customer never read has no events (not an error).
   absl::StatusOr<v1::ListAccessEventsResponse> ListAccessEvents(const std::string& caller,
                                                                 const v1::ListAccessEventsRequest& request);
+  // Auditors (READ_ACCESS_LOG): events matching the request's filters, newest first,
+  // explained. The auditor's look is logged first (justification.code required); if it
+  // cannot be, nothing is returned (UNAVAILABLE).
+  absl::StatusOr<v1::ListAccessEventsResponse> QueryAccessEvents(const std::string& caller,
+                                                                 const v1::QueryAccessEventsRequest& request);
+  // Every event matching the filters as CSV (with a header line) or JSON lines, handed to
+  // `write` a chunk at a time (false from it stops the export). Logged like a query.
+  absl::Status ExportAccessEvents(const std::string& caller, const v1::QueryAccessEventsRequest& request,
+                                  const std::function<bool(const std::string& chunk)>& write);
 
  private:
   absl::Status Authorize(const std::string& caller, v1::Permission permission) const;
   absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids);
+  // The store's filter for `request`, after checking it; `*none` when it names a customer
+  // the log has never seen (nothing can match).
+  absl::StatusOr<EventStore::Filter> FilterOf(const v1::QueryAccessEventsRequest& request, bool* none);
+  // Logs that `caller` (an auditor) looked at the log with `request`.
+  absl::Status LogAuditorLook(const std::string& caller, const v1::QueryAccessEventsRequest& request,
+                              const std::string& what);
 
   std::shared_ptr<const consent::Catalog> catalog_;
   AccessLog& log_;

@@ -34,6 +34,25 @@ grpc::Status AuditService::ListAccessEvents(grpc::ServerContext* context, const 
                          [&](const std::string& c) { return api_.ListAccessEvents(c, *request); });
 }
 
+grpc::Status AuditService::QueryAccessEvents(grpc::ServerContext* context,
+                                             const v1::QueryAccessEventsRequest* request,
+                                             v1::ListAccessEventsResponse* response) {
+  return rpc::ServeUnary(context, response,
+                         [&](const std::string& c) { return api_.QueryAccessEvents(c, *request); });
+}
+
+grpc::Status AuditService::ExportAccessEvents(grpc::ServerContext* context,
+                                              const v1::QueryAccessEventsRequest* request,
+                                              grpc::ServerWriter<v1::ExportChunk>* writer) {
+  absl::StatusOr<rpc::Caller> caller = rpc::CallerOf(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  return rpc::ToGrpcStatus(api_.ExportAccessEvents(caller->id, *request, [&](const std::string& data) {
+    v1::ExportChunk chunk;
+    chunk.set_data(data);
+    return writer->Write(chunk);
+  }));
+}
+
 grpc::Status AuditService::VerifyLog(grpc::ServerContext* context, const v1::VerifyLogRequest*,
                                      v1::VerifyLogResponse* response) {
   return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.VerifyLog(c); });

@@ -21,6 +21,10 @@ class AuditService : public v1::AuditService::Service {
                                    v1::ConsistencyProof* response) override;
   grpc::Status ListAccessEvents(grpc::ServerContext* context, const v1::ListAccessEventsRequest* request,
                                 v1::ListAccessEventsResponse* response) override;
+  grpc::Status QueryAccessEvents(grpc::ServerContext* context, const v1::QueryAccessEventsRequest* request,
+                                 v1::ListAccessEventsResponse* response) override;
+  grpc::Status ExportAccessEvents(grpc::ServerContext* context, const v1::QueryAccessEventsRequest* request,
+                                  grpc::ServerWriter<v1::ExportChunk>* writer) override;
   grpc::Status VerifyLog(grpc::ServerContext* context, const v1::VerifyLogRequest* request,
                          v1::VerifyLogResponse* response) override;
 

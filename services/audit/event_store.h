@@ -63,6 +63,15 @@ class EventStore {
   virtual absl::StatusOr<std::vector<StoredEvent>> EventsOf(const std::string& pseudonym, int64_t before_position,
                                                             int limit) = 0;
 
+  // Auditors' filters; empty strings and infinite times match everything.
+  struct Filter {
+    std::string caller, acting_party_id, purpose, field, outcome, subject_pseudonym;
+    absl::Time from = absl::InfinitePast(), to = absl::InfiniteFuture();
+  };
+  // Events matching `filter` before `before_position`, newest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<StoredEvent>> Query(const Filter& filter, int64_t before_position,
+                                                         int limit) = 0;
+
   virtual absl::Status SaveTreeHead(const TreeHead& head) = 0;
   // The latest signed tree head, if any.
   virtual absl::StatusOr<std::optional<TreeHead>> LatestTreeHead() = 0;

@@ -20,6 +20,7 @@ constexpr char kNewSubjects[] = "audit_new_subjects";
 constexpr char kSubjects[] = "audit_subjects";
 constexpr char kFindSubject[] = "audit_find_subject";
 constexpr char kEventsOf[] = "audit_events_of";
+constexpr char kQuery[] = "audit_query";
 
 constexpr char kEventColumns[] =
     "position, event_id, (extract(epoch FROM recorded_at) * 1000000)::bigint, subject_pseudonym, caller, "
@@ -89,6 +90,14 @@ std::vector<storage::Statement> PgEventStore::Statements() {
       {kLatestHead,
        "SELECT tree_size, root_hash, (extract(epoch FROM signed_at) * 1000000)::bigint, key_id, signature "
        "FROM audit.tree_heads ORDER BY tree_size DESC LIMIT 1"},
+      // One static statement for every combination of filters: an empty filter matches all.
+      {kQuery, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE ($1 = '' OR caller = $1) "
+                            "AND ($2 = '' OR acting_party_id = $2) AND ($3 = '' OR purpose = $3) "
+                            "AND ($4 = '' OR $4 = ANY(fields)) AND ($5 = '' OR outcome = $5) "
+                            "AND ($6 = '' OR subject_pseudonym = $6) "
+                            "AND recorded_at >= TIMESTAMPTZ 'epoch' + $7 * INTERVAL '1 microsecond' "
+                            "AND recorded_at < TIMESTAMPTZ 'epoch' + $8 * INTERVAL '1 microsecond' "
+                            "AND position < $9 ORDER BY position DESC LIMIT $10")},
       {kNewSubjects,
        "INSERT INTO audit.subjects (customer_id, pseudonym) "
        "SELECT c, 'sp-' || replace(gen_random_uuid()::text, '-', '') FROM unnest($1::text[]) c "
@@ -176,6 +185,24 @@ absl::StatusOr<std::vector<StoredEvent>> PgEventStore::EventsOf(const std::strin
   RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     out.clear();
     for (const pqxx::row& r : tx.exec_prepared(kEventsOf, pseudonym, before_position, limit)) out.push_back(EventFrom(r));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredEvent>> PgEventStore::Query(const Filter& f, int64_t before_position, int limit) {
+  // Times as microseconds since the epoch, the infinite ones clamped to the years 0 and 9999.
+  auto micros = [](absl::Time t, int64_t fallback) {
+    return t == absl::InfinitePast() || t == absl::InfiniteFuture() ? fallback : absl::ToUnixMicros(t);
+  };
+  const int64_t from = micros(f.from, -62135596800000000), to = micros(f.to, 253402300799000000);
+  std::vector<StoredEvent> out;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const pqxx::row& r : tx.exec_prepared(kQuery, f.caller, f.acting_party_id, f.purpose, f.field, f.outcome,
+                                               f.subject_pseudonym, from, to, before_position, limit)) {
+      out.push_back(EventFrom(r));
+    }
     return absl::OkStatus();
   }));
   return out;

@@ -23,6 +23,8 @@ class PgEventStore final : public EventStore {
   absl::StatusOr<std::optional<std::string>> FindPseudonym(const std::string& customer_id) override;
   absl::StatusOr<std::vector<StoredEvent>> EventsOf(const std::string& pseudonym, int64_t before_position,
                                                     int limit) override;
+  absl::StatusOr<std::vector<StoredEvent>> Query(const Filter& filter, int64_t before_position,
+                                                 int limit) override;
   absl::Status SaveTreeHead(const TreeHead& head) override;
   absl::StatusOr<std::optional<TreeHead>> LatestTreeHead() override;
   absl::StatusOr<std::vector<TreeHead>> TreeHeads() override;

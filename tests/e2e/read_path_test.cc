@@ -33,7 +33,7 @@ class ReadPathTest : public ::testing::Test {
     CDP_REQUIRE_PG();
     pki_ = std::make_unique<testing::TestPki>(std::vector<std::string>{
         "service/consent", "service/ingest", "service/audit", "service/profile", "service/portal",
-        "service/support-desk", "service/marketing", "operator/cdpctl"});
+        "service/support-desk", "service/marketing", "operator/cdpctl", "auditor/dpo"});
     db_ = std::make_unique<testing::TestDatabase>();
     consent_ = Start("consent", {});
     audit_ = Start("audit", {"--sign_interval=100ms"});
@@ -235,6 +235,76 @@ TEST_F(ReadPathTest, WithTheAuditServiceGoneReadsFailAndReleaseNothing) {
   ASSERT_THAT(audit_.process->WaitForExit(absl::Seconds(10)).status(), IsOk());
   auto after = Read("service/support-desk", customer, "customer-care-human");
   EXPECT_TRUE(absl::IsUnavailable(after.status())) << after.status();
+}
+
+TEST_F(ReadPathTest, AuditorsSearchAndExportTheLogAndTheirOwnLookIsLogged) {
+  const std::string customer = IngestJan();
+  ASSERT_FALSE(customer.empty());
+  absl::StatusOr<v1::ProfileView> care = absl::UnavailableError("not yet");
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30);
+       absl::IsUnavailable(care.status()) && absl::Now() < deadline;) {
+    care = Read("service/support-desk", customer, "customer-care-human");
+    if (absl::IsUnavailable(care.status())) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
+  }
+  ASSERT_THAT(care.status(), IsOk());
+  ASSERT_THAT(Read("service/marketing", customer, "direct-marketing").status(), IsOk());
+  ASSERT_TRUE(absl::IsPermissionDenied(Read("service/marketing", customer, "billing").status()));
+
+  auto dpo = v1::AuditService::NewStub(pki_->Channel(audit_.port, "auditor/dpo"));
+  v1::QueryAccessEventsRequest q;
+  q.set_caller("spiffe://cdp.local/service/marketing");
+  q.set_outcome("denied");
+  q.set_language("en");
+  q.mutable_justification()->set_code(v1::Justification::LEGAL_REQUEST);
+  q.mutable_justification()->set_reference("dpo-review-2026-11");
+  {
+    grpc::ClientContext ctx;
+    v1::ListAccessEventsResponse found;
+    ASSERT_TRUE(dpo->QueryAccessEvents(&ctx, q, &found).ok());
+    // Marketing's two reads released nothing (direct marketing is off by default; billing
+    // it may not claim).
+    ASSERT_EQ(found.events_size(), 2);
+    EXPECT_EQ(found.events(0).purpose(), "billing");
+    EXPECT_NE(found.events(0).explanation().find("was shown nothing"), std::string::npos);
+  }
+  q.set_field("email");
+  q.clear_outcome();
+  q.set_customer_id(customer);
+  q.set_format("csv");
+  std::string csv;
+  {
+    grpc::ClientContext ctx;
+    auto reader = dpo->ExportAccessEvents(&ctx, q);
+    v1::ExportChunk chunk;
+    while (reader->Read(&chunk)) csv += chunk.data();
+    ASSERT_TRUE(reader->Finish().ok());
+  }
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 3) << csv;  // header and two events
+  EXPECT_NE(csv.find("direct-marketing"), std::string::npos);
+  // Without a reason, an auditor sees nothing; a service without the permission neither.
+  q.clear_justification();
+  {
+    grpc::ClientContext ctx;
+    v1::ListAccessEventsResponse found;
+    EXPECT_EQ(dpo->QueryAccessEvents(&ctx, q, &found).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ListAccessEventsResponse found;
+    EXPECT_EQ(v1::AuditService::NewStub(pki_->Channel(audit_.port, "service/marketing"))
+                  ->QueryAccessEvents(&ctx, q, &found)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // The DPO's two looks are in the log too: one about the log, one about this customer.
+  q.Clear();
+  q.set_purpose("access-log-review");
+  q.mutable_justification()->set_code(v1::Justification::LEGAL_REQUEST);
+  grpc::ClientContext ctx;
+  v1::ListAccessEventsResponse looks;
+  ASSERT_TRUE(dpo->QueryAccessEvents(&ctx, q, &looks).ok());
+  EXPECT_EQ(looks.events_size(), 3);  // the two before, and this one
+  EXPECT_EQ(looks.events(0).caller(), "spiffe://cdp.local/auditor/dpo");
 }
 
 // The client keeps its own ledger of every read that returned data; the audit service is
