@@ -21,6 +21,27 @@ namespace {
 
 std::string Bytes(const Hash& h) { return std::string(reinterpret_cast<const char*>(h.data()), h.size()); }
 
+// A page of events, newest first: its size (default 50) and the position to start below.
+struct Page {
+  int size = 50;
+  int64_t before = std::numeric_limits<int64_t>::max();
+};
+
+absl::StatusOr<Page> PageOf(const v1::PageRequest& request) {
+  Page page;
+  if (request.page_size() < 0 || request.page_size() > 1000) {
+    return absl::InvalidArgumentError("page.page_size: 0 (50) to 1000");
+  }
+  if (request.page_size() > 0) page.size = request.page_size();
+  if (!request.page_token().empty()) {
+    std::string raw;
+    if (!absl::WebSafeBase64Unescape(request.page_token(), &raw) || !absl::SimpleAtoi(raw, &page.before)) {
+      return absl::InvalidArgumentError("page.page_token: not a token from this listing");
+    }
+  }
+  return page;
+}
+
 }  // namespace
 
 AuditApi::AuditApi(std::shared_ptr<const consent::Catalog> catalog, AccessLog& log, EventStore& store,
@@ -156,32 +177,29 @@ absl::StatusOr<v1::ListAccessEventsResponse> AuditApi::ListAccessEvents(const st
   if (!request.language().empty() && request.language() != "nl" && request.language() != "en") {
     return absl::InvalidArgumentError("language: nl or en");
   }
-  int size = request.page().page_size();
-  if (size < 0 || size > 1000) return absl::InvalidArgumentError("page.page_size: 0 (50) to 1000");
-  if (size == 0) size = 50;
-  int64_t before = std::numeric_limits<int64_t>::max();
-  if (!request.page().page_token().empty()) {
-    std::string raw;
-    if (!absl::WebSafeBase64Unescape(request.page().page_token(), &raw) || !absl::SimpleAtoi(raw, &before)) {
-      return absl::InvalidArgumentError("page.page_token: not a token from this listing");
-    }
-  }
+  ASSIGN_OR_RETURN(Page page, PageOf(request.page()));
   v1::ListAccessEventsResponse out;
   ASSIGN_OR_RETURN(std::optional<std::string> pseudonym, store_.FindPseudonym(request.customer_id()));
   if (!pseudonym) return out;
-  ASSIGN_OR_RETURN(std::vector<StoredEvent> events, store_.EventsOf(*pseudonym, before, size + 1));
+  ASSIGN_OR_RETURN(std::vector<StoredEvent> events, store_.EventsOf(*pseudonym, page.before, page.size + 1));
+  RETURN_IF_ERROR(Explained(events, page.size, request.language(), &out));
+  return out;
+}
+
+absl::Status AuditApi::Explained(const std::vector<StoredEvent>& events, int size, const std::string& language,
+                                 v1::ListAccessEventsResponse* out) const {
   for (int i = 0; i < static_cast<int>(events.size()) && i < size; ++i) {
-    v1::AccessEvent* e = out.add_events();
+    v1::AccessEvent* e = out->add_events();
     if (!e->ParseFromString(events[static_cast<size_t>(i)].entry)) {
       return absl::DataLossError(absl::StrCat("event at position ", events[static_cast<size_t>(i)].position,
                                               " does not parse; run VerifyLog"));
     }
-    e->set_explanation(Explain(*catalog_, *e, request.language(), zone_));
+    e->set_explanation(Explain(*catalog_, *e, language, zone_));
   }
   if (static_cast<int>(events.size()) > size) {
-    absl::WebSafeBase64Escape(absl::StrCat(events[static_cast<size_t>(size - 1)].position), out.mutable_next_page_token());
+    absl::WebSafeBase64Escape(absl::StrCat(events[static_cast<size_t>(size - 1)].position), out->mutable_next_page_token());
   }
-  return out;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<EventStore::Filter> AuditApi::FilterOf(const v1::QueryAccessEventsRequest& r, bool* none) {
@@ -238,33 +256,14 @@ absl::Status AuditApi::LogAuditorLook(const std::string& caller, const v1::Query
 absl::StatusOr<v1::ListAccessEventsResponse> AuditApi::QueryAccessEvents(const std::string& caller,
                                                                          const v1::QueryAccessEventsRequest& request) {
   RETURN_IF_ERROR(Authorize(caller, v1::READ_ACCESS_LOG));
-  int size = request.page().page_size();
-  if (size < 0 || size > 1000) return absl::InvalidArgumentError("page.page_size: 0 (50) to 1000");
-  if (size == 0) size = 50;
-  int64_t before = std::numeric_limits<int64_t>::max();
-  if (!request.page().page_token().empty()) {
-    std::string raw;
-    if (!absl::WebSafeBase64Unescape(request.page().page_token(), &raw) || !absl::SimpleAtoi(raw, &before)) {
-      return absl::InvalidArgumentError("page.page_token: not a token from this query");
-    }
-  }
+  ASSIGN_OR_RETURN(Page page, PageOf(request.page()));
   bool none = false;
   ASSIGN_OR_RETURN(EventStore::Filter filter, FilterOf(request, &none));
   RETURN_IF_ERROR(LogAuditorLook(caller, request, "access_events"));
   v1::ListAccessEventsResponse out;
   if (none) return out;
-  ASSIGN_OR_RETURN(std::vector<StoredEvent> events, store_.Query(filter, before, size + 1));
-  for (int i = 0; i < static_cast<int>(events.size()) && i < size; ++i) {
-    v1::AccessEvent* e = out.add_events();
-    if (!e->ParseFromString(events[static_cast<size_t>(i)].entry)) {
-      return absl::DataLossError(absl::StrCat("event at position ", events[static_cast<size_t>(i)].position,
-                                              " does not parse; run VerifyLog"));
-    }
-    e->set_explanation(Explain(*catalog_, *e, request.language(), zone_));
-  }
-  if (static_cast<int>(events.size()) > size) {
-    absl::WebSafeBase64Escape(absl::StrCat(events[static_cast<size_t>(size - 1)].position), out.mutable_next_page_token());
-  }
+  ASSIGN_OR_RETURN(std::vector<StoredEvent> events, store_.Query(filter, page.before, page.size + 1));
+  RETURN_IF_ERROR(Explained(events, page.size, request.language(), &out));
   return out;
 }
 

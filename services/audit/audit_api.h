@@ -59,6 +59,10 @@ class AuditApi {
   // The store's filter for `request`, after checking it; `*none` when it names a customer
   // the log has never seen (nothing can match).
   absl::StatusOr<EventStore::Filter> FilterOf(const v1::QueryAccessEventsRequest& request, bool* none);
+  // Up to `size` of `events` into `out`, parsed and explained, with the next page's token
+  // when there are more.
+  absl::Status Explained(const std::vector<StoredEvent>& events, int size, const std::string& language,
+                         v1::ListAccessEventsResponse* out) const;
   // Logs that `caller` (an auditor) looked at the log with `request`.
   absl::Status LogAuditorLook(const std::string& caller, const v1::QueryAccessEventsRequest& request,
                               const std::string& what);

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +19,7 @@
 #include "services/common/log.h"
 #include "services/common/proto_time.h"
 #include "services/common/status_macros.h"
+#include "services/ingest/normalize.h"
 #include "services/ingest/record.h"
 #include "storage/sql_array.h"
 
@@ -47,6 +49,7 @@ constexpr char kInsertProfiles[] = "ingest_insert_profiles";
 constexpr char kInsertOutboxMany[] = "ingest_insert_outbox_many";
 constexpr char kInsertRecords[] = "ingest_insert_records";
 constexpr char kInsertKeysMany[] = "ingest_insert_keys_many";
+constexpr char kFindByKey[] = "ingest_find_by_key";
 
 using storage::TextArray;
 
@@ -261,6 +264,16 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
        "SELECT decode(h, 'hex'), s, i FROM unnest($1::text[], $2::text[], $3::text[]) AS t(h, s, i) "
        "ON CONFLICT DO NOTHING"},
+      {kFindByKey,
+       "WITH RECURSIVE hit AS (SELECT DISTINCT r.profile_id FROM ingest.record_keys k "
+       " JOIN ingest.records r ON r.source_system = k.source_system AND r.record_id = k.record_id "
+       " WHERE k.key_hash = decode($1, 'hex')),"
+       " up(start, id, next, depth) AS ("
+       " SELECT p.profile_id, p.profile_id, p.merged_into, 0 FROM ingest.profiles p JOIN hit ON hit.profile_id = p.profile_id"
+       " UNION ALL SELECT up.start, p.profile_id, p.merged_into, up.depth + 1 FROM ingest.profiles p"
+       " JOIN up ON p.profile_id = up.next WHERE up.depth < 100)"
+       " SELECT DISTINCT up.id FROM up JOIN ingest.profiles root ON root.profile_id = up.id"
+       " WHERE up.next IS NULL AND root.wrapped_key IS NOT NULL ORDER BY 1 LIMIT 100"},
       {kListCandidates,
        "SELECT c.left_profile, c.right_profile, c.score, c.reason, "
        "(extract(epoch FROM c.created_at) * 1000000)::bigint FROM ingest.match_candidates c "
@@ -837,6 +850,43 @@ absl::StatusOr<v1::UnmergeProfileResponse> IngestApi::UnmergeProfile(
   }));
   log::Info("profiles_unmerged", {{"merge_id", request.merge_id()}, {"caller", caller}});
   return response;
+}
+
+absl::StatusOr<v1::FindProfilesResponse> IngestApi::FindProfiles(const std::string& caller,
+                                                                  const v1::FindProfilesRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::READ_UNIFIED_PROFILES));
+  // The key exactly as records were normalised and hashed on the way in (LookupKeys).
+  std::string key;
+  switch (request.key_case()) {
+    case v1::FindProfilesRequest::kEmail: {
+      auto e = NormalizeEmail(request.email());
+      if (!e.ok()) return absl::InvalidArgumentError("email: not an e-mail address");
+      key = "e" + *e;
+      break;
+    }
+    case v1::FindProfilesRequest::kPhone: {
+      auto p = NormalizePhone(request.phone(), options_.normalize.default_region);
+      if (!p.ok()) return absl::InvalidArgumentError("phone: not a phone number");
+      key = "p" + *p;
+      break;
+    }
+    case v1::FindProfilesRequest::kCustomerNumber:
+      if (request.customer_number().empty() || request.customer_number().size() > 64) {
+        return absl::InvalidArgumentError("customer_number: 1 to 64 characters");
+      }
+      key = "s" + absl::AsciiStrToUpper(absl::StripAsciiWhitespace(request.customer_number()));
+      break;
+    default:
+      return absl::InvalidArgumentError("key: one of email, phone or customer_number");
+  }
+  const std::string hash = absl::BytesToHexString(key_.LookupHash("lookup", key));
+  v1::FindProfilesResponse out;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) -> absl::Status {
+    out.Clear();
+    for (const pqxx::row& r : work.exec_prepared(kFindByKey, hash)) out.add_profile_ids(r[0].as<std::string>());
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<v1::ListMatchCandidatesResponse> IngestApi::ListMatchCandidates(

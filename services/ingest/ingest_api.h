@@ -64,6 +64,9 @@ class IngestApi {
                                                           const v1::MergeProfilesRequest& request);
   absl::StatusOr<v1::UnmergeProfileResponse> UnmergeProfile(
       const std::string& caller, const v1::UnmergeProfileRequest& request);
+  // INVALID_ARGUMENT naming the key when it does not parse (email, phone) or none is given.
+  absl::StatusOr<v1::FindProfilesResponse> FindProfiles(const std::string& caller,
+                                                        const v1::FindProfilesRequest& request);
   absl::StatusOr<v1::ListMatchCandidatesResponse> ListMatchCandidates(
       const std::string& caller, const v1::ListMatchCandidatesRequest& request);
 

@@ -39,6 +39,11 @@ grpc::Status IngestService::ListMatchCandidates(grpc::ServerContext* context,
                [&](const std::string& c) { return api_.ListMatchCandidates(c, *request); });
 }
 
+grpc::Status IngestService::FindProfiles(grpc::ServerContext* context, const v1::FindProfilesRequest* request,
+                                        v1::FindProfilesResponse* response) {
+  return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.FindProfiles(c, *request); });
+}
+
 grpc::Status IngestService::GetUnifiedProfile(grpc::ServerContext* context,
                                               const v1::GetUnifiedProfileRequest* request,
                                               v1::UnifiedProfile* response) {

@@ -22,6 +22,8 @@ class IngestService : public v1::IngestService::Service {
   grpc::Status ListMatchCandidates(grpc::ServerContext* context,
                                    const v1::ListMatchCandidatesRequest* request,
                                    v1::ListMatchCandidatesResponse* response) override;
+  grpc::Status FindProfiles(grpc::ServerContext* context, const v1::FindProfilesRequest* request,
+                            v1::FindProfilesResponse* response) override;
   grpc::Status GetUnifiedProfile(grpc::ServerContext* context,
                                  const v1::GetUnifiedProfileRequest* request,
                                  v1::UnifiedProfile* response) override;

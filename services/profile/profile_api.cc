@@ -24,22 +24,18 @@ ProfileApi::ProfileApi(std::shared_ptr<const consent::Catalog> catalog, ConsentL
       log_(log),
       now_(std::move(now)) {}
 
-absl::StatusOr<v1::ProfileView> ProfileApi::GetProfile(const std::string& caller,
-                                                       const v1::GetProfileRequest& request,
-                                                       const std::string& request_id) {
-  const v1::CallerDef* def = catalog_->FindCaller(caller);
-  if (def == nullptr) {
+absl::StatusOr<ProfileApi::Checked> ProfileApi::Check(const std::string& caller, const v1::ReadContext& ctx) const {
+  Checked out;
+  out.caller = catalog_->FindCaller(caller);
+  if (out.caller == nullptr) {
     return absl::PermissionDeniedError(absl::StrCat("caller ", caller, " is not in the catalog"));
-  }
-  const v1::ReadContext& ctx = request.context();
-  if (request.profile_id().empty() || request.profile_id().size() > 64) {
-    return absl::InvalidArgumentError("profile_id: required");
   }
   if (ctx.purpose().empty()) return absl::InvalidArgumentError("context.purpose: required");
   const std::optional<consent::PurposeId> purpose = catalog_->FindPurpose(ctx.purpose());
   if (!purpose) {
     return absl::InvalidArgumentError(absl::StrCat("context.purpose: ", ctx.purpose(), " is not in the catalog"));
   }
+  out.purpose = *purpose;
   if (ctx.acting_party().kind() == v1::ActingParty::KIND_UNSPECIFIED) {
     return absl::InvalidArgumentError("context.acting_party.kind: required (human agent, bot or automated system)");
   }
@@ -53,108 +49,189 @@ absl::StatusOr<v1::ProfileView> ProfileApi::GetProfile(const std::string& caller
     return absl::InvalidArgumentError("context.justification.reference: at most 128 bytes");
   }
   // The fields asked for: the mask's, or every field of the catalog.
-  std::vector<consent::FieldId> fields;
   for (int i = 0; i < ctx.read_mask().paths_size(); ++i) {
     auto field = catalog_->FindField(ctx.read_mask().paths(i));
     if (!field) {
       return absl::InvalidArgumentError(absl::StrCat("context.read_mask.paths[", i, "]: ",
                                                      ctx.read_mask().paths(i), " is not a field of the catalog"));
     }
-    if (std::find(fields.begin(), fields.end(), *field) == fields.end()) fields.push_back(*field);
+    if (std::find(out.fields.begin(), out.fields.end(), *field) == out.fields.end()) out.fields.push_back(*field);
   }
-  if (fields.empty()) {
-    for (consent::FieldId f = 0; f < catalog_->field_count(); ++f) fields.push_back(f);
+  if (out.fields.empty()) {
+    for (consent::FieldId f = 0; f < catalog_->field_count(); ++f) out.fields.push_back(f);
   }
+  return out;
+}
 
-  v1::AccessEvent event;
-  event.set_caller(caller);
-  *event.mutable_acting_party() = ctx.acting_party();
-  event.set_purpose(ctx.purpose());
-  event.set_legal_basis(LegalBasisName(catalog_->purpose(*purpose).legal_basis()));
-  *event.mutable_justification() = ctx.justification();
-  event.set_request_id(request_id);
-  auto append = [&](const std::string& customer) -> absl::StatusOr<v1::AppendEventsResponse::Appended> {
-    v1::AppendEventsRequest req;
-    auto* item = req.add_events();
-    item->set_customer_id(customer);
-    *item->mutable_event() = event;
-    auto appended = log_.Append(req);
-    if (!appended.ok() || appended->events_size() != 1) {
-      log::Error("access_event_not_logged",
-                 {{"code", absl::StatusCodeToString(appended.status().code())}, {"caller", caller}});
+absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::string& caller, const Checked& checked,
+                                                                  const v1::ReadContext& ctx,
+                                                                  const std::vector<v1::UnifiedProfile>& profiles,
+                                                                  const std::string& request_id) {
+  v1::AccessEvent base;
+  base.set_caller(caller);
+  *base.mutable_acting_party() = ctx.acting_party();
+  base.set_purpose(ctx.purpose());
+  base.set_legal_basis(LegalBasisName(catalog_->purpose(checked.purpose).legal_basis()));
+  *base.mutable_justification() = ctx.justification();
+  base.set_request_id(request_id);
+  v1::AppendEventsRequest log_request;
+  auto append = [&]() -> absl::StatusOr<v1::AppendEventsResponse> {
+    auto appended = log_.Append(log_request);
+    if (!appended.ok() || appended->events_size() != log_request.events_size()) {
+      log::Error("access_event_not_logged", {{"code", absl::StatusCodeToString(appended.status().code())},
+                                             {"events", log_request.events_size()},
+                                             {"caller", caller}});
       return absl::UnavailableError("the access log cannot record this read; nothing was released");
     }
-    return appended->events(0);
+    return appended;
   };
 
-  // The golden record (a merged-away id answers with the profile it lives under).
-  ASSIGN_OR_RETURN(v1::UnifiedProfile unified, profiles_.Get(request.profile_id()));
-
-  // A purpose the caller may not claim: refused, and the attempt logged.
-  if (!catalog_->CallerMayClaim(*def, ctx.purpose())) {
-    for (consent::FieldId f : fields) {
-      (*event.mutable_fields_withheld())[catalog_->field(f).name()] = "purpose_not_granted_to_caller";
-    }
-    RETURN_IF_ERROR(append(unified.profile_id()).status());
-    return absl::PermissionDeniedError(
-        absl::StrCat("caller ", caller, " may not claim purpose ", ctx.purpose()));
-  }
-
-  // Consent of every profile this one is made of; deny wins.
-  std::vector<std::string> ids = {unified.profile_id()};
-  ids.insert(ids.end(), unified.merged_profile_ids().begin(), unified.merged_profile_ids().end());
-  std::vector<consent::ConsentView> views;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    auto view = consent_(ids[i], i == 0 ? ctx.min_consent_version() : 0);
-    if (!view.ok()) {
-      if (absl::IsNotFound(view.status())) {
-        return absl::UnavailableError("the consent service does not know this customer yet; nothing was released");
+  // A purpose the caller may not claim: refused, and each attempt logged.
+  if (!catalog_->CallerMayClaim(*checked.caller, ctx.purpose())) {
+    for (const v1::UnifiedProfile& unified : profiles) {
+      auto* item = log_request.add_events();
+      item->set_customer_id(unified.profile_id());
+      *item->mutable_event() = base;
+      for (consent::FieldId f : checked.fields) {
+        (*item->mutable_event()->mutable_fields_withheld())[catalog_->field(f).name()] = "purpose_not_granted_to_caller";
       }
-      return absl::UnavailableError(absl::StrCat("consent cannot be confirmed current (",
-                                                 view.status().message(), "); nothing was released"));
     }
-    views.push_back(*std::move(view));
+    RETURN_IF_ERROR(append().status());
+    return absl::PermissionDeniedError(absl::StrCat("caller ", caller, " may not claim purpose ", ctx.purpose()));
   }
-  event.set_consent_version(views[0].version());
 
-  std::map<std::string, std::string> values;
-  for (const auto& f : unified.fields()) values[f.field()] = f.value();
-  v1::ProfileView out;
-  out.set_profile_id(unified.profile_id());
+  std::vector<v1::ProfileView> views;
   const absl::Time now = now_();
-  for (consent::FieldId f : fields) {
-    const std::string& name = catalog_->field(f).name();
-    // Decided against the catalog the consent service gave the replica (ids by name: the
-    // replica's catalog may be a newer version than this service's file).
-    consent::Decision decided;
-    for (const consent::ConsentView& view : views) {
-      const auto p = view.catalog->FindPurpose(ctx.purpose());
-      const auto vf = view.catalog->FindField(name);
-      if (!p || !vf) {
-        decided = consent::Decision{.allow = false, .rule = p ? consent::Rule::kUnknownField : consent::Rule::kUnknownPurpose};
-        break;
+  for (size_t n = 0; n < profiles.size(); ++n) {
+    const v1::UnifiedProfile& unified = profiles[n];
+    // Consent of every profile this one is made of; deny wins.
+    std::vector<std::string> ids = {unified.profile_id()};
+    ids.insert(ids.end(), unified.merged_profile_ids().begin(), unified.merged_profile_ids().end());
+    std::vector<consent::ConsentView> consent_views;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto view = consent_(ids[i], i == 0 ? ctx.min_consent_version() : 0);
+      if (!view.ok()) {
+        if (absl::IsNotFound(view.status())) {
+          return absl::UnavailableError("the consent service does not know this customer yet; nothing was released");
+        }
+        return absl::UnavailableError(absl::StrCat("consent cannot be confirmed current (", view.status().message(),
+                                                   "); nothing was released"));
       }
-      decided = view.Decide(*p, *vf, now);
-      if (!decided.allow) break;
+      consent_views.push_back(*std::move(view));
     }
-    if (!decided.allow) {
-      (*event.mutable_fields_withheld())[name] = consent::RuleName(decided.rule);
-      auto* w = out.add_withheld();
-      w->set_field(name);
-      w->set_reason(consent::RuleName(decided.rule));
-      continue;
+    auto* item = log_request.add_events();
+    item->set_customer_id(unified.profile_id());
+    v1::AccessEvent& event = *item->mutable_event();
+    event = base;
+    event.set_consent_version(consent_views[0].version());
+
+    std::map<std::string, std::string> values;
+    for (const auto& f : unified.fields()) values[f.field()] = f.value();
+    v1::ProfileView out;
+    out.set_profile_id(unified.profile_id());
+    for (consent::FieldId f : checked.fields) {
+      const std::string& name = catalog_->field(f).name();
+      // Decided against the catalog the consent service gave the replica (ids by name:
+      // the replica's catalog may be a newer version than this service's file).
+      consent::Decision decided;
+      for (const consent::ConsentView& view : consent_views) {
+        const auto p = view.catalog->FindPurpose(ctx.purpose());
+        const auto vf = view.catalog->FindField(name);
+        if (!p || !vf) {
+          decided = consent::Decision{.allow = false,
+                                      .rule = p ? consent::Rule::kUnknownField : consent::Rule::kUnknownPurpose};
+          break;
+        }
+        decided = view.Decide(*p, *vf, now);
+        if (!decided.allow) break;
+      }
+      if (!decided.allow) {
+        (*event.mutable_fields_withheld())[name] = consent::RuleName(decided.rule);
+        auto* w = out.add_withheld();
+        w->set_field(name);
+        w->set_reason(consent::RuleName(decided.rule));
+        continue;
+      }
+      auto v = values.find(name);
+      if (v == values.end()) continue;  // allowed, but the profile has no value for it
+      event.add_fields_released(name);
+      (*out.mutable_fields())[name] = v->second;
     }
-    auto v = values.find(name);
-    if (v == values.end()) continue;  // allowed, but the profile has no value for it
-    event.add_fields_released(name);
-    (*out.mutable_fields())[name] = v->second;
+    out.set_consent_version(event.consent_version());
+    views.push_back(std::move(out));
   }
-  out.set_consent_version(event.consent_version());
+  if (views.empty()) return views;
 
   // No durable event, no data.
-  ASSIGN_OR_RETURN(v1::AppendEventsResponse::Appended appended, append(unified.profile_id()));
-  out.set_access_event_id(appended.event_id());
-  out.set_access_event_position(appended.position());
+  ASSIGN_OR_RETURN(v1::AppendEventsResponse appended, append());
+  for (size_t n = 0; n < views.size(); ++n) {
+    views[n].set_access_event_id(appended.events(static_cast<int>(n)).event_id());
+    views[n].set_access_event_position(appended.events(static_cast<int>(n)).position());
+  }
+  return views;
+}
+
+absl::StatusOr<v1::ProfileView> ProfileApi::GetProfile(const std::string& caller, const v1::GetProfileRequest& request,
+                                                       const std::string& request_id) {
+  ASSIGN_OR_RETURN(Checked checked, Check(caller, request.context()));
+  if (request.profile_id().empty() || request.profile_id().size() > 64) {
+    return absl::InvalidArgumentError("profile_id: required");
+  }
+  // The golden record (a merged-away id answers with the profile it lives under).
+  ASSIGN_OR_RETURN(v1::UnifiedProfile unified, profiles_.Get(request.profile_id()));
+  ASSIGN_OR_RETURN(std::vector<v1::ProfileView> views,
+                   ReadMany(caller, checked, request.context(), {unified}, request_id));
+  return std::move(views[0]);
+}
+
+absl::StatusOr<v1::BatchGetProfilesResponse> ProfileApi::BatchGetProfiles(const std::string& caller,
+                                                                          const v1::BatchGetProfilesRequest& request,
+                                                                          const std::string& request_id) {
+  ASSIGN_OR_RETURN(Checked checked, Check(caller, request.context()));
+  if (request.profile_ids_size() == 0 || request.profile_ids_size() > 100) {
+    return absl::InvalidArgumentError("profile_ids: 1 to 100");
+  }
+  std::vector<v1::UnifiedProfile> unified;
+  for (int i = 0; i < request.profile_ids_size(); ++i) {
+    auto p = profiles_.Get(request.profile_ids(i));
+    if (!p.ok()) {
+      if (absl::IsNotFound(p.status()) || absl::IsInvalidArgument(p.status())) {
+        return absl::Status(p.status().code(), absl::StrCat("profile_ids[", i, "]: no such profile"));
+      }
+      return p.status();
+    }
+    unified.push_back(*std::move(p));
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::ProfileView> views,
+                   ReadMany(caller, checked, request.context(), unified, request_id));
+  v1::BatchGetProfilesResponse out;
+  for (auto& v : views) *out.add_profiles() = std::move(v);
+  return out;
+}
+
+absl::StatusOr<v1::SearchProfilesResponse> ProfileApi::SearchProfiles(const std::string& caller,
+                                                                      const v1::SearchProfilesRequest& request,
+                                                                      const std::string& request_id) {
+  ASSIGN_OR_RETURN(Checked checked, Check(caller, request.context()));
+  v1::FindProfilesRequest find;
+  switch (request.key_case()) {
+    case v1::SearchProfilesRequest::kEmail: find.set_email(request.email()); break;
+    case v1::SearchProfilesRequest::kPhone: find.set_phone(request.phone()); break;
+    case v1::SearchProfilesRequest::kCustomerNumber: find.set_customer_number(request.customer_number()); break;
+    default: return absl::InvalidArgumentError("key: one of email, phone or customer_number");
+  }
+  ASSIGN_OR_RETURN(v1::FindProfilesResponse found, profiles_.Find(find));
+  std::vector<v1::UnifiedProfile> unified;
+  for (const std::string& id : found.profile_ids()) {
+    auto p = profiles_.Get(id);
+    if (absl::IsNotFound(p.status())) continue;  // erased or gone since
+    if (!p.ok()) return p.status();
+    unified.push_back(*std::move(p));
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::ProfileView> views,
+                   ReadMany(caller, checked, request.context(), unified, request_id));
+  v1::SearchProfilesResponse out;
+  for (auto& v : views) *out.add_profiles() = std::move(v);
   return out;
 }
 

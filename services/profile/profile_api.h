@@ -28,6 +28,8 @@ class ProfileSource {
   virtual ~ProfileSource() = default;
   // NotFound for an unknown id; a merged-away id answers with the profile it lives under.
   virtual absl::StatusOr<v1::UnifiedProfile> Get(const std::string& profile_id) = 0;
+  // The profiles with a record holding the e-mail, phone or customer number.
+  virtual absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& request) = 0;
 };
 
 // The audit log (the audit service in production). OK means durable.
@@ -54,8 +56,30 @@ class ProfileApi {
   // the event (nothing is released then).
   absl::StatusOr<v1::ProfileView> GetProfile(const std::string& caller, const v1::GetProfileRequest& request,
                                              const std::string& request_id);
+  // GetProfile for up to 100 profiles at once, one event each, all logged before any is
+  // released; NOT_FOUND naming profile_ids[i] for an unknown one (nothing is read then).
+  absl::StatusOr<v1::BatchGetProfilesResponse> BatchGetProfiles(const std::string& caller,
+                                                                const v1::BatchGetProfilesRequest& request,
+                                                                const std::string& request_id);
+  // The profiles found by e-mail, phone or customer number, each read as GetProfile reads
+  // (one event per hit). No hits: an empty response and no event.
+  absl::StatusOr<v1::SearchProfilesResponse> SearchProfiles(const std::string& caller,
+                                                            const v1::SearchProfilesRequest& request,
+                                                            const std::string& request_id);
 
  private:
+  struct Checked {
+    const v1::CallerDef* caller = nullptr;
+    consent::PurposeId purpose = 0;
+    std::vector<consent::FieldId> fields;
+  };
+  absl::StatusOr<Checked> Check(const std::string& caller, const v1::ReadContext& ctx) const;
+  // Decides, logs (one event per profile, one call to the log) and releases.
+  absl::StatusOr<std::vector<v1::ProfileView>> ReadMany(const std::string& caller, const Checked& checked,
+                                                        const v1::ReadContext& ctx,
+                                                        const std::vector<v1::UnifiedProfile>& profiles,
+                                                        const std::string& request_id);
+
   std::shared_ptr<const consent::Catalog> catalog_;
   ConsentLookup consent_;
   ProfileSource& profiles_;

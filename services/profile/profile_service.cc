@@ -23,4 +23,18 @@ grpc::Status ProfileService::GetProfile(grpc::ServerContext* context, const v1::
                          [&](const std::string& c) { return api_.GetProfile(c, *request, request_id); });
 }
 
+grpc::Status ProfileService::BatchGetProfiles(grpc::ServerContext* context, const v1::BatchGetProfilesRequest* request,
+                                              v1::BatchGetProfilesResponse* response) {
+  const std::string request_id = RequestId(*context);
+  return rpc::ServeUnary(context, response,
+                         [&](const std::string& c) { return api_.BatchGetProfiles(c, *request, request_id); });
+}
+
+grpc::Status ProfileService::SearchProfiles(grpc::ServerContext* context, const v1::SearchProfilesRequest* request,
+                                            v1::SearchProfilesResponse* response) {
+  const std::string request_id = RequestId(*context);
+  return rpc::ServeUnary(context, response,
+                         [&](const std::string& c) { return api_.SearchProfiles(c, *request, request_id); });
+}
+
 }  // namespace cdp::profile

@@ -14,6 +14,10 @@ class ProfileService : public v1::ProfileService::Service {
 
   grpc::Status GetProfile(grpc::ServerContext* context, const v1::GetProfileRequest* request,
                           v1::ProfileView* response) override;
+  grpc::Status BatchGetProfiles(grpc::ServerContext* context, const v1::BatchGetProfilesRequest* request,
+                                v1::BatchGetProfilesResponse* response) override;
+  grpc::Status SearchProfiles(grpc::ServerContext* context, const v1::SearchProfilesRequest* request,
+                              v1::SearchProfilesResponse* response) override;
 
  private:
   ProfileApi& api_;

@@ -31,6 +31,19 @@ absl::StatusOr<v1::UnifiedProfile> RemoteProfileSource::Get(const std::string& p
   return out;
 }
 
+absl::StatusOr<v1::FindProfilesResponse> RemoteProfileSource::Find(const v1::FindProfilesRequest& request) {
+  grpc::ClientContext ctx;
+  SetDeadline(ctx, deadline_);
+  v1::FindProfilesResponse out;
+  absl::Status s = rpc::FromGrpcStatus(v1::IngestService::NewStub(channel_.get())->FindProfiles(&ctx, request, &out));
+  channel_.Observe(s.code());
+  if (!s.ok()) {
+    if (absl::IsInvalidArgument(s)) return s;  // names the key that does not parse
+    return absl::UnavailableError("profiles cannot be searched right now");
+  }
+  return out;
+}
+
 absl::StatusOr<v1::AppendEventsResponse> RemoteAccessLog::Append(const v1::AppendEventsRequest& request) {
   grpc::ClientContext ctx;
   SetDeadline(ctx, deadline_);

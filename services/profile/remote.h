@@ -37,6 +37,7 @@ class RemoteProfileSource : public ProfileSource {
  public:
   RemoteProfileSource(SharedChannel& channel, absl::Duration deadline) : channel_(channel), deadline_(deadline) {}
   absl::StatusOr<v1::UnifiedProfile> Get(const std::string& profile_id) override;
+  absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& request) override;
 
  private:
   SharedChannel& channel_;

@@ -237,6 +237,34 @@ TEST_F(ReadPathTest, WithTheAuditServiceGoneReadsFailAndReleaseNothing) {
   EXPECT_TRUE(absl::IsUnavailable(after.status())) << after.status();
 }
 
+TEST_F(ReadPathTest, SearchByEmailFindsTheProfileThroughKeyedHashesAndLogsTheHit) {
+  const std::string customer = IngestJan();
+  ASSERT_FALSE(customer.empty());
+  auto stub = v1::ProfileService::NewStub(pki_->Channel(profile_.port, "service/support-desk"));
+  v1::SearchProfilesRequest req;
+  req.set_email("Jan.Berg@Example.nl");
+  req.mutable_context()->set_purpose("customer-care-human");
+  req.mutable_context()->mutable_read_mask()->add_paths("given_name");
+  req.mutable_context()->mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+  req.mutable_context()->mutable_acting_party()->set_id("agent-7");
+  req.mutable_context()->mutable_justification()->set_code(v1::Justification::CUSTOMER_REQUEST);
+  absl::Status status = absl::UnavailableError("not yet");
+  v1::SearchProfilesResponse found;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30); absl::IsUnavailable(status) && absl::Now() < deadline;) {
+    grpc::ClientContext ctx;
+    status = rpc::FromGrpcStatus(stub->SearchProfiles(&ctx, req, &found));
+    if (absl::IsUnavailable(status)) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
+  }
+  ASSERT_THAT(status, IsOk());
+  ASSERT_EQ(found.profiles_size(), 1);
+  EXPECT_EQ(found.profiles(0).profile_id(), customer);
+  EXPECT_EQ(found.profiles(0).fields().at("given_name"), "Jan");
+  EXPECT_FALSE(found.profiles(0).access_event_id().empty());
+  req.set_email("not-an-address");
+  grpc::ClientContext ctx;
+  EXPECT_EQ(stub->SearchProfiles(&ctx, req, &found).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(ReadPathTest, AuditorsSearchAndExportTheLogAndTheirOwnLookIsLogged) {
   const std::string customer = IngestJan();
   ASSERT_FALSE(customer.empty());

@@ -30,6 +30,15 @@ class FakeProfiles : public ProfileSource {
     if (it == profiles.end()) return absl::NotFoundError("profile_id: no such profile");
     return it->second;
   }
+  absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& r) override {
+    v1::FindProfilesResponse out;
+    for (const auto& [id, p] : profiles) {
+      for (const auto& f : p.fields()) {
+        if (f.field() == "email" && f.value() == r.email()) out.add_profile_ids(id);
+      }
+    }
+    return out;
+  }
   std::map<std::string, v1::UnifiedProfile> profiles;
 };
 
@@ -203,6 +212,37 @@ TEST_F(ProfileApiTest, AMergedProfileReleasesOnlyWhatEveryPartAllows) {
   view = api_->GetProfile(kMarketing, Request("p-1", "direct-marketing", {"email"}), "r");
   ASSERT_THAT(view.status(), IsOk());
   EXPECT_EQ(view->fields().count("email"), 1u);
+}
+
+TEST_F(ProfileApiTest, BatchAndSearchLogOneEventPerProfileInOneCallToTheLog) {
+  profiles_.profiles["p-2"] = Profile("p-2");
+  choices_["p-2"] = {};
+  v1::BatchGetProfilesRequest batch;
+  batch.add_profile_ids("p-1");
+  batch.add_profile_ids("p-2");
+  *batch.mutable_context() = Request("p-1", "customer-care-human", {"email"}).context();
+  auto got = api_->BatchGetProfiles(kSupport, batch, "r");
+  ASSERT_THAT(got.status(), IsOk());
+  ASSERT_EQ(got->profiles_size(), 2);
+  EXPECT_EQ(log_.items.size(), 2u);
+  EXPECT_NE(got->profiles(0).access_event_id(), got->profiles(1).access_event_id());
+  batch.add_profile_ids("p-9");
+  EXPECT_THAT(api_->BatchGetProfiles(kSupport, batch, "r").status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("profile_ids[2]")));
+  EXPECT_EQ(log_.items.size(), 2u);
+
+  v1::SearchProfilesRequest search;
+  search.set_email("jan@example.nl");  // both profiles have it
+  *search.mutable_context() = batch.context();
+  auto hits = api_->SearchProfiles(kSupport, search, "r");
+  ASSERT_THAT(hits.status(), IsOk());
+  EXPECT_EQ(hits->profiles_size(), 2);
+  EXPECT_EQ(log_.items.size(), 4u);
+  search.set_email("nobody@example.nl");
+  hits = api_->SearchProfiles(kSupport, search, "r");
+  ASSERT_THAT(hits.status(), IsOk());
+  EXPECT_EQ(hits->profiles_size(), 0);
+  EXPECT_EQ(log_.items.size(), 4u);  // no hit, no subject, no event
 }
 
 TEST_F(ProfileApiTest, BadRequestsNameTheField) {

@@ -120,6 +120,33 @@ TEST_F(IngestApiTest, OnePersonFromFourSourcesBecomesOneProfileWithLineage) {
   EXPECT_EQ(fields["phone_mobile"].lineage().source_system(), "crm");
 }
 
+TEST_F(IngestApiTest, ProfilesAreFoundByEmailPhoneOrCustomerNumberThroughKeyedHashes) {
+  const std::string p = Write({Record("crm", "c1", 1000, kJan)}).acks(0).profile_id();
+  auto find = [&](v1::FindProfilesRequest r) {
+    auto found = api_->FindProfiles(kProfile, r);
+    EXPECT_THAT(found.status(), IsOk());
+    return found.ok() ? std::vector<std::string>(found->profile_ids().begin(), found->profile_ids().end())
+                      : std::vector<std::string>{};
+  };
+  v1::FindProfilesRequest r;
+  r.set_email("  JP.vanderBerg@Example.NL ");  // found as it is normalised on the way in
+  EXPECT_EQ(find(r), std::vector<std::string>{p});
+  r.set_phone("+31 6 1234 5678");
+  EXPECT_EQ(find(r), std::vector<std::string>{p});
+  r.set_customer_number("k0000001");
+  EXPECT_EQ(find(r), std::vector<std::string>{p});
+  r.set_email("someone.else@example.nl");
+  EXPECT_TRUE(find(r).empty());
+  r.set_email("not an address");
+  EXPECT_THAT(api_->FindProfiles(kProfile, r).status(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("email")));
+  EXPECT_THAT(api_->FindProfiles(kProfile, v1::FindProfilesRequest()).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(api_->FindProfiles("spiffe://cdp.local/service/marketing", r).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // Nothing in the keys table says what was looked up.
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE position(convert_to('vanderberg', 'UTF8') IN key_hash) > 0"), 0);
+}
+
 TEST_F(IngestApiTest, SourceTrustAndPhoneRegionComeFromConfiguration) {
   auto catalog = consent::Catalog::FromFile(kCatalog);
   ASSERT_THAT(catalog.status(), IsOk());
