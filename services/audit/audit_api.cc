@@ -225,16 +225,16 @@ absl::StatusOr<EventStore::Filter> AuditApi::FilterOf(const v1::QueryAccessEvent
   return f;
 }
 
-absl::Status AuditApi::LogAuditorLook(const std::string& caller, const v1::QueryAccessEventsRequest& r,
-                                      const std::string& what) {
-  if (r.justification().code() == v1::Justification::CODE_UNSPECIFIED) {
+absl::Status AuditApi::LogAuditorLook(const std::string& caller, const v1::Justification& justification,
+                                      const std::string& customer_id, const std::string& what) {
+  if (justification.code() == v1::Justification::CODE_UNSPECIFIED) {
     return absl::InvalidArgumentError("justification.code: required (why do you look?)");
   }
   // In the same log as everyone else's reads: about the customer searched for, or about
   // the log itself.
   std::string subject = "access-log";
-  if (!r.customer_id().empty()) {
-    ASSIGN_OR_RETURN(std::vector<std::string> p, Pseudonyms({r.customer_id()}));
+  if (!customer_id.empty()) {
+    ASSIGN_OR_RETURN(std::vector<std::string> p, Pseudonyms({customer_id}));
     subject = p[0];
   }
   v1::AccessEvent e;
@@ -244,7 +244,7 @@ absl::Status AuditApi::LogAuditorLook(const std::string& caller, const v1::Query
   e.set_subject_pseudonym(subject);
   e.set_purpose("access-log-review");
   e.set_legal_basis("legal_obligation");
-  *e.mutable_justification() = r.justification();
+  *e.mutable_justification() = justification;
   e.add_fields_released(what);
   auto appended = log_.Append({e});
   if (!appended.ok()) {
@@ -259,7 +259,7 @@ absl::StatusOr<v1::ListAccessEventsResponse> AuditApi::QueryAccessEvents(const s
   ASSIGN_OR_RETURN(Page page, PageOf(request.page()));
   bool none = false;
   ASSIGN_OR_RETURN(EventStore::Filter filter, FilterOf(request, &none));
-  RETURN_IF_ERROR(LogAuditorLook(caller, request, "access_events"));
+  RETURN_IF_ERROR(LogAuditorLook(caller, request.justification(), request.customer_id(), "access_events"));
   v1::ListAccessEventsResponse out;
   if (none) return out;
   ASSIGN_OR_RETURN(std::vector<StoredEvent> events, store_.Query(filter, page.before, page.size + 1));
@@ -307,7 +307,7 @@ absl::Status AuditApi::ExportAccessEvents(const std::string& caller, const v1::Q
   if (format != "csv" && format != "jsonl") return absl::InvalidArgumentError("format: csv or jsonl");
   bool none = false;
   ASSIGN_OR_RETURN(EventStore::Filter filter, FilterOf(request, &none));
-  RETURN_IF_ERROR(LogAuditorLook(caller, request, "access_events_export"));
+  RETURN_IF_ERROR(LogAuditorLook(caller, request.justification(), request.customer_id(), "access_events_export"));
   std::string chunk;
   if (format == "csv") {
     chunk = "position,event_id,time,caller,acting_party_kind,acting_party_id,subject_pseudonym,purpose,legal_basis,"
@@ -343,6 +343,37 @@ absl::Status AuditApi::ExportAccessEvents(const std::string& caller, const v1::Q
   }
   if (!chunk.empty() && !write(chunk)) return absl::CancelledError("the client went away");
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::UnusualAccessReport> AuditApi::UnusualAccess(const std::string& caller,
+                                                                const v1::UnusualAccessRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::READ_ACCESS_LOG));
+  if (request.window_seconds() < 0 || request.window_seconds() > 30 * 86400) {
+    return absl::InvalidArgumentError("window_seconds: 0 (3600) to 30 days");
+  }
+  if (request.baseline_windows() < 0 || request.baseline_windows() > 1000) {
+    return absl::InvalidArgumentError("baseline_windows: 0 (24) to 1000");
+  }
+  if (request.factor() < 0 || request.min_customers() < 0) {
+    return absl::InvalidArgumentError("factor, min_customers: not negative");
+  }
+  const absl::Duration window = absl::Seconds(request.window_seconds() == 0 ? 3600 : request.window_seconds());
+  const int baseline = request.baseline_windows() == 0 ? 24 : request.baseline_windows();
+  const double factor = request.factor() == 0 ? 3 : request.factor();
+  const int64_t min_customers = request.min_customers() == 0 ? 20 : request.min_customers();
+  RETURN_IF_ERROR(LogAuditorLook(caller, request.justification(), "", "unusual_access_report"));
+  const absl::Time now = absl::Now();
+  ASSIGN_OR_RETURN(std::vector<EventStore::CallerActivity> activity, store_.ActivityByCaller(now, window, baseline));
+  v1::UnusualAccessReport out;
+  *out.mutable_window_start() = ToProtoTime(now - window);
+  for (const auto& a : activity) {
+    if (a.customers < min_customers || static_cast<double>(a.customers) <= factor * std::max(a.usual, 1.0)) continue;
+    auto* c = out.add_callers();
+    c->set_caller(a.caller);
+    c->set_customers(a.customers);
+    c->set_usual(a.usual);
+  }
+  return out;
 }
 
 }  // namespace cdp::audit

@@ -52,6 +52,10 @@ class AuditApi {
   // `write` a chunk at a time (false from it stops the export). Logged like a query.
   absl::Status ExportAccessEvents(const std::string& caller, const v1::QueryAccessEventsRequest& request,
                                   const std::function<bool(const std::string& chunk)>& write);
+  // Auditors: callers whose distinct customers in the latest window exceed factor x their
+  // usual per-window count (and a minimum). Logged like a query.
+  absl::StatusOr<v1::UnusualAccessReport> UnusualAccess(const std::string& caller,
+                                                        const v1::UnusualAccessRequest& request);
 
  private:
   absl::Status Authorize(const std::string& caller, v1::Permission permission) const;
@@ -64,8 +68,8 @@ class AuditApi {
   absl::Status Explained(const std::vector<StoredEvent>& events, int size, const std::string& language,
                          v1::ListAccessEventsResponse* out) const;
   // Logs that `caller` (an auditor) looked at the log with `request`.
-  absl::Status LogAuditorLook(const std::string& caller, const v1::QueryAccessEventsRequest& request,
-                              const std::string& what);
+  absl::Status LogAuditorLook(const std::string& caller, const v1::Justification& justification,
+                              const std::string& customer_id, const std::string& what);
 
   std::shared_ptr<const consent::Catalog> catalog_;
   AccessLog& log_;

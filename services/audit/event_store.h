@@ -72,6 +72,16 @@ class EventStore {
   virtual absl::StatusOr<std::vector<StoredEvent>> Query(const Filter& filter, int64_t before_position,
                                                          int limit) = 0;
 
+  // Per caller: distinct customers read in [now - window, now), and the mean per window
+  // over the `baseline` windows before it (auditors' own reviews left out).
+  struct CallerActivity {
+    std::string caller;
+    int64_t customers = 0;
+    double usual = 0;
+  };
+  virtual absl::StatusOr<std::vector<CallerActivity>> ActivityByCaller(absl::Time now, absl::Duration window,
+                                                                       int baseline) = 0;
+
   virtual absl::Status SaveTreeHead(const TreeHead& head) = 0;
   // The latest signed tree head, if any.
   virtual absl::StatusOr<std::optional<TreeHead>> LatestTreeHead() = 0;

@@ -21,6 +21,7 @@ constexpr char kSubjects[] = "audit_subjects";
 constexpr char kFindSubject[] = "audit_find_subject";
 constexpr char kEventsOf[] = "audit_events_of";
 constexpr char kQuery[] = "audit_query";
+constexpr char kActivity[] = "audit_activity";
 
 constexpr char kEventColumns[] =
     "position, event_id, (extract(epoch FROM recorded_at) * 1000000)::bigint, subject_pseudonym, caller, "
@@ -98,6 +99,15 @@ std::vector<storage::Statement> PgEventStore::Statements() {
                             "AND recorded_at >= TIMESTAMPTZ 'epoch' + $7 * INTERVAL '1 microsecond' "
                             "AND recorded_at < TIMESTAMPTZ 'epoch' + $8 * INTERVAL '1 microsecond' "
                             "AND position < $9 ORDER BY position DESC LIMIT $10")},
+      // $1 now and $2 the window, in microseconds since the epoch; $3 baseline windows.
+      {kActivity,
+       "WITH w AS (SELECT caller, floor(($1 - extract(epoch FROM recorded_at) * 1000000) / $2)::bigint AS back, "
+       " count(DISTINCT subject_pseudonym) AS n FROM audit.events "
+       " WHERE recorded_at >= TIMESTAMPTZ 'epoch' + ($1 - $2 * ($3 + 1)) * INTERVAL '1 microsecond' "
+       " AND recorded_at < TIMESTAMPTZ 'epoch' + $1 * INTERVAL '1 microsecond' "
+       " AND purpose <> 'access-log-review' GROUP BY 1, 2) "
+       "SELECT c.caller, c.n, coalesce((SELECT sum(n)::float8 FROM w b WHERE b.caller = c.caller AND b.back > 0), 0) / $3 "
+       "FROM w c WHERE c.back = 0 ORDER BY c.n DESC"},
       {kNewSubjects,
        "INSERT INTO audit.subjects (customer_id, pseudonym) "
        "SELECT c, 'sp-' || replace(gen_random_uuid()::text, '-', '') FROM unnest($1::text[]) c "
@@ -202,6 +212,21 @@ absl::StatusOr<std::vector<StoredEvent>> PgEventStore::Query(const Filter& f, in
     for (const pqxx::row& r : tx.exec_prepared(kQuery, f.caller, f.acting_party_id, f.purpose, f.field, f.outcome,
                                                f.subject_pseudonym, from, to, before_position, limit)) {
       out.push_back(EventFrom(r));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<EventStore::CallerActivity>> PgEventStore::ActivityByCaller(absl::Time now,
+                                                                                       absl::Duration window,
+                                                                                       int baseline) {
+  std::vector<CallerActivity> out;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    out.clear();
+    for (const pqxx::row& r : tx.exec_prepared(kActivity, absl::ToUnixMicros(now),
+                                               absl::ToInt64Microseconds(window), baseline)) {
+      out.push_back({r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<double>()});
     }
     return absl::OkStatus();
   }));

@@ -25,6 +25,8 @@ class PgEventStore final : public EventStore {
                                                     int limit) override;
   absl::StatusOr<std::vector<StoredEvent>> Query(const Filter& filter, int64_t before_position,
                                                  int limit) override;
+  absl::StatusOr<std::vector<CallerActivity>> ActivityByCaller(absl::Time now, absl::Duration window,
+                                                               int baseline) override;
   absl::Status SaveTreeHead(const TreeHead& head) override;
   absl::StatusOr<std::optional<TreeHead>> LatestTreeHead() override;
   absl::StatusOr<std::vector<TreeHead>> TreeHeads() override;

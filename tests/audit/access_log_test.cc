@@ -64,6 +64,9 @@ class FakeEventStore : public EventStore {
   absl::StatusOr<std::vector<StoredEvent>> Query(const Filter&, int64_t, int) override {
     return absl::UnimplementedError("not used by these tests");
   }
+  absl::StatusOr<std::vector<CallerActivity>> ActivityByCaller(absl::Time, absl::Duration, int) override {
+    return absl::UnimplementedError("not used by these tests");
+  }
   absl::Status SaveTreeHead(const TreeHead& head) override {
     absl::MutexLock lock(&mu_);
     heads_[head.tree_size] = head;

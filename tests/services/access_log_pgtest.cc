@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pqxx/pqxx"
+#include "services/audit/audit_api.h"
 #include "services/audit/pg_event_store.h"
 #include "storage/migrate.h"
 #include "storage/migrations.h"
@@ -132,6 +133,35 @@ TEST_F(AccessLogPgTest, VerifyNamesAnEventChangedDirectlyInTheDatabase) {
   EXPECT_FALSE(v->ok);
   EXPECT_EQ(v->first_bad_position, 31);
   EXPECT_THAT(v->problem, HasSubstr("missing"));
+}
+
+TEST_F(AccessLogPgTest, TheUnusualAccessReportNamesACallerReadingFarMoreCustomersThanUsual) {
+  auto catalog = consent::Catalog::FromFile(std::string(CDP_SOURCE_DIR) + "/consent/catalog/default.textproto");
+  ASSERT_THAT(catalog.status(), IsOk());
+  AuditApi api(*catalog, *log_, *store_, *signer_);
+  auto read = [&](const std::string& caller, int customer) {
+    v1::AppendEventsRequest req;
+    auto* item = req.add_events();
+    item->set_customer_id(absl::StrCat("p-", customer));
+    *item->mutable_event() = Event(customer);
+    item->mutable_event()->set_caller(caller);
+    item->mutable_event()->mutable_justification()->set_code(v1::Justification::CUSTOMER_REQUEST);
+    ASSERT_THAT(api.AppendEvents("spiffe://cdp.local/service/profile", req).status(), IsOk());
+  };
+  for (int i = 0; i < 40; ++i) read("spiffe://cdp.local/service/marketing", i);   // 40 customers
+  for (int i = 0; i < 8; ++i) read("spiffe://cdp.local/service/support-desk", i);  // 8, a few twice
+  for (int i = 0; i < 8; ++i) read("spiffe://cdp.local/service/support-desk", i);
+  v1::UnusualAccessRequest req;
+  req.set_min_customers(20);
+  req.mutable_justification()->set_code(v1::Justification::LEGAL_REQUEST);
+  auto report = api.UnusualAccess("spiffe://cdp.local/auditor/dpo", req);
+  ASSERT_THAT(report.status(), IsOk());
+  ASSERT_EQ(report->callers_size(), 1);
+  EXPECT_EQ(report->callers(0).caller(), "spiffe://cdp.local/service/marketing");
+  EXPECT_EQ(report->callers(0).customers(), 40);
+  EXPECT_EQ(report->callers(0).usual(), 0);  // nothing before this window
+  EXPECT_EQ(api.UnusualAccess("spiffe://cdp.local/service/marketing", req).status().code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace
