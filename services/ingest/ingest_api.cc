@@ -28,8 +28,6 @@ namespace {
 
 // Named statements; every one names the schema.
 constexpr char kLock[] = "ingest_lock";
-constexpr char kRoot[] = "ingest_root";
-constexpr char kMembers[] = "ingest_members";
 constexpr char kProfileState[] = "ingest_profile_state";
 constexpr char kInsertCandidates[] = "ingest_insert_candidates";
 constexpr char kSetMergedInto[] = "ingest_set_merged_into";
@@ -43,13 +41,13 @@ constexpr char kNextSeq[] = "ingest_next_seq";
 constexpr char kSeqNow[] = "ingest_seq_now";
 constexpr char kRecordsSince[] = "ingest_records_since";
 constexpr char kProfilesSince[] = "ingest_profiles_since";
-constexpr char kMembersMany[] = "ingest_members_many";
 constexpr char kKeysMany[] = "ingest_keys_many";
 constexpr char kInsertProfiles[] = "ingest_insert_profiles";
 constexpr char kInsertOutboxMany[] = "ingest_insert_outbox_many";
 constexpr char kInsertRecords[] = "ingest_insert_records";
 constexpr char kInsertKeysMany[] = "ingest_insert_keys_many";
 constexpr char kFindByKey[] = "ingest_find_by_key";
+constexpr char kWholeProfile[] = "ingest_whole_profile";
 
 using storage::TextArray;
 
@@ -126,36 +124,8 @@ class Tx {
     }
     return absl::OkStatus();
   }
-  // root -> every record (latest version) of it and of the profiles merged into it.
-  absl::StatusOr<std::map<std::string, std::vector<Member>>> MembersOf(
-      const std::set<std::string>& roots) {
-    std::map<std::string, std::vector<Member>> out;
-    if (roots.empty()) return out;
-    pqxx::result rows = tx_.exec_prepared(kMembersMany, TextArray({roots.begin(), roots.end()}));
-    std::set<std::string> owners;
-    for (const pqxx::row& r : rows) owners.insert(r[1].as<std::string>());
-    RETURN_IF_ERROR(LoadKeys(owners));
-    for (const pqxx::row& r : rows) {
-      Member m{r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
-               r[4].as<int64_t>(), {}};
-      auto stored = Open(m.profile, m.source, m.id, m.micros, r[5]);
-      if (!stored.ok()) {
-        // An erased profile's records are gone for good; anything else unreadable must
-        // stop, or a veto it would have raised goes missing.
-        if (erased_.count(m.profile)) continue;
-        return stored.status();
-      }
-      m.stored = *std::move(stored);
-      out[r[0].as<std::string>()].push_back(std::move(m));
-    }
-    return out;
-  }
   // Whether `profile` was found erased (its data key destroyed) by this transaction.
   bool Erased(const std::string& profile) const { return erased_.count(profile) > 0; }
-  std::string Root(const std::string& profile) {
-    pqxx::result r = tx_.exec_prepared(kRoot, profile);
-    return r.empty() ? profile : r[0][0].as<std::string>();
-  }
   absl::StatusOr<v1::StoredRecord> Open(const std::string& profile, const std::string& source,
                                         const std::string& id, int64_t micros,
                                         const pqxx::field& sealed) {
@@ -203,16 +173,6 @@ IngestApi::IngestApi(std::shared_ptr<const consent::Catalog> catalog, storage::P
 std::vector<storage::Statement> IngestApi::Statements() {
   return {
       {kLock, "SELECT pg_advisory_xact_lock(7261601)"},
-      {kRoot,
-       "WITH RECURSIVE up(id, next, depth) AS ("
-       " SELECT profile_id, merged_into, 0 FROM ingest.profiles WHERE profile_id = $1"
-       " UNION ALL SELECT p.profile_id, p.merged_into, up.depth + 1 FROM ingest.profiles p"
-       " JOIN up ON p.profile_id = up.next WHERE up.depth < 100)"
-       " SELECT id FROM up WHERE next IS NULL"},
-      {kMembers,
-       "WITH RECURSIVE down(id, depth) AS (SELECT $1::text, 0 UNION ALL"
-       " SELECT p.profile_id, down.depth + 1 FROM ingest.profiles p JOIN down"
-       " ON p.merged_into = down.id WHERE down.depth < 100) SELECT id FROM down"},
       {kProfileState, "SELECT merged_into, wrapped_key FROM ingest.profiles WHERE profile_id = $1"},
       {kInsertCandidates,
        "INSERT INTO ingest.match_candidates (left_profile, right_profile, score, reason) "
@@ -244,13 +204,6 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "SELECT profile_id, merged_into, wrapped_key IS NULL FROM ingest.profiles "
        "WHERE changed_seq > $1 AND changed_seq <= $2 "
        "AND ($1 > 1 OR merged_into IS NOT NULL OR wrapped_key IS NULL)"},
-      {kMembersMany,
-       "WITH RECURSIVE down(root, id, depth) AS (SELECT r, r, 0 FROM unnest($1::text[]) r"
-       " UNION ALL SELECT down.root, p.profile_id, down.depth + 1 FROM ingest.profiles p"
-       " JOIN down ON p.merged_into = down.id WHERE down.depth < 100)"
-       " SELECT DISTINCT ON (r.source_system, r.record_id) down.root, r.profile_id, r.source_system,"
-       " r.record_id, r.changed_at_us, r.sealed FROM down JOIN ingest.records r ON r.profile_id = down.id"
-       " ORDER BY r.source_system, r.record_id, r.changed_at_us DESC"},
       {kKeysMany, "SELECT profile_id, wrapped_key FROM ingest.profiles WHERE profile_id = ANY($1::text[])"},
       {kInsertProfiles,
        "INSERT INTO ingest.profiles (profile_id, wrapped_key, changed_seq) "
@@ -264,6 +217,23 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
        "SELECT decode(h, 'hex'), s, i FROM unnest($1::text[], $2::text[], $3::text[]) AS t(h, s, i) "
        "ON CONFLICT DO NOTHING"},
+      // Everything a golden record needs in one round trip: the root the id lives under,
+      // every profile merged into it (with its wrapped key) and the latest version of each
+      // of their records. A profile without records comes once, with NULL record columns.
+      {kWholeProfile,
+       "WITH RECURSIVE up(id, next, depth) AS ("
+       " SELECT profile_id, merged_into, 0 FROM ingest.profiles WHERE profile_id = $1"
+       " UNION ALL SELECT p.profile_id, p.merged_into, up.depth + 1 FROM ingest.profiles p"
+       " JOIN up ON p.profile_id = up.next WHERE up.depth < 100),"
+       " root AS (SELECT id FROM up WHERE next IS NULL),"
+       " down(id, depth) AS (SELECT id, 0 FROM root UNION ALL"
+       " SELECT p.profile_id, down.depth + 1 FROM ingest.profiles p JOIN down ON p.merged_into = down.id"
+       " WHERE down.depth < 100)"
+       " SELECT (SELECT id FROM root), d.id, p.wrapped_key, r.source_system, r.record_id, r.changed_at_us, r.sealed"
+       " FROM down d JOIN ingest.profiles p ON p.profile_id = d.id"
+       " LEFT JOIN LATERAL (SELECT DISTINCT ON (source_system, record_id) source_system, record_id, changed_at_us,"
+       " sealed FROM ingest.records WHERE profile_id = d.id ORDER BY source_system, record_id, changed_at_us DESC)"
+       " r ON true"},
       {kFindByKey,
        "WITH RECURSIVE hit AS (SELECT DISTINCT r.profile_id FROM ingest.record_keys k "
        " JOIN ingest.records r ON r.source_system = k.source_system AND r.record_id = k.record_id "
@@ -687,21 +657,30 @@ absl::StatusOr<v1::UnifiedProfile> IngestApi::GetUnifiedProfile(
   RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) -> absl::Status {
     out.Clear();
     Tx t(work, key_);
-    if (work.exec_prepared(kProfileState, request.profile_id()).empty()) {
-      return absl::NotFoundError("profile_id: no such profile");
+    pqxx::result rows = work.exec_prepared(kWholeProfile, request.profile_id());
+    if (rows.empty()) return absl::NotFoundError("profile_id: no such profile");
+    const std::string root = rows[0][0].as<std::string>();
+    std::set<std::string> merged, erased;
+    for (const pqxx::row& r : rows) {
+      const std::string profile = r[1].as<std::string>();
+      if (profile != root) merged.insert(profile);
+      if (r[2].is_null()) {
+        erased.insert(profile);
+      } else if (!t.Erased(profile)) {
+        pqxx::binarystring wrapped(r[2]);
+        RETURN_IF_ERROR(t.Remember(profile, wrapped.str()));
+      }
     }
-    const std::string root = t.Root(request.profile_id());
-    RETURN_IF_ERROR(t.DataKey(root).status());
-    ASSIGN_OR_RETURN(auto by_root, t.MembersOf({root}));
-    const std::vector<Member>& members = by_root[root];
+    if (erased.count(root)) return absl::NotFoundError("profile_id: the profile was erased");
+    std::vector<Member> members;
+    for (const pqxx::row& r : rows) {
+      const std::string profile = r[1].as<std::string>();
+      if (r[3].is_null() || erased.count(profile)) continue;  // no records, or shredded
+      Member m{profile, r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<int64_t>(), {}};
+      ASSIGN_OR_RETURN(m.stored, t.Open(m.profile, m.source, m.id, m.micros, r[6]));
+      members.push_back(std::move(m));
+    }
     out.set_profile_id(root);
-    std::set<std::string> merged;
-    for (const Member& m : members) {
-      if (m.profile != root) merged.insert(m.profile);
-    }
-    for (const pqxx::row& p : work.exec_prepared(kMembers, root)) {
-      if (p[0].as<std::string>() != root) merged.insert(p[0].as<std::string>());
-    }
     for (const std::string& m : merged) out.add_merged_profile_ids(m);
     out.set_source_records(static_cast<int32_t>(members.size()));
 
