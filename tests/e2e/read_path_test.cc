@@ -91,6 +91,19 @@ class ReadPathTest : public ::testing::Test {
     return view;
   }
 
+  // Read, retrying while the service answers UNAVAILABLE: the profile's announcement or
+  // a consent change the caller demands (min_version) is still on its way to the replica.
+  absl::StatusOr<v1::ProfileView> ReadEventually(const std::string& identity, const std::string& profile,
+                                                 const std::string& purpose, int64_t min_version = 0) {
+    absl::StatusOr<v1::ProfileView> view = absl::UnavailableError("not yet");
+    for (const absl::Time deadline = absl::Now() + absl::Seconds(30);
+         absl::IsUnavailable(view.status()) && absl::Now() < deadline;) {
+      view = Read(identity, profile, purpose, min_version);
+      if (absl::IsUnavailable(view.status())) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(20));
+    }
+    return view;
+  }
+
   int64_t SetMarketingEmail(const std::string& customer, bool allow) {
     auto portal = v1::ConsentService::NewStub(pki_->Channel(consent_.port, "service/portal"));
     v1::UpdateConsentRequest r;
@@ -120,12 +133,7 @@ TEST_F(ReadPathTest, ConsentDecidesEachReadAndEveryReadIsInTheSignedLog) {
   ASSERT_FALSE(customer.empty());
   // The new profile reaches the consent service (outbox) and the profile service's
   // replica in a moment; until then reads are refused, never answered from nothing.
-  absl::StatusOr<v1::ProfileView> care = absl::UnavailableError("not yet");
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (absl::IsUnavailable(care.status()) && absl::Now() < deadline) {
-    care = Read("service/support-desk", customer, "customer-care-human");
-    if (absl::IsUnavailable(care.status())) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
-  }
+  auto care = ReadEventually("service/support-desk", customer, "customer-care-human");
   ASSERT_THAT(care.status(), IsOk());
   EXPECT_EQ(care->fields().at("email"), "jan.berg@example.nl");  // a contract purpose
   std::vector<v1::ProfileView> reads = {*care};
@@ -136,12 +144,12 @@ TEST_F(ReadPathTest, ConsentDecidesEachReadAndEveryReadIsInTheSignedLog) {
   EXPECT_EQ(off->fields().count("email"), 0u);
   reads.push_back(*off);
   const int64_t yes = SetMarketingEmail(customer, true);
-  auto on = Read("service/marketing", customer, "direct-marketing", yes);
+  auto on = ReadEventually("service/marketing", customer, "direct-marketing", yes);
   ASSERT_THAT(on.status(), IsOk());
   EXPECT_EQ(on->fields().at("email"), "jan.berg@example.nl");
   reads.push_back(*on);
   const int64_t no = SetMarketingEmail(customer, false);
-  auto revoked = Read("service/marketing", customer, "direct-marketing", no);
+  auto revoked = ReadEventually("service/marketing", customer, "direct-marketing", no);
   ASSERT_THAT(revoked.status(), IsOk());
   EXPECT_EQ(revoked->fields().count("email"), 0u);
   ASSERT_EQ(revoked->withheld_size(), 2);  // given_name is outside the purpose's scope
@@ -224,12 +232,7 @@ TEST_F(ReadPathTest, ConsentDecidesEachReadAndEveryReadIsInTheSignedLog) {
 TEST_F(ReadPathTest, WithTheAuditServiceGoneReadsFailAndReleaseNothing) {
   const std::string customer = IngestJan();
   ASSERT_FALSE(customer.empty());
-  absl::StatusOr<v1::ProfileView> first = absl::UnavailableError("not yet");
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (absl::IsUnavailable(first.status()) && absl::Now() < deadline) {
-    first = Read("service/support-desk", customer, "customer-care-human");
-    if (absl::IsUnavailable(first.status())) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
-  }
+  auto first = ReadEventually("service/support-desk", customer, "customer-care-human");
   ASSERT_THAT(first.status(), IsOk());
   audit_.process->Signal(SIGKILL);
   ASSERT_THAT(audit_.process->WaitForExit(absl::Seconds(10)).status(), IsOk());
@@ -268,12 +271,7 @@ TEST_F(ReadPathTest, SearchByEmailFindsTheProfileThroughKeyedHashesAndLogsTheHit
 TEST_F(ReadPathTest, AuditorsSearchAndExportTheLogAndTheirOwnLookIsLogged) {
   const std::string customer = IngestJan();
   ASSERT_FALSE(customer.empty());
-  absl::StatusOr<v1::ProfileView> care = absl::UnavailableError("not yet");
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(30);
-       absl::IsUnavailable(care.status()) && absl::Now() < deadline;) {
-    care = Read("service/support-desk", customer, "customer-care-human");
-    if (absl::IsUnavailable(care.status())) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
-  }
+  auto care = ReadEventually("service/support-desk", customer, "customer-care-human");
   ASSERT_THAT(care.status(), IsOk());
   ASSERT_THAT(Read("service/marketing", customer, "direct-marketing").status(), IsOk());
   ASSERT_TRUE(absl::IsPermissionDenied(Read("service/marketing", customer, "billing").status()));
@@ -341,12 +339,7 @@ TEST_F(ReadPathTest, AuditorsSearchAndExportTheLogAndTheirOwnLookIsLogged) {
 TEST_F(ReadPathTest, EveryReadThatReturnedDataIsInTheLogAfterTheAuditServiceWasKilled) {
   const std::string customer = IngestJan();
   ASSERT_FALSE(customer.empty());
-  absl::StatusOr<v1::ProfileView> first = absl::UnavailableError("not yet");
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(30);
-       absl::IsUnavailable(first.status()) && absl::Now() < deadline;) {
-    first = Read("service/support-desk", customer, "customer-care-human");
-    if (absl::IsUnavailable(first.status())) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
-  }
+  auto first = ReadEventually("service/support-desk", customer, "customer-care-human");
   ASSERT_THAT(first.status(), IsOk());
 
   absl::Mutex mu;
