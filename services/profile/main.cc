@@ -8,6 +8,7 @@
 #include "services/common/log.h"
 #include "services/common/service_host.h"
 #include "services/common/tls.h"
+#include "services/profile/batching_log.h"
 #include "services/profile/profile_api.h"
 #include "services/profile/profile_service.h"
 #include "services/profile/remote.h"
@@ -43,7 +44,8 @@ struct Parts {
           return rpc::MakeChannel(t, tls);
         }),
         profiles(ingest_channel, absl::GetFlag(FLAGS_call_deadline)),
-        log(audit_channel, absl::GetFlag(FLAGS_call_deadline)),
+        remote_log(audit_channel, absl::GetFlag(FLAGS_call_deadline)),
+        log(remote_log),
         api(catalog,
             [this](const std::string& customer, int64_t min_version) { return replica.Lookup(customer, min_version); },
             profiles, log) {
@@ -56,7 +58,8 @@ struct Parts {
   SharedChannel ingest_channel;
   SharedChannel audit_channel;
   RemoteProfileSource profiles;
-  RemoteAccessLog log;
+  RemoteAccessLog remote_log;
+  BatchingAccessLog log;  // concurrent reads share calls to the audit service
   ProfileApi api;
 };
 
