@@ -15,6 +15,7 @@
 #include "cdp/v1/profile.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pqxx/pqxx"
 #include "services/audit/merkle.h"
 #include "services/common/client.h"
 #include "services/common/grpc_status.h"
@@ -238,6 +239,38 @@ TEST_F(ReadPathTest, WithTheAuditServiceGoneReadsFailAndReleaseNothing) {
   ASSERT_THAT(audit_.process->WaitForExit(absl::Seconds(10)).status(), IsOk());
   auto after = Read("service/support-desk", customer, "customer-care-human");
   EXPECT_TRUE(absl::IsUnavailable(after.status())) << after.status();
+}
+
+TEST_F(ReadPathTest, WithTheLogsDatabaseUnreachableReadsFailAndReleaseNothingThenRecover) {
+  const std::string customer = IngestJan();
+  ASSERT_FALSE(customer.empty());
+  ASSERT_THAT(ReadEventually("service/support-desk", customer, "customer-care-human").status(), IsOk());
+  // Only the audit service loses its database: it may no longer connect, and its
+  // connections are cut.
+  auto admin = [&](const std::string& sql) {
+    pqxx::connection c(db_->AdminDsn());
+    pqxx::nontransaction tx(c);
+    tx.exec(sql);
+  };
+  const std::string name = db_->name();
+  admin("REVOKE CONNECT ON DATABASE \"" + name + "\" FROM PUBLIC");
+  admin("GRANT CONNECT ON DATABASE \"" + name + "\" TO cdp_consent, cdp_ingest, cdp_profile, postgres");
+  admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'cdp_audit' AND datname = '" + name + "'");
+  for (int i = 0; i < 3; ++i) {
+    auto view = Read("service/support-desk", customer, "customer-care-human");
+    EXPECT_TRUE(absl::IsUnavailable(view.status())) << view.status();
+  }
+  // Back: reads work again, and the log holds exactly the reads that returned data.
+  admin("GRANT CONNECT ON DATABASE \"" + name + "\" TO cdp_audit");
+  auto again = ReadEventually("service/support-desk", customer, "customer-care-human");
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->access_event_position(), 1);
+  auto op = v1::AuditService::NewStub(pki_->Channel(audit_.port, "operator/cdpctl"));
+  grpc::ClientContext ctx;
+  v1::VerifyLogResponse verified;
+  ASSERT_TRUE(op->VerifyLog(&ctx, v1::VerifyLogRequest(), &verified).ok());
+  EXPECT_TRUE(verified.ok()) << verified.problem();
+  EXPECT_EQ(verified.events_checked(), 2);
 }
 
 TEST_F(ReadPathTest, SearchByEmailFindsTheProfileThroughKeyedHashesAndLogsTheHit) {
