@@ -125,8 +125,8 @@ absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::str
     event = base;
     event.set_consent_version(consent_views[0].version());
 
-    std::map<std::string, std::string> values;
-    for (const auto& f : unified.fields()) values[f.field()] = f.value();
+    std::map<std::string, const v1::FieldValue*> values;
+    for (const auto& f : unified.fields()) values[f.field()] = &f;
     v1::ProfileView out;
     out.set_profile_id(unified.profile_id());
     for (consent::FieldId f : checked.fields) {
@@ -155,7 +155,8 @@ absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::str
       auto v = values.find(name);
       if (v == values.end()) continue;  // allowed, but the profile has no value for it
       event.add_fields_released(name);
-      (*out.mutable_fields())[name] = v->second;
+      (*out.mutable_fields())[name] = v->second->value();
+      if (ctx.include_lineage()) (*out.mutable_lineage())[name] = v->second->lineage();
     }
     out.set_consent_version(event.consent_version());
     views.push_back(std::move(out));

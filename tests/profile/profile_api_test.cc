@@ -68,6 +68,9 @@ v1::UnifiedProfile Profile(const std::string& id, std::vector<std::string> merge
     auto* f = p.add_fields();
     f->set_field(field);
     f->set_value(value);
+    f->mutable_lineage()->set_source_system("crm");
+    f->mutable_lineage()->set_record_id("c1");
+    f->mutable_lineage()->set_rule("only_source");
   }
   return p;
 }
@@ -177,6 +180,20 @@ TEST_F(ProfileApiTest, APurposeTheCallerMayNotClaimIsRefusedAndTheAttemptLogged)
   ASSERT_EQ(log_.items.size(), 1u);
   EXPECT_TRUE(log_.items[0].event().fields_released().empty());
   EXPECT_EQ(log_.items[0].event().fields_withheld().at("email"), "purpose_not_granted_to_caller");
+}
+
+TEST_F(ProfileApiTest, LineageOfReleasedFieldsOnlyAndOnlyWhenAsked) {
+  auto r = Request("p-1", "customer-care-human", {"email", "date_of_birth"});
+  auto plain = api_->GetProfile(kSupport, r, "r");
+  ASSERT_THAT(plain.status(), IsOk());
+  EXPECT_TRUE(plain->lineage().empty());
+  r.mutable_context()->set_include_lineage(true);
+  auto with = api_->GetProfile(kSupport, r, "r");
+  ASSERT_THAT(with.status(), IsOk());
+  ASSERT_EQ(with->lineage().count("email"), 1u);
+  EXPECT_EQ(with->lineage().at("email").source_system(), "crm");
+  EXPECT_EQ(with->lineage().at("email").rule(), "only_source");
+  for (const auto& w : with->withheld()) EXPECT_EQ(with->lineage().count(w.field()), 0u) << w.field();
 }
 
 TEST_F(ProfileApiTest, NoDurableEventNoData) {

@@ -25,12 +25,14 @@ ABSL_FLAG(std::string, purpose, "", "read: the purpose of the read (required)");
 ABSL_FLAG(std::string, fields, "", "read: comma-separated fields (empty: every field)");
 ABSL_FLAG(std::string, justification, "customer_request",
           "read: CODE[:REFERENCE], e.g. customer_request:ticket-123 or order_fulfilment:order-9");
+ABSL_FLAG(bool, lineage, false, "read: also show where each released value came from");
 ABSL_FLAG(std::string, customer, "", "log prove: the customer the event is about, to check its content too");
 
 namespace cdp::cdpctl {
 
 const char kLogUsage[] =
     "  read PROFILE_ID --purpose=P [--fields=a,b] [--acting_party=KIND:ID] [--justification=CODE:REF]\n"
+    "       [--lineage]\n"
     "                               a consent-enforced read as the service in --tls_cert\n"
     "                               (--target of the profile service, 127.0.0.1:7103 locally)\n"
     "  log head                     the access log's latest signed tree head\n"
@@ -116,6 +118,7 @@ int Read(const std::vector<std::string>& args, const std::shared_ptr<grpc::Chann
   }
   ctx->mutable_justification()->set_code(code);
   if (why.size() == 2) ctx->mutable_justification()->set_reference(why[1]);
+  ctx->set_include_lineage(absl::GetFlag(FLAGS_lineage));
   auto call = CallContext();
   v1::ProfileView view;
   grpc::Status s = v1::ProfileService::NewStub(channel)->GetProfile(call.get(), req, &view);
@@ -124,7 +127,14 @@ int Read(const std::vector<std::string>& args, const std::shared_ptr<grpc::Chann
               static_cast<long long>(view.consent_version()), view.access_event_id().c_str(),
               static_cast<long long>(view.access_event_position()));
   std::map<std::string, std::string> fields(view.fields().begin(), view.fields().end());
-  for (const auto& [k, v] : fields) std::printf("  %-24s %s\n", k.c_str(), v.c_str());
+  for (const auto& [k, v] : fields) {
+    std::printf("  %-24s %s", k.c_str(), v.c_str());
+    if (auto l = view.lineage().find(k); l != view.lineage().end()) {
+      std::printf("   [%s %s, %s]", l->second.source_system().c_str(), l->second.record_id().c_str(),
+                  l->second.rule().c_str());
+    }
+    std::printf("\n");
+  }
   for (const auto& w : view.withheld()) std::printf("  %-24s (withheld: %s)\n", w.field().c_str(), w.reason().c_str());
   return 0;
 }
