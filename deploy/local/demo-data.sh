@@ -52,7 +52,10 @@ cdp_seed_demo_consent() {
   # Lets couriers text them, and allows AI training for one month only.
   cdp_demo_consent "$demo_0004" demo-0004-a portal data_subject \
     delivery-partner-sharing/phone_mobile=allow delivery-partner-sharing/email=allow
-  cdp_demo_consent "$demo_0004" demo-0004-b portal data_subject --expires_in=720h \
+  # (A fixed end date: a restart the same day repeats the request, which the consent
+  # service answers as before; a start on a later day renews it, under a key of that day.)
+  cdp_demo_consent "$demo_0004" "demo-0004-b-$(date -u +%F)" portal data_subject \
+    --expires_at="$(date -u -d '+30 days' +%F)" \
     ai-model-training/category:interactions=allow
   # The fifth never made a choice: defaults only.
   # Said yes to marketing, then changed their mind in the chat.

@@ -1,5 +1,7 @@
 #include "tools/cdpctl/consent_commands.h"
 
+#include <optional>
+
 #include <cstdio>
 #include <fstream>
 
@@ -28,6 +30,9 @@ ABSL_FLAG(std::string, idempotency_key, "",
           "consent set: retry-safe key (default: a new random one per run)");
 ABSL_FLAG(int64_t, expected_version, 0,
           "consent set: refuse unless the customer's consent is at this version (0: any)");
+ABSL_FLAG(std::string, expires_at, "",
+          "consent set: the choices lapse at this UTC date (YYYY-MM-DD, the start of that day) or "
+          "RFC 3339 time; unlike --expires_in the same command gives the same request again");
 ABSL_FLAG(absl::Duration, expires_in, absl::ZeroDuration(),
           "consent set: the choices lapse after this long (e.g. 8760h); 0: never");
 ABSL_FLAG(std::string, language, "nl", "consent set: language of the receipt, nl or en");
@@ -46,7 +51,7 @@ const char kConsentUsage[] =
     "  consent set ID CHOICE...    record the customer's choices atomically; CHOICE is\n"
     "                              PURPOSE/FIELD=allow|deny or PURPOSE/category:NAME=allow|deny,\n"
     "                              e.g. direct-marketing/email=deny (see --channel,\n"
-    "                              --acting_party, --expires_in, --receipt_out)\n"
+    "                              --acting_party, --expires_in or --expires_at, --receipt_out)\n"
     "  consent history ID          the customer's changes, newest first (--page_size)\n"
     "  verify-receipt FILE         check a consent receipt (JWS) against the service's key\n"
     "                              or --public_key, and print what it says\n";
@@ -136,12 +141,22 @@ int Set(v1::ConsentService::Stub& stub, const std::string& id,
         const std::vector<std::string>& choices) {
   v1::UpdateConsentRequest r;
   r.set_customer_id(id);
+  std::optional<absl::Time> expires;
+  if (absl::Duration d = absl::GetFlag(FLAGS_expires_in); d > absl::ZeroDuration()) expires = absl::Now() + d;
+  if (const std::string at = absl::GetFlag(FLAGS_expires_at); !at.empty()) {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime("%Y-%m-%d", at, absl::UTCTimeZone(), &t, &err) &&
+        !absl::ParseTime(absl::RFC3339_full, at, &t, &err)) {
+      return Usage("--expires_at: a date (2026-12-31) or an RFC 3339 time");
+    }
+    if (expires) return Usage("--expires_at and --expires_in: one of them");
+    expires = t;
+  }
   for (const std::string& text : choices) {
     std::string error;
     if (!ParseChoice(text, r.add_choices(), &error)) return Usage(error);
-    if (absl::Duration d = absl::GetFlag(FLAGS_expires_in); d > absl::ZeroDuration()) {
-      *r.mutable_choices(r.choices_size() - 1)->mutable_expires_at() = ToProtoTime(absl::Now() + d);
-    }
+    if (expires) *r.mutable_choices(r.choices_size() - 1)->mutable_expires_at() = ToProtoTime(*expires);
   }
   v1::Channel channel;
   if (!v1::Channel_Parse(absl::AsciiStrToUpper(absl::GetFlag(FLAGS_channel)), &channel)) {
