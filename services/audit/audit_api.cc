@@ -242,7 +242,7 @@ absl::Status AuditApi::LogAuditorLook(const std::string& caller, const v1::Justi
   e.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
   e.mutable_acting_party()->set_id(caller);
   e.set_subject_pseudonym(subject);
-  e.set_purpose("access-log-review");
+  e.set_purpose(kAccessLogReview);
   e.set_legal_basis("legal_obligation");
   *e.mutable_justification() = justification;
   e.add_fields_released(what);

@@ -16,6 +16,10 @@
 
 namespace cdp::audit {
 
+// The purpose of an auditor's look at the log: logged by AuditApi like any access, explained
+// as such, and left out of the unusual-access counts.
+inline constexpr char kAccessLogReview[] = "access-log-review";
+
 // One event as stored: `entry` is the exact byte string hashed into the tree (see
 // AccessLog), the other fields copy what queries filter on.
 struct StoredEvent {

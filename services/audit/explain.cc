@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/audit/event_store.h"
 #include "services/common/proto_time.h"
 
 namespace cdp::audit {
@@ -90,6 +91,19 @@ std::string Explain(const consent::Catalog& catalog, const v1::AccessEvent& e, s
   std::string who = caller != nullptr ? Text(caller->title(), w) : e.caller();
   if (const char* kind = KindPhrase(e.acting_party().kind(), w); *kind != '\0') absl::StrAppend(&who, " (", kind, ")");
 
+  // An auditor's look at the log itself (services/audit/audit_api.cc logs those).
+  if (e.purpose() == kAccessLogReview) {
+    std::string out = absl::StrCat(When(FromProtoTime(e.time()), zone, w), w.Pick(" heeft ", " "), who,
+                                   w.Pick(" in het toegangslogboek gekeken naar wie uw gegevens gebruikte",
+                                          " looked in the access log at who used your data"));
+    if (const char* why = JustificationPhrase(e.justification().code(), w); *why != '\0') {
+      absl::StrAppend(&out, ", ", why);
+    }
+    if (!e.justification().reference().empty()) absl::StrAppend(&out, " (", e.justification().reference(), ")");
+    absl::StrAppend(&out, w.Pick(". Zo wordt gecontroleerd dat uw gegevens alleen volgens de regels worden gebruikt.",
+                                 ". This checks that your data is used only as the rules allow."));
+    return out;
+  }
   std::vector<std::string> released;
   for (const std::string& f : e.fields_released()) released.push_back(FieldTitle(catalog, f, w));
   // Withheld fields grouped by reason, in a stable order.

@@ -99,13 +99,14 @@ std::vector<storage::Statement> PgEventStore::Statements() {
                             "AND recorded_at >= TIMESTAMPTZ 'epoch' + $7 * INTERVAL '1 microsecond' "
                             "AND recorded_at < TIMESTAMPTZ 'epoch' + $8 * INTERVAL '1 microsecond' "
                             "AND position < $9 ORDER BY position DESC LIMIT $10")},
-      // $1 now and $2 the window, in microseconds since the epoch; $3 baseline windows.
+      // $1 now and $2 the window, in microseconds since the epoch; $3 baseline windows; $4
+      // the purpose of auditors' looks, which are not accesses to count.
       {kActivity,
        "WITH w AS (SELECT caller, floor(($1 - extract(epoch FROM recorded_at) * 1000000) / $2)::bigint AS back, "
        " count(DISTINCT subject_pseudonym) AS n FROM audit.events "
        " WHERE recorded_at >= TIMESTAMPTZ 'epoch' + ($1 - $2 * ($3 + 1)) * INTERVAL '1 microsecond' "
        " AND recorded_at < TIMESTAMPTZ 'epoch' + $1 * INTERVAL '1 microsecond' "
-       " AND purpose <> 'access-log-review' GROUP BY 1, 2) "
+       " AND purpose <> $4 GROUP BY 1, 2) "
        "SELECT c.caller, c.n, coalesce((SELECT sum(n)::float8 FROM w b WHERE b.caller = c.caller AND b.back > 0), 0) / $3 "
        "FROM w c WHERE c.back = 0 ORDER BY c.n DESC"},
       {kNewSubjects,
@@ -225,7 +226,7 @@ absl::StatusOr<std::vector<EventStore::CallerActivity>> PgEventStore::ActivityBy
   RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     out.clear();
     for (const pqxx::row& r : tx.exec_prepared(kActivity, absl::ToUnixMicros(now),
-                                               absl::ToInt64Microseconds(window), baseline)) {
+                                               absl::ToInt64Microseconds(window), baseline, kAccessLogReview)) {
       out.push_back({r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<double>()});
     }
     return absl::OkStatus();

@@ -64,5 +64,18 @@ TEST_F(ExplainTest, ABotIsNamedAsABotAndARefusalSaysNothingWasShown) {
       << en;
 }
 
+TEST_F(ExplainTest, AnAuditorsLookAtTheLogIsExplainedAsSuch) {
+  v1::AccessEvent e = Event("spiffe://cdp.local/auditor/dpo", v1::ActingParty::HUMAN_AGENT, "access-log-review");
+  e.mutable_justification()->set_code(v1::Justification::LEGAL_REQUEST);
+  e.mutable_justification()->set_reference("AP-2026-17");
+  e.add_fields_released("access_events");
+  EXPECT_EQ(Explain(*catalog_, e, "nl", zone_),
+            "Op 12 november 2026 om 14:03 heeft de functionaris gegevensbescherming (een mens) in het "
+            "toegangslogboek gekeken naar wie uw gegevens gebruikte, op verzoek van een bevoegde instantie "
+            "(AP-2026-17). Zo wordt gecontroleerd dat uw gegevens alleen volgens de regels worden gebruikt.");
+  EXPECT_NE(Explain(*catalog_, e, "en", zone_).find("the data protection officer (a person) looked in the access log"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace cdp::audit
