@@ -212,8 +212,10 @@ what was withheld). Read as the support desk (use service-support-desk.crt/.key 
   cdpctl read $(cdp_demo_profile 3) --purpose=customer-care-human --fields=email,phone_mobile \\
       --acting_party=human_agent:agent-1 --justification=customer_request:ticket-1 --target=127.0.0.1:$(grpc_port profile)
 The access log, as the operator:
-  cdpctl log events $(cdp_demo_profile 3) --target=127.0.0.1:$(grpc_port audit)      (explained; --language=en)
-  cdpctl log prove 0 --customer=$(cdp_demo_profile 3) --public_key=$(rel "$KEYS")/log-signing.pub --target=127.0.0.1:$(grpc_port audit)
+  cdpctl log events $(cdp_demo_profile 3) --justification=legal_request:demo --target=127.0.0.1:$(grpc_port audit)
+      (explained, --language=en for English; your look is logged too)
+  cdpctl log prove 1 --customer=$(cdp_demo_profile 3) --justification=legal_request:demo \\
+      --public_key=$(rel "$KEYS")/log-signing.pub --target=127.0.0.1:$(grpc_port audit)
   cdpctl log verify --target=127.0.0.1:$(grpc_port audit)
 (cdpctl is $(rel "$CDP_BUILD_DIR")/tools/cdpctl/cdpctl; cdpctl --help lists every command)
 

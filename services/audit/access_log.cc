@@ -15,8 +15,10 @@
 namespace cdp::audit {
 namespace {
 
+// Denied: something was withheld and nothing released. A read that was allowed but found
+// no value is not a denial.
 std::string OutcomeOf(const v1::AccessEvent& e) {
-  return e.fields_released_size() > 0 ? "released" : "denied";
+  return e.fields_released_size() == 0 && !e.fields_withheld().empty() ? "denied" : "released";
 }
 
 std::vector<std::string> FieldsOf(const v1::AccessEvent& e) {
@@ -132,9 +134,15 @@ void AccessLog::WriterLoop() {
       reload = reload_;
     }
     if (reload) {
-      // A commit that failed may have landed after all: the tree follows the store.
+      // A commit that failed may have landed after all: the tree takes whatever the store
+      // holds beyond it (positions below never change, so only the tail is read).
       MerkleTree tree;
-      absl::Status s = store_.Scan(0, [&](const StoredEvent& e) {
+      {
+        absl::MutexLock lock(&mu_);
+        tree = tree_;
+      }
+      absl::Status s = store_.Scan(tree.size(), [&](const StoredEvent& e) {
+        if (e.position != tree.size()) return absl::DataLossError("a gap in the stored log");
         tree.Append(e.leaf_hash);
         return absl::OkStatus();
       });
@@ -250,6 +258,9 @@ int64_t AccessLog::size() const {
 
 absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
   Verification v;
+  // The heads first: each is saved only after its events are committed, so every head read
+  // now is covered by the scan below (read after it, a head signed meanwhile would not be).
+  ASSIGN_OR_RETURN(std::vector<TreeHead> heads, store_.TreeHeads());
   MerkleTree recomputed;
   MerkleTree live;
   {
@@ -285,7 +296,6 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
   if (!scanned.ok() && !absl::IsCancelled(scanned)) return scanned;
   if (!v.ok) return v;
   // Every signed root must be the root of the events as they are now.
-  ASSIGN_OR_RETURN(std::vector<TreeHead> heads, store_.TreeHeads());
   int64_t good_size = 0;
   for (const TreeHead& head : heads) {
     if (head.tree_size > recomputed.size()) {

@@ -172,7 +172,8 @@ absl::StatusOr<v1::VerifyLogResponse> AuditApi::VerifyLog(const std::string& cal
 
 absl::StatusOr<v1::ListAccessEventsResponse> AuditApi::ListAccessEvents(const std::string& caller,
                                                                         const v1::ListAccessEventsRequest& request) {
-  if (!Authorize(caller, v1::READ_CUSTOMER_ACCESS_EVENTS).ok()) RETURN_IF_ERROR(Authorize(caller, v1::READ_ACCESS_LOG));
+  // Auditors search with QueryAccessEvents, which asks why and logs their look.
+  RETURN_IF_ERROR(Authorize(caller, v1::READ_CUSTOMER_ACCESS_EVENTS));
   if (request.customer_id().empty()) return absl::InvalidArgumentError("customer_id: required");
   if (!request.language().empty() && request.language() != "nl" && request.language() != "en") {
     return absl::InvalidArgumentError("language: nl or en");

@@ -114,6 +114,11 @@ std::string Explain(const consent::Catalog& catalog, const v1::AccessEvent& e, s
   if (!released.empty()) {
     absl::StrAppend(&out, w.Pick(" heeft ", " "), who, w.Pick(" ", " looked at "), List(released, w),
                     w.Pick(" bekeken.", "."));
+  } else if (withheld.empty()) {
+    // Allowed, but nothing of what was asked for is held about the customer.
+    absl::StrAppend(&out, w.Pick(" heeft ", " "), who,
+                    w.Pick(" uw gegevens opgevraagd, maar wij hadden daarvan niets over u.",
+                           " asked for your data, but we held none of what was asked."));
   } else {
     std::vector<std::string> asked;
     for (const auto& [rule, fields] : withheld) asked.insert(asked.end(), fields.begin(), fields.end());

@@ -203,7 +203,7 @@ std::vector<storage::Statement> IngestApi::Statements() {
       {kProfilesSince,
        "SELECT profile_id, merged_into, wrapped_key IS NULL FROM ingest.profiles "
        "WHERE changed_seq > $1 AND changed_seq <= $2 "
-       "AND ($1 > 1 OR merged_into IS NOT NULL OR wrapped_key IS NULL)"},
+       "AND ($1 > 0 OR merged_into IS NOT NULL OR wrapped_key IS NULL)"},
       {kKeysMany, "SELECT profile_id, wrapped_key FROM ingest.profiles WHERE profile_id = ANY($1::text[])"},
       {kInsertProfiles,
        "INSERT INTO ingest.profiles (profile_id, wrapped_key, changed_seq) "
@@ -379,15 +379,15 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       v1::RecordAck* ack = result.mutable_acks(e.index);
       const std::pair<std::string, std::string> id{r.source_system(), r.record_id()};
       const MatchIndex::Entry* known = index_.Find(id.first, id.second);
+      if (known != nullptr && index_.Erased(known->owner)) {
+        ack->set_outcome(v1::RecordAck::REJECTED);
+        ack->set_reason("the profile of this record was erased; a new record id starts anew");
+        continue;
+      }
       if ((known != nullptr && std::count(known->versions.begin(), known->versions.end(), e.micros)) ||
           batch_versions.count({id.first, id.second, e.micros})) {
         ack->set_outcome(v1::RecordAck::DUPLICATE);
         ack->set_profile_id(root(known != nullptr ? known->owner : batch_profile[id]));
-        continue;
-      }
-      if (known != nullptr && index_.Erased(known->owner)) {
-        ack->set_outcome(v1::RecordAck::REJECTED);
-        ack->set_reason("the profile of this record was erased; a new record id starts anew");
         continue;
       }
       if (known != nullptr) {
@@ -630,7 +630,13 @@ absl::Status IngestApi::CatchUp(pqxx::work& work) {
       const std::string source = r[0].as<std::string>(), id = r[1].as<std::string>();
       const std::string owner = r[3].as<std::string>();
       const int64_t micros = r[2].as<int64_t>();
-      if (t.Erased(owner) || index_.Erased(owner)) continue;  // shredded: nothing to match
+      if (t.Erased(owner) || index_.Erased(owner)) {
+        // Shredded: nothing to match, but the version is known, so that a source sending it
+        // again is told the profile was erased instead of starting it anew.
+        index_.MarkErased(owner);
+        index_.AddVersion(source, id, micros, owner, {});
+        continue;
+      }
       // Anything else unreadable must stop, or a veto it would have raised goes missing.
       ASSIGN_OR_RETURN(v1::StoredRecord stored, t.Open(owner, source, id, micros, r[4]));
       index_.AddVersion(source, id, micros, owner,

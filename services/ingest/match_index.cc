@@ -25,10 +25,13 @@ void MatchIndex::AddVersion(const std::string& source, const std::string& id, in
     e.latest = micros;
     e.person = person;
   }
-  // Every version's keys, so that a record is found by an e-mail it had before.
+  // Every version's keys, so that a record is found by an e-mail it had before; each key
+  // once per record, however many versions share it.
   for (const std::string& k : resolution::BlockingKeys(person)) {
-    std::vector<uint32_t>& block = blocks_[KeyHash(k)];
-    if (block.empty() || block.back() != it->second) block.push_back(it->second);
+    const uint64_t h = KeyHash(k);
+    if (std::find(e.keys.begin(), e.keys.end(), h) != e.keys.end()) continue;
+    e.keys.push_back(h);
+    blocks_[h].push_back(it->second);
   }
 }
 
@@ -52,6 +55,11 @@ void MatchIndex::SetProfile(const std::string& profile, const std::string& merge
       for (uint32_t i : owned->second) entries_[i].person = {};
     }
   }
+}
+
+void MatchIndex::MarkErased(const std::string& profile) {
+  auto it = parent_.find(profile);
+  SetProfile(profile, it == parent_.end() ? "" : it->second, true);
 }
 
 const MatchIndex::Entry* MatchIndex::Find(const std::string& source, const std::string& id) const {

@@ -33,6 +33,7 @@ class MatchIndex {
     int64_t latest = 0;             // micros of the latest version
     std::vector<int64_t> versions;  // every version stored
     resolution::PersonRecord person;  // of the latest version
+    std::vector<uint64_t> keys;     // hashes of the blocking keys it is filed under
   };
 
   // The sequence number the index reflects (0: nothing loaded).
@@ -46,6 +47,8 @@ class MatchIndex {
   // A profile's state as stored: where it is merged into ("" for none), and whether it
   // was erased (its records then leave the index).
   void SetProfile(const std::string& profile, const std::string& merged_into, bool erased);
+  // The profile was erased (where it is merged into stays as it is).
+  void MarkErased(const std::string& profile);
 
   const Entry* Find(const std::string& source, const std::string& id) const;
   // Records sharing a blocking key, blocks larger than `max_block` skipped (too common to

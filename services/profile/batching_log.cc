@@ -20,6 +20,7 @@ BatchingAccessLog::~BatchingAccessLog() {
 }
 
 absl::StatusOr<v1::AppendEventsResponse> BatchingAccessLog::Append(const v1::AppendEventsRequest& request) {
+  if (request.events_size() == 0) return absl::InvalidArgumentError("events: at least one");
   Pending pending{&request};
   {
     absl::MutexLock lock(&mu_);

@@ -64,6 +64,14 @@ TEST_F(ExplainTest, ABotIsNamedAsABotAndARefusalSaysNothingWasShown) {
       << en;
 }
 
+TEST_F(ExplainTest, AnAllowedReadThatFoundNothingIsNotARefusal) {
+  v1::AccessEvent e = Event("spiffe://cdp.local/service/support-desk", v1::ActingParty::HUMAN_AGENT,
+                            "customer-care-human");
+  const std::string nl = Explain(*catalog_, e, "nl", zone_);
+  EXPECT_NE(nl.find("uw gegevens opgevraagd, maar wij hadden daarvan niets over u."), std::string::npos) << nl;
+  EXPECT_EQ(nl.find("kreeg niets te zien"), std::string::npos) << nl;
+}
+
 TEST_F(ExplainTest, AnAuditorsLookAtTheLogIsExplainedAsSuch) {
   v1::AccessEvent e = Event("spiffe://cdp.local/auditor/dpo", v1::ActingParty::HUMAN_AGENT, "access-log-review");
   e.mutable_justification()->set_code(v1::Justification::LEGAL_REQUEST);

@@ -48,6 +48,17 @@ TEST(MatchIndexTest, SkipsBlocksTooCommonToTellAnything) {
   EXPECT_TRUE(index.Candidates({"eshared@x.nl"}, 4).empty());
 }
 
+TEST(MatchIndexTest, ManyVersionsOfFewRecordsDoNotFillABlock) {
+  // Two household members updated in turn: their shared key holds two records, not the
+  // hundreds of versions they sent.
+  MatchIndex index;
+  for (int v = 1; v <= 300; ++v) {
+    index.AddVersion("crm", "a", v, "p-a", Person("anna", "smit", "home@x.nl"));
+    index.AddVersion("crm", "b", v, "p-b", Person("bert", "smit", "home@x.nl"));
+  }
+  EXPECT_EQ(Ids(index.Candidates({"ehome@x.nl"}, 100)), (std::vector<std::string>{"crm/a", "crm/b"}));
+}
+
 TEST(MatchIndexTest, MergesAndUnmergesMoveWholeProfiles) {
   MatchIndex index;
   index.AddVersion("crm", "c1", 1, "p-a", Person("jan", "berg", "a@x.nl"));

@@ -260,6 +260,13 @@ TEST_F(ProfileApiTest, BatchAndSearchLogOneEventPerProfileInOneCallToTheLog) {
   ASSERT_THAT(hits.status(), IsOk());
   EXPECT_EQ(hits->profiles_size(), 0);
   EXPECT_EQ(log_.items.size(), 4u);  // no hit, no subject, no event
+  // A purpose the caller may not claim is refused alike with and without hits: the answer
+  // never tells whether the e-mail address belongs to a customer.
+  search.mutable_context()->set_purpose("direct-marketing");
+  EXPECT_THAT(api_->SearchProfiles(kSupport, search, "r").status(), StatusIs(absl::StatusCode::kPermissionDenied));
+  search.set_email("jan@example.nl");
+  EXPECT_THAT(api_->SearchProfiles(kSupport, search, "r").status(), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(log_.items.size(), 6u);  // the refused hits are logged
 }
 
 TEST_F(ProfileApiTest, BadRequestsNameTheField) {

@@ -288,6 +288,21 @@ TEST_F(IngestApiTest, PersonalDataIsStoredOnlySealedAndShreddingMakesItUnreadabl
   // And new records no longer match it.
   auto again = Write({Record("crm", "c9", 2000, kJan)});
   EXPECT_TRUE(again.acks(0).new_profile());
+  // A service started after the erasure knows the record was erased: a resent version is
+  // rejected, not stored anew (nor a batch failing on the stored version's key).
+  auto catalog = consent::Catalog::FromFile(kCatalog);
+  ASSERT_THAT(catalog.status(), IsOk());
+  IngestApi restarted(*catalog, *pool_, *key_, IngestApi::Options{});
+  ASSERT_THAT(restarted.LoadIndex(), IsOk());
+  v1::WriteRecordsRequest resend;
+  *resend.add_records() = Record("crm", "c1", 1000, kJan);
+  *resend.add_records() = Record("crm", "c1", 5000, kJan);
+  auto res = restarted.WriteBatch(kOperator, resend);
+  ASSERT_THAT(res.status(), IsOk());
+  for (const auto& a : res->acks()) {
+    EXPECT_EQ(a.outcome(), v1::RecordAck::REJECTED);
+    EXPECT_THAT(a.reason(), HasSubstr("erased"));
+  }
 }
 
 TEST_F(IngestApiTest, MergeAndUnmergeRoundTrip) {

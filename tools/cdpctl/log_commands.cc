@@ -36,7 +36,8 @@ const char kLogUsage[] =
     "                               a consent-enforced read as the service in --tls_cert\n"
     "                               (--target of the profile service, 127.0.0.1:7103 locally)\n"
     "  log head                     the access log's latest signed tree head\n"
-    "  log events CUSTOMER          the customer's accesses, newest first, explained (--language)\n"
+    "  log events CUSTOMER          the customer's accesses, newest first, explained (--language);\n"
+    "                               an auditor's query: give --justification=CODE:REF (it is logged)\n"
     "  log verify                   recompute the whole log and check every signed head (auditors)\n"
     "  log prove POSITION [--customer=ID] [--public_key=FILE]\n"
     "                               check here that the event is in the signed log; with\n"
@@ -139,15 +140,30 @@ int Read(const std::vector<std::string>& args, const std::shared_ptr<grpc::Chann
   return 0;
 }
 
+// An auditor's query for one customer's events, with the reason from --justification (the
+// look is logged).
+bool CustomerQuery(const std::string& customer, v1::QueryAccessEventsRequest* req) {
+  req->set_customer_id(customer);
+  req->set_language(absl::GetFlag(FLAGS_language));
+  std::vector<std::string> why = absl::StrSplit(absl::GetFlag(FLAGS_justification), absl::MaxSplits(':', 1));
+  v1::Justification::Code code;
+  if (why.empty() || !v1::Justification::Code_Parse(absl::AsciiStrToUpper(why[0]), &code)) {
+    std::fprintf(stderr, "cdpctl: --justification: why you look, CODE[:REFERENCE] (e.g. legal_request:case-1)\n");
+    return false;
+  }
+  req->mutable_justification()->set_code(code);
+  if (why.size() == 2) req->mutable_justification()->set_reference(why[1]);
+  return true;
+}
+
 int Events(v1::AuditService::Stub& stub, const std::string& customer) {
-  v1::ListAccessEventsRequest req;
-  req.set_customer_id(customer);
-  req.set_language(absl::GetFlag(FLAGS_language));
+  v1::QueryAccessEventsRequest req;
+  if (!CustomerQuery(customer, &req)) return 2;
   int shown = 0;
   do {
     auto ctx = CallContext();
     v1::ListAccessEventsResponse page;
-    grpc::Status s = stub.ListAccessEvents(ctx.get(), req, &page);
+    grpc::Status s = stub.QueryAccessEvents(ctx.get(), req, &page);
     if (!s.ok()) return Refused(s);
     for (const auto& e : page.events()) {
       std::printf("#%lld  %s\n", static_cast<long long>(e.position()), e.explanation().c_str());
@@ -177,13 +193,13 @@ int Prove(v1::AuditService::Stub& stub, const std::string& position_text) {
   audit::Hash leaf = ToHash(proof.leaf_hash());
   if (const std::string customer = absl::GetFlag(FLAGS_customer); !customer.empty()) {
     // The event as listed for the customer: its own hash, not the one the log sent.
-    v1::ListAccessEventsRequest list;
-    list.set_customer_id(customer);
+    v1::QueryAccessEventsRequest list;
+    if (!CustomerQuery(customer, &list)) return 2;
     bool found = false;
     do {
       auto c = CallContext();
       v1::ListAccessEventsResponse page;
-      grpc::Status ls = stub.ListAccessEvents(c.get(), list, &page);
+      grpc::Status ls = stub.QueryAccessEvents(c.get(), list, &page);
       if (!ls.ok()) return Refused(ls);
       for (const auto& e : page.events()) {
         if (e.position() == position) {
