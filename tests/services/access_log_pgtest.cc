@@ -2,6 +2,8 @@
 // service's database role may not do, and tampering done directly in the database.
 #include "services/audit/access_log.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -162,6 +164,48 @@ TEST_F(AccessLogPgTest, TheUnusualAccessReportNamesACallerReadingFarMoreCustomer
   EXPECT_EQ(report->callers(0).usual(), 0);  // nothing before this window
   EXPECT_EQ(api.UnusualAccess("spiffe://cdp.local/service/marketing", req).status().code(),
             absl::StatusCode::kPermissionDenied);
+}
+
+// The report's arithmetic on stored events with chosen times: the usual rate is the mean
+// over the earlier windows, and a caller is flagged only well above it.
+TEST_F(AccessLogPgTest, UnusualAccessComparesTheLatestWindowWithTheCallersUsualOnes) {
+  const absl::Time now = absl::FromUnixSeconds(1800000000);
+  std::vector<StoredEvent> rows;
+  auto add = [&](const std::string& caller, int customer, absl::Time at) {
+    StoredEvent e;
+    e.position = static_cast<int64_t>(rows.size());
+    e.event_id = absl::StrCat("ev-", rows.size());
+    e.recorded_at = at;
+    e.subject_pseudonym = absl::StrCat("sp-", customer);
+    e.caller = caller;
+    e.acting_party_id = "x";
+    e.purpose = caller == "auditor" ? kAccessLogReview : "billing";
+    e.outcome = "released";
+    e.entry = e.event_id;
+    e.leaf_hash = LeafHash(e.entry);
+    rows.push_back(e);
+  };
+  // "steady" reads 10 customers in each of the 4 earlier hours and 12 in the latest.
+  for (int h = 0; h <= 4; ++h) {
+    for (int c = 0; c < (h == 0 ? 12 : 10); ++c) add("steady", c + 100 * h, now - absl::Hours(h) - absl::Minutes(30));
+  }
+  // "surge" read 2 an hour, then 40 in the latest hour.
+  for (int h = 1; h <= 4; ++h) {
+    for (int c = 0; c < 2; ++c) add("surge", c + 100 * h, now - absl::Hours(h) - absl::Minutes(30));
+  }
+  for (int c = 0; c < 40; ++c) add("surge", c, now - absl::Minutes(10));
+  // An auditor's looks are not accesses to count.
+  for (int c = 0; c < 50; ++c) add("auditor", c, now - absl::Minutes(5));
+  ASSERT_THAT(store_->Append(rows), IsOk());
+  auto activity = store_->ActivityByCaller(now, absl::Hours(1), 4);
+  ASSERT_THAT(activity.status(), IsOk());
+  std::map<std::string, EventStore::CallerActivity> by;
+  for (const auto& a : *activity) by[a.caller] = a;
+  EXPECT_EQ(by.count("auditor"), 0u);
+  EXPECT_EQ(by["steady"].customers, 12);
+  EXPECT_DOUBLE_EQ(by["steady"].usual, 10.0);
+  EXPECT_EQ(by["surge"].customers, 40);
+  EXPECT_DOUBLE_EQ(by["surge"].usual, 2.0);
 }
 
 }  // namespace
