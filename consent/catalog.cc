@@ -319,6 +319,18 @@ std::optional<v1::Category> Catalog::ParseCategory(std::string_view name) {
   return std::nullopt;
 }
 
+absl::StatusOr<const v1::CallerDef*> Catalog::Authorize(std::string_view caller, v1::Permission permission) const {
+  const v1::CallerDef* def = FindCaller(caller);
+  if (def == nullptr) {
+    return absl::PermissionDeniedError(absl::StrCat("caller ", std::string(caller), " is not in the consent catalog"));
+  }
+  if (permission != v1::PERMISSION_UNSPECIFIED && !CallerHas(*def, permission)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("caller ", std::string(caller), " lacks permission ", v1::Permission_Name(permission)));
+  }
+  return def;
+}
+
 bool Catalog::CallerHas(const v1::CallerDef& caller, v1::Permission permission) {
   for (int p : caller.permissions()) {
     if (p == permission) return true;

@@ -61,6 +61,10 @@ class Catalog {
   bool CallerMayClaim(const v1::CallerDef& caller, std::string_view purpose) const;
   // Whether `caller` holds `permission`.
   static bool CallerHas(const v1::CallerDef& caller, v1::Permission permission);
+  // The caller, if the catalog knows it and (unless PERMISSION_UNSPECIFIED) grants it
+  // `permission`; PERMISSION_DENIED naming what is missing otherwise. Every service's
+  // authorisation goes through this.
+  absl::StatusOr<const v1::CallerDef*> Authorize(std::string_view caller, v1::Permission permission) const;
 
   // A category's name as customers and callers write it: "contact" for CONTACT.
   static std::string CategoryName(v1::Category category);

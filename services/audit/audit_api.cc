@@ -51,15 +51,7 @@ AuditApi::AuditApi(std::shared_ptr<const consent::Catalog> catalog, AccessLog& l
 }
 
 absl::Status AuditApi::Authorize(const std::string& caller, v1::Permission permission) const {
-  const v1::CallerDef* def = catalog_->FindCaller(caller);
-  if (def == nullptr) {
-    return absl::PermissionDeniedError(absl::StrCat("caller ", caller, " is not in the catalog"));
-  }
-  if (permission != v1::PERMISSION_UNSPECIFIED && !consent::Catalog::CallerHas(*def, permission)) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("caller ", caller, " lacks permission ", v1::Permission_Name(permission)));
-  }
-  return absl::OkStatus();
+  return catalog_->Authorize(caller, permission).status();
 }
 
 absl::StatusOr<std::vector<std::string>> AuditApi::Pseudonyms(const std::vector<std::string>& customer_ids) {

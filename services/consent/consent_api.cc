@@ -51,16 +51,7 @@ ConsentApi::ConsentApi(std::shared_ptr<const Catalog> catalog, ConsentStore& sto
 
 absl::StatusOr<const v1::CallerDef*> ConsentApi::Authorize(const std::string& caller,
                                                            v1::Permission permission) const {
-  const v1::CallerDef* def = catalog_->FindCaller(caller);
-  if (def == nullptr) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("caller ", caller, " is not in the consent catalog"));
-  }
-  if (permission != v1::PERMISSION_UNSPECIFIED && !Catalog::CallerHas(*def, permission)) {
-    return absl::PermissionDeniedError(absl::StrCat("caller ", caller, " lacks permission ",
-                                                    v1::Permission_Name(permission)));
-  }
-  return def;
+  return catalog_->Authorize(caller, permission);
 }
 
 absl::StatusOr<v1::Catalog> ConsentApi::GetCatalog(const std::string& caller) const {

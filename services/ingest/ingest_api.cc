@@ -258,15 +258,7 @@ std::vector<storage::Statement> IngestApi::Statements() {
 }
 
 absl::Status IngestApi::Authorize(const std::string& caller, v1::Permission permission) const {
-  const v1::CallerDef* def = catalog_->FindCaller(caller);
-  if (def == nullptr) {
-    return absl::PermissionDeniedError(absl::StrCat("caller ", caller, " is not in the catalog"));
-  }
-  if (!consent::Catalog::CallerHas(*def, permission)) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("caller ", caller, " lacks permission ", v1::Permission_Name(permission)));
-  }
-  return absl::OkStatus();
+  return catalog_->Authorize(caller, permission).status();
 }
 
 absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(

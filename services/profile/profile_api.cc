@@ -26,10 +26,7 @@ ProfileApi::ProfileApi(std::shared_ptr<const consent::Catalog> catalog, ConsentL
 
 absl::StatusOr<ProfileApi::Checked> ProfileApi::Check(const std::string& caller, const v1::ReadContext& ctx) const {
   Checked out;
-  out.caller = catalog_->FindCaller(caller);
-  if (out.caller == nullptr) {
-    return absl::PermissionDeniedError(absl::StrCat("caller ", caller, " is not in the catalog"));
-  }
+  ASSIGN_OR_RETURN(out.caller, catalog_->Authorize(caller, v1::PERMISSION_UNSPECIFIED));
   if (ctx.purpose().empty()) return absl::InvalidArgumentError("context.purpose: required");
   const std::optional<consent::PurposeId> purpose = catalog_->FindPurpose(ctx.purpose());
   if (!purpose) {
