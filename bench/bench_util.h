@@ -23,6 +23,13 @@ inline void Emit(const std::string& name, double value, const std::string& unit)
               unit.c_str());
 }
 
+// Tells the person waiting what the benchmark is doing now (stderr, so tables and JSON
+// lines on stdout stay clean); also lets a profiler be pointed at one phase.
+inline void Phase(const std::string& what) {
+  std::fprintf(stderr, "[bench] %s\n", what.c_str());
+  std::fflush(stderr);
+}
+
 // The q-quantile (0..1) of `values` (nearest rank); 0 for none.
 inline double Percentile(std::vector<double> values, double q) {
   if (values.empty()) return 0;

@@ -46,6 +46,7 @@ namespace {
 
 using cdp::bench::Emit;
 using cdp::bench::Percentile;
+using cdp::bench::Phase;
 using cdp::bench::Throughput;
 using Clock = std::chrono::steady_clock;
 
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
     }
     return *std::move(r);
   };
+  Phase("starting cdp-consent, cdp-audit, cdp-ingest, cdp-profile");
   auto consent = start("consent", {});
   auto audit = start("audit", {});
   auto ingest = start("ingest", {absl::StrCat("--consent_target=127.0.0.1:", consent.port)});
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
                                    absl::StrCat("--audit_target=127.0.0.1:", audit.port)});
 
   // Customers: generated records through WriteRecords; their profile ids from the acks.
+  Phase(absl::StrCat("loading ", absl::GetFlag(FLAGS_people), " generated customers"));
   std::vector<std::string> profiles;
   {
     auto stub = cdp::v1::IngestService::NewStub(pki.Channel(ingest.port, "operator/cdpctl"));
@@ -146,6 +149,7 @@ int main(int argc, char** argv) {
   }
 
   // 1. The transport's limit: health checks on the same server.
+  Phase("baseline: Health/Check");
   auto health = grpc::health::v1::Health::NewStub(pki.Channel(profile.port, "service/support-desk"));
   std::vector<double> health_ms;
   const double health_rate = Throughput(clients, seconds, [&](int, int) {
@@ -156,10 +160,12 @@ int main(int argc, char** argv) {
   }, &health_ms);
 
   // 2. GetProfile: maximum rate, then half of it, open loop.
+  Phase("GetProfile at its maximum rate");
   std::vector<double> max_ms;
   const double read_rate = Throughput(clients, seconds, get, &max_ms);
   std::vector<double> half_ms;
   {
+    Phase("GetProfile at half its maximum rate");
     const double rate = read_rate / 2;
     const int threads = clients;
     const auto interval = std::chrono::duration<double>(threads / rate);
@@ -184,6 +190,7 @@ int main(int argc, char** argv) {
   }
 
   // 3. Log appends through the audit service, one event per call.
+  Phase("AppendEvents");
   auto appender = cdp::v1::AuditService::NewStub(pki.Channel(audit.port, "service/profile"));
   const double append_rate = Throughput(clients * 4, seconds, [&](int c, int i) {
     cdp::v1::AppendEventsRequest req;
@@ -204,6 +211,7 @@ int main(int argc, char** argv) {
   // The sequencer alone, in this process, on a database of its own.
   double sequencer_rate = 0;
   {
+    Phase("the sequencer alone");
     cdp::testing::TestDatabase own;
     if (!cdp::storage::ApplyMigrations(own.AdminDsn(), cdp::storage::migrations::audit()).ok()) return 1;
     cdp::storage::Pool pool({.dsn = own.DsnAs("cdp_audit"), .size = 2, .statements = cdp::audit::PgEventStore::Statements()});
@@ -225,6 +233,7 @@ int main(int argc, char** argv) {
   }
 
   // 4. Proofs and verification over everything logged.
+  Phase("inclusion proofs, VerifyLog");
   auto op = cdp::v1::AuditService::NewStub(pki.Channel(audit.port, "operator/cdpctl"));
   cdp::v1::SignedTreeHead head;
   for (const auto deadline = Clock::now() + std::chrono::seconds(5); Clock::now() < deadline;) {

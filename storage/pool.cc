@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "pqxx/except"
+#include "pqxx/nontransaction"
 #include "storage/pg_status.h"
 
 namespace cdp::storage {
@@ -95,6 +96,13 @@ absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& fn) 
     if (!s.ok()) return s;  // the transaction's destructor rolls back
     tx.commit();
     return absl::OkStatus();
+  });
+}
+
+absl::Status Pool::Read(const std::function<absl::Status(pqxx::transaction_base&)>& fn) {
+  return WithConnection([&](pqxx::connection& c) -> absl::Status {
+    pqxx::nontransaction tx(c);
+    return fn(tx);
   });
 }
 

@@ -56,6 +56,11 @@ class Pool {
   absl::Status TransactSerializable(
       const std::function<absl::Status(pqxx::transaction_base&)>& fn);
 
+  // Runs `fn` outside an explicit transaction: each statement is its own (autocommit), so
+  // a single SELECT costs one round trip instead of three (BEGIN, the query, COMMIT). For
+  // reads that one statement answers consistently.
+  absl::Status Read(const std::function<absl::Status(pqxx::transaction_base&)>& fn);
+
   // Runs `fn` on a connection outside any transaction (for LISTEN, COPY, or statements that
   // cannot run in a transaction).
   absl::Status WithConnection(const std::function<absl::Status(pqxx::connection&)>& fn);

@@ -81,8 +81,8 @@ struct MemberView {
 // What a batch needs from the database, with the data keys it has unwrapped.
 class Tx {
  public:
-  Tx(pqxx::work& tx, const storage::MasterKey& key) : tx_(tx), key_(key) {}
-  pqxx::work& tx() { return tx_; }
+  Tx(pqxx::transaction_base& tx, const storage::MasterKey& key) : tx_(tx), key_(key) {}
+  pqxx::transaction_base& tx() { return tx_; }
 
   absl::StatusOr<storage::Key256> DataKey(const std::string& profile) {
     if (auto it = keys_.find(profile); it != keys_.end()) return it->second;
@@ -141,7 +141,7 @@ class Tx {
   }
 
  private:
-  pqxx::work& tx_;
+  pqxx::transaction_base& tx_;
   const storage::MasterKey& key_;
   absl::flat_hash_map<std::string, storage::Key256> keys_;
   std::set<std::string> erased_;
@@ -227,11 +227,14 @@ std::vector<storage::Statement> IngestApi::Statements() {
        " UNION ALL SELECT p.profile_id, p.merged_into, up.depth + 1 FROM ingest.profiles p"
        " JOIN up ON p.profile_id = up.next WHERE up.depth < 100),"
        " root AS (SELECT id FROM up WHERE next IS NULL),"
-       " down(id, depth) AS (SELECT id, 0 FROM root UNION ALL"
-       " SELECT p.profile_id, down.depth + 1 FROM ingest.profiles p JOIN down ON p.merged_into = down.id"
+       // The key travels with the walk down: joining profiles again afterwards let the
+       // planner hash the whole table for every read.
+       " down(id, wrapped_key, depth) AS (SELECT p.profile_id, p.wrapped_key, 0 FROM ingest.profiles p"
+       " WHERE p.profile_id = (SELECT id FROM root) UNION ALL"
+       " SELECT p.profile_id, p.wrapped_key, down.depth + 1 FROM ingest.profiles p JOIN down ON p.merged_into = down.id"
        " WHERE down.depth < 100)"
-       " SELECT (SELECT id FROM root), d.id, p.wrapped_key, r.source_system, r.record_id, r.changed_at_us, r.sealed"
-       " FROM down d JOIN ingest.profiles p ON p.profile_id = d.id"
+       " SELECT (SELECT id FROM root), d.id, d.wrapped_key, r.source_system, r.record_id, r.changed_at_us, r.sealed"
+       " FROM down d"
        " LEFT JOIN LATERAL (SELECT DISTINCT ON (source_system, record_id) source_system, record_id, changed_at_us,"
        " sealed FROM ingest.records WHERE profile_id = d.id ORDER BY source_system, record_id, changed_at_us DESC)"
        " r ON true"},
@@ -667,7 +670,8 @@ absl::StatusOr<v1::UnifiedProfile> IngestApi::GetUnifiedProfile(
     return absl::InvalidArgumentError("profile_id: required");
   }
   v1::UnifiedProfile out;
-  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) -> absl::Status {
+  // One statement answers it, so no transaction around it: one round trip.
+  RETURN_IF_ERROR(pool_.Read([&](pqxx::transaction_base& work) -> absl::Status {
     out.Clear();
     Tx t(work, key_);
     pqxx::result rows = work.exec_prepared(kWholeProfile, request.profile_id());

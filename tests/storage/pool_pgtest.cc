@@ -58,6 +58,23 @@ TEST_F(PoolTest, CommitsOnOkAndRollsBackOnError) {
   EXPECT_EQ(Count(*pool), 1);
 }
 
+TEST_F(PoolTest, ReadRunsEachStatementOnItsOwnWithoutATransactionAround) {
+  auto pool = MakePool();
+  ASSERT_THAT(pool->Connect(), IsOk());
+  ASSERT_THAT(pool->Read([](pqxx::transaction_base& tx) {
+    // Outside BEGIN, each statement commits by itself: nothing to roll back afterwards.
+    tx.exec_prepared("insert_t", 1, "a");
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE pid = pg_backend_pid() "
+                       "AND xact_start = query_start")[0].as<int>(), 1);
+    return absl::FailedPreconditionError("too late to change my mind");
+  }), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(Count(*pool), 1);
+  EXPECT_THAT(pool->Read([](pqxx::transaction_base& tx) {
+    tx.exec_prepared("insert_t", 1, "again");
+    return absl::OkStatus();
+  }), StatusIs(absl::StatusCode::kAlreadyExists));
+}
+
 TEST_F(PoolTest, MapsServerErrorsToStatusCodes) {
   auto pool = MakePool();
   ASSERT_THAT(pool->Connect(), IsOk());
