@@ -48,7 +48,7 @@ constexpr char kInsertOutboxMany[] = "ingest_insert_outbox_many";
 constexpr char kInsertRecords[] = "ingest_insert_records";
 constexpr char kInsertKeysMany[] = "ingest_insert_keys_many";
 constexpr char kFindByKey[] = "ingest_find_by_key";
-constexpr char kWholeProfile[] = "ingest_whole_profile";
+constexpr char kWholeProfiles[] = "ingest_whole_profiles";
 
 using storage::TextArray;
 
@@ -147,6 +147,79 @@ class Tx {
   std::set<std::string> erased_;
 };
 
+// The golden record of `root` from its members' records: per field, the most trusted
+// source that has it, then the most recent, with the lineage of the value chosen.
+v1::UnifiedProfile Golden(const std::string& root, const std::set<std::string>& merged,
+                          const std::vector<Member>& members, const std::vector<std::string>& source_trust) {
+  v1::UnifiedProfile out;
+  out.set_profile_id(root);
+  for (const std::string& m : merged) out.add_merged_profile_ids(m);
+  out.set_source_records(static_cast<int32_t>(members.size()));
+
+  // Survivorship: per field, the most trusted source that has it, then the most recent.
+  auto trust = [&](const std::string& source) {
+    auto it = std::find(source_trust.begin(), source_trust.end(), source);
+    return static_cast<int>(it - source_trust.begin());
+  };
+  auto value_of = [](const Member& m, const std::string& field) -> std::string {
+    auto v = m.stored.values().find(field);
+    if (v != m.stored.values().end()) return v->second;
+    auto n = m.stored.normal().find(field);
+    return n == m.stored.normal().end() ? std::string() : n->second;
+  };
+  auto choose = [&](const std::string& field, const std::function<std::string(const Member&)>& get) {
+    const Member* best = nullptr;
+    int candidates = 0;
+    for (const Member& m : members) {
+      if (get(m).empty()) continue;
+      ++candidates;
+      if (best == nullptr || trust(m.source) < trust(best->source) ||
+          (trust(m.source) == trust(best->source) && m.micros > best->micros)) {
+        best = &m;
+      }
+    }
+    if (best == nullptr) return;
+    // The rule that decided: the only source that has it; a more trusted source than
+    // every other; or, among equally trusted ones, the most recent.
+    bool tie = false;
+    for (const Member& m : members) {
+      if (&m != best && !get(m).empty() && trust(m.source) == trust(best->source)) tie = true;
+    }
+    const char* rule = candidates == 1 ? "only_source" : tie ? "recency" : "source_trust";
+    v1::FieldValue* f = out.add_fields();
+    f->set_field(field);
+    f->set_value(get(*best));
+    f->mutable_lineage()->set_source_system(best->source);
+    f->mutable_lineage()->set_record_id(best->id);
+    f->mutable_lineage()->set_rule(rule);
+    *f->mutable_lineage()->mutable_changed_at() = ToProtoTime(absl::FromUnixMicros(best->micros));
+  };
+  // Names as written where a source wrote them apart; normalised otherwise.
+  for (const char* field : {"customer_number", "given_name", "family_name_prefix", "family_name"}) {
+    choose(field, [&](const Member& m) { return value_of(m, field); });
+  }
+  // Normalised forms for what has one canonical writing.
+  for (const char* field : {"date_of_birth", "email", "phone_mobile", "phone_home"}) {
+    choose(field, [&](const Member& m) {
+      auto n = m.stored.normal().find(field);
+      return n == m.stored.normal().end() ? std::string() : n->second;
+    });
+  }
+  choose("postal_address", [&](const Member& m) {
+    const std::string street = value_of(m, "street"), house = value_of(m, "house_number");
+    const std::string postcode = value_of(m, "postcode"), city = value_of(m, "city");
+    if (street.empty() && postcode.empty()) return std::string();
+    return absl::StrCat(street, street.empty() ? "" : " ", house, ", ",
+                        m.stored.normal().count("postcode") ? m.stored.normal().at("postcode") : postcode,
+                        city.empty() ? "" : " ", city);
+  });
+  for (const char* field : {"loyalty_tier", "language_preference", "channel_preferences",
+                            "social_handles", "payment_method_summary"}) {
+    choose(field, [&](const Member& m) { return value_of(m, field); });
+  }
+  return out;
+}
+
 // The blocking keys that searches go through (e-mail, phone, customer number; see
 // resolution::BlockingKeys for the letters): stored as keyed hashes, never in plaintext.
 std::vector<std::string> LookupKeys(const std::vector<std::string>& blocking_keys) {
@@ -218,22 +291,22 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
        "SELECT decode(h, 'hex'), s, i FROM unnest($1::text[], $2::text[], $3::text[]) AS t(h, s, i) "
        "ON CONFLICT DO NOTHING"},
-      // Everything a golden record needs in one round trip: the root the id lives under,
-      // every profile merged into it (with its wrapped key) and the latest version of each
-      // of their records. A profile without records comes once, with NULL record columns.
-      {kWholeProfile,
-       "WITH RECURSIVE up(id, next, depth) AS ("
-       " SELECT profile_id, merged_into, 0 FROM ingest.profiles WHERE profile_id = $1"
-       " UNION ALL SELECT p.profile_id, p.merged_into, up.depth + 1 FROM ingest.profiles p"
-       " JOIN up ON p.profile_id = up.next WHERE up.depth < 100),"
-       " root AS (SELECT id FROM up WHERE next IS NULL),"
-       // The key travels with the walk down: joining profiles again afterwards let the
-       // planner hash the whole table for every read.
-       " down(id, wrapped_key, depth) AS (SELECT p.profile_id, p.wrapped_key, 0 FROM ingest.profiles p"
-       " WHERE p.profile_id = (SELECT id FROM root) UNION ALL"
-       " SELECT p.profile_id, p.wrapped_key, down.depth + 1 FROM ingest.profiles p JOIN down ON p.merged_into = down.id"
-       " WHERE down.depth < 100)"
-       " SELECT (SELECT id FROM root), d.id, d.wrapped_key, r.source_system, r.record_id, r.changed_at_us, r.sealed"
+      // Everything the golden records of many ids need in one round trip: per requested
+      // id (start), the root it lives under, every profile merged into that root (with its
+      // wrapped key) and the latest version of each of their records. A profile without
+      // records comes once, with NULL record columns. The keys travel with the walks:
+      // joining profiles again afterwards let the planner hash the whole table per read.
+      {kWholeProfiles,
+       "WITH RECURSIVE up(start, id, next, wrapped_key, depth) AS ("
+       " SELECT profile_id, profile_id, merged_into, wrapped_key, 0 FROM ingest.profiles"
+       " WHERE profile_id = ANY($1::text[])"
+       " UNION ALL SELECT up.start, p.profile_id, p.merged_into, p.wrapped_key, up.depth + 1"
+       " FROM ingest.profiles p JOIN up ON p.profile_id = up.next WHERE up.depth < 100),"
+       " down(start, root, id, wrapped_key, depth) AS ("
+       " SELECT start, id, id, wrapped_key, 0 FROM up WHERE next IS NULL UNION ALL"
+       " SELECT down.start, down.root, p.profile_id, p.wrapped_key, down.depth + 1"
+       " FROM ingest.profiles p JOIN down ON p.merged_into = down.id WHERE down.depth < 100)"
+       " SELECT d.start, d.root, d.id, d.wrapped_key, r.source_system, r.record_id, r.changed_at_us, r.sealed"
        " FROM down d"
        " LEFT JOIN LATERAL (SELECT DISTINCT ON (source_system, record_id) source_system, record_id, changed_at_us,"
        " sealed FROM ingest.records WHERE profile_id = d.id ORDER BY source_system, record_id, changed_at_us DESC)"
@@ -669,98 +742,76 @@ absl::StatusOr<v1::UnifiedProfile> IngestApi::GetUnifiedProfile(
   if (request.profile_id().empty() || request.profile_id().size() > 64) {
     return absl::InvalidArgumentError("profile_id: required");
   }
-  v1::UnifiedProfile out;
-  // One statement answers it, so no transaction around it: one round trip.
-  RETURN_IF_ERROR(pool_.Read([&](pqxx::transaction_base& work) -> absl::Status {
-    out.Clear();
-    Tx t(work, key_);
-    pqxx::result rows = work.exec_prepared(kWholeProfile, request.profile_id());
-    if (rows.empty()) return absl::NotFoundError("profile_id: no such profile");
-    const std::string root = rows[0][0].as<std::string>();
-    std::set<std::string> merged, erased;
-    for (const pqxx::row& r : rows) {
-      const std::string profile = r[1].as<std::string>();
-      if (profile != root) merged.insert(profile);
-      if (r[2].is_null()) {
-        erased.insert(profile);
-      } else if (!t.Erased(profile)) {
-        pqxx::binarystring wrapped(r[2]);
-        RETURN_IF_ERROR(t.Remember(profile, wrapped.str()));
-      }
-    }
-    if (erased.count(root)) return absl::NotFoundError("profile_id: the profile was erased");
-    std::vector<Member> members;
-    for (const pqxx::row& r : rows) {
-      const std::string profile = r[1].as<std::string>();
-      if (r[3].is_null() || erased.count(profile)) continue;  // no records, or shredded
-      Member m{profile, r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<int64_t>(), {}};
-      ASSIGN_OR_RETURN(m.stored, t.Open(m.profile, m.source, m.id, m.micros, r[6]));
-      members.push_back(std::move(m));
-    }
-    out.set_profile_id(root);
-    for (const std::string& m : merged) out.add_merged_profile_ids(m);
-    out.set_source_records(static_cast<int32_t>(members.size()));
+  ASSIGN_OR_RETURN(auto answers, ReadProfiles({request.profile_id()}));
+  return std::move(answers[0]);
+}
 
-    // Survivorship: per field, the most trusted source that has it, then the most recent.
-    auto trust = [&](const std::string& source) {
-      auto it = std::find(options_.source_trust.begin(), options_.source_trust.end(), source);
-      return static_cast<int>(it - options_.source_trust.begin());
-    };
-    auto value_of = [](const Member& m, const std::string& field) -> std::string {
-      auto v = m.stored.values().find(field);
-      if (v != m.stored.values().end()) return v->second;
-      auto n = m.stored.normal().find(field);
-      return n == m.stored.normal().end() ? std::string() : n->second;
-    };
-    auto choose = [&](const std::string& field, const std::function<std::string(const Member&)>& get) {
-      const Member* best = nullptr;
-      int candidates = 0;
-      for (const Member& m : members) {
-        if (get(m).empty()) continue;
-        ++candidates;
-        if (best == nullptr || trust(m.source) < trust(best->source) ||
-            (trust(m.source) == trust(best->source) && m.micros > best->micros)) {
-          best = &m;
+absl::StatusOr<v1::GetUnifiedProfilesResponse> IngestApi::GetUnifiedProfiles(
+    const std::string& caller, const v1::GetUnifiedProfilesRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::READ_UNIFIED_PROFILES));
+  if (request.profile_ids_size() == 0 || request.profile_ids_size() > kMaxProfilesPerRead) {
+    return absl::InvalidArgumentError(absl::StrCat("profile_ids: 1 to ", kMaxProfilesPerRead));
+  }
+  for (int i = 0; i < request.profile_ids_size(); ++i) {
+    if (request.profile_ids(i).empty() || request.profile_ids(i).size() > 64) {
+      return absl::InvalidArgumentError(absl::StrCat("profile_ids[", i, "]: required, at most 64 bytes"));
+    }
+  }
+  ASSIGN_OR_RETURN(auto answers,
+                   ReadProfiles({request.profile_ids().begin(), request.profile_ids().end()}));
+  v1::GetUnifiedProfilesResponse out;
+  for (auto& answer : answers) {
+    if (absl::IsNotFound(answer.status())) {
+      out.add_answers()->set_not_found(std::string(answer.status().message()));
+    } else if (!answer.ok()) {
+      return answer.status();
+    } else {
+      *out.add_answers()->mutable_profile() = *std::move(answer);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> IngestApi::ReadProfiles(
+    const std::vector<std::string>& ids) {
+  std::vector<absl::StatusOr<v1::UnifiedProfile>> out;
+  // One statement answers them all, so no transaction around it: one round trip.
+  RETURN_IF_ERROR(pool_.Read([&](pqxx::transaction_base& work) -> absl::Status {
+    out.assign(ids.size(), absl::NotFoundError("profile_id: no such profile"));
+    Tx t(work, key_);
+    const pqxx::result rows = work.exec_prepared(kWholeProfiles, TextArray(ids));
+    absl::flat_hash_map<std::string, std::vector<pqxx::result::size_type>> rows_of;  // by requested id
+    for (pqxx::result::size_type i = 0; i < rows.size(); ++i) rows_of[rows[i][0].as<std::string>()].push_back(i);
+    for (size_t n = 0; n < ids.size(); ++n) {
+      auto group = rows_of.find(ids[n]);
+      if (group == rows_of.end()) continue;  // no such profile
+      auto golden = [&]() -> absl::StatusOr<v1::UnifiedProfile> {
+        const std::string root = rows[group->second[0]][1].as<std::string>();
+        std::set<std::string> merged, erased;
+        for (auto i : group->second) {
+          const pqxx::row r = rows[i];
+          const std::string profile = r[2].as<std::string>();
+          if (profile != root) merged.insert(profile);
+          if (r[3].is_null()) {
+            erased.insert(profile);
+          } else if (!t.Erased(profile)) {
+            pqxx::binarystring wrapped(r[3]);
+            RETURN_IF_ERROR(t.Remember(profile, wrapped.str()));
+          }
         }
-      }
-      if (best == nullptr) return;
-      // The rule that decided: the only source that has it; a more trusted source than
-      // every other; or, among equally trusted ones, the most recent.
-      bool tie = false;
-      for (const Member& m : members) {
-        if (&m != best && !get(m).empty() && trust(m.source) == trust(best->source)) tie = true;
-      }
-      const char* rule = candidates == 1 ? "only_source" : tie ? "recency" : "source_trust";
-      v1::FieldValue* f = out.add_fields();
-      f->set_field(field);
-      f->set_value(get(*best));
-      f->mutable_lineage()->set_source_system(best->source);
-      f->mutable_lineage()->set_record_id(best->id);
-      f->mutable_lineage()->set_rule(rule);
-      *f->mutable_lineage()->mutable_changed_at() = ToProtoTime(absl::FromUnixMicros(best->micros));
-    };
-    // Names as written where a source wrote them apart; normalised otherwise.
-    for (const char* field : {"customer_number", "given_name", "family_name_prefix", "family_name"}) {
-      choose(field, [&](const Member& m) { return value_of(m, field); });
-    }
-    // Normalised forms for what has one canonical writing.
-    for (const char* field : {"date_of_birth", "email", "phone_mobile", "phone_home"}) {
-      choose(field, [&](const Member& m) {
-        auto n = m.stored.normal().find(field);
-        return n == m.stored.normal().end() ? std::string() : n->second;
-      });
-    }
-    choose("postal_address", [&](const Member& m) {
-      const std::string street = value_of(m, "street"), house = value_of(m, "house_number");
-      const std::string postcode = value_of(m, "postcode"), city = value_of(m, "city");
-      if (street.empty() && postcode.empty()) return std::string();
-      return absl::StrCat(street, street.empty() ? "" : " ", house, ", ",
-                          m.stored.normal().count("postcode") ? m.stored.normal().at("postcode") : postcode,
-                          city.empty() ? "" : " ", city);
-    });
-    for (const char* field : {"loyalty_tier", "language_preference", "channel_preferences",
-                              "social_handles", "payment_method_summary"}) {
-      choose(field, [&](const Member& m) { return value_of(m, field); });
+        if (erased.count(root)) return absl::NotFoundError("profile_id: the profile was erased");
+        std::vector<Member> members;
+        for (auto i : group->second) {
+          const pqxx::row r = rows[i];
+          const std::string profile = r[2].as<std::string>();
+          if (r[4].is_null() || erased.count(profile)) continue;  // no records, or shredded
+          Member m{profile, r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<int64_t>(), {}};
+          ASSIGN_OR_RETURN(m.stored, t.Open(m.profile, m.source, m.id, m.micros, r[7]));
+          members.push_back(std::move(m));
+        }
+        return Golden(root, merged, members, options_.source_trust);
+      };
+      out[n] = golden();
     }
     return absl::OkStatus();
   }));

@@ -58,8 +58,15 @@ class IngestApi {
   absl::StatusOr<v1::WriteRecordsResponse> WriteBatch(const std::string& caller,
                                                       const v1::WriteRecordsRequest& request);
 
+  // NOT_FOUND for an unknown or erased profile; a merged-away id answers with the profile
+  // it lives under.
   absl::StatusOr<v1::UnifiedProfile> GetUnifiedProfile(const std::string& caller,
                                                        const v1::GetUnifiedProfileRequest& request);
+  // The same for up to kMaxProfilesPerRead ids in one database round trip: one answer per
+  // id, in order (not_found with the reason for an unknown or erased one).
+  static constexpr int kMaxProfilesPerRead = 1000;
+  absl::StatusOr<v1::GetUnifiedProfilesResponse> GetUnifiedProfiles(const std::string& caller,
+                                                                    const v1::GetUnifiedProfilesRequest& request);
   absl::StatusOr<v1::MergeProfilesResponse> MergeProfiles(const std::string& caller,
                                                           const v1::MergeProfilesRequest& request);
   absl::StatusOr<v1::UnmergeProfileResponse> UnmergeProfile(
@@ -72,6 +79,8 @@ class IngestApi {
 
  private:
   absl::Status Authorize(const std::string& caller, v1::Permission permission) const;
+  // The golden records of `ids`: per id, the profile or NotFound (unknown or erased).
+  absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> ReadProfiles(const std::vector<std::string>& ids);
   // Brings the index up to the database's sequence number, in `work`.
   absl::Status CatchUp(pqxx::work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
 

@@ -51,4 +51,11 @@ grpc::Status IngestService::GetUnifiedProfile(grpc::ServerContext* context,
                [&](const std::string& c) { return api_.GetUnifiedProfile(c, *request); });
 }
 
+grpc::Status IngestService::GetUnifiedProfiles(grpc::ServerContext* context,
+                                               const v1::GetUnifiedProfilesRequest* request,
+                                               v1::GetUnifiedProfilesResponse* response) {
+  return rpc::ServeUnary(context, response,
+                         [&](const std::string& c) { return api_.GetUnifiedProfiles(c, *request); });
+}
+
 }  // namespace cdp::ingest

@@ -27,6 +27,8 @@ class IngestService : public v1::IngestService::Service {
   grpc::Status GetUnifiedProfile(grpc::ServerContext* context,
                                  const v1::GetUnifiedProfileRequest* request,
                                  v1::UnifiedProfile* response) override;
+  grpc::Status GetUnifiedProfiles(grpc::ServerContext* context, const v1::GetUnifiedProfilesRequest* request,
+                                  v1::GetUnifiedProfilesResponse* response) override;
 
  private:
   IngestApi& api_;

@@ -5,37 +5,25 @@
 #ifndef CDP_SERVICES_PROFILE_BATCHING_LOG_H_
 #define CDP_SERVICES_PROFILE_BATCHING_LOG_H_
 
-#include <thread>
-#include <vector>
-
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
+#include "services/common/coalescer.h"
 #include "services/profile/profile_api.h"
 
 namespace cdp::profile {
 
 class BatchingAccessLog : public AccessLogWriter {
  public:
-  // `next` must outlive this. At most `max_events` events go in one call.
+  // `next` must outlive this. At most `max_events` events go in one call (a single read
+  // with more goes alone).
   explicit BatchingAccessLog(AccessLogWriter& next, int max_events = 1000);
-  ~BatchingAccessLog() override;
 
   absl::StatusOr<v1::AppendEventsResponse> Append(const v1::AppendEventsRequest& request) override;
 
  private:
-  struct Pending {
-    const v1::AppendEventsRequest* request;
-    absl::StatusOr<v1::AppendEventsResponse> result = absl::UnknownError("not sent");
-    absl::Notification done;
-  };
-  void SenderLoop();
+  absl::StatusOr<std::vector<v1::AppendEventsResponse>> Send(
+      const std::vector<const v1::AppendEventsRequest*>& requests);
 
   AccessLogWriter& next_;
-  const int max_events_;
-  absl::Mutex mu_;
-  std::vector<Pending*> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread sender_;
+  Coalescer<v1::AppendEventsRequest, v1::AppendEventsResponse> coalescer_;
 };
 
 }  // namespace cdp::profile

@@ -43,7 +43,8 @@ struct Parts {
         audit_channel([t = Target("audit_target", absl::GetFlag(FLAGS_audit_target)), &tls = context.tls] {
           return rpc::MakeChannel(t, tls);
         }),
-        profiles(ingest_channel, absl::GetFlag(FLAGS_call_deadline)),
+        remote_profiles(ingest_channel, absl::GetFlag(FLAGS_call_deadline)),
+        profiles(remote_profiles),
         remote_log(audit_channel, absl::GetFlag(FLAGS_call_deadline)),
         log(remote_log),
         api(catalog,
@@ -57,7 +58,8 @@ struct Parts {
   consent::ConsentReplica replica;
   SharedChannel ingest_channel;
   SharedChannel audit_channel;
-  RemoteProfileSource profiles;
+  RemoteProfileSource remote_profiles;
+  CoalescingProfileSource profiles;  // concurrent reads share calls to the ingest service
   RemoteAccessLog remote_log;
   BatchingAccessLog log;  // concurrent reads share calls to the audit service
   ProfileApi api;

@@ -191,16 +191,16 @@ absl::StatusOr<v1::BatchGetProfilesResponse> ProfileApi::BatchGetProfiles(const 
   if (request.profile_ids_size() == 0 || request.profile_ids_size() > 100) {
     return absl::InvalidArgumentError("profile_ids: 1 to 100");
   }
+  ASSIGN_OR_RETURN(auto found, profiles_.GetMany({request.profile_ids().begin(), request.profile_ids().end()}));
   std::vector<v1::UnifiedProfile> unified;
-  for (int i = 0; i < request.profile_ids_size(); ++i) {
-    auto p = profiles_.Get(request.profile_ids(i));
-    if (!p.ok()) {
-      if (absl::IsNotFound(p.status()) || absl::IsInvalidArgument(p.status())) {
-        return absl::Status(p.status().code(), absl::StrCat("profile_ids[", i, "]: no such profile"));
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (!found[i].ok()) {
+      if (absl::IsNotFound(found[i].status()) || absl::IsInvalidArgument(found[i].status())) {
+        return absl::Status(found[i].status().code(), absl::StrCat("profile_ids[", i, "]: no such profile"));
       }
-      return p.status();
+      return found[i].status();
     }
-    unified.push_back(*std::move(p));
+    unified.push_back(*std::move(found[i]));
   }
   ASSIGN_OR_RETURN(std::vector<v1::ProfileView> views,
                    ReadMany(caller, checked, request.context(), unified, request_id));
@@ -222,11 +222,13 @@ absl::StatusOr<v1::SearchProfilesResponse> ProfileApi::SearchProfiles(const std:
   }
   ASSIGN_OR_RETURN(v1::FindProfilesResponse found, profiles_.Find(find));
   std::vector<v1::UnifiedProfile> unified;
-  for (const std::string& id : found.profile_ids()) {
-    auto p = profiles_.Get(id);
-    if (absl::IsNotFound(p.status())) continue;  // erased or gone since
-    if (!p.ok()) return p.status();
-    unified.push_back(*std::move(p));
+  if (found.profile_ids_size() > 0) {
+    ASSIGN_OR_RETURN(auto hits, profiles_.GetMany({found.profile_ids().begin(), found.profile_ids().end()}));
+    for (auto& p : hits) {
+      if (absl::IsNotFound(p.status())) continue;  // erased or gone since
+      if (!p.ok()) return p.status();
+      unified.push_back(*std::move(p));
+    }
   }
   ASSIGN_OR_RETURN(std::vector<v1::ProfileView> views,
                    ReadMany(caller, checked, request.context(), unified, request_id));

@@ -26,8 +26,16 @@ namespace cdp::profile {
 class ProfileSource {
  public:
   virtual ~ProfileSource() = default;
-  // NotFound for an unknown id; a merged-away id answers with the profile it lives under.
-  virtual absl::StatusOr<v1::UnifiedProfile> Get(const std::string& profile_id) = 0;
+  // One answer per id, in order: the profile (a merged-away id answers with the profile it
+  // lives under) or NotFound for an unknown or erased id. An error for the whole call when
+  // profiles cannot be read at all.
+  virtual absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
+      const std::vector<std::string>& profile_ids) = 0;
+  absl::StatusOr<v1::UnifiedProfile> Get(const std::string& profile_id) {
+    auto many = GetMany({profile_id});
+    if (!many.ok()) return many.status();
+    return std::move((*many)[0]);
+  }
   // The profiles with a record holding the e-mail, phone or customer number.
   virtual absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& request) = 0;
 };

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "services/common/coalescer.h"
 #include "services/common/tls.h"
 #include "services/profile/profile_api.h"
 
@@ -36,12 +37,32 @@ class SharedChannel {
 class RemoteProfileSource : public ProfileSource {
  public:
   RemoteProfileSource(SharedChannel& channel, absl::Duration deadline) : channel_(channel), deadline_(deadline) {}
-  absl::StatusOr<v1::UnifiedProfile> Get(const std::string& profile_id) override;
+  absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
+      const std::vector<std::string>& profile_ids) override;
   absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& request) override;
 
  private:
   SharedChannel& channel_;
   const absl::Duration deadline_;
+};
+
+// Coalesces the golden-record reads of concurrent requests into combined GetMany calls
+// (services/common/coalescer.h), two in flight at most: one round trip to the ingest
+// service and its database serves many reads.
+class CoalescingProfileSource : public ProfileSource {
+ public:
+  // `next` must outlive this.
+  explicit CoalescingProfileSource(ProfileSource& next);
+  absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
+      const std::vector<std::string>& profile_ids) override;
+  absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& request) override {
+    return next_.Find(request);
+  }
+
+ private:
+  using Answers = std::vector<absl::StatusOr<v1::UnifiedProfile>>;
+  ProfileSource& next_;
+  Coalescer<std::vector<std::string>, Answers> coalescer_;
 };
 
 class RemoteAccessLog : public AccessLogWriter {

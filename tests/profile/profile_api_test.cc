@@ -25,10 +25,18 @@ const std::string kMarketing = "spiffe://cdp.local/service/marketing";
 
 class FakeProfiles : public ProfileSource {
  public:
-  absl::StatusOr<v1::UnifiedProfile> Get(const std::string& id) override {
-    auto it = profiles.find(id);
-    if (it == profiles.end()) return absl::NotFoundError("profile_id: no such profile");
-    return it->second;
+  absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
+      const std::vector<std::string>& ids) override {
+    std::vector<absl::StatusOr<v1::UnifiedProfile>> out;
+    for (const std::string& id : ids) {
+      auto it = profiles.find(id);
+      if (it == profiles.end()) {
+        out.emplace_back(absl::NotFoundError("profile_id: no such profile"));
+      } else {
+        out.emplace_back(it->second);
+      }
+    }
+    return out;
   }
   absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& r) override {
     v1::FindProfilesResponse out;

@@ -346,6 +346,58 @@ TEST_F(IngestApiTest, MergeAndUnmergeRoundTrip) {
                   "AND unmerge_actor_id = 'agent-9' AND unmerge_reason <> ''"), 1);
 }
 
+TEST_F(IngestApiTest, ManyProfilesAreReadInOneCallEachAnsweredInOrder) {
+  auto a = Write({Record("crm", "c1", 1000, kJan)});
+  auto other = kJan;
+  other["customer_number"] = "K0000002";
+  other["email"] = "jan.berg@werk.nl";
+  other["date_of_birth"] = "1980-04-10";
+  auto b = Write({Record("crm", "c2", 1000, other)});
+  const std::string pa = a.acks(0).profile_id(), pb = b.acks(0).profile_id();
+  v1::MergeProfilesRequest m;
+  m.add_profile_ids(pa);
+  m.add_profile_ids(pb);
+  m.set_reason("one person");
+  m.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+  m.mutable_acting_party()->set_id("agent-7");
+  ASSERT_THAT(api_->MergeProfiles(kOperator, m).status(), IsOk());
+  auto c = Write({Record("billing", "b9", 1000, {{"customer_number", "K0000003"}, {"given_name", "Anna"},
+                                                 {"family_name", "Smit"}, {"email", "anna@example.nl"}})});
+  const std::string pc = c.acks(0).profile_id();
+
+  v1::GetUnifiedProfilesRequest req;
+  for (const std::string& id : {pb, std::string("p-unknown"), pc, pa, pb}) req.add_profile_ids(id);
+  auto got = api_->GetUnifiedProfiles(kProfile, req);
+  ASSERT_THAT(got.status(), IsOk());
+  ASSERT_EQ(got->answers_size(), 5);
+  // Each answer is what GetUnifiedProfile says for that id, repeats and merged-away ids included.
+  for (int i = 0; i < 5; ++i) {
+    v1::GetUnifiedProfileRequest one;
+    one.set_profile_id(req.profile_ids(i));
+    auto single = api_->GetUnifiedProfile(kProfile, one);
+    if (!single.ok()) {
+      EXPECT_THAT(single.status(), StatusIs(absl::StatusCode::kNotFound));
+      EXPECT_EQ(got->answers(i).not_found(), "profile_id: no such profile") << i;
+      continue;
+    }
+    EXPECT_EQ(got->answers(i).profile().SerializeAsString(), single->SerializeAsString()) << i;
+  }
+  EXPECT_EQ(got->answers(0).profile().profile_id(), pa);
+  EXPECT_EQ(got->answers(0).profile().source_records(), 2);
+  EXPECT_TRUE(got->answers(1).has_not_found());
+  EXPECT_EQ(got->answers(2).profile().profile_id(), pc);
+
+  v1::GetUnifiedProfilesRequest bad;
+  EXPECT_THAT(api_->GetUnifiedProfiles(kProfile, bad).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("profile_ids")));
+  bad.add_profile_ids(pa);
+  bad.add_profile_ids("");
+  EXPECT_THAT(api_->GetUnifiedProfiles(kProfile, bad).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("profile_ids[1]")));
+  EXPECT_THAT(api_->GetUnifiedProfiles("spiffe://cdp.local/service/support-desk", req).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
 TEST_F(IngestApiTest, RepeatsWithinOneBatchAreDuplicatesNotErrors) {
   auto later = kJan;
   later["email"] = "jan.nieuw@example.nl";

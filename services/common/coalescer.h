@@ -1,0 +1,111 @@
+// Coalesces concurrent calls to a neighbour into combined calls.
+//
+// A caller's request joins a queue. If fewer than `senders` combined calls are in flight,
+// the caller becomes a sender itself: it takes what has queued (whole requests only, up
+// to `max_weight`), sends it as one call on its own thread and hands every request of it
+// its answer (or the call's error). Otherwise it waits until its request has been
+// answered or a sender's place is free. While calls are in flight, requests pile up for
+// the next one, so a combined call grows with the load, and a request that finds no call
+// in flight goes at once, with no thread hand-over on the way.
+//
+// Used where a round trip costs far more than an item: the read path's access events
+// (services/profile/batching_log.h) and its golden-record reads (services/profile/remote.h).
+#ifndef CDP_SERVICES_COMMON_COALESCER_H_
+#define CDP_SERVICES_COMMON_COALESCER_H_
+
+#include <functional>
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+
+namespace cdp {
+
+template <typename Request, typename Response>
+class Coalescer {
+ public:
+  // Sends a combined call: one response per request, in order, or one error for all.
+  using Send = std::function<absl::StatusOr<std::vector<Response>>(const std::vector<const Request*>&)>;
+  struct Options {
+    int senders = 1;                                  // combined calls in flight at most
+    int max_weight = 1000;                            // per combined call (one request may exceed it)
+    std::function<int(const Request&)> weight = [](const Request&) { return 1; };
+  };
+
+  Coalescer(Send send, Options options) : send_(std::move(send)), options_(std::move(options)) {}
+  Coalescer(const Coalescer&) = delete;
+  Coalescer& operator=(const Coalescer&) = delete;
+
+  absl::StatusOr<Response> Call(const Request& request) ABSL_LOCKS_EXCLUDED(mu_) {
+    Pending mine{&request};
+    absl::MutexLock lock(&mu_);
+    queue_.push_back(&mine);
+    // Until answered, or there is something to send and a sender's place is free.
+    std::pair<Coalescer*, Pending*> wait_for(this, &mine);
+    for (;;) {
+      mu_.Await(absl::Condition(
+          +[](std::pair<Coalescer*, Pending*>* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return w->second->done || (!w->first->queue_.empty() &&
+                                       w->first->in_flight_ < std::max(1, w->first->options_.senders));
+          },
+          &wait_for));
+      if (mine.done) return std::move(mine.result);
+      SendOne();
+    }
+  }
+
+ private:
+  struct Pending {
+    const Request* request;
+    absl::StatusOr<Response> result = absl::UnknownError("not sent");
+    bool done = false;
+  };
+
+  // Takes the front of the queue, sends it without the lock, and answers it.
+  void SendOne() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<Pending*> group;
+    int weight = 0;
+    size_t take = 0;
+    while (take < queue_.size()) {
+      const int w = options_.weight(*queue_[take]->request);
+      if (take > 0 && weight + w > options_.max_weight) break;
+      weight += w;
+      ++take;
+    }
+    group.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+    ++in_flight_;
+    std::vector<const Request*> requests;
+    requests.reserve(group.size());
+    for (Pending* p : group) requests.push_back(p->request);
+    mu_.Unlock();
+    absl::StatusOr<std::vector<Response>> sent = send_(requests);
+    if (sent.ok() && sent->size() != group.size()) {
+      sent = absl::InternalError(absl::StrCat("a combined call answered ", sent->size(), " of ", group.size()));
+    }
+    mu_.Lock();
+    --in_flight_;
+    for (size_t i = 0; i < group.size(); ++i) {
+      if (sent.ok()) {
+        group[i]->result = std::move((*sent)[i]);
+      } else {
+        group[i]->result = sent.status();
+      }
+      group[i]->done = true;
+    }
+  }
+
+  const Send send_;
+  const Options options_;
+  absl::Mutex mu_;
+  std::vector<Pending*> queue_ ABSL_GUARDED_BY(mu_);
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace cdp
+
+#endif  // CDP_SERVICES_COMMON_COALESCER_H_
