@@ -99,7 +99,7 @@ absl::Status Pool::Transact(const std::function<absl::Status(pqxx::work&)>& fn) 
   });
 }
 
-absl::Status Pool::Read(const std::function<absl::Status(pqxx::transaction_base&)>& fn) {
+absl::Status Pool::Autocommit(const std::function<absl::Status(pqxx::transaction_base&)>& fn) {
   return WithConnection([&](pqxx::connection& c) -> absl::Status {
     pqxx::nontransaction tx(c);
     return fn(tx);

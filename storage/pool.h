@@ -57,9 +57,10 @@ class Pool {
       const std::function<absl::Status(pqxx::transaction_base&)>& fn);
 
   // Runs `fn` outside an explicit transaction: each statement is its own (autocommit), so
-  // a single SELECT costs one round trip instead of three (BEGIN, the query, COMMIT). For
-  // reads that one statement answers consistently.
-  absl::Status Read(const std::function<absl::Status(pqxx::transaction_base&)>& fn);
+  // a single statement costs one round trip instead of three (BEGIN, it, COMMIT). For reads
+  // that one statement answers consistently, and writes that one statement makes whole
+  // (OK means committed: libpq reports a failed commit as the statement's error).
+  absl::Status Autocommit(const std::function<absl::Status(pqxx::transaction_base&)>& fn);
 
   // Runs `fn` on a connection outside any transaction (for LISTEN, COPY, or statements that
   // cannot run in a transaction).

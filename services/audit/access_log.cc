@@ -1,5 +1,7 @@
 #include "services/audit/access_log.h"
 
+#include <thread>
+
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
@@ -68,7 +70,7 @@ AccessLog::~AccessLog() {
 
 absl::Status AccessLog::Start() {
   MerkleTree tree;
-  RETURN_IF_ERROR(store_.Scan(0, [&](const StoredEvent& e) {
+  RETURN_IF_ERROR(store_.Scan(0, EventStore::kEnd, [&](const StoredEvent& e) {
     if (e.position != tree.size()) {
       return absl::DataLossError(absl::StrCat("audit.events: position ", tree.size(), " is missing"));
     }
@@ -141,7 +143,7 @@ void AccessLog::WriterLoop() {
         absl::MutexLock lock(&mu_);
         tree = tree_;
       }
-      absl::Status s = store_.Scan(tree.size(), [&](const StoredEvent& e) {
+      absl::Status s = store_.Scan(tree.size(), EventStore::kEnd, [&](const StoredEvent& e) {
         if (e.position != tree.size()) return absl::DataLossError("a gap in the stored log");
         tree.Append(e.leaf_hash);
         return absl::OkStatus();
@@ -261,40 +263,76 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
   // The heads first: each is saved only after its events are committed, so every head read
   // now is covered by the scan below (read after it, a head signed meanwhile would not be).
   ASSIGN_OR_RETURN(std::vector<TreeHead> heads, store_.TreeHeads());
-  MerkleTree recomputed;
   MerkleTree live;
   {
     absl::MutexLock lock(&mu_);
     live = tree_;
   }
-  auto bad = [&](int64_t position, std::string problem) {
-    v.ok = false;
-    v.first_bad_position = position;
-    v.problem = std::move(problem);
-    return absl::CancelledError("stop");  // ends the scan at the first bad event
+  // The events are checked in parts, each on its own thread and database connection (the
+  // last part open-ended, so events appended meanwhile are checked too); the tree is then
+  // rebuilt from the parts' leaf hashes in order.
+  struct Part {
+    int64_t from = 0, to = 0;
+    std::vector<Hash> leaves;
+    int64_t bad_position = -1;
+    std::string problem;
+    absl::Status status;
   };
-  absl::Status scanned = store_.Scan(0, [&](const StoredEvent& e) -> absl::Status {
-    const int64_t at = recomputed.size();
-    ++v.events_checked;
-    if (e.position != at) return bad(at, absl::StrCat("event ", at, " is missing"));
-    if (LeafHash(e.entry) != e.leaf_hash) return bad(at, "the entry does not hash to its stored leaf hash");
+  const int parts = live.size() >= 2 * kVerifyPartMin ? 2 : 1;
+  std::vector<Part> part(static_cast<size_t>(parts));
+  for (int i = 0; i < parts; ++i) {
+    part[static_cast<size_t>(i)].from = live.size() * i / parts;
+    part[static_cast<size_t>(i)].to = i + 1 == parts ? EventStore::kEnd : live.size() * (i + 1) / parts;
+  }
+  auto check = [&](Part& p) {
+    auto bad = [&](int64_t position, std::string problem) {
+      p.bad_position = position;
+      p.problem = std::move(problem);
+      return absl::CancelledError("stop");  // ends the scan at the part's first bad event
+    };
     v1::AccessEvent parsed;
-    if (!parsed.ParseFromString(e.entry)) return bad(at, "the entry does not parse");
-    if (parsed.position() != e.position || parsed.event_id() != e.event_id ||
-        parsed.caller() != e.caller || parsed.purpose() != e.purpose ||
-        parsed.subject_pseudonym() != e.subject_pseudonym ||
-        parsed.acting_party().id() != e.acting_party_id || OutcomeOf(parsed) != e.outcome ||
-        FieldsOf(parsed) != e.fields || FromProtoTime(parsed.time()) != e.recorded_at) {
-      return bad(at, "a column differs from the entry that was logged");
+    absl::Status scanned = store_.Scan(p.from, p.to, [&](const StoredEvent& e) -> absl::Status {
+      const int64_t at = p.from + static_cast<int64_t>(p.leaves.size());
+      if (e.position != at) return bad(at, absl::StrCat("event ", at, " is missing"));
+      if (LeafHash(e.entry) != e.leaf_hash) return bad(at, "the entry does not hash to its stored leaf hash");
+      if (!parsed.ParseFromString(e.entry)) return bad(at, "the entry does not parse");
+      if (parsed.position() != e.position || parsed.event_id() != e.event_id ||
+          parsed.caller() != e.caller || parsed.purpose() != e.purpose ||
+          parsed.subject_pseudonym() != e.subject_pseudonym ||
+          parsed.acting_party().id() != e.acting_party_id || OutcomeOf(parsed) != e.outcome ||
+          FieldsOf(parsed) != e.fields || FromProtoTime(parsed.time()) != e.recorded_at) {
+        return bad(at, "a column differs from the entry that was logged");
+      }
+      if (at < live.size() && live.leaf(at) != e.leaf_hash) {
+        return bad(at, "the event differs from the one this log appended");
+      }
+      p.leaves.push_back(e.leaf_hash);
+      return absl::OkStatus();
+    });
+    if (!scanned.ok() && !absl::IsCancelled(scanned)) p.status = scanned;
+  };
+  {
+    std::vector<std::thread> helpers;
+    for (size_t i = 1; i < part.size(); ++i) helpers.emplace_back([&, i] { check(part[i]); });
+    check(part[0]);
+    for (std::thread& t : helpers) t.join();
+  }
+  MerkleTree recomputed;
+  for (Part& p : part) {
+    RETURN_IF_ERROR(p.status);
+    v.events_checked += static_cast<int64_t>(p.leaves.size()) + (p.bad_position >= 0 ? 1 : 0);
+    if (p.bad_position < 0 && p.to != EventStore::kEnd && p.from + static_cast<int64_t>(p.leaves.size()) < p.to) {
+      p.bad_position = p.from + static_cast<int64_t>(p.leaves.size());  // the part's last events are gone
+      p.problem = absl::StrCat("event ", p.bad_position, " is missing");
     }
-    if (at < live.size() && live.leaf(at) != e.leaf_hash) {
-      return bad(at, "the event differs from the one this log appended");
+    if (p.bad_position >= 0) {
+      v.ok = false;
+      v.first_bad_position = p.bad_position;
+      v.problem = p.problem;
+      return v;
     }
-    recomputed.Append(e.leaf_hash);
-    return absl::OkStatus();
-  });
-  if (!scanned.ok() && !absl::IsCancelled(scanned)) return scanned;
-  if (!v.ok) return v;
+    for (const Hash& h : p.leaves) recomputed.Append(h);
+  }
   // Every signed root must be the root of the events as they are now.
   int64_t good_size = 0;
   for (const TreeHead& head : heads) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,9 +55,11 @@ class EventStore {
   // all of them durably, or none (then Unavailable, or Aborted if another writer took
   // one of the positions).
   virtual absl::Status Append(const std::vector<StoredEvent>& events) = 0;
-  // Calls `visit` with every stored event from `from` on, in position order, until it
-  // returns an error (which is returned).
-  virtual absl::Status Scan(int64_t from, const std::function<absl::Status(const StoredEvent&)>& visit) = 0;
+  // Calls `visit` with every stored event from position `from` up to (not including)
+  // `to`, in position order, until it returns an error (which is returned).
+  static constexpr int64_t kEnd = std::numeric_limits<int64_t>::max();
+  virtual absl::Status Scan(int64_t from, int64_t to,
+                            const std::function<absl::Status(const StoredEvent&)>& visit) = 0;
 
   // The pseudonym of each customer, in the order given, made on first use.
   virtual absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids) = 0;

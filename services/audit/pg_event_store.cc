@@ -81,7 +81,8 @@ std::vector<storage::Statement> PgEventStore::Statements() {
        "SELECT p, i, TIMESTAMPTZ 'epoch' + t * INTERVAL '1 microsecond', s, c, a, u, o, f::text[], decode(e, 'hex'), decode(l, 'hex') "
        "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], "
        "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS x(p, i, t, s, c, a, u, o, f, e, l)"},
-      {kScan, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE position >= $1 ORDER BY position LIMIT $2")},
+      {kScan, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE position >= $1 AND position < $2 "
+                           "ORDER BY position LIMIT $3")},
       {kFindSubject, "SELECT pseudonym FROM audit.subjects WHERE customer_id = $1"},
       {kEventsOf, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE subject_pseudonym = $1 "
                                "AND position < $2 ORDER BY position DESC LIMIT $3")},
@@ -138,7 +139,8 @@ absl::Status PgEventStore::Append(const std::vector<StoredEvent>& events) {
     leaves.push_back(Hex(e.leaf_hash));
   }
   using storage::TextArray;
-  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  // One statement, so one implicit transaction: all of them or none, in one round trip.
+  return pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     tx.exec_prepared(kInsertEvents, TextArray(positions), TextArray(ids), TextArray(times), TextArray(subjects),
                      TextArray(callers), TextArray(actors), TextArray(purposes), TextArray(outcomes),
                      TextArray(fields), TextArray(entries), TextArray(leaves));
@@ -146,11 +148,12 @@ absl::Status PgEventStore::Append(const std::vector<StoredEvent>& events) {
   });
 }
 
-absl::Status PgEventStore::Scan(int64_t from, const std::function<absl::Status(const StoredEvent&)>& visit) {
+absl::Status PgEventStore::Scan(int64_t from, int64_t to,
+                                const std::function<absl::Status(const StoredEvent&)>& visit) {
   for (int64_t next = from;;) {
     pqxx::result rows;
-    RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-      rows = tx.exec_prepared(kScan, next, kScanPage);
+    RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+      rows = tx.exec_prepared(kScan, next, to, kScanPage);
       return absl::OkStatus();
     }));
     for (const pqxx::row& r : rows) {

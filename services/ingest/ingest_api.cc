@@ -776,7 +776,7 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> IngestApi::ReadP
     const std::vector<std::string>& ids) {
   std::vector<absl::StatusOr<v1::UnifiedProfile>> out;
   // One statement answers them all, so no transaction around it: one round trip.
-  RETURN_IF_ERROR(pool_.Read([&](pqxx::transaction_base& work) -> absl::Status {
+  RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& work) -> absl::Status {
     out.assign(ids.size(), absl::NotFoundError("profile_id: no such profile"));
     Tx t(work, key_);
     const pqxx::result rows = work.exec_prepared(kWholeProfiles, TextArray(ids));

@@ -28,14 +28,14 @@ class FakeEventStore : public EventStore {
     }
     return absl::OkStatus();
   }
-  absl::Status Scan(int64_t from, const std::function<absl::Status(const StoredEvent&)>& visit) override {
+  absl::Status Scan(int64_t from, int64_t to, const std::function<absl::Status(const StoredEvent&)>& visit) override {
     std::vector<StoredEvent> copy;
     {
       absl::MutexLock lock(&mu_);
       copy = events_;
     }
     for (const StoredEvent& e : copy) {
-      if (e.position >= from) RETURN_IF_ERROR(visit(e));
+      if (e.position >= from && e.position < to) RETURN_IF_ERROR(visit(e));
     }
     return absl::OkStatus();
   }
@@ -91,6 +91,10 @@ class FakeEventStore : public EventStore {
   std::vector<StoredEvent> events() {
     absl::MutexLock lock(&mu_);
     return events_;
+  }
+  void Remove(int64_t position) {
+    absl::MutexLock lock(&mu_);
+    events_.erase(events_.begin() + position);
   }
   void Edit(int64_t position, const std::function<void(StoredEvent&)>& edit) {
     absl::MutexLock lock(&mu_);
@@ -264,6 +268,48 @@ TEST_F(AccessLogTest, VerifyNamesTheFirstEventThatWasChanged) {
   ASSERT_THAT(v.status(), IsOk());
   EXPECT_FALSE(v->ok);
   EXPECT_THAT(v->problem, ::testing::HasSubstr("signed"));
+}
+
+TEST_F(AccessLogTest, ALongLogIsVerifiedInPartsAndTheFirstBadEventIsStillNamed) {
+  constexpr int kEvents = 2 * AccessLog::kVerifyPartMin + 1000, kBatch = 500;
+  for (int i = 0; i < kEvents; i += kBatch) {
+    std::vector<v1::AccessEvent> batch;
+    for (int k = 0; k < kBatch; ++k) batch.push_back(Event(absl::StrCat("s-", i + k)));
+    ASSERT_THAT(log_->Append(batch).status(), IsOk());
+  }
+  ASSERT_THAT(log_->SignNow(), IsOk());
+  auto v = log_->Verify();
+  ASSERT_THAT(v.status(), IsOk());
+  EXPECT_TRUE(v->ok) << v->problem;
+  EXPECT_EQ(v->events_checked, kEvents);
+
+  // Changes in both parts: the earlier one is named.
+  const int64_t late = kEvents - 10, early = 7;
+  store_.Edit(late, [](StoredEvent& e) { e.caller = "spiffe://cdp.local/service/elsewhere"; });
+  v = log_->Verify();
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_position, late);
+  store_.Edit(early, [](StoredEvent& e) { e.purpose = "marketing"; });
+  v = log_->Verify();
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_position, early);
+  EXPECT_EQ(v->events_checked, early + 1);
+}
+
+TEST_F(AccessLogTest, AnEventRemovedAtTheEndOfAPartIsNamedMissing) {
+  constexpr int kEvents = 2 * AccessLog::kVerifyPartMin, kBatch = 500;
+  for (int i = 0; i < kEvents; i += kBatch) {
+    std::vector<v1::AccessEvent> batch;
+    for (int k = 0; k < kBatch; ++k) batch.push_back(Event(absl::StrCat("s-", i + k)));
+    ASSERT_THAT(log_->Append(batch).status(), IsOk());
+  }
+  // The last event of the first part (the parts split the log in halves).
+  store_.Remove(kEvents / 2 - 1);
+  auto v = log_->Verify();
+  ASSERT_THAT(v.status(), IsOk());
+  EXPECT_FALSE(v->ok);
+  EXPECT_EQ(v->first_bad_position, kEvents / 2 - 1);
+  EXPECT_THAT(v->problem, ::testing::HasSubstr("missing"));
 }
 
 }  // namespace

@@ -58,10 +58,10 @@ TEST_F(PoolTest, CommitsOnOkAndRollsBackOnError) {
   EXPECT_EQ(Count(*pool), 1);
 }
 
-TEST_F(PoolTest, ReadRunsEachStatementOnItsOwnWithoutATransactionAround) {
+TEST_F(PoolTest, AutocommitRunsEachStatementOnItsOwnWithoutATransactionAround) {
   auto pool = MakePool();
   ASSERT_THAT(pool->Connect(), IsOk());
-  ASSERT_THAT(pool->Read([](pqxx::transaction_base& tx) {
+  ASSERT_THAT(pool->Autocommit([](pqxx::transaction_base& tx) {
     // Outside BEGIN, each statement commits by itself: nothing to roll back afterwards.
     tx.exec_prepared("insert_t", 1, "a");
     EXPECT_EQ(tx.exec1("SELECT count(*) FROM pg_stat_activity WHERE pid = pg_backend_pid() "
@@ -69,7 +69,7 @@ TEST_F(PoolTest, ReadRunsEachStatementOnItsOwnWithoutATransactionAround) {
     return absl::FailedPreconditionError("too late to change my mind");
   }), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(Count(*pool), 1);
-  EXPECT_THAT(pool->Read([](pqxx::transaction_base& tx) {
+  EXPECT_THAT(pool->Autocommit([](pqxx::transaction_base& tx) {
     tx.exec_prepared("insert_t", 1, "again");
     return absl::OkStatus();
   }), StatusIs(absl::StatusCode::kAlreadyExists));
