@@ -50,22 +50,20 @@ std::string TreeHeadJson(int64_t tree_size, const Hash& root, absl::Time at) {
 }
 
 AccessLog::AccessLog(EventStore& store, const consent::ReceiptSigner& signer, Options options)
-    : store_(store), signer_(signer), options_(std::move(options)) {}
+    : store_(store),
+      signer_(signer),
+      options_(std::move(options)),
+      writer_([this](const auto& group) { return WriteGroup(group); },
+              {.senders = 1,
+               .max_weight = static_cast<int>(options_.max_group),
+               .weight = [](const std::vector<v1::AccessEvent>& e) { return static_cast<int>(e.size()); }}) {}
 
 AccessLog::~AccessLog() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  if (writer_.joinable()) writer_.join();
   if (signer_thread_.joinable()) signer_thread_.join();
-  // Whoever still waits learns that nothing of theirs was logged.
-  absl::MutexLock lock(&mu_);
-  for (Pending* p : queue_) {
-    p->result = absl::UnavailableError("the access log is shutting down");
-    p->done.Notify();
-  }
-  queue_.clear();
 }
 
 absl::Status AccessLog::Start() {
@@ -85,7 +83,10 @@ absl::Status AccessLog::Start() {
     latest_head_ = head;
   }
   log::Info("access_log_loaded", {{"events", loaded}});
-  writer_ = std::thread([this] { WriterLoop(); });
+  {
+    absl::MutexLock lock(&mu_);
+    started_ = true;
+  }
   signer_thread_ = std::thread([this] { SignerLoop(); });
   return absl::OkStatus();
 }
@@ -100,99 +101,74 @@ absl::StatusOr<std::vector<AccessLog::Appended>> AccessLog::Append(std::vector<v
     }
   }
   if (events.empty()) return std::vector<Appended>{};
-  Pending pending;
-  pending.events = std::move(events);
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::UnavailableError("the access log is shutting down");
-    queue_.push_back(&pending);
+    if (!started_) return absl::UnavailableError("the access log is not loaded yet");
   }
-  pending.done.WaitForNotification();
-  return std::move(pending.result);
+  return writer_.Call(events);
 }
 
-void AccessLog::WriterLoop() {
-  for (;;) {
-    std::vector<Pending*> group;
-    int64_t next = 0;
-    bool reload = false;
+absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGroup(
+    const std::vector<const std::vector<v1::AccessEvent>*>& group) {
+  int64_t next = 0;
+  bool reload = false;
+  {
+    absl::MutexLock lock(&mu_);
+    next = tree_.size();
+    reload = reload_;
+  }
+  if (reload) {
+    // A commit that failed may have landed after all: the tree takes whatever the store
+    // holds beyond it (positions below never change, so only the tail is read).
+    MerkleTree tree;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](AccessLog* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return self->stopping_ || !self->queue_.empty();
-          },
-          this));
-      if (stopping_) return;
-      // Whole callers only, up to the group limit (and at least one caller).
-      size_t events = 0, take = 0;
-      while (take < queue_.size() && (take == 0 || events + queue_[take]->events.size() <= options_.max_group)) {
-        events += queue_[take]->events.size();
-        ++take;
-      }
-      group.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
-      next = tree_.size();
-      reload = reload_;
+      tree = tree_;
     }
-    if (reload) {
-      // A commit that failed may have landed after all: the tree takes whatever the store
-      // holds beyond it (positions below never change, so only the tail is read).
-      MerkleTree tree;
-      {
-        absl::MutexLock lock(&mu_);
-        tree = tree_;
-      }
-      absl::Status s = store_.Scan(tree.size(), EventStore::kEnd, [&](const StoredEvent& e) {
-        if (e.position != tree.size()) return absl::DataLossError("a gap in the stored log");
-        tree.Append(e.leaf_hash);
-        return absl::OkStatus();
-      });
-      absl::MutexLock lock(&mu_);
-      if (s.ok()) {
-        tree_ = std::move(tree);
-        reload_ = false;
-      }
-      next = tree_.size();
+    absl::Status s = store_.Scan(tree.size(), EventStore::kEnd, [&](const StoredEvent& e) {
+      if (e.position != tree.size()) return absl::DataLossError("a gap in the stored log");
+      tree.Append(e.leaf_hash);
+      return absl::OkStatus();
+    });
+    absl::MutexLock lock(&mu_);
+    if (s.ok()) {
+      tree_ = std::move(tree);
+      reload_ = false;
     }
-    // Number, stamp (to the microsecond, as the database keeps time) and encode.
-    const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
-    std::vector<StoredEvent> rows;
-    std::vector<std::vector<Appended>> results(group.size());
-    for (size_t g = 0; g < group.size(); ++g) {
-      for (v1::AccessEvent& e : group[g]->events) {
-        e.set_position(next++);
-        e.set_event_id(consent::NewUuid());
-        *e.mutable_time() = ToProtoTime(now);
-        StoredEvent row{e.position(), e.event_id(), now, e.subject_pseudonym(), e.caller(),
-                        e.acting_party().id(), e.purpose(), OutcomeOf(e), FieldsOf(e), EntryOf(e), {}};
-        row.leaf_hash = LeafHash(row.entry);
-        rows.push_back(std::move(row));
-        results[g].push_back({e.event_id(), e.position(), now});
-      }
-    }
-    const absl::Status stored = store_.Append(rows);
-    {
-      absl::MutexLock lock(&mu_);
-      if (stored.ok()) {
-        for (const StoredEvent& row : rows) tree_.Append(row.leaf_hash);
-      } else {
-        reload_ = true;
-      }
-    }
-    if (!stored.ok()) {
-      log::Error("access_log_append_failed",
-                 {{"events", static_cast<int64_t>(rows.size())}, {"code", absl::StatusCodeToString(stored.code())}});
-    }
-    for (size_t g = 0; g < group.size(); ++g) {
-      if (stored.ok()) {
-        group[g]->result = std::move(results[g]);
-      } else {
-        group[g]->result = absl::UnavailableError("the access log could not store the event; nothing was released");
-      }
-      group[g]->done.Notify();
+    next = tree_.size();
+  }
+  // Number, stamp (to the microsecond, as the database keeps time) and encode.
+  const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+  std::vector<StoredEvent> rows;
+  std::vector<std::vector<Appended>> results(group.size());
+  for (size_t g = 0; g < group.size(); ++g) {
+    for (v1::AccessEvent e : *group[g]) {
+      e.set_position(next++);
+      e.set_event_id(consent::NewUuid());
+      *e.mutable_time() = ToProtoTime(now);
+      StoredEvent row{e.position(), e.event_id(), now, e.subject_pseudonym(), e.caller(),
+                      e.acting_party().id(), e.purpose(), OutcomeOf(e), FieldsOf(e), EntryOf(e), {}};
+      row.leaf_hash = LeafHash(row.entry);
+      rows.push_back(std::move(row));
+      results[g].push_back({e.event_id(), e.position(), now});
     }
   }
+  const absl::Status stored = store_.Append(rows);
+  {
+    absl::MutexLock lock(&mu_);
+    if (stored.ok()) {
+      for (const StoredEvent& row : rows) tree_.Append(row.leaf_hash);
+    } else {
+      reload_ = true;
+    }
+  }
+  if (!stored.ok()) {
+    log::Error("access_log_append_failed",
+               {{"events", static_cast<int64_t>(rows.size())}, {"code", absl::StatusCodeToString(stored.code())}});
+    return absl::UnavailableError("the access log could not store the event; nothing was released");
+  }
+  return results;
 }
 
 void AccessLog::SignerLoop() {

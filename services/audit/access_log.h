@@ -21,12 +21,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "cdp/v1/audit.pb.h"
 #include "consent/receipt.h"
 #include "services/audit/event_store.h"
 #include "services/audit/merkle.h"
+#include "services/common/coalescer.h"
 
 namespace cdp::audit {
 
@@ -88,12 +88,10 @@ class AccessLog {
   absl::Status SignNow();
 
  private:
-  struct Pending {
-    std::vector<v1::AccessEvent> events;
-    absl::StatusOr<std::vector<Appended>> result = absl::UnknownError("not written");
-    absl::Notification done;
-  };
-  void WriterLoop();
+  // Numbers, stamps and stores the events of a group of callers in one transaction and
+  // adds them to the tree. One group at a time: the writer coalescer's single sender.
+  absl::StatusOr<std::vector<std::vector<Appended>>> WriteGroup(
+      const std::vector<const std::vector<v1::AccessEvent>*>& group);
   void SignerLoop();
 
   EventStore& store_;
@@ -101,14 +99,16 @@ class AccessLog {
   const Options options_;
 
   mutable absl::Mutex mu_;
-  std::vector<Pending*> queue_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   MerkleTree tree_ ABSL_GUARDED_BY(mu_);
   bool reload_ ABSL_GUARDED_BY(mu_) = false;  // a failed commit may have stored something
   std::optional<TreeHead> latest_head_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex sign_mu_;  // one signer at a time
-  std::thread writer_;
+  // Concurrent callers' events go into one group and one transaction (group commit); the
+  // caller that finds no group in flight writes the next one itself.
+  Coalescer<std::vector<v1::AccessEvent>, std::vector<Appended>> writer_;
   std::thread signer_thread_;
 };
 
