@@ -67,6 +67,17 @@ class IngestApiTest : public ::testing::Test {
     EXPECT_THAT(res.status(), IsOk());
     return res.ok() ? *res : v1::WriteRecordsResponse();
   }
+  // Jan's CRM account, and a second one of his with another customer number, e-mail
+  // address and birth date: two profiles, never joined automatically.
+  std::pair<std::string, std::string> JanTwice() {
+    auto a = Write({Record("crm", "c1", 1000, kJan)});
+    auto other = kJan;
+    other["customer_number"] = "K0000002";
+    other["email"] = "jan.berg@werk.nl";
+    other["date_of_birth"] = "1980-04-10";
+    auto b = Write({Record("crm", "c2", 1000, other)});
+    return {a.acks(0).profile_id(), b.acks(0).profile_id()};
+  }
   int64_t Count(const std::string& sql) {
     pqxx::connection c(db_->AdminDsn());
     pqxx::work tx(c);
@@ -306,13 +317,7 @@ TEST_F(IngestApiTest, PersonalDataIsStoredOnlySealedAndShreddingMakesItUnreadabl
 }
 
 TEST_F(IngestApiTest, MergeAndUnmergeRoundTrip) {
-  auto a = Write({Record("crm", "c1", 1000, kJan)});
-  auto other = kJan;
-  other["customer_number"] = "K0000002";
-  other["email"] = "jan.berg@werk.nl";
-  other["date_of_birth"] = "1980-04-10";
-  auto b = Write({Record("crm", "c2", 1000, other)});
-  const std::string pa = a.acks(0).profile_id(), pb = b.acks(0).profile_id();
+  const auto [pa, pb] = JanTwice();
   ASSERT_NE(pa, pb);  // different customer numbers: never joined automatically
 
   v1::MergeProfilesRequest m;
@@ -347,13 +352,7 @@ TEST_F(IngestApiTest, MergeAndUnmergeRoundTrip) {
 }
 
 TEST_F(IngestApiTest, ManyProfilesAreReadInOneCallEachAnsweredInOrder) {
-  auto a = Write({Record("crm", "c1", 1000, kJan)});
-  auto other = kJan;
-  other["customer_number"] = "K0000002";
-  other["email"] = "jan.berg@werk.nl";
-  other["date_of_birth"] = "1980-04-10";
-  auto b = Write({Record("crm", "c2", 1000, other)});
-  const std::string pa = a.acks(0).profile_id(), pb = b.acks(0).profile_id();
+  const auto [pa, pb] = JanTwice();
   v1::MergeProfilesRequest m;
   m.add_profile_ids(pa);
   m.add_profile_ids(pb);
