@@ -13,6 +13,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cdp/v1/stored.pb.h"
@@ -762,7 +763,7 @@ absl::StatusOr<v1::GetUnifiedProfilesResponse> IngestApi::GetUnifiedProfiles(
   v1::GetUnifiedProfilesResponse out;
   for (auto& answer : answers) {
     if (absl::IsNotFound(answer.status())) {
-      out.add_answers()->set_not_found(std::string(answer.status().message()));
+      out.add_answers()->set_not_found(std::string(absl::StripPrefix(answer.status().message(), "profile_id: ")));
     } else if (!answer.ok()) {
       return answer.status();
     } else {

@@ -191,6 +191,12 @@ absl::StatusOr<v1::BatchGetProfilesResponse> ProfileApi::BatchGetProfiles(const 
   if (request.profile_ids_size() == 0 || request.profile_ids_size() > 100) {
     return absl::InvalidArgumentError("profile_ids: 1 to 100");
   }
+  // Checked here, by this request's own index: the fetch may share a call with others'.
+  for (int i = 0; i < request.profile_ids_size(); ++i) {
+    if (request.profile_ids(i).empty() || request.profile_ids(i).size() > 64) {
+      return absl::InvalidArgumentError(absl::StrCat("profile_ids[", i, "]: required, at most 64 bytes"));
+    }
+  }
   ASSIGN_OR_RETURN(auto found, profiles_.GetMany({request.profile_ids().begin(), request.profile_ids().end()}));
   std::vector<v1::UnifiedProfile> unified;
   for (size_t i = 0; i < found.size(); ++i) {

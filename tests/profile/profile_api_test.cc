@@ -259,6 +259,9 @@ TEST_F(ProfileApiTest, BatchAndSearchLogOneEventPerProfileInOneCallToTheLog) {
   batch.add_profile_ids("p-9");
   EXPECT_THAT(api_->BatchGetProfiles(kSupport, batch, "r").status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("profile_ids[2]")));
+  batch.add_profile_ids(std::string(65, 'p'));
+  EXPECT_THAT(api_->BatchGetProfiles(kSupport, batch, "r").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("profile_ids[3]")));
   EXPECT_EQ(log_.items.size(), 2u);
 
   v1::SearchProfilesRequest search;

@@ -376,7 +376,7 @@ TEST_F(IngestApiTest, ManyProfilesAreReadInOneCallEachAnsweredInOrder) {
     auto single = api_->GetUnifiedProfile(kProfile, one);
     if (!single.ok()) {
       EXPECT_THAT(single.status(), StatusIs(absl::StatusCode::kNotFound));
-      EXPECT_EQ(got->answers(i).not_found(), "profile_id: no such profile") << i;
+      EXPECT_EQ(got->answers(i).not_found(), "no such profile") << i;
       continue;
     }
     EXPECT_EQ(got->answers(i).profile().SerializeAsString(), single->SerializeAsString()) << i;
