@@ -1,10 +1,11 @@
 // The access log: one sequencer that gives events their positions and makes them durable
 // in groups, the Merkle tree over them, signed tree heads, proofs and verification.
 //
-// Group commit: callers of Append wait while one writer thread takes every event queued
-// since its last transaction, numbers them, stores them in one transaction and then
-// answers them all. A caller's events are durable when Append returns OK; when it returns
-// an error none of them is in the log (the read that wanted them must fail: no entry, no
+// Group commit: events of concurrent callers queue while a group is being written; the
+// caller that finds no group in flight takes every event queued, numbers them, stores them
+// in one transaction and answers them all (one writer at a time; services/common/
+// coalescer.h). A caller's events are durable when Append returns OK; when it returns an
+// error none of them is in the log (the read that wanted them must fail: no entry, no
 // data).
 //
 // Each event enters the tree as its entry: the deterministic protobuf serialisation of the
