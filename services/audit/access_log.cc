@@ -56,7 +56,7 @@ AccessLog::AccessLog(EventStore& store, const consent::ReceiptSigner& signer, Op
       writer_([this](const auto& group) { return WriteGroup(group); },
               {.senders = 1,
                .max_weight = static_cast<int>(options_.max_group),
-               .weight = [](const std::vector<v1::AccessEvent>& e) { return static_cast<int>(e.size()); }}) {}
+               .weight = [](const Events& e) { return static_cast<int>(e->size()); }}) {}
 
 AccessLog::~AccessLog() {
   {
@@ -106,11 +106,11 @@ absl::StatusOr<std::vector<AccessLog::Appended>> AccessLog::Append(std::vector<v
     if (stopping_) return absl::UnavailableError("the access log is shutting down");
     if (!started_) return absl::UnavailableError("the access log is not loaded yet");
   }
-  return writer_.Call(events);
+  return writer_.Call(&events);
 }
 
 absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGroup(
-    const std::vector<const std::vector<v1::AccessEvent>*>& group) {
+    const std::vector<const Events*>& group) {
   int64_t next = 0;
   bool reload = false;
   {
@@ -143,7 +143,7 @@ absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGr
   std::vector<StoredEvent> rows;
   std::vector<std::vector<Appended>> results(group.size());
   for (size_t g = 0; g < group.size(); ++g) {
-    for (v1::AccessEvent e : *group[g]) {
+    for (v1::AccessEvent& e : **group[g]) {
       e.set_position(next++);
       e.set_event_id(consent::NewUuid());
       *e.mutable_time() = ToProtoTime(now);

@@ -91,8 +91,9 @@ class AccessLog {
  private:
   // Numbers, stamps and stores the events of a group of callers in one transaction and
   // adds them to the tree. One group at a time: the writer coalescer's single sender.
-  absl::StatusOr<std::vector<std::vector<Appended>>> WriteGroup(
-      const std::vector<const std::vector<v1::AccessEvent>*>& group);
+  // A caller's events travel by pointer so that the writer numbers them in place.
+  using Events = std::vector<v1::AccessEvent>*;
+  absl::StatusOr<std::vector<std::vector<Appended>>> WriteGroup(const std::vector<const Events*>& group);
   void SignerLoop();
 
   EventStore& store_;
@@ -109,7 +110,7 @@ class AccessLog {
   absl::Mutex sign_mu_;  // one signer at a time
   // Concurrent callers' events go into one group and one transaction (group commit); the
   // caller that finds no group in flight writes the next one itself.
-  Coalescer<std::vector<v1::AccessEvent>, std::vector<Appended>> writer_;
+  Coalescer<Events, std::vector<Appended>> writer_;
   std::thread signer_thread_;
 };
 

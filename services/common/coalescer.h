@@ -13,8 +13,8 @@
 #ifndef CDP_SERVICES_COMMON_COALESCER_H_
 #define CDP_SERVICES_COMMON_COALESCER_H_
 
-#include <functional>
 #include <algorithm>
+#include <functional>
 #include <utility>
 #include <vector>
 

@@ -99,8 +99,9 @@ class Tx {
     keys_[profile] = *key;
     return *key;
   }
-  // A data key this transaction made (wrapped as stored).
+  // A data key this transaction made or read (wrapped as stored); unwrapped once.
   absl::Status Remember(const std::string& profile, const std::string& wrapped) {
+    if (keys_.contains(profile)) return absl::OkStatus();
     auto key = key_.UnwrapDataKey(wrapped, profile);
     if (!key.ok()) return key.status();
     keys_[profile] = *key;
@@ -783,7 +784,12 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> IngestApi::ReadP
     const pqxx::result rows = work.exec_prepared(kWholeProfiles, TextArray(ids));
     absl::flat_hash_map<std::string, std::vector<pqxx::result::size_type>> rows_of;  // by requested id
     for (pqxx::result::size_type i = 0; i < rows.size(); ++i) rows_of[rows[i][0].as<std::string>()].push_back(i);
+    absl::flat_hash_map<std::string, size_t> first_asked;  // an id asked twice is built once
     for (size_t n = 0; n < ids.size(); ++n) {
+      if (auto [first, added] = first_asked.emplace(ids[n], n); !added) {
+        out[n] = out[first->second];
+        continue;
+      }
       auto group = rows_of.find(ids[n]);
       if (group == rows_of.end()) continue;  // no such profile
       auto golden = [&]() -> absl::StatusOr<v1::UnifiedProfile> {

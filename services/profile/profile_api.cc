@@ -201,8 +201,8 @@ absl::StatusOr<v1::BatchGetProfilesResponse> ProfileApi::BatchGetProfiles(const 
   std::vector<v1::UnifiedProfile> unified;
   for (size_t i = 0; i < found.size(); ++i) {
     if (!found[i].ok()) {
-      if (absl::IsNotFound(found[i].status()) || absl::IsInvalidArgument(found[i].status())) {
-        return absl::Status(found[i].status().code(), absl::StrCat("profile_ids[", i, "]: no such profile"));
+      if (absl::IsNotFound(found[i].status())) {
+        return absl::NotFoundError(absl::StrCat("profile_ids[", i, "]: no such profile"));
       }
       return found[i].status();
     }

@@ -1,9 +1,9 @@
 #include "services/profile/remote.h"
 
+#include "absl/strings/str_cat.h"
 #include "cdp/v1/audit.grpc.pb.h"
 #include "cdp/v1/ingest.grpc.pb.h"
 #include "grpcpp/client_context.h"
-#include "absl/strings/str_cat.h"
 #include "services/common/grpc_status.h"
 #include "services/common/status_macros.h"
 
