@@ -68,13 +68,8 @@ AccessLog::~AccessLog() {
 
 absl::Status AccessLog::Start() {
   MerkleTree tree;
-  RETURN_IF_ERROR(store_.Scan(0, EventStore::kEnd, [&](const StoredEvent& e) {
-    if (e.position != tree.size()) {
-      return absl::DataLossError(absl::StrCat("audit.events: position ", tree.size(), " is missing"));
-    }
-    tree.Append(e.leaf_hash);
-    return absl::OkStatus();
-  }));
+  ASSIGN_OR_RETURN(std::vector<Hash> leaves, store_.LeafHashes(0));
+  for (const Hash& h : leaves) tree.Append(h);
   ASSIGN_OR_RETURN(std::optional<TreeHead> head, store_.LatestTreeHead());
   const int64_t loaded = tree.size();
   {
@@ -120,20 +115,12 @@ absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGr
   }
   if (reload) {
     // A commit that failed may have landed after all: the tree takes whatever the store
-    // holds beyond it (positions below never change, so only the tail is read).
-    MerkleTree tree;
-    {
-      absl::MutexLock lock(&mu_);
-      tree = tree_;
-    }
-    absl::Status s = store_.Scan(tree.size(), EventStore::kEnd, [&](const StoredEvent& e) {
-      if (e.position != tree.size()) return absl::DataLossError("a gap in the stored log");
-      tree.Append(e.leaf_hash);
-      return absl::OkStatus();
-    });
+    // holds beyond it (positions below never change, so only the tail is read; and only
+    // this writer appends to the tree, so it is read without holding the lock).
+    absl::StatusOr<std::vector<Hash>> tail = store_.LeafHashes(next);
     absl::MutexLock lock(&mu_);
-    if (s.ok()) {
-      tree_ = std::move(tree);
+    if (tail.ok()) {
+      for (const Hash& h : *tail) tree_.Append(h);
       reload_ = false;
     }
     next = tree_.size();
@@ -239,10 +226,10 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
   // The heads first: each is saved only after its events are committed, so every head read
   // now is covered by the scan below (read after it, a head signed meanwhile would not be).
   ASSIGN_OR_RETURN(std::vector<TreeHead> heads, store_.TreeHeads());
-  MerkleTree live;
+  int64_t logged = 0;  // events this log had appended when the check began
   {
     absl::MutexLock lock(&mu_);
-    live = tree_;
+    logged = tree_.size();
   }
   // The events are checked in parts, each on its own thread and database connection (the
   // last part open-ended, so events appended meanwhile are checked too); the tree is then
@@ -254,11 +241,11 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
     std::string problem;
     absl::Status status;
   };
-  const int parts = live.size() >= 2 * kVerifyPartMin ? 2 : 1;
+  const int parts = logged >= 2 * kVerifyPartMin ? 2 : 1;
   std::vector<Part> part(static_cast<size_t>(parts));
   for (int i = 0; i < parts; ++i) {
-    part[static_cast<size_t>(i)].from = live.size() * i / parts;
-    part[static_cast<size_t>(i)].to = i + 1 == parts ? EventStore::kEnd : live.size() * (i + 1) / parts;
+    part[static_cast<size_t>(i)].from = logged * i / parts;
+    part[static_cast<size_t>(i)].to = i + 1 == parts ? EventStore::kEnd : logged * (i + 1) / parts;
   }
   auto check = [&](Part& p) {
     auto bad = [&](int64_t position, std::string problem) {
@@ -279,13 +266,24 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
           FieldsOf(parsed) != e.fields || FromProtoTime(parsed.time()) != e.recorded_at) {
         return bad(at, "a column differs from the entry that was logged");
       }
-      if (at < live.size() && live.leaf(at) != e.leaf_hash) {
-        return bad(at, "the event differs from the one this log appended");
-      }
       p.leaves.push_back(e.leaf_hash);
       return absl::OkStatus();
     });
     if (!scanned.ok() && !absl::IsCancelled(scanned)) p.status = scanned;
+    // Each good event against the leaf this log appended for it (the tree only grows, so
+    // a few thousand leaves at a time under the lock; appends go on in between).
+    constexpr size_t kChunk = 4096;
+    for (size_t i = 0; i < p.leaves.size(); i += kChunk) {
+      absl::MutexLock lock(&mu_);
+      for (size_t k = i; k < std::min(i + kChunk, p.leaves.size()); ++k) {
+        const int64_t at = p.from + static_cast<int64_t>(k);
+        if (at >= tree_.size() || tree_.leaf(at) == p.leaves[k]) continue;
+        p.leaves.resize(k);
+        p.bad_position = at;
+        p.problem = "the event differs from the one this log appended";
+        return;
+      }
+    }
   };
   {
     std::vector<std::thread> helpers;

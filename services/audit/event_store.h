@@ -58,6 +58,10 @@ class EventStore {
   // Calls `visit` with every stored event from position `from` up to (not including)
   // `to`, in position order, until it returns an error (which is returned).
   static constexpr int64_t kEnd = std::numeric_limits<int64_t>::max();
+  // The leaf hashes of the stored events from position `from` on, in order, without their
+  // entries (what the tree is rebuilt from at start-up and after a failed commit).
+  // DataLoss naming the first missing position if the positions have a gap.
+  virtual absl::StatusOr<std::vector<Hash>> LeafHashes(int64_t from) = 0;
   virtual absl::Status Scan(int64_t from, int64_t to,
                             const std::function<absl::Status(const StoredEvent&)>& visit) = 0;
 

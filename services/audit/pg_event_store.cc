@@ -13,6 +13,7 @@ namespace {
 
 constexpr char kInsertEvents[] = "audit_insert_events";
 constexpr char kScan[] = "audit_scan";
+constexpr char kLeaves[] = "audit_leaves";
 constexpr char kInsertHead[] = "audit_insert_head";
 constexpr char kLatestHead[] = "audit_latest_head";
 constexpr char kHeads[] = "audit_heads";
@@ -83,6 +84,7 @@ std::vector<storage::Statement> PgEventStore::Statements() {
        "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS x(p, i, t, s, c, a, u, o, f, e, l)"},
       {kScan, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE position >= $1 AND position < $2 "
                            "ORDER BY position LIMIT $3")},
+      {kLeaves, "SELECT position, leaf_hash FROM audit.events WHERE position >= $1 ORDER BY position LIMIT $2"},
       {kFindSubject, "SELECT pseudonym FROM audit.subjects WHERE customer_id = $1"},
       {kEventsOf, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE subject_pseudonym = $1 "
                                "AND position < $2 ORDER BY position DESC LIMIT $3")},
@@ -162,6 +164,26 @@ absl::Status PgEventStore::Scan(int64_t from, int64_t to,
       next = e.position + 1;
     }
     if (static_cast<int>(rows.size()) < kScanPage) return absl::OkStatus();
+  }
+}
+
+absl::StatusOr<std::vector<Hash>> PgEventStore::LeafHashes(int64_t from) {
+  constexpr int kPage = 100000;
+  std::vector<Hash> out;
+  for (;;) {
+    pqxx::result rows;
+    RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+      rows = tx.exec_prepared(kLeaves, from + static_cast<int64_t>(out.size()), kPage);
+      return absl::OkStatus();
+    }));
+    for (const pqxx::row& r : rows) {
+      const int64_t expected = from + static_cast<int64_t>(out.size());
+      if (r[0].as<int64_t>() != expected) {
+        return absl::DataLossError(absl::StrCat("audit.events: position ", expected, " is missing"));
+      }
+      out.push_back(HashFrom(r[1]));
+    }
+    if (static_cast<int>(rows.size()) < kPage) return out;
   }
 }
 

@@ -19,6 +19,7 @@ class PgEventStore final : public EventStore {
 
   absl::Status Append(const std::vector<StoredEvent>& events) override;
   absl::Status Scan(int64_t from, int64_t to, const std::function<absl::Status(const StoredEvent&)>& visit) override;
+  absl::StatusOr<std::vector<Hash>> LeafHashes(int64_t from) override;
   absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids) override;
   absl::StatusOr<std::optional<std::string>> FindPseudonym(const std::string& customer_id) override;
   absl::StatusOr<std::vector<StoredEvent>> EventsOf(const std::string& pseudonym, int64_t before_position,
