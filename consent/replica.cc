@@ -202,8 +202,9 @@ void ConsentReplica::Run() {
   while (true) {
     const int64_t before = health().position;
     const absl::Time started = absl::Now();
-    absl::Status s = FollowOnce(channel.get());
-    channel.Observe(s.code());
+    const auto used = channel.get();
+    absl::Status s = FollowOnce(used);
+    channel.Observe(s.code(), used);
     absl::MutexLock lock(&mu_);
     if (stop_) return;
     ++reconnects_;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
@@ -40,23 +41,31 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsMaterial& tl
 // certificate must be signed by the CA and name the host (DNS or IP SAN).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, const TlsMaterial& tls);
 
-// A channel for a long-lived client (a consent replica, a background sender) that is made
-// anew after a call failed with UNAVAILABLE: with gRPC 1.51 a channel whose server was
-// restarted on the same port sometimes kept failing its TLS handshakes for over 30 s,
-// while a fresh channel connected at once. Not thread-safe: one per client thread.
+// A channel for a long-lived client (a consent replica, a background sender, the profile
+// service's neighbours) that is made anew after a call on it failed with UNAVAILABLE: with
+// gRPC 1.51 a channel whose server was restarted on the same port sometimes kept failing
+// its TLS handshakes for over 30 s, while a fresh channel connected at once.
+// Thread-safe: concurrent calls share it, and a failure replaces only the channel the
+// failed call used, so many calls failing at once make one new channel, not one each.
 class RenewingChannel {
  public:
   explicit RenewingChannel(std::function<std::shared_ptr<grpc::Channel>()> make)
       : make_(std::move(make)), channel_(make_()) {}
-  const std::shared_ptr<grpc::Channel>& get() const { return channel_; }
-  // Call with every call's outcome; an UNAVAILABLE one replaces the channel.
-  void Observe(absl::StatusCode code) {
-    if (code == absl::StatusCode::kUnavailable) channel_ = make_();
+  std::shared_ptr<grpc::Channel> get() const {
+    absl::MutexLock lock(&mu_);
+    return channel_;
+  }
+  // Call with every call's outcome and the channel it went over.
+  void Observe(absl::StatusCode code, const std::shared_ptr<grpc::Channel>& used) {
+    if (code != absl::StatusCode::kUnavailable) return;
+    absl::MutexLock lock(&mu_);
+    if (channel_ == used) channel_ = make_();
   }
 
  private:
-  std::function<std::shared_ptr<grpc::Channel>()> make_;
-  std::shared_ptr<grpc::Channel> channel_;
+  const std::function<std::shared_ptr<grpc::Channel>()> make_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<grpc::Channel> channel_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cdp::rpc

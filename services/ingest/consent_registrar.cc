@@ -56,8 +56,9 @@ void ConsentRegistrar::Run() {
     v1::RegisterCustomersResponse response;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    grpc::Status s = v1::ConsentService::NewStub(channel.get())->RegisterCustomers(&ctx, request, &response);
-    channel.Observe(static_cast<absl::StatusCode>(s.error_code()));
+    const auto used = channel.get();
+    grpc::Status s = v1::ConsentService::NewStub(used)->RegisterCustomers(&ctx, request, &response);
+    channel.Observe(static_cast<absl::StatusCode>(s.error_code()), used);
     if (!s.ok()) {
       if (!failing) {
         log::Warning("consent_registration_failed",

@@ -56,8 +56,8 @@ struct Parts {
 
   std::shared_ptr<const consent::Catalog> catalog;
   consent::ConsentReplica replica;
-  SharedChannel ingest_channel;
-  SharedChannel audit_channel;
+  rpc::RenewingChannel ingest_channel;  // shared by concurrent calls
+  rpc::RenewingChannel audit_channel;
   RemoteProfileSource remote_profiles;
   CoalescingProfileSource profiles;  // concurrent reads share calls to the ingest service
   RemoteAccessLog remote_log;

@@ -23,9 +23,10 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> RemoteProfileSou
   v1::GetUnifiedProfilesRequest req;
   for (const std::string& id : profile_ids) req.add_profile_ids(id);
   v1::GetUnifiedProfilesResponse resp;
+  const auto used = channel_.get();
   absl::Status s =
-      rpc::FromGrpcStatus(v1::IngestService::NewStub(channel_.get())->GetUnifiedProfiles(&ctx, req, &resp));
-  channel_.Observe(s.code());
+      rpc::FromGrpcStatus(v1::IngestService::NewStub(used)->GetUnifiedProfiles(&ctx, req, &resp));
+  channel_.Observe(s.code(), used);
   if (!s.ok()) {
     // The caller learns whether a profile exists; the ingest service's other troubles are
     // the platform's, not the caller's.
@@ -49,8 +50,9 @@ absl::StatusOr<v1::FindProfilesResponse> RemoteProfileSource::Find(const v1::Fin
   grpc::ClientContext ctx;
   SetDeadline(ctx, deadline_);
   v1::FindProfilesResponse out;
-  absl::Status s = rpc::FromGrpcStatus(v1::IngestService::NewStub(channel_.get())->FindProfiles(&ctx, request, &out));
-  channel_.Observe(s.code());
+  const auto used = channel_.get();
+  absl::Status s = rpc::FromGrpcStatus(v1::IngestService::NewStub(used)->FindProfiles(&ctx, request, &out));
+  channel_.Observe(s.code(), used);
   if (!s.ok()) {
     if (absl::IsInvalidArgument(s)) return s;  // names the key that does not parse
     return absl::UnavailableError("profiles cannot be searched right now");
@@ -62,8 +64,9 @@ absl::StatusOr<v1::AppendEventsResponse> RemoteAccessLog::Append(const v1::Appen
   grpc::ClientContext ctx;
   SetDeadline(ctx, deadline_);
   v1::AppendEventsResponse out;
-  absl::Status s = rpc::FromGrpcStatus(v1::AuditService::NewStub(channel_.get())->AppendEvents(&ctx, request, &out));
-  channel_.Observe(s.code());
+  const auto used = channel_.get();
+  absl::Status s = rpc::FromGrpcStatus(v1::AuditService::NewStub(used)->AppendEvents(&ctx, request, &out));
+  channel_.Observe(s.code(), used);
   if (!s.ok()) return s;
   return out;
 }

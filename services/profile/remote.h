@@ -7,7 +7,6 @@
 #include <functional>
 #include <memory>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "services/common/coalescer.h"
@@ -16,33 +15,15 @@
 
 namespace cdp::profile {
 
-// A RenewingChannel shared by concurrent calls.
-class SharedChannel {
- public:
-  explicit SharedChannel(std::function<std::shared_ptr<grpc::Channel>()> make) : channel_(std::move(make)) {}
-  std::shared_ptr<grpc::Channel> get() {
-    absl::MutexLock lock(&mu_);
-    return channel_.get();
-  }
-  void Observe(absl::StatusCode code) {
-    absl::MutexLock lock(&mu_);
-    channel_.Observe(code);
-  }
-
- private:
-  absl::Mutex mu_;
-  rpc::RenewingChannel channel_ ABSL_GUARDED_BY(mu_);
-};
-
 class RemoteProfileSource : public ProfileSource {
  public:
-  RemoteProfileSource(SharedChannel& channel, absl::Duration deadline) : channel_(channel), deadline_(deadline) {}
+  RemoteProfileSource(rpc::RenewingChannel& channel, absl::Duration deadline) : channel_(channel), deadline_(deadline) {}
   absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
       const std::vector<std::string>& profile_ids) override;
   absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& request) override;
 
  private:
-  SharedChannel& channel_;
+  rpc::RenewingChannel& channel_;
   const absl::Duration deadline_;
 };
 
@@ -67,11 +48,11 @@ class CoalescingProfileSource : public ProfileSource {
 
 class RemoteAccessLog : public AccessLogWriter {
  public:
-  RemoteAccessLog(SharedChannel& channel, absl::Duration deadline) : channel_(channel), deadline_(deadline) {}
+  RemoteAccessLog(rpc::RenewingChannel& channel, absl::Duration deadline) : channel_(channel), deadline_(deadline) {}
   absl::StatusOr<v1::AppendEventsResponse> Append(const v1::AppendEventsRequest& request) override;
 
  private:
-  SharedChannel& channel_;
+  rpc::RenewingChannel& channel_;
   const absl::Duration deadline_;
 };
 
