@@ -33,6 +33,7 @@ absl::StatusOr<ProfileApi::Checked> ProfileApi::Check(const std::string& caller,
     return absl::InvalidArgumentError(absl::StrCat("context.purpose: ", ctx.purpose(), " is not in the catalog"));
   }
   out.purpose = *purpose;
+  out.may_claim = catalog_->CallerMayClaim(*out.caller, ctx.purpose());
   if (ctx.acting_party().kind() == v1::ActingParty::KIND_UNSPECIFIED) {
     return absl::InvalidArgumentError("context.acting_party.kind: required (human agent, bot or automated system)");
   }
@@ -84,7 +85,7 @@ absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::str
   };
 
   // A purpose the caller may not claim: refused, and each attempt logged.
-  if (!catalog_->CallerMayClaim(*checked.caller, ctx.purpose())) {
+  if (!checked.may_claim) {
     for (const v1::UnifiedProfile& unified : profiles) {
       auto* item = log_request.add_events();
       item->set_customer_id(unified.profile_id());
@@ -107,6 +108,7 @@ absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::str
     std::vector<std::string> ids = {unified.profile_id()};
     ids.insert(ids.end(), unified.merged_profile_ids().begin(), unified.merged_profile_ids().end());
     std::vector<consent::ConsentView> consent_views;
+    std::vector<std::optional<consent::PurposeId>> view_purpose;  // the purpose in each view's catalog
     for (size_t i = 0; i < ids.size(); ++i) {
       auto view = consent_(ids[i], i == 0 ? ctx.min_consent_version() : 0);
       if (!view.ok()) {
@@ -116,6 +118,7 @@ absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::str
         return absl::UnavailableError(absl::StrCat("consent cannot be confirmed current (", view.status().message(),
                                                    "); nothing was released"));
       }
+      view_purpose.push_back(view->catalog->FindPurpose(ctx.purpose()));
       consent_views.push_back(*std::move(view));
     }
     auto* item = log_request.add_events();
@@ -133,8 +136,9 @@ absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::str
       // Decided against the catalog the consent service gave the replica (ids by name:
       // the replica's catalog may be a newer version than this service's file).
       consent::Decision decided;
-      for (const consent::ConsentView& view : consent_views) {
-        const auto p = view.catalog->FindPurpose(ctx.purpose());
+      for (size_t v = 0; v < consent_views.size(); ++v) {
+        const consent::ConsentView& view = consent_views[v];
+        const std::optional<consent::PurposeId>& p = view_purpose[v];
         const auto vf = view.catalog->FindField(name);
         if (!p || !vf) {
           decided = consent::Decision{.allow = false,
@@ -178,9 +182,14 @@ absl::StatusOr<v1::ProfileView> ProfileApi::GetProfile(const std::string& caller
     return absl::InvalidArgumentError("profile_id: required");
   }
   // The golden record (a merged-away id answers with the profile it lives under).
-  ASSIGN_OR_RETURN(v1::UnifiedProfile unified, profiles_.Get(request.profile_id()));
-  ASSIGN_OR_RETURN(std::vector<v1::ProfileView> views,
-                   ReadMany(caller, checked, request.context(), {unified}, request_id));
+  absl::StatusOr<v1::UnifiedProfile> unified = profiles_.Get(request.profile_id());
+  std::vector<v1::UnifiedProfile> found;
+  if (unified.ok()) {
+    found.push_back(*std::move(unified));
+  } else if (!absl::IsNotFound(unified.status()) || checked.may_claim) {
+    return unified.status();
+  }  // else refused below all the same: a refused caller never learns whether the id exists
+  ASSIGN_OR_RETURN(std::vector<v1::ProfileView> views, ReadMany(caller, checked, request.context(), found, request_id));
   return std::move(views[0]);
 }
 
@@ -201,6 +210,7 @@ absl::StatusOr<v1::BatchGetProfilesResponse> ProfileApi::BatchGetProfiles(const 
   std::vector<v1::UnifiedProfile> unified;
   for (size_t i = 0; i < found.size(); ++i) {
     if (!found[i].ok()) {
+      if (absl::IsNotFound(found[i].status()) && !checked.may_claim) continue;  // refused below, as in GetProfile
       if (absl::IsNotFound(found[i].status())) {
         return absl::NotFoundError(absl::StrCat("profile_ids[", i, "]: no such profile"));
       }

@@ -60,7 +60,7 @@ class ProfileApi {
   // PERMISSION_DENIED for a caller outside the catalog or a purpose it may not claim (the
   // attempt is logged); INVALID_ARGUMENT naming the field (profile_id,
   // context.read_mask.paths[2], context.acting_party.kind, ...); NOT_FOUND for an unknown
-  // profile; UNAVAILABLE when consent cannot be confirmed current or the log cannot take
+  // profile (PERMISSION_DENIED all the same when the purpose is refused); UNAVAILABLE when consent cannot be confirmed current or the log cannot take
   // the event (nothing is released then).
   absl::StatusOr<v1::ProfileView> GetProfile(const std::string& caller, const v1::GetProfileRequest& request,
                                              const std::string& request_id);
@@ -79,6 +79,7 @@ class ProfileApi {
   struct Checked {
     const v1::CallerDef* caller = nullptr;
     consent::PurposeId purpose = 0;
+    bool may_claim = false;  // whether the catalog grants the caller this purpose
     std::vector<consent::FieldId> fields;
   };
   absl::StatusOr<Checked> Check(const std::string& caller, const v1::ReadContext& ctx) const;

@@ -193,6 +193,19 @@ TEST_F(ProfileApiTest, APurposeTheCallerMayNotClaimIsRefusedAndTheAttemptLogged)
   ASSERT_EQ(log_.items.size(), 1u);
   EXPECT_TRUE(log_.items[0].event().fields_released().empty());
   EXPECT_EQ(log_.items[0].event().fields_withheld().at("email"), "purpose_not_granted_to_caller");
+
+  // An unknown id is refused the same way (nothing to log it against): the refusal never
+  // tells the caller whether the id exists.
+  view = api_->GetProfile(kMarketing, Request("p-unknown", "customer-care-human", {"email"}), "r");
+  EXPECT_THAT(view.status(), StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("customer-care-human")));
+  v1::BatchGetProfilesRequest batch;
+  batch.add_profile_ids("p-1");
+  batch.add_profile_ids("p-unknown");
+  *batch.mutable_context() = Request("p-1", "customer-care-human", {"email"}).context();
+  EXPECT_THAT(api_->BatchGetProfiles(kMarketing, batch, "r").status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  ASSERT_EQ(log_.items.size(), 2u);  // the batch's attempt on p-1
+  EXPECT_EQ(log_.items[1].customer_id(), "p-1");
 }
 
 TEST_F(ProfileApiTest, LineageOfReleasedFieldsOnlyAndOnlyWhenAsked) {
