@@ -909,30 +909,29 @@ absl::StatusOr<v1::UnmergeProfileResponse> IngestApi::UnmergeProfile(
 absl::StatusOr<v1::FindProfilesResponse> IngestApi::FindProfiles(const std::string& caller,
                                                                   const v1::FindProfilesRequest& request) {
   RETURN_IF_ERROR(Authorize(caller, v1::READ_UNIFIED_PROFILES));
-  // The key exactly as records were normalised and hashed on the way in (LookupKeys).
-  std::string key;
+  // The key made exactly as records' keys are on the way in: the value normalised as that
+  // attribute of a record, then its lookup key (LookupKeys of BlockingKeys).
+  std::string field, attribute, value;
   switch (request.key_case()) {
-    case v1::FindProfilesRequest::kEmail: {
-      auto e = NormalizeEmail(request.email());
-      if (!e.ok()) return absl::InvalidArgumentError("email: not an e-mail address");
-      key = "e" + *e;
-      break;
-    }
-    case v1::FindProfilesRequest::kPhone: {
-      auto p = NormalizePhone(request.phone(), options_.normalize.default_region);
-      if (!p.ok()) return absl::InvalidArgumentError("phone: not a phone number");
-      key = "p" + *p;
-      break;
-    }
+    case v1::FindProfilesRequest::kEmail: field = attribute = "email", value = request.email(); break;
+    case v1::FindProfilesRequest::kPhone: field = "phone", attribute = "phone_mobile", value = request.phone(); break;
     case v1::FindProfilesRequest::kCustomerNumber:
-      if (request.customer_number().empty() || request.customer_number().size() > 64) {
-        return absl::InvalidArgumentError("customer_number: 1 to 64 characters");
-      }
-      key = "s" + absl::AsciiStrToUpper(absl::StripAsciiWhitespace(request.customer_number()));
+      field = attribute = "customer_number", value = request.customer_number();
       break;
     default:
       return absl::InvalidArgumentError("key: one of email, phone or customer_number");
   }
+  auto normalized = NormalizeAttributes({{attribute, value}}, options_.normalize);
+  if (!normalized.ok()) {
+    // "attributes.phone_mobile: not a phone number" -> "phone: not a phone number"
+    const absl::string_view message = normalized.status().message();
+    const size_t colon = message.find(": ");
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", colon == absl::string_view::npos ? message : message.substr(colon + 2)));
+  }
+  const std::vector<std::string> keys = LookupKeys(resolution::BlockingKeys(normalized->person));
+  if (keys.size() != 1) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+  const std::string& key = keys[0];
   const std::string hash = absl::BytesToHexString(key_.LookupHash("lookup", key));
   v1::FindProfilesResponse out;
   RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) -> absl::Status {

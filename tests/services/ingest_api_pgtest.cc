@@ -149,7 +149,17 @@ TEST_F(IngestApiTest, ProfilesAreFoundByEmailPhoneOrCustomerNumberThroughKeyedHa
   r.set_email("someone.else@example.nl");
   EXPECT_TRUE(find(r).empty());
   r.set_email("not an address");
-  EXPECT_THAT(api_->FindProfiles(kProfile, r).status(), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("email")));
+  EXPECT_THAT(api_->FindProfiles(kProfile, r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::StartsWith("email: ")));
+  r.set_phone("12");
+  EXPECT_THAT(api_->FindProfiles(kProfile, r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::StartsWith("phone: ")));
+  r.set_customer_number("");
+  EXPECT_THAT(api_->FindProfiles(kProfile, r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::StartsWith("customer_number: ")));
+  r.set_customer_number(std::string(2000, 'K'));  // over the limit records have
+  EXPECT_THAT(api_->FindProfiles(kProfile, r).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, ::testing::StartsWith("customer_number: ")));
   EXPECT_THAT(api_->FindProfiles(kProfile, v1::FindProfilesRequest()).status(),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(api_->FindProfiles("spiffe://cdp.local/service/marketing", r).status(),
