@@ -98,7 +98,10 @@ absl::StatusOr<v1::AppendEventsResponse> AuditApi::AppendEvents(const std::strin
     events.push_back(e);
   }
   ASSIGN_OR_RETURN(std::vector<std::string> pseudonyms, Pseudonyms(customers));
-  for (size_t i = 0; i < events.size(); ++i) events[i].set_subject_pseudonym(pseudonyms[i]);
+  for (size_t i = 0; i < events.size(); ++i) {
+    events[i].set_subject_pseudonym(pseudonyms[i]);
+    events[i].set_recorded_by(caller);
+  }
   ASSIGN_OR_RETURN(std::vector<AccessLog::Appended> appended, log_.Append(std::move(events)));
   v1::AppendEventsResponse response;
   for (const auto& a : appended) {
@@ -232,6 +235,7 @@ absl::Status AuditApi::LogAuditorLook(const std::string& caller, const v1::Justi
   }
   v1::AccessEvent e;
   e.set_caller(caller);
+  e.set_recorded_by(caller);
   e.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
   e.mutable_acting_party()->set_id(caller);
   e.set_subject_pseudonym(subject);
@@ -285,7 +289,7 @@ std::string CsvLine(const v1::AccessEvent& e) {
       e.subject_pseudonym(), e.purpose(), e.legal_basis(),
       absl::AsciiStrToLower(v1::Justification::Code_Name(e.justification().code())), e.justification().reference(),
       absl::StrJoin(e.fields_released(), " "), absl::StrJoin(withheld, " "), absl::StrCat(e.consent_version()),
-      e.request_id()};
+      e.request_id(), e.recorded_by()};
   std::string line;
   for (size_t i = 0; i < cells.size(); ++i) absl::StrAppend(&line, i ? "," : "", CsvCell(cells[i]));
   return line + "\n";
@@ -304,7 +308,7 @@ absl::Status AuditApi::ExportAccessEvents(const std::string& caller, const v1::Q
   std::string chunk;
   if (format == "csv") {
     chunk = "position,event_id,time,caller,acting_party_kind,acting_party_id,subject_pseudonym,purpose,legal_basis,"
-            "justification,reference,fields_released,fields_withheld,consent_version,request_id\n";
+            "justification,reference,fields_released,fields_withheld,consent_version,request_id,recorded_by\n";
   }
   if (none) return write(chunk) ? absl::OkStatus() : absl::CancelledError("the client went away");
   int64_t before = std::numeric_limits<int64_t>::max();

@@ -137,6 +137,31 @@ TEST_F(AccessLogPgTest, VerifyNamesAnEventChangedDirectlyInTheDatabase) {
   EXPECT_THAT(v->problem, HasSubstr("missing"));
 }
 
+TEST_F(AccessLogPgTest, TheLogRecordsWhoAppendedEachEventWhateverTheAppenderClaims) {
+  auto catalog = consent::Catalog::FromFile(std::string(CDP_SOURCE_DIR) + "/consent/catalog/default.textproto");
+  ASSERT_THAT(catalog.status(), IsOk());
+  AuditApi api(*catalog, *log_, *store_, *signer_);
+  v1::AppendEventsRequest req;
+  auto* item = req.add_events();
+  item->set_customer_id("p-1");
+  *item->mutable_event() = Event(1);
+  item->mutable_event()->mutable_justification()->set_code(v1::Justification::CUSTOMER_REQUEST);
+  item->mutable_event()->set_recorded_by("spiffe://cdp.local/service/someone-else");
+  auto appended = api.AppendEvents("spiffe://cdp.local/service/profile", req);
+  ASSERT_THAT(appended.status(), IsOk());
+  std::string entry;
+  ASSERT_THAT(store_->Scan(appended->events(0).position(), appended->events(0).position() + 1,
+                           [&](const StoredEvent& e) {
+                             entry = e.entry;
+                             return absl::OkStatus();
+                           }),
+              IsOk());
+  v1::AccessEvent stored;
+  ASSERT_TRUE(stored.ParseFromString(entry));
+  EXPECT_EQ(stored.recorded_by(), "spiffe://cdp.local/service/profile");
+  EXPECT_EQ(stored.caller(), Event(1).caller());  // the appender's account of who read
+}
+
 TEST_F(AccessLogPgTest, TheUnusualAccessReportNamesACallerReadingFarMoreCustomersThanUsual) {
   auto catalog = consent::Catalog::FromFile(std::string(CDP_SOURCE_DIR) + "/consent/catalog/default.textproto");
   ASSERT_THAT(catalog.status(), IsOk());
