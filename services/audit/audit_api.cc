@@ -19,7 +19,6 @@
 namespace cdp::audit {
 namespace {
 
-std::string Bytes(const Hash& h) { return std::string(reinterpret_cast<const char*>(h.data()), h.size()); }
 
 // A page of events, newest first: its size (default 50) and the position to start below.
 struct Page {
@@ -118,7 +117,7 @@ absl::StatusOr<v1::SignedTreeHead> AuditApi::GetSignedTreeHead(const std::string
   ASSIGN_OR_RETURN(TreeHead head, log_.LatestTreeHead());
   v1::SignedTreeHead out;
   out.set_tree_size(head.tree_size);
-  out.set_root_hash(Bytes(head.root_hash));
+  out.set_root_hash(HashBytes(head.root_hash));
   *out.mutable_timestamp() = ToProtoTime(head.signed_at);
   out.set_signature(head.signature);
   out.set_key_id(head.key_id);
@@ -134,8 +133,8 @@ absl::StatusOr<v1::InclusionProof> AuditApi::GetInclusionProof(const std::string
   v1::InclusionProof out;
   out.set_position(request.position());
   out.set_tree_size(request.tree_size());
-  out.set_leaf_hash(Bytes(leaf));
-  for (const Hash& h : proof) out.add_hashes(Bytes(h));
+  out.set_leaf_hash(HashBytes(leaf));
+  for (const Hash& h : proof) out.add_hashes(HashBytes(h));
   return out;
 }
 
@@ -144,7 +143,7 @@ absl::StatusOr<v1::ConsistencyProof> AuditApi::GetConsistencyProof(const std::st
   RETURN_IF_ERROR(Authorize(caller, v1::PERMISSION_UNSPECIFIED));
   ASSIGN_OR_RETURN(std::vector<Hash> proof, log_.ConsistencyProof(request.first_size(), request.second_size()));
   v1::ConsistencyProof out;
-  for (const Hash& h : proof) out.add_hashes(Bytes(h));
+  for (const Hash& h : proof) out.add_hashes(HashBytes(h));
   return out;
 }
 

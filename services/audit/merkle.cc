@@ -55,6 +55,14 @@ std::string HashHex(const Hash& h) {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(h.data()), h.size()));
 }
 
+std::string HashBytes(const Hash& h) { return std::string(reinterpret_cast<const char*>(h.data()), h.size()); }
+
+Hash HashFromBytes(std::string_view bytes) {
+  Hash h{};
+  if (bytes.size() == h.size()) std::copy(bytes.begin(), bytes.end(), h.begin());
+  return h;
+}
+
 void MerkleTree::Append(const Hash& leaf_hash) {
   if (levels_.empty()) levels_.emplace_back();
   levels_[0].push_back(leaf_hash);

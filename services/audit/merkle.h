@@ -27,6 +27,10 @@ Hash NodeHash(const Hash& left, const Hash& right);
 // The root of the empty tree: SHA-256 of nothing.
 Hash EmptyRoot();
 std::string HashHex(const Hash& h);
+// A hash as its 32 raw bytes (as proofs and tree heads carry it), and back. A string of
+// another length gives the all-zero hash, which no proof verifies.
+std::string HashBytes(const Hash& h);
+Hash HashFromBytes(std::string_view bytes);
 
 // The tree over leaf hashes appended in order. Keeps every complete subtree's hash (about
 // two hashes a leaf), so roots and proofs for any earlier size take O(log n) hashes.

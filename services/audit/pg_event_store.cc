@@ -31,13 +31,10 @@ constexpr char kEventColumns[] =
 constexpr int kScanPage = 10000;
 
 std::string Hex(std::string_view bytes) { return absl::BytesToHexString(absl::string_view(bytes.data(), bytes.size())); }
-std::string Hex(const Hash& h) { return HashHex(h); }
 
 Hash HashFrom(const pqxx::field& f) {
   pqxx::binarystring b(f);
-  Hash h{};
-  if (b.size() == h.size()) std::copy(b.data(), b.data() + b.size(), h.begin());
-  return h;
+  return HashFromBytes(std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
 }
 
 absl::Time TimeFrom(const pqxx::field& micros) { return absl::FromUnixMicros(micros.as<int64_t>()); }
@@ -138,7 +135,7 @@ absl::Status PgEventStore::Append(const std::vector<StoredEvent>& events) {
     outcomes.push_back(e.outcome);
     fields.push_back(storage::TextArray(e.fields));
     entries.push_back(Hex(e.entry));
-    leaves.push_back(Hex(e.leaf_hash));
+    leaves.push_back(HashHex(e.leaf_hash));
   }
   using storage::TextArray;
   // One statement, so one implicit transaction: all of them or none, in one round trip.
@@ -261,7 +258,7 @@ absl::StatusOr<std::vector<EventStore::CallerActivity>> PgEventStore::ActivityBy
 
 absl::Status PgEventStore::SaveTreeHead(const TreeHead& head) {
   return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
-    tx.exec_prepared(kInsertHead, head.tree_size, Hex(head.root_hash), absl::ToUnixMicros(head.signed_at),
+    tx.exec_prepared(kInsertHead, head.tree_size, HashHex(head.root_hash), absl::ToUnixMicros(head.signed_at),
                      head.key_id, head.signature);
     return absl::OkStatus();
   });

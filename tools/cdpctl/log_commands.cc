@@ -48,17 +48,14 @@ const char kLogUsage[] =
 
 namespace {
 
+using audit::HashFromBytes;
+
 std::string Hex(const std::string& bytes) { return absl::BytesToHexString(bytes); }
 
-audit::Hash ToHash(const std::string& bytes) {
-  audit::Hash h{};
-  if (bytes.size() == h.size()) std::copy(bytes.begin(), bytes.end(), h.begin());
-  return h;
-}
 
 std::vector<audit::Hash> ToHashes(const google::protobuf::RepeatedPtrField<std::string>& list) {
   std::vector<audit::Hash> out;
-  for (const std::string& h : list) out.push_back(ToHash(h));
+  for (const std::string& h : list) out.push_back(HashFromBytes(h));
   return out;
 }
 
@@ -82,7 +79,7 @@ bool TrustedHead(v1::AuditService::Stub& stub, v1::SignedTreeHead* head) {
   }
   auto payload = consent::VerifyJws(head->signature(), key);
   const std::string expected =
-      audit::TreeHeadJson(head->tree_size(), ToHash(head->root_hash()), FromProtoTime(head->timestamp()));
+      audit::TreeHeadJson(head->tree_size(), HashFromBytes(head->root_hash()), FromProtoTime(head->timestamp()));
   if (!payload.ok() || *payload != expected) {
     std::fprintf(stderr, "NOT VERIFIED: the tree head's signature does not check out\n");
     return false;
@@ -190,7 +187,7 @@ int Prove(v1::AuditService::Stub& stub, const std::string& position_text) {
   v1::InclusionProof proof;
   grpc::Status s = stub.GetInclusionProof(ctx.get(), req, &proof);
   if (!s.ok()) return Refused(s);
-  audit::Hash leaf = ToHash(proof.leaf_hash());
+  audit::Hash leaf = HashFromBytes(proof.leaf_hash());
   if (const std::string customer = absl::GetFlag(FLAGS_customer); !customer.empty()) {
     // The event as listed for the customer: its own hash, not the one the log sent.
     v1::QueryAccessEventsRequest list;
@@ -215,7 +212,7 @@ int Prove(v1::AuditService::Stub& stub, const std::string& position_text) {
       return 1;
     }
   }
-  if (!audit::VerifyInclusion(leaf, position, head.tree_size(), ToHashes(proof.hashes()), ToHash(head.root_hash()))) {
+  if (!audit::VerifyInclusion(leaf, position, head.tree_size(), ToHashes(proof.hashes()), HashFromBytes(head.root_hash()))) {
     std::fprintf(stderr, "NOT VERIFIED: event %lld is not in the signed log of size %lld\n",
                  static_cast<long long>(position), static_cast<long long>(head.tree_size()));
     return 1;
@@ -243,7 +240,7 @@ int Consistent(v1::AuditService::Stub& stub, const std::string& size_text, const
   v1::ConsistencyProof proof;
   grpc::Status s = stub.GetConsistencyProof(ctx.get(), req, &proof);
   if (!s.ok()) return Refused(s);
-  if (!audit::VerifyConsistency(first, head.tree_size(), ToHash(root_bytes), ToHash(head.root_hash()),
+  if (!audit::VerifyConsistency(first, head.tree_size(), HashFromBytes(root_bytes), HashFromBytes(head.root_hash()),
                                 ToHashes(proof.hashes()))) {
     std::fprintf(stderr, "NOT VERIFIED: the log of %lld events does not extend the earlier head of %lld\n",
                  static_cast<long long>(head.tree_size()), static_cast<long long>(first));
