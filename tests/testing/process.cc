@@ -4,13 +4,15 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -24,26 +26,48 @@ namespace cdp::testing {
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
     const std::string& binary, const std::vector<std::string>& args,
     const std::string& output_file) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(binary.c_str()));
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, binary.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return absl::InternalError(absl::StrCat("cannot start ", binary));
+  // The child tells a failed exec through this pipe (closed by a successful one).
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) return absl::InternalError("pipe2 failed");
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(report[0]);
+    close(report[1]);
+    return absl::InternalError(absl::StrCat("cannot start ", binary));
+  }
+  if (pid == 0) {
+    // Only async-signal-safe calls until exec. The child dies with the thread that started
+    // it (a test or benchmark that crashed, exited early or was interrupted leaves no
+    // services behind); start children from a thread that lives as long as they should.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the parent is already gone
+    const int out = open(output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (out < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0) {
+      const int e = errno;
+      (void)!write(report[1], &e, sizeof(e));
+      _exit(127);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(binary.c_str(), argv.data(), environ);
+    const int e = errno;
+    (void)!write(report[1], &e, sizeof(e));
+    _exit(127);
+  }
+  close(report[1]);
+  int child_errno = 0;
+  const ssize_t n = read(report[0], &child_errno, sizeof(child_errno));
+  close(report[0]);
+  if (n > 0) {
+    waitpid(pid, nullptr, 0);
+    return absl::InternalError(absl::StrCat("cannot start ", binary, ": ", strerror(child_errno)));
+  }
   int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) return absl::InternalError("pidfd_open failed");
   return std::unique_ptr<ChildProcess>(new ChildProcess(pid, pidfd, output_file));

@@ -16,7 +16,9 @@ namespace cdp::testing {
 
 class ChildProcess {
  public:
-  // Starts `binary` with `args`; stdout and stderr go to `output_file`.
+  // Starts `binary` with `args`; stdout and stderr go to `output_file`. The child is killed
+  // when the thread that started it ends (so when a test or benchmark dies, its services
+  // die with it): start children from a thread that outlives them.
   static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(const std::string& binary,
                                                              const std::vector<std::string>& args,
                                                              const std::string& output_file);
