@@ -26,6 +26,19 @@ cdp_seed_demo_records() {
   done
 }
 
+# The e-mail address of CRM record cr-N, as the CRM has it.
+cdp_demo_email() { awk -F, -v id="cr-$1" '$1 == id { print $9 }' "$CDP_DEMO_DIR/crm.csv"; }
+
+# An account for the auditor console, with a random password kept in KEYS (made once).
+# cdp_seed_demo_auditor KEYS DSN
+cdp_seed_demo_auditor() {
+  local keys=$1 dsn=$2 out
+  [[ -s $keys/demo-auditor.password ]] || (umask 077 && openssl rand -base64 18 >"$keys/demo-auditor.password")
+  out=$(cdpctl auditor add demo-auditor --display_name="Demo auditor" --db_dsn="$dsn" \
+          --password_file="$keys/demo-auditor.password" 2>&1) ||
+    [[ $out == *"exists already"* ]] || { echo "$out" >&2; return 1; }
+}
+
 # The profile of CRM record cr-N.
 cdp_demo_profile() { awk -F, -v id="cr-$1" '$2 == id { print $4 }' "$CDP_DEMO_DIR/acks-crm.csv"; }
 

@@ -12,7 +12,7 @@ CDP_PACKAGES=(
   iproute2 procps
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev grpc-proto
   libpqxx-dev libpq-dev libssl-dev libabsl-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libphonenumber-dev libicu-dev
+  libgtest-dev libgmock-dev libphonenumber-dev libicu-dev libargon2-dev
   postgresql-15 postgresql-contrib
 )
 

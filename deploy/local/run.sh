@@ -99,6 +99,7 @@ cdp_build cdp-consent cdp-ingest cdp-profile cdp-audit cdp-rights cdp-portal cdp
 # Certificates: a development CA, one per service, one per demo caller.
 identities=()
 for svc in "${ALL_SERVICES[@]}"; do identities+=("service/$svc"); done
+identities+=(auditor/console)   # the portal's auditor console
 [[ -s $PKI/ca.crt ]] || cdp_say "creating a development CA and certificates in $PKI"
 "$CDP_ROOT/deploy/local/pki.sh" "$PKI" "${identities[@]}" "${DEMO_CALLERS[@]}"
 
@@ -114,7 +115,11 @@ chgrp "$SERVICE_USER" "$PG_SOCK" && chmod 750 "$PG_SOCK"
 trap 'trap "" PIPE; echo >&2; cdp_say stopping || true; stop_all; exit 0' INT TERM
 psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname = 'cdp'" | grep -q 1 ||
   psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qc "CREATE DATABASE cdp" >/dev/null
-chgrp "$SERVICE_USER" "$PKI" "$PKI"/service-*.key && chmod 750 "$PKI" && chmod 640 "$PKI"/service-*.key
+chgrp "$SERVICE_USER" "$PKI" "$PKI"/service-*.key "$PKI"/auditor-console.key && chmod 750 "$PKI" &&
+  chmod 640 "$PKI"/service-*.key "$PKI"/auditor-console.key
+# The portal's e-mail, written as files instead of sent.
+OUTBOX=$CDP_HOME/outbox
+mkdir -p "$OUTBOX" && chown "$SERVICE_USER:$SERVICE_USER" "$OUTBOX" && chmod 750 "$OUTBOX"
 # The key that signs consent receipts (Ed25519), made once; losing it only means new
 # receipts are signed by a new key.
 mkdir -p "$KEYS"
@@ -143,6 +148,13 @@ for svc in "${ALL_SERVICES[@]}"; do
                                   --audit_target="127.0.0.1:$(grpc_port audit)")
   [[ $svc == audit ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
                                 --log_key="$KEYS/log-signing.key")
+  [[ $svc == portal ]] && extra=(--consent_target="127.0.0.1:$(grpc_port consent)"
+                                 --profile_target="127.0.0.1:$(grpc_port profile)"
+                                 --audit_target="127.0.0.1:$(grpc_port audit)"
+                                 --public_url="https://localhost:$PORTAL_PORT"
+                                 --outbox_dir="$OUTBOX" --log_public_key="$KEYS/log-signing.pub"
+                                 --console_tls_cert="$PKI/auditor-console.crt"
+                                 --console_tls_key="$PKI/auditor-console.key")
   [[ $svc == ingest ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
                                  --master_key="$KEYS/master.key"
                                  --consent_target="127.0.0.1:$(grpc_port consent)")
@@ -171,7 +183,8 @@ cdp_say "loading demo data"
 CDP_DEMO_DIR=$CDP_HOME/demo
 if ! cdp_seed_demo_records "$CDP_HOME" "127.0.0.1:$(grpc_port ingest)" ||
    ! CDP_TARGET=127.0.0.1:$(grpc_port consent) cdp_seed_demo_consent ||
-   ! CDP_PROFILE_TARGET=127.0.0.1:$(grpc_port profile) cdp_seed_demo_reads; then
+   ! CDP_PROFILE_TARGET=127.0.0.1:$(grpc_port profile) cdp_seed_demo_reads ||
+   ! cdp_seed_demo_auditor "$KEYS" "host=$PG_SOCK port=$PG_PORT dbname=cdp user=postgres"; then
   echo "--- loading the demo data failed; last lines of the ingest, consent and profile logs:" >&2
   tail -n 5 "$LOGS/ingest.log" "$LOGS/consent.log" "$LOGS/profile.log" >&2
   stop_all
@@ -218,6 +231,15 @@ The access log, as the operator:
       --public_key=$(rel "$KEYS")/log-signing.pub --target=127.0.0.1:$(grpc_port audit)
   cdpctl log verify --target=127.0.0.1:$(grpc_port audit)
 (cdpctl is $(rel "$CDP_BUILD_DIR")/tools/cdpctl/cdpctl; cdpctl --help lists every command)
+
+The customer portal: https://localhost:$PORTAL_PORT/
+  (your browser will warn about the development certificate: accept it, or import
+   $(rel "$PKI")/ca.crt as a trusted authority)
+  Sign in as a demo customer with the e-mail address $(cdp_demo_email 3)
+  The sign-in link arrives as a file in $(rel "$OUTBOX")/ (open the newest .eml, copy the link).
+The auditor console: https://localhost:$PORTAL_PORT/audit/signin
+  account demo-auditor, password in $(rel "$KEYS")/demo-auditor.password
+  (more accounts: cdpctl auditor add NAME --db_dsn="host=$(rel "$PG_SOCK") port=$PG_PORT dbname=cdp user=postgres")
 
 Stop with Ctrl-C here, or: deploy/local/run.sh stop
 TXT

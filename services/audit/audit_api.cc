@@ -221,9 +221,14 @@ absl::StatusOr<EventStore::Filter> AuditApi::FilterOf(const v1::QueryAccessEvent
 }
 
 absl::Status AuditApi::LogAuditorLook(const std::string& caller, const v1::Justification& justification,
-                                      const std::string& customer_id, const std::string& what) {
+                                      const v1::ActingParty& party, const std::string& customer_id,
+                                      const std::string& what) {
   if (justification.code() == v1::Justification::CODE_UNSPECIFIED) {
     return absl::InvalidArgumentError("justification.code: required (why do you look?)");
+  }
+  const bool has_party = party.kind() != v1::ActingParty::KIND_UNSPECIFIED || !party.id().empty();
+  if (has_party && (party.kind() != v1::ActingParty::HUMAN_AGENT || party.id().empty() || party.id().size() > 128)) {
+    return absl::InvalidArgumentError("acting_party: a human agent with an id of at most 128 bytes, or none");
   }
   // In the same log as everyone else's reads: about the customer searched for, or about
   // the log itself.
@@ -236,7 +241,7 @@ absl::Status AuditApi::LogAuditorLook(const std::string& caller, const v1::Justi
   e.set_caller(caller);
   e.set_recorded_by(caller);
   e.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
-  e.mutable_acting_party()->set_id(caller);
+  e.mutable_acting_party()->set_id(has_party ? party.id() : caller);
   e.set_subject_pseudonym(subject);
   e.set_purpose(kAccessLogReview);
   e.set_legal_basis("legal_obligation");
@@ -255,9 +260,18 @@ absl::StatusOr<v1::ListAccessEventsResponse> AuditApi::QueryAccessEvents(const s
   ASSIGN_OR_RETURN(Page page, PageOf(request.page()));
   bool none = false;
   ASSIGN_OR_RETURN(EventStore::Filter filter, FilterOf(request, &none));
-  RETURN_IF_ERROR(LogAuditorLook(caller, request.justification(), request.customer_id(), "access_events"));
+  RETURN_IF_ERROR(LogAuditorLook(caller, request.justification(), request.acting_party(), request.customer_id(),
+                                "access_events"));
   v1::ListAccessEventsResponse out;
   if (none) return out;
+  if (request.has_position()) {
+    // One event: the page that starts just above it, if it is the one found there.
+    if (request.position() < 0) return absl::InvalidArgumentError("position: from 0");
+    ASSIGN_OR_RETURN(std::vector<StoredEvent> found, store_.Query(filter, request.position() + 1, 1));
+    if (!found.empty() && found[0].position != request.position()) found.clear();
+    RETURN_IF_ERROR(Explained(found, 1, request.language(), &out));
+    return out;
+  }
   ASSIGN_OR_RETURN(std::vector<StoredEvent> events, store_.Query(filter, page.before, page.size + 1));
   RETURN_IF_ERROR(Explained(events, page.size, request.language(), &out));
   return out;
@@ -303,7 +317,8 @@ absl::Status AuditApi::ExportAccessEvents(const std::string& caller, const v1::Q
   if (format != "csv" && format != "jsonl") return absl::InvalidArgumentError("format: csv or jsonl");
   bool none = false;
   ASSIGN_OR_RETURN(EventStore::Filter filter, FilterOf(request, &none));
-  RETURN_IF_ERROR(LogAuditorLook(caller, request.justification(), request.customer_id(), "access_events_export"));
+  RETURN_IF_ERROR(LogAuditorLook(caller, request.justification(), request.acting_party(), request.customer_id(),
+                                "access_events_export"));
   std::string chunk;
   if (format == "csv") {
     chunk = "position,event_id,time,caller,acting_party_kind,acting_party_id,subject_pseudonym,purpose,legal_basis,"
@@ -357,7 +372,7 @@ absl::StatusOr<v1::UnusualAccessReport> AuditApi::UnusualAccess(const std::strin
   const int baseline = request.baseline_windows() == 0 ? 24 : request.baseline_windows();
   const double factor = request.factor() == 0 ? 3 : request.factor();
   const int64_t min_customers = request.min_customers() == 0 ? 20 : request.min_customers();
-  RETURN_IF_ERROR(LogAuditorLook(caller, request.justification(), "", "unusual_access_report"));
+  RETURN_IF_ERROR(LogAuditorLook(caller, request.justification(), request.acting_party(), "", "unusual_access_report"));
   const absl::Time now = absl::Now();
   ASSIGN_OR_RETURN(std::vector<EventStore::CallerActivity> activity, store_.ActivityByCaller(now, window, baseline));
   v1::UnusualAccessReport out;

@@ -67,9 +67,11 @@ class AuditApi {
   // when there are more.
   absl::Status Explained(const std::vector<StoredEvent>& events, int size, const std::string& language,
                          v1::ListAccessEventsResponse* out) const;
-  // Logs that `caller` (an auditor) looked at the log with `request`.
+  // Logs that `caller` (an auditor, or a console for the person in `party`) looked at the
+  // log. InvalidArgument without a justification or with a half-given party.
   absl::Status LogAuditorLook(const std::string& caller, const v1::Justification& justification,
-                              const std::string& customer_id, const std::string& what);
+                              const v1::ActingParty& party, const std::string& customer_id,
+                              const std::string& what);
 
   std::shared_ptr<const consent::Catalog> catalog_;
   AccessLog& log_;

@@ -127,6 +127,10 @@ void HttpsServer::Handle(const std::string& method, const std::string& path, Htt
   routes_[{method, path}] = std::move(handler);
 }
 
+void HttpsServer::HandlePrefix(const std::string& method, const std::string& prefix, HttpHandler handler) {
+  prefix_routes_[{method, prefix}] = std::move(handler);
+}
+
 absl::StatusOr<int> HttpsServer::Start() {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   ssl_ctx_.reset(ctx);
@@ -299,14 +303,26 @@ done:
 }
 
 HttpResponse HttpsServer::Dispatch(const HttpRequest& request) const {
-  auto it = routes_.find({request.method, request.path});
-  if (it == routes_.end()) {
+  const HttpHandler* handler = nullptr;
+  if (auto it = routes_.find({request.method, request.path}); it != routes_.end()) {
+    handler = &it->second;
+  } else {
+    size_t longest = 0;
+    for (const auto& [key, h] : prefix_routes_) {
+      if (key.first == request.method && key.second.size() > longest && absl::StartsWith(request.path, key.second)) {
+        handler = &h;
+        longest = key.second.size();
+      }
+    }
+  }
+  if (handler == nullptr) {
     bool path_known = false;
-    for (const auto& [key, handler] : routes_) path_known |= key.second == request.path;
+    for (const auto& [key, h] : routes_) path_known |= key.second == request.path;
+    for (const auto& [key, h] : prefix_routes_) path_known |= absl::StartsWith(request.path, key.second);
     return PlainError(path_known ? 405 : 404, path_known ? "method not allowed\n" : "not found\n");
   }
   try {
-    return it->second(request);
+    return (*handler)(request);
   } catch (const std::exception&) {
     log::Error("handler_failed", {{"path", request.path}});
     return PlainError(500, "internal error\n");

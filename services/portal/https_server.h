@@ -42,10 +42,12 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 struct HttpsServerOptions {
   std::string listen;                 // "127.0.0.1:8443"
   rpc::TlsMaterial tls;               // server certificate; clients are not asked for one
-  int threads = 8;                    // concurrent connections being served
+  // Connections served at once. A browser keeps up to six open per site, each holding a
+  // thread until it has been idle for idle_timeout_seconds.
+  int threads = 64;
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;
-  int idle_timeout_seconds = 15;      // a connection silent this long is closed
+  int idle_timeout_seconds = 5;       // a connection silent this long is closed
 };
 
 // Thread-safe once started. Handlers run on worker threads and must be thread-safe.
@@ -56,6 +58,9 @@ class HttpsServer {
 
   // Registers a handler; only before Start().
   void Handle(const std::string& method, const std::string& path, HttpHandler handler);
+  // Registers a handler for every path under `prefix` (which ends in '/') that has no
+  // exact route; the longest matching prefix wins. Only before Start().
+  void HandlePrefix(const std::string& method, const std::string& prefix, HttpHandler handler);
 
   // Binds and starts serving. InvalidArgument if the address cannot be bound or the TLS
   // material is unusable. Returns the bound port (useful with port 0).
@@ -72,6 +77,7 @@ class HttpsServer {
 
   HttpsServerOptions options_;
   std::map<std::pair<std::string, std::string>, HttpHandler> routes_;
+  std::map<std::pair<std::string, std::string>, HttpHandler> prefix_routes_;
   struct SslCtxDeleter { void operator()(void* ctx) const; };
   std::unique_ptr<void, SslCtxDeleter> ssl_ctx_;
   int listen_fd_ = -1;

@@ -1,18 +1,73 @@
 // cdp-portal: the customer portal and auditor console over HTTPS.
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/file_util.h"
 #include "services/common/log.h"
 #include "services/common/service_host.h"
+#include "services/common/tls.h"
 #include "services/portal/https_server.h"
+#include "services/portal/mailer.h"
+#include "services/portal/pg_portal_store.h"
+#include "services/portal/platform_client.h"
+#include "services/portal/portal_app.h"
 #include "storage/migrations.h"
+
+ABSL_FLAG(std::string, consent_target, "", "host:port of the consent service");
+ABSL_FLAG(std::string, profile_target, "", "host:port of the profile service (customers' own data)");
+ABSL_FLAG(std::string, audit_target, "", "host:port of the audit service (timelines, auditor console)");
+ABSL_FLAG(std::string, public_url, "",
+          "the address customers reach the portal at, for links in e-mail (default https://localhost:<port>)");
+ABSL_FLAG(std::string, outbox_dir, "",
+          "directory where e-mail is written as .eml files instead of being sent (local runs)");
+ABSL_FLAG(std::string, mail_from, "Mijn privacy <no-reply@cdp.local>", "From: of the portal's e-mail");
+ABSL_FLAG(std::string, log_public_key, "",
+          "the access log's public key (PEM); tree heads are checked against it, not against the key the log sends");
+ABSL_FLAG(std::string, console_tls_cert, "",
+          "certificate of the auditor console (an identity with READ_ACCESS_LOG); without it the console is off");
+ABSL_FLAG(std::string, console_tls_key, "", "private key of --console_tls_cert");
+ABSL_DECLARE_FLAG(std::string, tls_ca);
+
+namespace {
+
+std::string Required(const char* flag, const std::string& value) {
+  if (value.empty()) cdp::server::ExitWithConfigError(absl::StrCat("--", flag, " is required"));
+  return value;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   cdp::server::Process process(
       {.name = "portal",
        .usage = "cdp-portal: the customer portal and auditor console over HTTPS\n"
-                "Usage: cdp-portal [flags]",
+                "Usage: cdp-portal --consent_target=H:P --profile_target=H:P --audit_target=H:P "
+                "--outbox_dir=DIR --log_public_key=FILE [flags]",
        .default_port = 8443,
        .default_metrics_port = 9106,
-       .migrations = cdp::storage::migrations::portal()},
+       .migrations = cdp::storage::migrations::portal(),
+       .statements = cdp::portal::PgPortalStore::Statements()},
       argc, argv);
+
+  auto log_key = cdp::ReadWholeFile(Required("log_public_key", absl::GetFlag(FLAGS_log_public_key)));
+  if (!log_key.ok()) cdp::server::ExitWithConfigError(absl::StrCat("--log_public_key: ", log_key.status().message()));
+  cdp::portal::GrpcPlatformOptions platform_options{
+      .consent_target = Required("consent_target", absl::GetFlag(FLAGS_consent_target)),
+      .profile_target = Required("profile_target", absl::GetFlag(FLAGS_profile_target)),
+      .audit_target = Required("audit_target", absl::GetFlag(FLAGS_audit_target)),
+      .portal_tls = process.tls()};
+  if (!absl::GetFlag(FLAGS_console_tls_cert).empty()) {
+    auto console = cdp::rpc::LoadTls({.cert = absl::GetFlag(FLAGS_console_tls_cert),
+                                      .key = Required("console_tls_key", absl::GetFlag(FLAGS_console_tls_key)),
+                                      .ca = absl::GetFlag(FLAGS_tls_ca)});
+    if (!console.ok()) cdp::server::ExitWithConfigError(std::string(console.status().message()));
+    platform_options.console_tls = *console;
+  }
+  auto platform = cdp::portal::NewGrpcPlatformClient(platform_options);
+  cdp::portal::OutboxMailer mailer(Required("outbox_dir", absl::GetFlag(FLAGS_outbox_dir)),
+                                   absl::GetFlag(FLAGS_mail_from));
+  cdp::portal::PgPortalStore store(process.pool());
 
   cdp::portal::HttpsServer server({.listen = process.listen(), .tls = process.tls()});
   server.Handle("GET", "/healthz", [&process](const cdp::portal::HttpRequest&) {
@@ -23,7 +78,21 @@ int main(int argc, char** argv) {
     r.body = serving ? "{\"status\":\"SERVING\"}\n" : "{\"status\":\"NOT_SERVING\"}\n";
     return r;
   });
-  auto port = server.Start();
+  std::string public_url = absl::GetFlag(FLAGS_public_url);
+  std::unique_ptr<cdp::portal::PortalApp> app;
+  // Pages are registered before the server starts; the public URL needs the bound port
+  // when none was given, so the app is built with a placeholder resolved below.
+  auto port = [&]() -> absl::StatusOr<int> {
+    if (public_url.empty()) {
+      std::string p = process.listen().substr(process.listen().rfind(':') + 1);
+      public_url = absl::StrCat("https://localhost:", p);
+    }
+    app = std::make_unique<cdp::portal::PortalApp>(
+        cdp::portal::PortalOptions{.public_url = public_url, .log_public_key_pem = *log_key}, store, *platform,
+        mailer, [] { return absl::Now(); });
+    app->Register(server);
+    return server.Start();
+  }();
   if (!port.ok()) {
     std::fprintf(stderr, "%s: %s\n", argv[0], std::string(port.status().message()).c_str());
     return 2;

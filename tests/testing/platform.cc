@@ -15,6 +15,7 @@ TestPki::TestPki(const std::vector<std::string>& identities)
   std::string cmd = absl::StrCat(pki, " ", dir_, " ", ids, " >/dev/null && ", pki, " ", rogue_dir_,
                                  " ", ids, " >/dev/null && openssl genpkey -algorithm ed25519 -out ",
                                  receipt_key(), " && openssl genpkey -algorithm ed25519 -out ", log_key(),
+                                 " && openssl pkey -in ", log_key(), " -pubout -out ", log_public_key(),
                                  " && (umask 077 && printf 'cdp-master-key-v1:%s\\n' ",
                                  "\"$(openssl rand -base64 32)\" > ", master_key(), ")");
   if (std::system(cmd.c_str()) != 0) std::abort();
@@ -68,6 +69,14 @@ absl::StatusOr<RunningService> StartService(const std::string& name, const TestP
   if (name == "audit") {
     args.push_back(catalog);
     args.push_back("--log_key=" + pki.log_key());
+  }
+  if (name == "portal") {
+    // Targets nobody listens on unless `extra` names real ones (a later flag wins).
+    args.push_back("--consent_target=127.0.0.1:1");
+    args.push_back("--profile_target=127.0.0.1:1");
+    args.push_back("--audit_target=127.0.0.1:1");
+    args.push_back("--log_public_key=" + pki.log_public_key());
+    args.push_back("--outbox_dir=" + MakeTempDir() + "/outbox");
   }
   args.insert(args.end(), extra.begin(), extra.end());
   auto child = ChildProcess::Start(bin, args, MakeTempDir() + "/log");

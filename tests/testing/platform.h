@@ -25,6 +25,7 @@ class TestPki {
   const std::string& rogue_dir() const { return rogue_dir_; }
   std::string receipt_key() const { return dir_ + "/receipt-signing.key"; }
   std::string log_key() const { return dir_ + "/log-signing.key"; }
+  std::string log_public_key() const { return dir_ + "/log-signing.pub"; }
   std::string master_key() const { return dir_ + "/master.key"; }
   // "service-consent" or "service/consent".
   rpc::TlsMaterial Load(const std::string& identity, bool rogue = false) const;
@@ -44,8 +45,9 @@ struct RunningService {
 
 // Starts service `name` ("consent", ..., "portal") with its own certificate and schema in
 // `db`, on `port` (0: a free one). The consent service also gets the default catalog and
-// the PKI's receipt key, the ingest service the catalog and the master key. `extra` flags
-// come last and win.
+// the PKI's receipt key, the ingest service the catalog and the master key, the portal an
+// outbox of its own, the log's public key and unreachable targets. `extra` flags come last
+// and win.
 absl::StatusOr<RunningService> StartService(const std::string& name, const TestPki& pki,
                                             const TestDatabase& db,
                                             const std::vector<std::string>& extra = {},

@@ -20,7 +20,7 @@ TEST(CdpctlTest, CheckCatalogAcceptsTheDefaultCatalog) {
   auto run = testing::RunToCompletion(kCdpctl, {"check-catalog", kDefault}, absl::Seconds(20));
   ASSERT_THAT(run, IsOk());
   EXPECT_EQ(run->exit_code, 0);
-  EXPECT_THAT(run->output, HasSubstr("is valid: 21 fields, 11 purposes"));
+  EXPECT_THAT(run->output, HasSubstr("is valid: 21 fields, 12 purposes"));
 }
 
 TEST(CdpctlTest, CheckCatalogNamesTheLineOfAnError) {

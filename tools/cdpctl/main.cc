@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "tools/cdpctl/auditor_commands.h"
 #include "tools/cdpctl/consent_commands.h"
 #include "tools/cdpctl/import_commands.h"
 #include "tools/cdpctl/log_commands.h"
@@ -40,6 +41,7 @@ constexpr char kUsage[] =
     "%s"
     "%s"
     "%s"
+    "%s"
     "\n"
     "Every call uses mTLS: give --tls_cert, --tls_key and --tls_ca (or CDP_TLS_CERT, ...).\n"
     "deploy/local/run.sh prints the values for the local platform.";
@@ -54,7 +56,8 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   const std::string usage =
       absl::StrFormat(kUsage, cdp::cdpctl::kConsentUsage, cdp::cdpctl::kImportUsage,
-                      cdp::cdpctl::kProfileUsage, cdp::cdpctl::kLogUsage);
+                      cdp::cdpctl::kProfileUsage, cdp::cdpctl::kLogUsage,
+                      cdp::cdpctl::kAuditorUsage);
   std::vector<std::string> args = cdp::ParseFlagsOrExit(argc, argv, usage);
   if (!args.empty() && args[0] == "check-catalog") {
     if (args.size() != 2) {
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
   }
   const std::string& command = args[0];
   if (command == "generate") return cdp::cdpctl::RunGenerate(args);
+  if (command == "auditor") return cdp::cdpctl::RunAuditorCommand(args);
   const bool consent = command == "consent" || command == "verify-receipt";
   const bool multi = consent || command == "import" || command == "profile" || command == "read" || command == "log";
   if (command != "health" && command != "services" && !multi) {

@@ -1,0 +1,69 @@
+#include "services/portal/mailer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "services/portal/auth.h"
+
+namespace cdp::portal {
+namespace {
+
+// RFC 2047 encoded word, so a subject with accents survives any mail reader.
+std::string EncodedWord(const std::string& text) {
+  return absl::StrCat("=?UTF-8?B?", absl::Base64Escape(text), "?=");
+}
+
+absl::Status Failed(const std::string& what) {
+  return absl::UnavailableError(absl::StrCat("outbox: ", what, ": ", std::strerror(errno)));
+}
+
+}  // namespace
+
+absl::Status OutboxMailer::Send(const MailMessage& message) {
+  if (message.to.find_first_of("\r\n") != std::string::npos) {
+    return absl::InvalidArgumentError("to: not a single address");
+  }
+  if (mkdir(dir_.c_str(), 0750) != 0 && errno != EEXIST) return Failed("cannot make " + dir_);
+  const absl::Time now = absl::Now();
+  const std::string name = absl::StrCat(absl::FormatTime("%Y%m%dT%H%M%E6SZ", now, absl::UTCTimeZone()), "-",
+                                        RandomToken(6), ".eml");
+  const std::string body = absl::StrCat(
+      "From: ", from_, "\r\nTo: ", message.to, "\r\nSubject: ", EncodedWord(message.subject),
+      "\r\nDate: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", now, absl::UTCTimeZone()),
+      "\r\nMessage-ID: <", RandomToken(12), "@cdp.local>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+      message.text);
+  const std::string tmp = absl::StrCat(dir_, "/.", name, ".tmp");
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) return Failed("cannot write " + tmp);
+  size_t off = 0;
+  while (off < body.size()) {
+    ssize_t n = write(fd, body.data() + off, body.size() - off);
+    if (n <= 0) {
+      close(fd);
+      unlink(tmp.c_str());
+      return Failed("cannot write " + tmp);
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    unlink(tmp.c_str());
+    return Failed("cannot write " + tmp);
+  }
+  if (rename(tmp.c_str(), absl::StrCat(dir_, "/", name).c_str()) != 0) {
+    unlink(tmp.c_str());
+    return Failed("cannot rename into " + dir_);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace cdp::portal

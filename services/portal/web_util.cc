@@ -1,0 +1,130 @@
+#include "services/portal/web_util.h"
+
+#include "absl/strings/str_split.h"
+
+namespace cdp::portal {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string UrlDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else if (c == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string UrlEncode(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+FormValues::FormValues(std::string_view encoded) {
+  for (absl::string_view pair : absl::StrSplit(absl::string_view(encoded.data(), encoded.size()), '&',
+                                               absl::SkipEmpty())) {
+    size_t eq = pair.find('=');
+    std::string name = UrlDecode(std::string_view(pair.data(), eq == absl::string_view::npos ? pair.size() : eq));
+    std::string value = eq == absl::string_view::npos
+                            ? ""
+                            : UrlDecode(std::string_view(pair.data() + eq + 1, pair.size() - eq - 1));
+    values_[name].push_back(value);
+    flat_.emplace(std::move(name), std::move(value));
+  }
+}
+
+std::string FormValues::Get(const std::string& name) const {
+  auto it = values_.find(name);
+  return it == values_.end() || it->second.empty() ? "" : it->second.front();
+}
+
+const std::vector<std::string>& FormValues::All(const std::string& name) const {
+  static const std::vector<std::string> kNone;
+  auto it = values_.find(name);
+  return it == values_.end() ? kNone : it->second;
+}
+
+std::map<std::string, std::string> ParseCookies(std::string_view header) {
+  std::map<std::string, std::string> out;
+  for (absl::string_view part : absl::StrSplit(absl::string_view(header.data(), header.size()), ';')) {
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    size_t eq = part.find('=');
+    if (eq == absl::string_view::npos || eq == 0) continue;
+    out.emplace(std::string(part.substr(0, eq)), std::string(part.substr(eq + 1)));
+  }
+  return out;
+}
+
+std::string HtmlEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 16);
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string JsonString(std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+bool IsLocalPath(std::string_view s) {
+  return !s.empty() && s.front() == '/' && (s.size() == 1 || (s[1] != '/' && s[1] != '\\')) &&
+         s.find_first_of("\r\n") == std::string_view::npos;
+}
+
+}  // namespace cdp::portal
