@@ -14,7 +14,17 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then
 fi
 
 cdp_require_root
-cdp_install_packages "${CDP_PACKAGES[@]}"
+# Browser tests need Debian's chromium and a Node.js with npm (the machine's own, or Debian's).
+cdp_install_packages "${CDP_PACKAGES[@]}" chromium fonts-dejavu-core
+command -v npm >/dev/null || cdp_install_packages nodejs npm
+# playwright-core and axe-core from the npm registry, as package-lock.json pins them;
+# installed again only when the lock file changes.
+BROWSER_DIR=$CDP_ROOT/tests/browser
+if [[ ! $BROWSER_DIR/node_modules/.installed -nt $BROWSER_DIR/package-lock.json ]]; then
+  cdp_say "installing the browser tests' npm packages"
+  (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules/.installed) ||
+    cdp_die "npm ci in tests/browser failed"
+fi
 cdp_build
 
 cdp_ensure_pg_user

@@ -65,7 +65,7 @@ const char* KindPhrase(v1::ActingParty::Kind kind, const Words& w) {
     case v1::ActingParty::HUMAN_AGENT: return w.Pick("een mens", "a person");
     case v1::ActingParty::BOT: return w.Pick("een bot, geen mens", "a bot, not a person");
     case v1::ActingParty::AUTOMATED_SYSTEM: return w.Pick("een geautomatiseerd systeem", "an automated system");
-    case v1::ActingParty::DATA_SUBJECT: return w.Pick("uzelf", "yourself");
+    case v1::ActingParty::DATA_SUBJECT: return w.Pick("op uw eigen verzoek", "at your own request");
     default: return "";
   }
 }

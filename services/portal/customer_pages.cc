@@ -337,8 +337,6 @@ HttpResponse PortalApp::Timeline(Visit& v) {
   v1::SignedTreeHead head;
   bool head_ok = false;
   std::map<int64_t, std::string> checked = CheckInLog(*events, &head, &head_ok);
-  auto catalog = Catalog();
-
   std::string items;
   for (const v1::AccessEvent& e : events->events()) {
     const bool denied = e.fields_released_size() == 0;
@@ -361,16 +359,9 @@ HttpResponse PortalApp::Timeline(Visit& v) {
       mark = absl::StrCat("<p class=\"proof\">", v.T("Kon nu niet worden gecontroleerd", "Could not be checked now"),
                           "</p>");
     }
-    std::string withheld;
-    if (e.fields_withheld_size() > 0 && catalog.ok()) {
-      std::vector<std::string> names;
-      for (const auto& [field, why] : e.fields_withheld()) names.push_back(FieldTitle(**catalog, field, v.en));
-      std::sort(names.begin(), names.end());
-      withheld = absl::StrCat("<p class=\"small\"><strong>", v.T("Niet getoond", "Not shown"), ":</strong> ",
-                              HtmlEscape(absl::StrJoin(names, ", ")), "</p>");
-    }
+    // The explanation names what was withheld and why.
     absl::StrAppend(&items, "<li", denied ? " class=\"denied\"" : "", "><p>", HtmlEscape(e.explanation()), "</p>",
-                    withheld, mark, "</li>");
+                    mark, "</li>");
   }
   std::string body = absl::StrCat(
       "<h1>", v.T("Wie keek er naar mijn gegevens?", "Who looked at my data?"), "</h1><p>",
