@@ -69,11 +69,14 @@ class HttpsServer {
   // Stops accepting, lets in-flight requests finish, and joins every thread.
   void Stop();
 
+  // The response of the registered handler for `request` (404 or 405 when none fits; 500
+  // if it throws). What each connection calls; tests call it without a network.
+  HttpResponse Dispatch(const HttpRequest& request) const;
+
  private:
   void AcceptLoop();
   void WorkerLoop();
   void Serve(int fd);
-  HttpResponse Dispatch(const HttpRequest& request) const;
 
   HttpsServerOptions options_;
   std::map<std::pair<std::string, std::string>, HttpHandler> routes_;

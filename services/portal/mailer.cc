@@ -28,6 +28,20 @@ absl::Status Failed(const std::string& what) {
 
 }  // namespace
 
+std::string FormatMessage(const std::string& from, const MailMessage& message, absl::Time now) {
+  std::string text;
+  for (size_t i = 0; i < message.text.size(); ++i) {
+    if (message.text[i] == '\n' && (i == 0 || message.text[i - 1] != '\r')) text += '\r';
+    text += message.text[i];
+  }
+  return absl::StrCat(
+      "From: ", from, "\r\nTo: ", message.to, "\r\nSubject: ", EncodedWord(message.subject),
+      "\r\nDate: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", now, absl::UTCTimeZone()),
+      "\r\nMessage-ID: <", RandomToken(12), "@cdp.local>\r\nMIME-Version: 1.0\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+      text);
+}
+
 absl::Status OutboxMailer::Send(const MailMessage& message) {
   if (message.to.find_first_of("\r\n") != std::string::npos) {
     return absl::InvalidArgumentError("to: not a single address");
@@ -36,12 +50,7 @@ absl::Status OutboxMailer::Send(const MailMessage& message) {
   const absl::Time now = absl::Now();
   const std::string name = absl::StrCat(absl::FormatTime("%Y%m%dT%H%M%E6SZ", now, absl::UTCTimeZone()), "-",
                                         RandomToken(6), ".eml");
-  const std::string body = absl::StrCat(
-      "From: ", from_, "\r\nTo: ", message.to, "\r\nSubject: ", EncodedWord(message.subject),
-      "\r\nDate: ", absl::FormatTime("%a, %d %b %Y %H:%M:%S +0000", now, absl::UTCTimeZone()),
-      "\r\nMessage-ID: <", RandomToken(12), "@cdp.local>\r\nMIME-Version: 1.0\r\n"
-      "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-      message.text);
+  const std::string body = FormatMessage(from_, message, now);
   const std::string tmp = absl::StrCat(dir_, "/.", name, ".tmp");
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) return Failed("cannot write " + tmp);

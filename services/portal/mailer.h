@@ -1,11 +1,13 @@
 // Sending the portal's e-mail (sign-in links). Locally messages go to an outbox folder as
-// RFC 5322 files, one per message, that a person or a test opens.
+// RFC 5322 files, one per message, that a person or a test opens; in production to a mail
+// server over SMTP (RFC 5321) with STARTTLS.
 #ifndef CDP_SERVICES_PORTAL_MAILER_H_
 #define CDP_SERVICES_PORTAL_MAILER_H_
 
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace cdp::portal {
 
@@ -33,6 +35,34 @@ class OutboxMailer : public Mailer {
  private:
   const std::string dir_;
   const std::string from_;
+};
+
+// The message as RFC 5322 text with CRLF line ends: headers (the subject as an RFC 2047
+// encoded word), a blank line, the body.
+std::string FormatMessage(const std::string& from, const MailMessage& message, absl::Time now);
+
+struct SmtpOptions {
+  std::string host;
+  int port = 587;
+  bool starttls = true;        // required unless turned off (a relay on loopback)
+  std::string ca_file;         // verifies the server's certificate; empty: the system's CAs
+  std::string user;            // AUTH PLAIN when set
+  std::string password;
+  std::string from;            // the From: header; its address is the envelope sender
+  std::string helo_name = "cdp-portal";
+  absl::Duration timeout = absl::Seconds(30);
+};
+
+// One SMTP session per message: EHLO, STARTTLS (the server's certificate checked against
+// the host name), AUTH PLAIN if configured, MAIL, RCPT, DATA (dot-stuffed), QUIT.
+// Unavailable when the server cannot be reached or refuses, with its reply code.
+class SmtpMailer : public Mailer {
+ public:
+  explicit SmtpMailer(SmtpOptions options) : options_(std::move(options)) {}
+  absl::Status Send(const MailMessage& message) override;
+
+ private:
+  const SmtpOptions options_;
 };
 
 }  // namespace cdp::portal

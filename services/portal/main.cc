@@ -1,6 +1,8 @@
 // cdp-portal: the customer portal and auditor console over HTTPS.
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/file_util.h"
@@ -21,6 +23,12 @@ ABSL_FLAG(std::string, public_url, "",
           "the address customers reach the portal at, for links in e-mail (default https://localhost:<port>)");
 ABSL_FLAG(std::string, outbox_dir, "",
           "directory where e-mail is written as .eml files instead of being sent (local runs)");
+ABSL_FLAG(std::string, smtp_server, "",
+          "host:port of the mail server that sends the portal's e-mail (instead of --outbox_dir)");
+ABSL_FLAG(bool, smtp_starttls, true, "require STARTTLS with the mail server (turn off only for a relay on loopback)");
+ABSL_FLAG(std::string, smtp_ca, "", "CA certificates that sign the mail server's certificate (default: the system's)");
+ABSL_FLAG(std::string, smtp_user, "", "user name for AUTH PLAIN with the mail server (none: no authentication)");
+ABSL_FLAG(std::string, smtp_password_file, "", "file holding the password for --smtp_user");
 ABSL_FLAG(std::string, mail_from, "Mijn privacy <no-reply@cdp.local>", "From: of the portal's e-mail");
 ABSL_FLAG(std::string, log_public_key, "",
           "the access log's public key (PEM); tree heads are checked against it, not against the key the log sends");
@@ -43,7 +51,7 @@ int main(int argc, char** argv) {
       {.name = "portal",
        .usage = "cdp-portal: the customer portal and auditor console over HTTPS\n"
                 "Usage: cdp-portal --consent_target=H:P --profile_target=H:P --audit_target=H:P "
-                "--outbox_dir=DIR --log_public_key=FILE [flags]",
+                "(--outbox_dir=DIR | --smtp_server=H:P) --log_public_key=FILE [flags]",
        .default_port = 8443,
        .default_metrics_port = 9106,
        .migrations = cdp::storage::migrations::portal(),
@@ -65,8 +73,29 @@ int main(int argc, char** argv) {
     platform_options.console_tls = *console;
   }
   auto platform = cdp::portal::NewGrpcPlatformClient(platform_options);
-  cdp::portal::OutboxMailer mailer(Required("outbox_dir", absl::GetFlag(FLAGS_outbox_dir)),
-                                   absl::GetFlag(FLAGS_mail_from));
+  std::unique_ptr<cdp::portal::Mailer> mailer;
+  if (const std::string smtp = absl::GetFlag(FLAGS_smtp_server); !smtp.empty()) {
+    cdp::portal::SmtpOptions o;
+    o.host = smtp.substr(0, smtp.rfind(':'));
+    if (smtp.find(':') == std::string::npos || !absl::SimpleAtoi(smtp.substr(smtp.rfind(':') + 1), &o.port)) {
+      cdp::server::ExitWithConfigError("--smtp_server: host:port, e.g. mail.example.nl:587");
+    }
+    o.starttls = absl::GetFlag(FLAGS_smtp_starttls);
+    o.ca_file = absl::GetFlag(FLAGS_smtp_ca);
+    o.user = absl::GetFlag(FLAGS_smtp_user);
+    if (!o.user.empty()) {
+      auto password = cdp::ReadWholeFile(Required("smtp_password_file", absl::GetFlag(FLAGS_smtp_password_file)));
+      if (!password.ok()) cdp::server::ExitWithConfigError(absl::StrCat("--smtp_password_file: ", password.status().message()));
+      o.password = std::string(absl::StripTrailingAsciiWhitespace(*password));
+    }
+    o.from = absl::GetFlag(FLAGS_mail_from);
+    mailer = std::make_unique<cdp::portal::SmtpMailer>(std::move(o));
+  } else {
+    if (absl::GetFlag(FLAGS_outbox_dir).empty()) {
+      cdp::server::ExitWithConfigError("give --outbox_dir (local runs) or --smtp_server (production) for e-mail");
+    }
+    mailer = std::make_unique<cdp::portal::OutboxMailer>(absl::GetFlag(FLAGS_outbox_dir), absl::GetFlag(FLAGS_mail_from));
+  }
   cdp::portal::PgPortalStore store(process.pool());
 
   cdp::portal::HttpsServer server({.listen = process.listen(), .tls = process.tls()});
@@ -89,7 +118,7 @@ int main(int argc, char** argv) {
     }
     app = std::make_unique<cdp::portal::PortalApp>(
         cdp::portal::PortalOptions{.public_url = public_url, .log_public_key_pem = *log_key}, store, *platform,
-        mailer, [] { return absl::Now(); });
+        *mailer, [] { return absl::Now(); });
     app->Register(server);
     return server.Start();
   }();
@@ -103,7 +132,12 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   if (ready.ok()) {
     cdp::log::Info("serving", {{"service", "portal"}});
-    process.shutdown().Wait();
+    // Used and expired sign-in links and sessions are of no use to anyone: remove them
+    // every few minutes until told to stop.
+    while (!process.shutdown().notification().WaitForNotificationWithTimeout(absl::Minutes(5))) {
+      auto removed = store.DeleteExpired(absl::Now());
+      if (removed.ok() && *removed > 0) cdp::log::Info("expired_removed", {{"rows", *removed}});
+    }
   } else if (ready.code() != absl::StatusCode::kCancelled) {
     cdp::log::Error("cannot_start", {{"code", absl::StatusCodeToString(ready.code())},
                                      {"reason", ready.message()}});
