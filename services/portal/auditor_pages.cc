@@ -45,6 +45,20 @@ std::string TextInput(const std::string& name, const std::string& label, const s
                       "\" name=\"", name, "\" value=\"", HtmlEscape(value), "\"></div>");
 }
 
+// The reasons an auditor can give, in words, with the code in brackets.
+std::string ReasonOptions(const PortalApp::Visit& v, const std::string& selected) {
+  static const char* const kWords[][2] = {
+      {"Verzoek van de klant", "The customer's request"}, {"Uitvoeren van een bestelling", "Fulfilling an order"},
+      {"Facturatie", "Billing"}, {"Fraudemelding", "Fraud alert"}, {"Wettelijk verzoek of onderzoek", "Legal request or investigation"},
+      {"Geplande verwerking", "Scheduled processing"}, {"Verbeteren van de dienstverlening", "Improving the service"}};
+  std::string out = Option("", v.T("— kies —", "— choose —"), selected);
+  for (int code = v1::Justification::CUSTOMER_REQUEST; code <= v1::Justification::SERVICE_IMPROVEMENT; ++code) {
+    const std::string n = absl::AsciiStrToLower(v1::Justification::Code_Name(static_cast<v1::Justification::Code>(code)));
+    out += Option(n, absl::StrCat(kWords[code - 1][v.en ? 1 : 0], " (", n, ")"), selected);
+  }
+  return out;
+}
+
 // "2026-11-23" as the start of that day in UTC.
 bool ParseDay(const std::string& s, absl::Time* out) {
   absl::CivilDay day;
@@ -125,11 +139,7 @@ HttpResponse PortalApp::AuditSearch(Visit& v, bool denied_only) {
   std::string outcomes = absl::StrCat(Option("", v.T("Alle", "All"), outcome),
                                       Option("released", v.T("Vrijgegeven", "Released"), outcome),
                                       Option("denied", v.T("Geweigerd", "Denied"), outcome));
-  std::string whys = Option("", v.T("— kies —", "— choose —"), q.Get("why"));
-  for (int code = v1::Justification::CUSTOMER_REQUEST; code <= v1::Justification::SERVICE_IMPROVEMENT; ++code) {
-    const std::string n = absl::AsciiStrToLower(v1::Justification::Code_Name(static_cast<v1::Justification::Code>(code)));
-    whys += Option(n, n, q.Get("why"));
-  }
+  const std::string whys = ReasonOptions(v, q.Get("why"));
   std::string form = absl::StrCat(
       "<form method=\"get\" action=\"", base, "\" class=\"card\"><div class=\"filters\">",
       Select("caller", v.T("Aanroepende dienst", "Calling service"), callers),
@@ -268,7 +278,8 @@ HttpResponse PortalApp::AuditEvent(Visit& v) {
     return absl::StrCat("<dt>", k, "</dt><dd class=\"mono\">", HtmlEscape(val), "</dd>");
   };
   std::string body = absl::StrCat(
-      "<h1>", v.T("Event ", "Event "), position, "</h1><p>", HtmlEscape(e.explanation()), "</p>", proof,
+      "<h1>", v.T("Event ", "Event "), position, "</h1><p><strong>", v.T("Zoals de klant het ziet: ", "As the customer sees it: "),
+      "</strong>", HtmlEscape(e.explanation()), "</p>", proof,
       "<dl class=\"data card\">", row(v.T("Tijd", "Time"), absl::FormatTime(absl::RFC3339_full, FromProtoTime(e.time()), absl::UTCTimeZone())),
       row("event_id", e.event_id()), row(v.T("Aanroeper", "Caller"), e.caller()),
       row(v.T("Handelende partij", "Acting party"),
@@ -406,11 +417,7 @@ HttpResponse PortalApp::AuditExport(Visit& v) {
 }
 
 HttpResponse PortalApp::AuditUnusual(Visit& v) {
-  std::string whys = Option("", v.T("— kies —", "— choose —"), v.query.Get("why"));
-  for (int code = v1::Justification::CUSTOMER_REQUEST; code <= v1::Justification::SERVICE_IMPROVEMENT; ++code) {
-    const std::string n = absl::AsciiStrToLower(v1::Justification::Code_Name(static_cast<v1::Justification::Code>(code)));
-    whys += Option(n, n, v.query.Get("why"));
-  }
+  const std::string whys = ReasonOptions(v, v.query.Get("why"));
   std::string body = absl::StrCat(
       "<h1>", v.T("Ongebruikelijke toegang", "Unusual access"), "</h1><p>",
       v.T("Diensten die in het afgelopen uur veel meer verschillende klanten bekeken dan ze gewoonlijk doen.",

@@ -265,7 +265,8 @@ HttpResponse PortalApp::Html(const Visit& v, int status, const std::string& titl
       "<!doctype html>\n<html lang=\"", v.en ? "en" : "nl", "\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       "<title>", HtmlEscape(title), " · ", HtmlEscape(brand), "</title>"
-      "<link rel=\"stylesheet\" href=\"/static/portal.css\"></head><body>"
+      "<link rel=\"stylesheet\" href=\"/static/portal.css\"></head><body",
+      absl::StartsWith(v.req.path, "/audit") ? " class=\"console\"" : "", ">"
       "<a class=\"skip\" href=\"#main\">", v.T("Naar de inhoud", "Skip to content"), "</a>"
       "<header class=\"top\"><div class=\"wrap bar\"><a class=\"brand\" href=\"", auditor ? "/audit" : "/", "\">",
       HtmlEscape(brand), "<span>", auditor ? v.T("Auditconsole", "Audit console") : v.T("Mijn privacy", "My privacy"),
