@@ -19,6 +19,7 @@
 #include <variant>
 
 #include "absl/strings/string_view.h"
+#include "services/common/escape.h"
 
 namespace cdp::log {
 
@@ -63,9 +64,6 @@ inline void Error(std::string_view event, std::initializer_list<Field> fields = 
 
 // Renders one line without writing it (exposed for tests).
 std::string FormatLine(Level level, std::string_view event, std::initializer_list<Field> fields);
-
-// Appends `s` to `out` as a JSON string literal, with quotes.
-void AppendJsonString(std::string& out, std::string_view s);
 
 }  // namespace cdp::log
 

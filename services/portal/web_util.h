@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "services/common/escape.h"
+
 namespace cdp::portal {
 
 // Decodes %XX escapes and, in forms, '+' as space. Malformed escapes are kept as they are.
@@ -34,12 +36,6 @@ class FormValues {
 
 // The cookies of a Cookie header: name -> value (the first of duplicate names wins).
 std::map<std::string, std::string> ParseCookies(std::string_view header);
-
-// Escapes & < > " ' for use in HTML text and quoted attribute values.
-std::string HtmlEscape(std::string_view s);
-
-// `s` as a JSON string literal, quotes included.
-std::string JsonString(std::string_view s);
 
 // Whether `s` is a safe local redirect target: an absolute path on this site ("/my"), not
 // "//host" or a URL with a scheme.

@@ -37,8 +37,8 @@ TEST(WebUtilTest, HtmlEscapeNeutralisesMarkup) {
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;");
 }
 
-TEST(WebUtilTest, JsonStringEscapesControlAndMarkup) {
-  EXPECT_EQ(JsonString("a\"b\\c\nd</script>\x01"), "\"a\\\"b\\\\c\\nd\\u003c/script\\u003e\\u0001\"");
+TEST(WebUtilTest, JsonStringEscapesQuotesAndControls) {
+  EXPECT_EQ(JsonString("a\"b\\c\nd\x01"), "\"a\\\"b\\\\c\\nd\\u0001\"");
 }
 
 TEST(WebUtilTest, OnlyLocalPathsAreRedirectTargets) {
