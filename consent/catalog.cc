@@ -164,6 +164,13 @@ absl::Status Validate(const v1::Catalog& c, const Locator& at) {
                   absl::StrCat(quoted, ": cannot be switched off, so it needs a locked_reason "
                                        "in nl and en"));
     }
+    if (p.retention_days() < 0) {
+      return fail({{"purposes", i}}, absl::StrCat(quoted, ": retention_days must not be negative"));
+    }
+    if (p.retention_days() > 0 && !HasBoth(p.retention())) {
+      return fail({{"purposes", i}},
+                  absl::StrCat(quoted, ": a retention period needs its retention text in nl and en"));
+    }
     if (p.categories_size() == 0 && p.fields_size() == 0) {
       return fail({{"purposes", i}},
                   absl::StrCat(quoted, ": scope is empty; list categories or fields"));

@@ -12,7 +12,7 @@
 #include "services/portal/https_server.h"
 #include "services/portal/mailer.h"
 #include "services/portal/pg_portal_store.h"
-#include "services/portal/platform_client.h"
+#include "services/common/platform_client.h"
 #include "services/portal/portal_app.h"
 #include "storage/migrations.h"
 
@@ -60,11 +60,11 @@ int main(int argc, char** argv) {
 
   auto log_key = cdp::ReadWholeFile(Required("log_public_key", absl::GetFlag(FLAGS_log_public_key)));
   if (!log_key.ok()) cdp::server::ExitWithConfigError(absl::StrCat("--log_public_key: ", log_key.status().message()));
-  cdp::portal::GrpcPlatformOptions platform_options{
+  cdp::rpc::GrpcPlatformOptions platform_options{
       .consent_target = Required("consent_target", absl::GetFlag(FLAGS_consent_target)),
       .profile_target = Required("profile_target", absl::GetFlag(FLAGS_profile_target)),
       .audit_target = Required("audit_target", absl::GetFlag(FLAGS_audit_target)),
-      .portal_tls = process.tls()};
+      .own_tls = process.tls()};
   if (!absl::GetFlag(FLAGS_console_tls_cert).empty()) {
     auto console = cdp::rpc::LoadTls({.cert = absl::GetFlag(FLAGS_console_tls_cert),
                                       .key = Required("console_tls_key", absl::GetFlag(FLAGS_console_tls_key)),
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     if (!console.ok()) cdp::server::ExitWithConfigError(std::string(console.status().message()));
     platform_options.console_tls = *console;
   }
-  auto platform = cdp::portal::NewGrpcPlatformClient(platform_options);
+  auto platform = cdp::rpc::NewGrpcPlatformClient(platform_options);
   std::unique_ptr<cdp::portal::Mailer> mailer;
   if (const std::string smtp = absl::GetFlag(FLAGS_smtp_server); !smtp.empty()) {
     cdp::portal::SmtpOptions o;

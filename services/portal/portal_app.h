@@ -24,10 +24,12 @@
 #include "cdp/v1/catalog.pb.h"
 #include "services/portal/https_server.h"
 #include "services/portal/mailer.h"
-#include "services/portal/platform_client.h"
+#include "services/common/platform_client.h"
 #include "services/portal/portal_store.h"
 
 namespace cdp::portal {
+
+using rpc::PlatformClient;
 
 struct PortalOptions {
   // The address customers reach the portal at, for the links in e-mail ("https://host:port").

@@ -1,4 +1,4 @@
-#include "services/portal/platform_client.h"
+#include "services/common/platform_client.h"
 
 #include "cdp/v1/audit.grpc.pb.h"
 #include "cdp/v1/consent.grpc.pb.h"
@@ -6,18 +6,18 @@
 #include "grpcpp/client_context.h"
 #include "services/common/grpc_status.h"
 
-namespace cdp::portal {
+namespace cdp::rpc {
 namespace {
 
 class GrpcPlatformClient : public PlatformClient {
  public:
   explicit GrpcPlatformClient(const GrpcPlatformOptions& o)
       : options_(o),
-        consent_([o] { return rpc::MakeChannel(o.consent_target, o.portal_tls); }),
-        profile_([o] { return rpc::MakeChannel(o.profile_target, o.portal_tls); }),
-        audit_([o] { return rpc::MakeChannel(o.audit_target, o.portal_tls); }),
+        consent_([o] { return MakeChannel(o.consent_target, o.own_tls); }),
+        profile_([o] { return MakeChannel(o.profile_target, o.own_tls); }),
+        audit_([o] { return MakeChannel(o.audit_target, o.own_tls); }),
         console_([o] {
-          return rpc::MakeChannel(o.audit_target, o.console_tls.cert_pem.empty() ? o.portal_tls : o.console_tls);
+          return MakeChannel(o.audit_target, o.console_tls.cert_pem.empty() ? o.own_tls : o.console_tls);
         }) {}
 
   absl::StatusOr<v1::Catalog> GetCatalog() override {
@@ -77,7 +77,7 @@ class GrpcPlatformClient : public PlatformClient {
         break;
       }
     }
-    absl::Status s = rpc::FromGrpcStatus(reader->Finish());
+    absl::Status s = FromGrpcStatus(reader->Finish());
     console_.Observe(s.code(), used);
     return absl::IsCancelled(s) ? absl::OkStatus() : s;
   }
@@ -100,7 +100,7 @@ class GrpcPlatformClient : public PlatformClient {
   }
 
   template <typename Service, typename Response, typename Request, typename Method>
-  absl::StatusOr<Response> Call(rpc::RenewingChannel& channel, const Request& request, Method method,
+  absl::StatusOr<Response> Call(RenewingChannel& channel, const Request& request, Method method,
                                 absl::Duration deadline = absl::ZeroDuration()) {
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(
@@ -108,17 +108,17 @@ class GrpcPlatformClient : public PlatformClient {
     const auto used = channel.get();
     auto stub = Service::NewStub(used);
     Response out;
-    absl::Status s = rpc::FromGrpcStatus(((*stub).*method)(&ctx, request, &out));
+    absl::Status s = FromGrpcStatus(((*stub).*method)(&ctx, request, &out));
     channel.Observe(s.code(), used);
     if (!s.ok()) return s;
     return out;
   }
 
   const GrpcPlatformOptions options_;
-  rpc::RenewingChannel consent_;
-  rpc::RenewingChannel profile_;
-  rpc::RenewingChannel audit_;
-  rpc::RenewingChannel console_;
+  RenewingChannel consent_;
+  RenewingChannel profile_;
+  RenewingChannel audit_;
+  RenewingChannel console_;
 };
 
 }  // namespace
@@ -127,4 +127,4 @@ std::unique_ptr<PlatformClient> NewGrpcPlatformClient(const GrpcPlatformOptions&
   return std::make_unique<GrpcPlatformClient>(options);
 }
 
-}  // namespace cdp::portal
+}  // namespace cdp::rpc

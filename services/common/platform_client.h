@@ -1,8 +1,9 @@
-// The portal's view of the other services: every call it makes, as proto in and proto out.
-// The portal speaks with its own certificate for customers, and with the auditor console's
-// certificate for auditors; which one a call uses is part of its name here.
-#ifndef CDP_SERVICES_PORTAL_PLATFORM_CLIENT_H_
-#define CDP_SERVICES_PORTAL_PLATFORM_CLIENT_H_
+// The platform's services as a front end sees them (the portal, the rights service): every
+// call they make for customers and auditors, as proto in and proto out. Calls for customers
+// use the client's own certificate; auditor calls use the console's certificate, which
+// only the portal has.
+#ifndef CDP_SERVICES_COMMON_PLATFORM_CLIENT_H_
+#define CDP_SERVICES_COMMON_PLATFORM_CLIENT_H_
 
 #include <functional>
 #include <memory>
@@ -16,7 +17,7 @@
 #include "cdp/v1/profile.pb.h"
 #include "services/common/tls.h"
 
-namespace cdp::portal {
+namespace cdp::rpc {
 
 // Thread-safe implementations. Errors are the called service's status.
 class PlatformClient {
@@ -50,14 +51,14 @@ struct GrpcPlatformOptions {
   std::string consent_target;
   std::string profile_target;
   std::string audit_target;
-  rpc::TlsMaterial portal_tls;
-  rpc::TlsMaterial console_tls;   // empty cert: no auditor console
+  TlsMaterial own_tls;
+  TlsMaterial console_tls;   // empty cert: no auditor console
   absl::Duration deadline = absl::Seconds(5);
   absl::Duration long_deadline = absl::Minutes(10);   // log verification and exports
 };
 
 std::unique_ptr<PlatformClient> NewGrpcPlatformClient(const GrpcPlatformOptions& options);
 
-}  // namespace cdp::portal
+}  // namespace cdp::rpc
 
-#endif  // CDP_SERVICES_PORTAL_PLATFORM_CLIENT_H_
+#endif  // CDP_SERVICES_COMMON_PLATFORM_CLIENT_H_
