@@ -148,9 +148,14 @@ for svc in "${ALL_SERVICES[@]}"; do
                                   --audit_target="127.0.0.1:$(grpc_port audit)")
   [[ $svc == audit ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
                                 --log_key="$KEYS/log-signing.key")
+  [[ $svc == rights ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
+                                 --consent_target="127.0.0.1:$(grpc_port consent)"
+                                 --profile_target="127.0.0.1:$(grpc_port profile)"
+                                 --audit_target="127.0.0.1:$(grpc_port audit)")
   [[ $svc == portal ]] && extra=(--consent_target="127.0.0.1:$(grpc_port consent)"
                                  --profile_target="127.0.0.1:$(grpc_port profile)"
                                  --audit_target="127.0.0.1:$(grpc_port audit)"
+                                 --rights_target="127.0.0.1:$(grpc_port rights)"
                                  --public_url="https://localhost:$PORTAL_PORT"
                                  --outbox_dir="$OUTBOX" --log_public_key="$KEYS/log-signing.pub"
                                  --console_tls_cert="$PKI/auditor-console.crt"

@@ -3,6 +3,7 @@
 #include "cdp/v1/audit.grpc.pb.h"
 #include "cdp/v1/consent.grpc.pb.h"
 #include "cdp/v1/profile.grpc.pb.h"
+#include "cdp/v1/rights.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "services/common/grpc_status.h"
 
@@ -16,6 +17,7 @@ class GrpcPlatformClient : public PlatformClient {
         consent_([o] { return MakeChannel(o.consent_target, o.own_tls); }),
         profile_([o] { return MakeChannel(o.profile_target, o.own_tls); }),
         audit_([o] { return MakeChannel(o.audit_target, o.own_tls); }),
+        rights_([o] { return MakeChannel(o.rights_target.empty() ? o.audit_target : o.rights_target, o.own_tls); }),
         console_([o] {
           return MakeChannel(o.audit_target, o.console_tls.cert_pem.empty() ? o.own_tls : o.console_tls);
         }) {}
@@ -56,6 +58,14 @@ class GrpcPlatformClient : public PlatformClient {
     r.set_position(position);
     r.set_tree_size(tree_size);
     return Call<v1::AuditService, v1::InclusionProof>(audit_, r, &v1::AuditService::Stub::GetInclusionProof);
+  }
+
+  absl::StatusOr<v1::ExportMyDataResponse> ExportMyData(const v1::ExportMyDataRequest& r) override {
+    if (options_.rights_target.empty()) {
+      return absl::FailedPreconditionError("no rights service is configured (--rights_target)");
+    }
+    return Call<v1::RightsService, v1::ExportMyDataResponse>(rights_, r, &v1::RightsService::Stub::ExportMyData,
+                                                              options_.long_deadline);
   }
 
   absl::StatusOr<v1::ListAccessEventsResponse> QueryAccessEvents(const v1::QueryAccessEventsRequest& r) override {
@@ -118,6 +128,7 @@ class GrpcPlatformClient : public PlatformClient {
   RenewingChannel consent_;
   RenewingChannel profile_;
   RenewingChannel audit_;
+  RenewingChannel rights_;
   RenewingChannel console_;
 };
 

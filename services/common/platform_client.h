@@ -15,6 +15,7 @@
 #include "cdp/v1/catalog.pb.h"
 #include "cdp/v1/consent.pb.h"
 #include "cdp/v1/profile.pb.h"
+#include "cdp/v1/rights.pb.h"
 #include "services/common/tls.h"
 
 namespace cdp::rpc {
@@ -36,6 +37,8 @@ class PlatformClient {
       const v1::ListAccessEventsRequest& request) = 0;
   virtual absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() = 0;
   virtual absl::StatusOr<v1::InclusionProof> GetInclusionProof(int64_t position, int64_t tree_size) = 0;
+  // FailedPrecondition when no rights service is configured.
+  virtual absl::StatusOr<v1::ExportMyDataResponse> ExportMyData(const v1::ExportMyDataRequest& request) = 0;
 
   // As the auditor console. FailedPrecondition when the portal has no console certificate.
   virtual absl::StatusOr<v1::ListAccessEventsResponse> QueryAccessEvents(
@@ -51,6 +54,7 @@ struct GrpcPlatformOptions {
   std::string consent_target;
   std::string profile_target;
   std::string audit_target;
+  std::string rights_target;   // empty: no rights service
   TlsMaterial own_tls;
   TlsMaterial console_tls;   // empty cert: no auditor console
   absl::Duration deadline = absl::Seconds(5);

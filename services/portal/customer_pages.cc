@@ -42,8 +42,6 @@ absl::StatusOr<v1::ProfileView> ReadOwnData(PlatformClient& platform, const v1::
   return platform.GetProfile(r);
 }
 
-std::string Json(const std::string& s) { return JsonString(s); }
-
 }  // namespace
 
 HttpResponse PortalApp::Overview(Visit& v) {
@@ -112,6 +110,8 @@ HttpResponse PortalApp::MyData(Visit& v, bool for_download) {
   }
   const std::string json_link =
       absl::StrCat("/api/customers/", UrlEncode(v.session->subject), "/data.json");
+  const std::string report_link =
+      absl::StrCat("/api/customers/", UrlEncode(v.session->subject), "/report.html");
   std::string intro;
   if (for_download) {
     intro = absl::StrCat(
@@ -120,8 +120,15 @@ HttpResponse PortalApp::MyData(Visit& v, bool for_download) {
             "Wilt u ze meenemen naar een andere dienst? Download dan het bestand.",
             "Below is all your data, with where it came from. You can print or save this page. Want to take it "
             "to another service? Download the file."),
-        "</p><p><a class=\"button\" href=\"", json_link, "\" download>",
-        v.T("Download als bestand (JSON)", "Download as a file (JSON)"), "</a></p>");
+        "</p><p><a class=\"button\" href=\"", report_link, "\" download>",
+        v.T("Volledig overzicht downloaden", "Download the full overview"), "</a> <a class=\"button secondary\" href=\"",
+        json_link, "\" download>", v.T("Bestand om mee te nemen (JSON)", "File to take with you (JSON)"),
+        "</a></p><p class=\"small\">",
+        v.T("Het volledige overzicht zegt ook waarvoor wij uw gegevens gebruiken, op welke grond, wie ze kreeg, hoe "
+            "lang wij ze bewaren en welke rechten u hebt.",
+            "The full overview also says what we use your data for, on what basis, who received it, how long we "
+            "keep it and which rights you have."),
+        "</p>");
   } else {
     intro = absl::StrCat("<h1>", v.T("Mijn gegevens", "My data"), "</h1><p>",
                          v.T("Dit is alles wat wij van u weten, per onderwerp, met waar het vandaan komt.",
@@ -442,43 +449,28 @@ HttpResponse PortalApp::CustomerApi(Visit& v) {
     log::Warning("other_customer_refused", {{"path_kind", "api"}});
     return json_error(403, "you may only see your own data");
   }
-  if (parts.size() == 2 && parts[1] == "data.json") {
-    auto catalog = Catalog();
-    if (!catalog.ok()) return json_error(503, "not available right now");
-    auto view = ReadOwnData(platform_, **catalog, v.session->subject, v.en);
-    if (!view.ok()) return json_error(503, "not available right now");
-    auto consent = platform_.GetConsent(v.session->subject);
-    if (!consent.ok()) return json_error(503, "not available right now");
-    std::string fields;
-    for (const v1::FieldDef& f : (*catalog)->fields()) {
-      auto value = view->fields().find(f.name());
-      if (value == view->fields().end()) continue;
-      const v1::Lineage& l = view->lineage().count(f.name()) ? view->lineage().at(f.name()) : v1::Lineage();
-      absl::StrAppend(&fields, fields.empty() ? "" : ",", "\n    {\"field\":", Json(f.name()),
-                      ",\"category\":", Json(absl::AsciiStrToLower(v1::Category_Name(f.category()))),
-                      ",\"value\":", Json(value->second), ",\"source_system\":", Json(l.source_system()),
-                      ",\"record_id\":", Json(l.record_id()), ",\"rule\":", Json(l.rule()), ",\"changed_at\":",
-                      Json(absl::FormatTime(absl::RFC3339_sec, FromProtoTime(l.changed_at()), absl::UTCTimeZone())),
-                      "}");
-    }
-    std::string choices;
-    for (const v1::ConsentChoice& ch : consent->choices()) {
-      absl::StrAppend(&choices, choices.empty() ? "" : ",", "\n    {\"field\":", Json(ch.field()),
-                      ",\"category\":", Json(ch.category()), ",\"purpose\":", Json(ch.purpose()),
-                      ",\"allow\":", ch.allow() ? "true" : "false", ",\"given_at\":",
-                      Json(absl::FormatTime(absl::RFC3339_sec, FromProtoTime(ch.given_at()), absl::UTCTimeZone())),
-                      "}");
+  if (parts.size() == 2 && (parts[1] == "data.json" || parts[1] == "report.html")) {
+    // The complete answer to an access request, made by the rights service.
+    v1::ExportMyDataRequest request;
+    request.set_customer_id(v.session->subject);
+    request.set_language(v.en ? "en" : "nl");
+    request.mutable_acting_party()->set_kind(v1::ActingParty::DATA_SUBJECT);
+    request.mutable_acting_party()->set_id("self");
+    auto exported = platform_.ExportMyData(request);
+    if (!exported.ok()) {
+      log::Warning("export_failed", {{"code", absl::StatusCodeToString(exported.status().code())}});
+      return json_error(503, "your data cannot be exported right now; please try again later");
     }
     HttpResponse r;
-    r.content_type = "application/json";
-    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"my-data.json\"");
+    const bool html = parts[1] == "report.html";
+    r.content_type = html ? "text/html; charset=utf-8" : "application/json";
+    r.headers.emplace_back("Content-Disposition", html ? "attachment; filename=\"my-data.html\""
+                                                       : "attachment; filename=\"my-data.json\"");
     r.headers.emplace_back("Cache-Control", "no-store");
     r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-    r.body = absl::StrCat("{\n  \"customer_id\": ", Json(v.session->subject), ",\n  \"controller\": ",
-                          Json((*catalog)->controller().name()), ",\n  \"generated_at\": ",
-                          Json(absl::FormatTime(absl::RFC3339_sec, clock_(), absl::UTCTimeZone())),
-                          ",\n  \"fields\": [", fields, "\n  ],\n  \"consent_version\": ", consent->version(),
-                          ",\n  \"consent_choices\": [", choices, "\n  ]\n}\n");
+    // The report carries its own style sheet and nothing else.
+    r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+    r.body = html ? exported->html() : exported->json();
     return r;
   }
   if (parts.size() == 3 && parts[1] == "receipts" && absl::EndsWith(parts[2], ".jws")) {

@@ -19,6 +19,7 @@
 ABSL_FLAG(std::string, consent_target, "", "host:port of the consent service");
 ABSL_FLAG(std::string, profile_target, "", "host:port of the profile service (customers' own data)");
 ABSL_FLAG(std::string, audit_target, "", "host:port of the audit service (timelines, auditor console)");
+ABSL_FLAG(std::string, rights_target, "", "host:port of the rights service (downloads of a customer's data)");
 ABSL_FLAG(std::string, public_url, "",
           "the address customers reach the portal at, for links in e-mail (default https://localhost:<port>)");
 ABSL_FLAG(std::string, outbox_dir, "",
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
       .consent_target = Required("consent_target", absl::GetFlag(FLAGS_consent_target)),
       .profile_target = Required("profile_target", absl::GetFlag(FLAGS_profile_target)),
       .audit_target = Required("audit_target", absl::GetFlag(FLAGS_audit_target)),
+      .rights_target = absl::GetFlag(FLAGS_rights_target),
       .own_tls = process.tls()};
   if (!absl::GetFlag(FLAGS_console_tls_cert).empty()) {
     auto console = cdp::rpc::LoadTls({.cert = absl::GetFlag(FLAGS_console_tls_cert),

@@ -191,9 +191,22 @@ test('a customer signs in by e-mail link, objects to a use, and sees the next re
 
   await page.goto(base + '/my/download');
   await checkPage(page, 'download');
+  // The complete export (the rights service's): the data with its sources and every item of
+  // GDPR Art. 15(1) a-h, including the support desk as a recipient.
   const own = await page.request.get(`${base}/api/customers/${env.CUSTOMER_ID}/data.json`);
   assert.equal(own.status(), 200);
-  assert.equal((await own.json()).fields.find((f) => f.field === 'email').value, 'sanne.devries@example.nl');
+  const exported = await own.json();
+  assert.equal(exported.personal_data.find((f) => f.field === 'email').value, 'sanne.devries@example.nl');
+  assert.equal(exported.personal_data.find((f) => f.field === 'email').source_system, 'crm');
+  for (const key of ['purposes', 'categories', 'recipients', 'sources', 'automated_processing', 'your_rights',
+                     'complaint']) {
+    assert.ok(key in exported, `export has ${key}`);
+  }
+  assert.ok(exported.recipients.some((r) => r.caller === 'spiffe://cdp.local/service/support-desk'));
+  assert.ok(exported.purposes.find((p) => p.purpose === 'legal-retention').retention_days > 0);
+  const report = await page.request.get(`${base}/api/customers/${env.CUSTOMER_ID}/report.html`);
+  assert.equal(report.status(), 200);
+  assert.match(await report.text(), /Wie uw gegevens kreeg/);
   await page.goto(base + '/my/erase');
   await checkPage(page, 'erase');
 

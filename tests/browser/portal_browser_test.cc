@@ -35,7 +35,7 @@ class PortalBrowserTest : public ::testing::Test {
     CDP_REQUIRE_PG();
     pki_ = std::make_unique<testing::TestPki>(std::vector<std::string>{
         "service/consent", "service/ingest", "service/audit", "service/profile", "service/portal",
-        "service/support-desk", "operator/cdpctl", "auditor/console"});
+        "service/rights", "service/support-desk", "operator/cdpctl", "auditor/console"});
     db_ = std::make_unique<testing::TestDatabase>();
     consent_ = Start("consent", {}, false);
     audit_ = Start("audit", {"--sign_interval=100ms"}, false);
@@ -44,11 +44,16 @@ class PortalBrowserTest : public ::testing::Test {
                                  absl::StrCat("--ingest_target=127.0.0.1:", ingest_.port),
                                  absl::StrCat("--audit_target=127.0.0.1:", audit_.port)},
                      false);
+    rights_ = Start("rights", {absl::StrCat("--consent_target=127.0.0.1:", consent_.port),
+                               absl::StrCat("--profile_target=127.0.0.1:", profile_.port),
+                               absl::StrCat("--audit_target=127.0.0.1:", audit_.port)},
+                    false);
     outbox_ = testing::MakeTempDir() + "/outbox";
     portal_ = Start("portal",
                     {absl::StrCat("--consent_target=127.0.0.1:", consent_.port),
                      absl::StrCat("--profile_target=127.0.0.1:", profile_.port),
-                     absl::StrCat("--audit_target=127.0.0.1:", audit_.port), "--outbox_dir=" + outbox_,
+                     absl::StrCat("--audit_target=127.0.0.1:", audit_.port),
+                     absl::StrCat("--rights_target=127.0.0.1:", rights_.port), "--outbox_dir=" + outbox_,
                      "--console_tls_cert=" + pki_->dir() + "/auditor-console.crt",
                      "--console_tls_key=" + pki_->dir() + "/auditor-console.key"},
                     true);
@@ -90,7 +95,7 @@ class PortalBrowserTest : public ::testing::Test {
 
   std::unique_ptr<testing::TestPki> pki_;
   std::unique_ptr<testing::TestDatabase> db_;
-  testing::RunningService consent_, audit_, ingest_, profile_, portal_;
+  testing::RunningService consent_, audit_, ingest_, profile_, rights_, portal_;
   std::string outbox_;
 };
 

@@ -133,6 +133,13 @@ class FakePlatform : public PlatformClient {
   absl::StatusOr<v1::InclusionProof> GetInclusionProof(int64_t, int64_t) override {
     return absl::UnavailableError("no log");
   }
+  absl::StatusOr<v1::ExportMyDataResponse> ExportMyData(const v1::ExportMyDataRequest& r) override {
+    v1::ExportMyDataResponse out;
+    out.set_json(absl::StrCat("{\"customer_id\": \"", r.customer_id(), "\"}"));
+    out.set_html("<html></html>");
+    exports.push_back(r);
+    return out;
+  }
   absl::StatusOr<v1::ListAccessEventsResponse> QueryAccessEvents(const v1::QueryAccessEventsRequest& r) override {
     queries.push_back(r);
     return v1::ListAccessEventsResponse();
@@ -151,6 +158,7 @@ class FakePlatform : public PlatformClient {
   std::vector<v1::SearchProfilesRequest> searches;
   std::vector<v1::UpdateConsentRequest> updates;
   std::vector<v1::QueryAccessEventsRequest> queries;
+  std::vector<v1::ExportMyDataRequest> exports;
 
  private:
   v1::Catalog catalog_;
@@ -333,7 +341,10 @@ TEST_F(PortalAppTest, ACustomerReachesOnlyTheirOwnData) {
   ASSERT_FALSE(platform_.reads.empty());
   EXPECT_EQ(platform_.reads[0].context().acting_party().kind(), v1::ActingParty::DATA_SUBJECT);
   EXPECT_EQ(platform_.reads[0].context().acting_party().id(), "self");
-  EXPECT_EQ(b.Get("/api/customers/p-anna/data.json").status, 200);
+  HttpResponse own = b.Get("/api/customers/p-anna/data.json");
+  EXPECT_EQ(own.status, 200);
+  EXPECT_THAT(own.body, HasSubstr("p-anna"));
+  for (const auto& e : platform_.exports) EXPECT_EQ(e.customer_id(), "p-anna");
 }
 
 TEST_F(PortalAppTest, ValuesAreEscapedAndPagesCarryAStrictPolicy) {

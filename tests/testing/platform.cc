@@ -70,6 +70,12 @@ absl::StatusOr<RunningService> StartService(const std::string& name, const TestP
     args.push_back(catalog);
     args.push_back("--log_key=" + pki.log_key());
   }
+  if (name == "rights") {
+    args.push_back(catalog);
+    args.push_back("--consent_target=127.0.0.1:1");
+    args.push_back("--profile_target=127.0.0.1:1");
+    args.push_back("--audit_target=127.0.0.1:1");
+  }
   if (name == "portal") {
     // Targets nobody listens on unless `extra` names real ones (a later flag wins).
     args.push_back("--consent_target=127.0.0.1:1");
