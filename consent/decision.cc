@@ -12,12 +12,19 @@ const char* RuleName(Rule rule) {
     case Rule::kCustomerCategoryChoice: return "customer_category_choice";
     case Rule::kConsentDefaultOff: return "consent_default_off";
     case Rule::kLegitimateInterestDefault: return "legitimate_interest_default";
+    case Rule::kRestrictedByCustomer: return "restricted_by_customer";
   }
   return "unknown";
 }
 
 CompiledChoices::CompiledChoices(const Catalog& catalog, const CustomerChoices& choices)
-    : version_(choices.version) {
+    : version_(choices.version), restricted_all_(choices.restricted_all) {
+  for (const std::string& name : choices.restricted_purposes) {
+    if (std::optional<PurposeId> p = catalog.FindPurpose(name)) {
+      if (restricted_.size() <= static_cast<size_t>(*p)) restricted_.resize(static_cast<size_t>(*p) + 1);
+      restricted_[static_cast<size_t>(*p)] = true;
+    }
+  }
   entries_.reserve(choices.choices.size());
   for (size_t i = 0; i < choices.choices.size(); ++i) {
     const Choice& c = choices.choices[i];
@@ -54,6 +61,10 @@ Decision Decide(const Catalog& catalog, const CompiledChoices& choices, PurposeI
   }
   if (!catalog.InScope(purpose, field)) {
     d.rule = Rule::kOutsidePurposeScope;
+    return d;
+  }
+  if (def.legal_basis() != v1::LEGAL_OBLIGATION && choices.Restricted(purpose)) {
+    d.rule = Rule::kRestrictedByCustomer;
     return d;
   }
   if (!Catalog::IsSwitchable(def.legal_basis())) {

@@ -4,6 +4,8 @@
 // Order of rules (deny by default):
 //   1. unknown purpose or field                      -> deny  (kUnknownPurpose/kUnknownField)
 //   2. field outside the purpose's declared scope    -> deny  (kOutsidePurposeScope)
+//   2a. processing restricted by the customer (Art. 18) for this purpose, unless it rests
+//       on a legal obligation                         -> deny  (kRestrictedByCustomer)
 //   3. contract or legal obligation                  -> allow (kLegalBasisAlwaysOn);
 //                                                       customers cannot switch these off
 //   4. the customer's unexpired choice for the field -> as chosen (kCustomerFieldChoice)
@@ -42,6 +44,9 @@ struct Choice {
 struct CustomerChoices {
   int64_t version = 0;
   std::vector<Choice> choices;
+  // Processing restricted at the customer's request: every purpose, or these.
+  bool restricted_all = false;
+  std::vector<std::string> restricted_purposes;
 };
 
 enum class Rule {
@@ -53,6 +58,7 @@ enum class Rule {
   kCustomerCategoryChoice,
   kConsentDefaultOff,
   kLegitimateInterestDefault,
+  kRestrictedByCustomer,
 };
 
 // "customer_field_choice", ... : the stable name used in logs, responses and explanations.
@@ -85,10 +91,16 @@ class CompiledChoices {
     absl::Time expires_at;
   };
   const std::vector<Entry>& entries() const { return entries_; }
+  bool Restricted(PurposeId purpose) const {
+    return restricted_all_ || (purpose >= 0 && static_cast<size_t>(purpose) < restricted_.size() &&
+                               restricted_[static_cast<size_t>(purpose)]);
+  }
 
  private:
   int64_t version_ = 0;
   std::vector<Entry> entries_;
+  bool restricted_all_ = false;
+  std::vector<bool> restricted_;  // by PurposeId
 };
 
 // The decision by ids: the hot path of every read.

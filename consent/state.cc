@@ -100,9 +100,53 @@ std::vector<v1::ConsentChoice> MergeChoices(
   return merged;
 }
 
+absl::Status ValidateRestriction(const Catalog& catalog, const v1::RestrictionChange& change) {
+  std::set<std::string> seen;
+  for (int i = 0; i < change.purposes_size(); ++i) {
+    const std::string& name = change.purposes(i);
+    const std::string at = absl::StrCat("restriction.purposes[", i, "]");
+    std::optional<PurposeId> p = catalog.FindPurpose(name);
+    if (!p) return absl::InvalidArgumentError(absl::StrCat(at, ": unknown purpose \"", name, "\""));
+    if (catalog.purpose(*p).legal_basis() == v1::LEGAL_OBLIGATION) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ": \"", name, "\" rests on a legal obligation and cannot be restricted"));
+    }
+    if (!seen.insert(name).second) return absl::InvalidArgumentError(absl::StrCat(at, ": named twice"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Restriction> MergeRestriction(const v1::Restriction& current,
+                                                 const v1::RestrictionChange& change) {
+  v1::Restriction out;
+  std::set<std::string> purposes(current.purposes().begin(), current.purposes().end());
+  bool all = current.all();
+  if (change.restrict()) {
+    if (change.purposes().empty()) all = true;
+    purposes.insert(change.purposes().begin(), change.purposes().end());
+  } else if (change.purposes().empty()) {
+    all = false;
+    purposes.clear();
+  } else {
+    if (all) {
+      return absl::FailedPreconditionError(
+          "restriction: processing is restricted for every purpose; lift it, then restrict what should stay "
+          "restricted");
+    }
+    for (const std::string& p : change.purposes()) purposes.erase(p);
+  }
+  out.set_all(all);
+  if (!all) {
+    for (const std::string& p : purposes) out.add_purposes(p);
+  }
+  return out;
+}
+
 CustomerChoices ChoicesFromProto(const v1::CustomerConsent& state) {
   CustomerChoices out;
   out.version = state.version();
+  out.restricted_all = state.restriction().all();
+  out.restricted_purposes.assign(state.restriction().purposes().begin(), state.restriction().purposes().end());
   out.choices.reserve(static_cast<size_t>(state.choices_size()));
   for (const v1::ConsentChoice& c : state.choices()) {
     Choice choice;
@@ -127,6 +171,7 @@ v1::ConsentState EffectiveMatrix(const Catalog& catalog, const v1::CustomerConse
   out.set_version(state.version());
   out.set_catalog_version(catalog.version());
   *out.mutable_choices() = state.choices();
+  *out.mutable_restriction() = state.restriction();
   CompiledChoices compiled(catalog, ChoicesFromProto(state));
   for (FieldId f = 0; f < catalog.field_count(); ++f) {
     for (PurposeId p = 0; p < catalog.purpose_count(); ++p) {

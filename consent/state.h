@@ -38,6 +38,15 @@ std::vector<v1::ConsentChoice> MergeChoices(
     const google::protobuf::RepeatedPtrField<v1::ConsentChoice>& current,
     const std::vector<v1::ConsentChoice>& changes);
 
+// Checks a restriction change against the catalog: InvalidArgument naming the element for
+// an unknown purpose, a purpose on a legal obligation (never restricted), or a repeat.
+absl::Status ValidateRestriction(const Catalog& catalog, const v1::RestrictionChange& change);
+
+// `current` after `change` (see RestrictionChange). FailedPrecondition for lifting some
+// purposes of an all-purposes restriction.
+absl::StatusOr<v1::Restriction> MergeRestriction(const v1::Restriction& current,
+                                                 const v1::RestrictionChange& change);
+
 // The decision function's view of a stored state.
 CustomerChoices ChoicesFromProto(const v1::CustomerConsent& state);
 

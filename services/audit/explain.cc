@@ -37,6 +37,9 @@ const char* ReasonPhrase(const std::string& rule, const Words& w) {
     return w.Pick("u heeft dit uitgezet", "you switched this off");
   }
   if (rule == "consent_default_off") return w.Pick("u gaf hiervoor geen toestemming", "you have not agreed to it");
+  if (rule == "restricted_by_customer") {
+    return w.Pick("u heeft het gebruik van uw gegevens laten beperken", "you had the use of your data restricted");
+  }
   if (rule == "outside_purpose_scope") return w.Pick("niet nodig voor dit doel", "not needed for this purpose");
   if (rule == "purpose_not_granted_to_caller") {
     return w.Pick("deze dienst mag uw gegevens niet voor dit doel gebruiken",

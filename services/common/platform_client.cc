@@ -68,6 +68,14 @@ class GrpcPlatformClient : public PlatformClient {
                                                               options_.long_deadline);
   }
 
+  absl::StatusOr<v1::RestrictProcessingResponse> RestrictProcessing(const v1::RestrictProcessingRequest& r) override {
+    if (options_.rights_target.empty()) {
+      return absl::FailedPreconditionError("no rights service is configured (--rights_target)");
+    }
+    return Call<v1::RightsService, v1::RestrictProcessingResponse>(rights_, r,
+                                                                   &v1::RightsService::Stub::RestrictProcessing);
+  }
+
   absl::StatusOr<v1::ListAccessEventsResponse> QueryAccessEvents(const v1::QueryAccessEventsRequest& r) override {
     if (absl::Status s = ConsoleConfigured(); !s.ok()) return s;
     return Call<v1::AuditService, v1::ListAccessEventsResponse>(console_, r,

@@ -39,6 +39,8 @@ class PlatformClient {
   virtual absl::StatusOr<v1::InclusionProof> GetInclusionProof(int64_t position, int64_t tree_size) = 0;
   // FailedPrecondition when no rights service is configured.
   virtual absl::StatusOr<v1::ExportMyDataResponse> ExportMyData(const v1::ExportMyDataRequest& request) = 0;
+  virtual absl::StatusOr<v1::RestrictProcessingResponse> RestrictProcessing(
+      const v1::RestrictProcessingRequest& request) = 0;
 
   // As the auditor console. FailedPrecondition when the portal has no console certificate.
   virtual absl::StatusOr<v1::ListAccessEventsResponse> QueryAccessEvents(

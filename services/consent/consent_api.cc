@@ -99,13 +99,17 @@ absl::StatusOr<v1::UpdateConsentResponse> ConsentApi::UpdateConsent(
     return absl::InvalidArgumentError("language: \"nl\" or \"en\"");
   }
   const absl::Time now = options_.now();
-  RETURN_IF_ERROR(ValidateChoices(*catalog_, request.choices(), now));
+  if (!request.has_restriction() || request.choices_size() > 0) {
+    RETURN_IF_ERROR(ValidateChoices(*catalog_, request.choices(), now));
+  }
+  if (request.has_restriction()) RETURN_IF_ERROR(ValidateRestriction(*catalog_, request.restriction()));
 
   UpdateRequest update;
   update.customer_id = request.customer_id();
   update.idempotency_key = request.idempotency_key();
   update.request_sha256 = Sha256(request.SerializeAsString());
   update.expected_version = request.expected_version();
+  if (request.has_restriction()) update.restriction = request.restriction();
   update.meta = {.at = now,
                  .channel = request.channel(),
                  .acting_party = request.acting_party(),
@@ -140,6 +144,7 @@ absl::StatusOr<v1::UpdateConsentResponse> ConsentApi::UpdateConsent(
                                 {"version", result.version},
                                 {"position", result.position},
                                 {"choices", request.choices_size()},
+                                {"restriction", request.has_restriction()},
                                 {"replayed", result.replayed},
                                 {"caller", caller}});
   v1::UpdateConsentResponse response;

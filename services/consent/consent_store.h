@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,8 @@ struct UpdateRequest {
   std::string request_sha256;   // of the request as received, to spot a reused key
   int64_t expected_version = 0; // 0: any
   ChangeMeta meta;
+  // Validated; applied with MergeRestriction (consent/state.h) to the current restriction.
+  std::optional<v1::RestrictionChange> restriction;
 };
 
 struct UpdateResult {
@@ -60,7 +63,7 @@ class ConsentStore {
 
   // Applies the change atomically: NotFound for an unknown customer; the stored result if
   // the idempotency key was used before with the same request_sha256, FailedPrecondition if
-  // with another; Aborted ("consent version is 7, not 5") if expected_version is set and
+  // with another (or for a restriction change MergeRestriction refuses); Aborted ("consent version is 7, not 5") if expected_version is set and
   // not current. Never loses a concurrent change: updates of one customer are serialised.
   virtual absl::StatusOr<UpdateResult> Update(const UpdateRequest& request,
                                               const ReceiptMaker& make_receipt) = 0;

@@ -187,6 +187,12 @@ absl::StatusOr<UpdateResult> PgConsentStore::Update(const UpdateRequest& request
     for (v1::ConsentChoice& c : MergeChoices(current.choices(), request.choices)) {
       *next.add_choices() = std::move(c);
     }
+    if (request.restriction) {
+      ASSIGN_OR_RETURN(*next.mutable_restriction(), MergeRestriction(current.restriction(), *request.restriction));
+      *delta.mutable_restriction() = next.restriction();
+    } else {
+      *next.mutable_restriction() = current.restriction();
+    }
     result.version = version + 1;
     result.receipt = make_receipt(result.version);
 

@@ -200,6 +200,14 @@ HttpResponse PortalApp::Choices(Visit& v) {
                     HtmlEscape(v.Pick(p.title())), "</legend>", head, groups, "</fieldset></section>");
   }
   std::string notice;
+  if (state->restriction().all()) {
+    notice = absl::StrCat("<p class=\"warning\">",
+                          v.T("U heeft het gebruik van uw gegevens laten beperken: zolang dat zo is, gebruiken wij ze "
+                              "alleen voor wat de wet vraagt, wat u hieronder ook kiest. ",
+                              "You had the use of your data restricted: while it is, we use it only for what the law "
+                              "requires, whatever you choose below. "),
+                          "<a href=\"/my/erase\">", v.T("Beperking bekijken", "See the restriction"), "</a></p>");
+  }
   if (v.query.Get("saved") == "1") {
     notice = absl::StrCat("<p class=\"notice\" role=\"status\">", v.T("Uw keuzes zijn opgeslagen.", "Your choices were saved."),
                           "</p>");
@@ -415,22 +423,78 @@ HttpResponse PortalApp::Timeline(Visit& v) {
 }
 
 HttpResponse PortalApp::Erase(Visit& v) {
+  auto state = platform_.GetConsent(v.session->subject);
+  if (!state.ok()) return ErrorPage(v, state.status());
+  const bool restricted = state->restriction().all();
+  std::string notice;
+  if (v.query.Get("done") == "restricted") {
+    notice = absl::StrCat("<p class=\"notice\" role=\"status\">",
+                          v.T("Het gebruik van uw gegevens is nu beperkt.", "The use of your data is now restricted."),
+                          "</p>");
+  } else if (v.query.Get("done") == "lifted") {
+    notice = absl::StrCat("<p class=\"notice\" role=\"status\">",
+                          v.T("De beperking is opgeheven.", "The restriction has been lifted."), "</p>");
+  }
+  std::string restrict_part = absl::StrCat(
+      "<section class=\"card\"><h2>", v.T("Gebruik beperken", "Restrict use"), "</h2>");
+  if (restricted) {
+    absl::StrAppend(&restrict_part, "<p><strong>",
+                    v.T("Het gebruik van uw gegevens is beperkt.", "The use of your data is restricted."),
+                    "</strong> ",
+                    v.T("Wij bewaren ze, maar gebruiken ze alleen nog voor wat de wet van ons vraagt.",
+                        "We keep it, but use it only for what the law requires of us."),
+                    "</p>",
+                    Form(v, "/my/restrict",
+                         absl::StrCat("<input type=\"hidden\" name=\"action\" value=\"lift\"><button type=\"submit\" "
+                                      "class=\"secondary\">",
+                                      v.T("Beperking opheffen", "Lift the restriction"), "</button>")));
+  } else {
+    absl::StrAppend(&restrict_part, "<p>",
+                    v.T("Twijfelt u of uw gegevens kloppen, of heeft u bezwaar gemaakt? Dan kunt u het gebruik "
+                        "laten beperken: wij bewaren uw gegevens, maar gebruiken ze dan alleen nog voor wat de wet "
+                        "van ons vraagt. Ook onze klantenservice ziet ze dan niet meer.",
+                        "Do you doubt your data is correct, or have you objected? Then you can have its use "
+                        "restricted: we keep your data, but use it only for what the law requires of us. Our "
+                        "customer service no longer sees it either."),
+                    "</p>",
+                    Form(v, "/my/restrict",
+                         absl::StrCat("<input type=\"hidden\" name=\"action\" value=\"restrict\"><button type=\"submit\">",
+                                      v.T("Gebruik beperken", "Restrict use"), "</button>")));
+  }
+  absl::StrAppend(&restrict_part, "</section>");
   return Html(
       v, 200, v.T("Wissen of beperken", "Erase or restrict"),
       absl::StrCat(
-          "<h1>", v.T("Gegevens wissen of het gebruik beperken", "Erase your data or restrict its use"), "</h1>",
+          notice, "<h1>", v.T("Gegevens wissen of het gebruik beperken", "Erase your data or restrict its use"), "</h1>",
+          restrict_part, "<section class=\"card\"><h2>", v.T("Gegevens wissen", "Erase your data"), "</h2>",
           "<p class=\"warning\">",
-          v.T("Dit kan nog niet via deze website: de dienst die wissen en beperken uitvoert, bouwen wij nog. "
-              "Er gebeurt hier dus nog niets automatisch.",
-              "You cannot do this on this website yet: we are still building the service that carries out "
-              "erasure and restriction. So nothing happens here automatically yet."),
+          v.T("Wissen kan nog niet via deze website: de dienst die dat uitvoert, bouwen wij nog. Er gebeurt hier "
+              "dus nog niets automatisch.",
+              "You cannot erase your data on this website yet: we are still building the service that carries it "
+              "out. So nothing happens here automatically yet."),
           "</p><p>",
           v.T("U kunt het wel nu al vragen, dan regelen wij het voor u: ", "You can ask for it now and we will "
                                                                            "arrange it for you: "),
-          ContactLine(v), ".</p><p>",
-          v.T("Het gebruik voor de meeste doelen kunt u nu al zelf uitzetten bij ",
-              "You can already switch off use for most purposes yourself under "),
+          ContactLine(v), ".</p></section><p>",
+          v.T("Het gebruik voor de meeste doelen kunt u ook per doel uitzetten bij ",
+              "You can also switch off use for most purposes one by one under "),
           "<a href=\"/my/choices\">", v.T("Mijn keuzes", "My choices"), "</a>.</p>"));
+}
+
+HttpResponse PortalApp::Restrict(Visit& v) {
+  const std::string action = v.form.Get("action");
+  if (action != "restrict" && action != "lift") return ErrorPage(v, absl::InvalidArgumentError("action"));
+  v1::RestrictProcessingRequest r;
+  r.set_customer_id(v.session->subject);
+  r.set_restrict(action == "restrict");
+  r.set_channel(v1::PORTAL);
+  r.mutable_acting_party()->set_kind(v1::ActingParty::DATA_SUBJECT);
+  r.mutable_acting_party()->set_id("self");
+  r.set_idempotency_key(RandomToken(18));
+  auto done = platform_.RestrictProcessing(r);
+  if (!done.ok()) return ErrorPage(v, done.status());
+  log::Info("restriction_changed", {{"restrict", r.restrict()}});
+  return Redirect(action == "restrict" ? "/my/erase?done=restricted" : "/my/erase?done=lifted");
 }
 
 HttpResponse PortalApp::CustomerApi(Visit& v) {

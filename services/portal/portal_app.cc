@@ -98,6 +98,7 @@ void PortalApp::Register(HttpsServer& server) {
   server.Handle("POST", "/my/choices", Page("customer", &PortalApp::SaveChoices));
   server.Handle("GET", "/my/access", Page("customer", &PortalApp::Timeline));
   server.Handle("GET", "/my/erase", Page("customer", &PortalApp::Erase));
+  server.Handle("POST", "/my/restrict", Page("customer", &PortalApp::Restrict));
   server.HandlePrefix("GET", "/api/customers/", Page("customer", &PortalApp::CustomerApi));
 
   server.Handle("GET", "/audit/signin",

@@ -84,6 +84,7 @@ class PortalApp {
   HttpResponse SaveChoices(Visit& v);
   HttpResponse Timeline(Visit& v);
   HttpResponse Erase(Visit& v);
+  HttpResponse Restrict(Visit& v);
   HttpResponse CustomerApi(Visit& v);
   // Auditors.
   HttpResponse AuditorSignInPage(Visit& v, const std::string& error);

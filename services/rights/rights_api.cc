@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "consent/state.h"
@@ -382,6 +383,48 @@ absl::StatusOr<v1::ExportMyDataResponse> RightsApi::ExportMyData(const std::stri
   log::Info("data_exported", {{"fields", m.profile.fields_size()},
                               {"recipients", static_cast<int64_t>(m.recipients.size())},
                               {"caller", caller}});
+  return out;
+}
+
+absl::StatusOr<v1::RestrictProcessingResponse> RightsApi::RestrictProcessing(
+    const std::string& caller, const v1::RestrictProcessingRequest& request) {
+  RETURN_IF_ERROR(catalog_->Authorize(caller, v1::EXERCISE_RIGHTS).status());
+  RETURN_IF_ERROR(consent::ValidateCustomerId(request.customer_id()));
+  if (request.acting_party().kind() == v1::ActingParty::KIND_UNSPECIFIED) {
+    return absl::InvalidArgumentError("acting_party.kind: required (the customer, or the agent acting for them)");
+  }
+  if (request.channel() == v1::CHANNEL_UNSPECIFIED) {
+    return absl::InvalidArgumentError("channel: required (portal, phone, chat, email or api)");
+  }
+  if (request.idempotency_key().empty() || request.idempotency_key().size() > 100) {
+    return absl::InvalidArgumentError("idempotency_key: required, at most 100 characters");
+  }
+  v1::UpdateConsentRequest update;
+  update.set_customer_id(request.customer_id());
+  update.set_idempotency_key(absl::StrCat("restrict:", request.idempotency_key()));
+  update.set_channel(request.channel());
+  *update.mutable_acting_party() = request.acting_party();
+  update.mutable_restriction()->set_restrict(request.restrict());
+  *update.mutable_restriction()->mutable_purposes() = request.purposes();
+  auto changed = platform_.UpdateConsent(update);
+  if (!changed.ok()) {
+    const absl::Status& s = changed.status();
+    if (absl::IsNotFound(s)) return absl::NotFoundError("customer_id: no such customer");
+    if (absl::IsInvalidArgument(s) || absl::IsFailedPrecondition(s)) {
+      // The consent service names the request's parts as "restriction.purposes[i]".
+      std::string message(s.message());
+      if (absl::StartsWith(message, "restriction.")) message = message.substr(12);
+      return absl::Status(s.code(), message);
+    }
+    return absl::UnavailableError("consent cannot be changed right now; nothing was restricted");
+  }
+  log::Info("processing_restricted", {{"restrict", request.restrict()},
+                                      {"purposes", request.purposes_size()},
+                                      {"version", changed->version()},
+                                      {"caller", caller}});
+  v1::RestrictProcessingResponse out;
+  out.set_consent_version(changed->version());
+  *out.mutable_receipt() = changed->receipt();
   return out;
 }
 

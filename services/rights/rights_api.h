@@ -35,6 +35,15 @@ class RightsApi {
   absl::StatusOr<v1::ExportMyDataResponse> ExportMyData(const std::string& caller,
                                                         const v1::ExportMyDataRequest& request);
 
+  // Restricts or lifts processing (Art. 18, 21) through the consent service, so that every
+  // enforcement point's replica learns of it: the answer is the consent version and
+  // receipt of the change. INVALID_ARGUMENT naming the field (an unknown purpose, one on a
+  // legal obligation, a missing channel, acting party or idempotency key);
+  // FAILED_PRECONDITION for lifting some purposes of an all-purposes restriction;
+  // NOT_FOUND for an unknown customer; UNAVAILABLE when consent cannot be changed now.
+  absl::StatusOr<v1::RestrictProcessingResponse> RestrictProcessing(const std::string& caller,
+                                                                    const v1::RestrictProcessingRequest& request);
+
  private:
   std::shared_ptr<const consent::Catalog> catalog_;
   rpc::PlatformClient& platform_;

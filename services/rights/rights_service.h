@@ -7,12 +7,14 @@
 
 namespace cdp::rights {
 
-// EraseCustomer and RestrictProcessing are not built yet: they answer UNIMPLEMENTED.
+// EraseCustomer is not built yet: it answers UNIMPLEMENTED.
 class RightsService : public v1::RightsService::Service {
  public:
   explicit RightsService(RightsApi& api) : api_(api) {}
   grpc::Status ExportMyData(grpc::ServerContext* context, const v1::ExportMyDataRequest* request,
                             v1::ExportMyDataResponse* response) override;
+  grpc::Status RestrictProcessing(grpc::ServerContext* context, const v1::RestrictProcessingRequest* request,
+                                  v1::RestrictProcessingResponse* response) override;
 
  private:
   RightsApi& api_;

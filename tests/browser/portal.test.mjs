@@ -207,8 +207,20 @@ test('a customer signs in by e-mail link, objects to a use, and sees the next re
   const report = await page.request.get(`${base}/api/customers/${env.CUSTOMER_ID}/report.html`);
   assert.equal(report.status(), 200);
   assert.match(await report.text(), /Wie uw gegevens kreeg/);
+  // Restricting use (Art. 18) from the portal: the support desk is then shown nothing,
+  // until the customer lifts it again.
   await page.goto(base + '/my/erase');
   await checkPage(page, 'erase');
+  await page.getByRole('button', { name: 'Gebruik beperken' }).click();
+  await page.getByText('Het gebruik van uw gegevens is nu beperkt.').waitFor();
+  await checkPage(page, 'restricted');
+  let restricted = '';
+  for (let i = 0; i < 60 && !/given_name\s+\(withheld: restricted_by_customer\)/.test(restricted); i++) {
+    restricted = supportDeskRead('fraud-prevention', 'given_name');
+  }
+  assert.match(restricted, /given_name\s+\(withheld: restricted_by_customer\)/);
+  await page.getByRole('button', { name: 'Beperking opheffen' }).click();
+  await page.getByText('De beperking is opgeheven.').waitFor();
 
   // Another customer's id in a URL is refused; a customer id in a page's query is ignored.
   const other = await page.request.get(`${base}/api/customers/${env.OTHER_CUSTOMER_ID}/data.json`);

@@ -22,6 +22,28 @@ class DecisionTest : public ::testing::Test {
   std::shared_ptr<const Catalog> catalog_;
 };
 
+TEST_F(DecisionTest, ARestrictionDeniesEveryPurposeButLegalObligations) {
+  CustomerChoices c{4, {{.field = "email", .purpose = "direct-marketing", .allow = true}}};
+  c.restricted_all = true;
+  // Even an explicit yes and a contract give way to the restriction (Art. 18)...
+  EXPECT_FALSE(D(c, "direct-marketing", "email").allow);
+  EXPECT_EQ(D(c, "direct-marketing", "email").rule, Rule::kRestrictedByCustomer);
+  EXPECT_FALSE(D(c, "customer-care-human", "email").allow);
+  EXPECT_EQ(D(c, "customer-care-human", "email").rule, Rule::kRestrictedByCustomer);
+  // ... but what the law requires goes on, and scope still comes first.
+  EXPECT_TRUE(D(c, "legal-retention", "invoice_history").allow);
+  EXPECT_EQ(D(c, "legal-retention", "invoice_history").rule, Rule::kLegalBasisAlwaysOn);
+  EXPECT_EQ(D(c, "order-delivery", "date_of_birth").rule, Rule::kOutsidePurposeScope);
+}
+
+TEST_F(DecisionTest, ARestrictionOfNamedPurposesLeavesTheOthers) {
+  CustomerChoices c;
+  c.restricted_purposes = {"customer-care-human", "no-such-purpose"};
+  EXPECT_EQ(D(c, "customer-care-human", "email").rule, Rule::kRestrictedByCustomer);
+  EXPECT_TRUE(D(c, "order-delivery", "delivery_address").allow);
+  EXPECT_TRUE(D(c, "service-analytics", "contact_history").allow);
+}
+
 TEST_F(DecisionTest, ConsentPurposeIsOffUntilTheCustomerSaysYes) {
   Decision d = D({}, "direct-marketing", "email");
   EXPECT_FALSE(d.allow);

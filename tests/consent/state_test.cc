@@ -78,6 +78,39 @@ TEST_F(StateTest, ValidationNamesEachKindOfMistake) {
   EXPECT_THAT(Validate({Choice("", "interactions", "service-analytics", false)}), IsOk());
 }
 
+TEST_F(StateTest, RestrictionsAddLiftAndRefuseWhatCannotBeDone) {
+  auto change = [](bool restrict, std::vector<std::string> purposes) {
+    v1::RestrictionChange c;
+    c.set_restrict(restrict);
+    for (auto& p : purposes) c.add_purposes(p);
+    return c;
+  };
+  EXPECT_THAT(ValidateRestriction(*catalog_, change(true, {"legal-retention"})),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("restriction.purposes[0]")));
+  EXPECT_THAT(ValidateRestriction(*catalog_, change(true, {"billing", "nope"})),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown purpose \"nope\"")));
+  EXPECT_THAT(ValidateRestriction(*catalog_, change(true, {"billing", "billing"})),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("named twice")));
+  EXPECT_THAT(ValidateRestriction(*catalog_, change(true, {})), IsOk());
+
+  auto some = MergeRestriction({}, change(true, {"direct-marketing", "billing"}));
+  ASSERT_THAT(some.status(), IsOk());
+  EXPECT_FALSE(some->all());
+  EXPECT_THAT(some->purposes(), ::testing::ElementsAre("billing", "direct-marketing"));
+  auto fewer = MergeRestriction(*some, change(false, {"billing"}));
+  ASSERT_THAT(fewer.status(), IsOk());
+  EXPECT_THAT(fewer->purposes(), ::testing::ElementsAre("direct-marketing"));
+  auto all = MergeRestriction(*fewer, change(true, {}));
+  ASSERT_THAT(all.status(), IsOk());
+  EXPECT_TRUE(all->all());
+  EXPECT_THAT(MergeRestriction(*all, change(false, {"billing"})).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  auto lifted = MergeRestriction(*all, change(false, {}));
+  ASSERT_THAT(lifted.status(), IsOk());
+  EXPECT_FALSE(lifted->all());
+  EXPECT_EQ(lifted->purposes_size(), 0);
+}
+
 TEST_F(StateTest, MergeReplacesTheSameTargetAndKeepsOrder) {
   google::protobuf::RepeatedPtrField<v1::ConsentChoice> current;
   *current.Add() = Choice("email", "", "direct-marketing", true);

@@ -140,6 +140,10 @@ class FakePlatform : public PlatformClient {
     exports.push_back(r);
     return out;
   }
+  absl::StatusOr<v1::RestrictProcessingResponse> RestrictProcessing(const v1::RestrictProcessingRequest& r) override {
+    restrictions.push_back(r);
+    return v1::RestrictProcessingResponse();
+  }
   absl::StatusOr<v1::ListAccessEventsResponse> QueryAccessEvents(const v1::QueryAccessEventsRequest& r) override {
     queries.push_back(r);
     return v1::ListAccessEventsResponse();
@@ -159,6 +163,7 @@ class FakePlatform : public PlatformClient {
   std::vector<v1::UpdateConsentRequest> updates;
   std::vector<v1::QueryAccessEventsRequest> queries;
   std::vector<v1::ExportMyDataRequest> exports;
+  std::vector<v1::RestrictProcessingRequest> restrictions;
 
  private:
   v1::Catalog catalog_;
