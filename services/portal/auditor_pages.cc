@@ -67,6 +67,39 @@ bool ParseDay(const std::string& s, absl::Time* out) {
   return true;
 }
 
+// The auditor's search as the audit service takes it, from the page's query parameters:
+// the filters, the reason given and the auditor's account, who is named in the logged
+// look. InvalidArgument naming the parameter that does not parse.
+absl::StatusOr<v1::QueryAccessEventsRequest> SearchRequest(const FormValues& q, const std::string& outcome,
+                                                           const std::string& auditor, bool en) {
+  v1::QueryAccessEventsRequest r;
+  r.set_caller(q.Get("caller"));
+  r.set_acting_party_id(q.Get("actor"));
+  r.set_purpose(q.Get("purpose"));
+  r.set_field(q.Get("field"));
+  r.set_outcome(outcome);
+  r.set_customer_id(q.Get("customer"));
+  absl::Time t;
+  if (!q.Get("from").empty()) {
+    if (!ParseDay(q.Get("from"), &t)) return absl::InvalidArgumentError("from: a date like 2026-11-23");
+    *r.mutable_from() = ToProtoTime(t);
+  }
+  if (!q.Get("to").empty()) {
+    if (!ParseDay(q.Get("to"), &t)) return absl::InvalidArgumentError("to: a date like 2026-11-23");
+    *r.mutable_to() = ToProtoTime(t + absl::Hours(24));
+  }
+  v1::Justification::Code code;
+  if (!v1::Justification::Code_Parse(absl::AsciiStrToUpper(q.Get("why")), &code)) {
+    return absl::InvalidArgumentError("why: one of the listed reasons for looking");
+  }
+  r.mutable_justification()->set_code(code);
+  r.mutable_justification()->set_reference(q.Get("ref").substr(0, 128));
+  r.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+  r.mutable_acting_party()->set_id("auditor:" + auditor);
+  r.set_language(en ? "en" : "nl");
+  return r;
+}
+
 }  // namespace
 
 HttpResponse PortalApp::AuditorSignInPage(Visit& v, const std::string& error) {
@@ -163,31 +196,9 @@ HttpResponse PortalApp::AuditSearch(Visit& v, bool denied_only) {
     }
     return Html(v, 200, title, body);
   }
-  v1::QueryAccessEventsRequest r;
-  r.set_caller(q.Get("caller"));
-  r.set_acting_party_id(q.Get("actor"));
-  r.set_purpose(q.Get("purpose"));
-  r.set_field(q.Get("field"));
-  r.set_outcome(outcome);
-  r.set_customer_id(q.Get("customer"));
-  absl::Time t;
-  if (!q.Get("from").empty()) {
-    if (!ParseDay(q.Get("from"), &t)) return ErrorPage(v, absl::InvalidArgumentError("from: a date like 2026-11-23"));
-    *r.mutable_from() = ToProtoTime(t);
-  }
-  if (!q.Get("to").empty()) {
-    if (!ParseDay(q.Get("to"), &t)) return ErrorPage(v, absl::InvalidArgumentError("to: a date like 2026-11-23"));
-    *r.mutable_to() = ToProtoTime(t + absl::Hours(24));
-  }
-  v1::Justification::Code code;
-  if (!v1::Justification::Code_Parse(absl::AsciiStrToUpper(q.Get("why")), &code)) {
-    return ErrorPage(v, absl::InvalidArgumentError("why: one of the listed reasons"));
-  }
-  r.mutable_justification()->set_code(code);
-  r.mutable_justification()->set_reference(q.Get("ref").substr(0, 128));
-  r.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
-  r.mutable_acting_party()->set_id("auditor:" + v.session->subject);
-  r.set_language(v.en ? "en" : "nl");
+  auto search = SearchRequest(q, outcome, v.session->subject, v.en);
+  if (!search.ok()) return ErrorPage(v, search.status());
+  v1::QueryAccessEventsRequest& r = *search;
   r.mutable_page()->set_page_size(kSearchPage);
   r.mutable_page()->set_page_token(q.Get("page"));
   auto events = platform_.QueryAccessEvents(r);
@@ -234,17 +245,11 @@ HttpResponse PortalApp::AuditEvent(Visit& v) {
   if (!absl::SimpleAtoi(v.query.Get("position"), &position) || position < 0) {
     return ErrorPage(v, absl::InvalidArgumentError("position: a number from 0"));
   }
-  v1::Justification::Code code;
-  if (!v1::Justification::Code_Parse(absl::AsciiStrToUpper(v.query.Get("why")), &code)) {
-    return ErrorPage(v, absl::InvalidArgumentError("why: open the event from a search, which says why you look"));
-  }
-  v1::QueryAccessEventsRequest r;
+  // The search's filters came along; the event must match them too.
+  auto search = SearchRequest(v.query, v.query.Get("outcome"), v.session->subject, v.en);
+  if (!search.ok()) return ErrorPage(v, search.status());
+  v1::QueryAccessEventsRequest& r = *search;
   r.set_position(position);
-  r.mutable_justification()->set_code(code);
-  r.mutable_justification()->set_reference(v.query.Get("ref").substr(0, 128));
-  r.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
-  r.mutable_acting_party()->set_id("auditor:" + v.session->subject);
-  r.set_language(v.en ? "en" : "nl");
   auto events = platform_.QueryAccessEvents(r);
   if (!events.ok()) return ErrorPage(v, events.status());
   if (events->events_size() == 0) return ErrorPage(v, absl::NotFoundError("no such event"));
@@ -372,25 +377,9 @@ HttpResponse PortalApp::AuditVerify(Visit& v) {
 }
 
 HttpResponse PortalApp::AuditExport(Visit& v) {
-  const FormValues& q = v.query;
-  v1::QueryAccessEventsRequest r;
-  r.set_caller(q.Get("caller"));
-  r.set_acting_party_id(q.Get("actor"));
-  r.set_purpose(q.Get("purpose"));
-  r.set_field(q.Get("field"));
-  r.set_outcome(q.Get("outcome"));
-  r.set_customer_id(q.Get("customer"));
-  absl::Time t;
-  if (!q.Get("from").empty() && ParseDay(q.Get("from"), &t)) *r.mutable_from() = ToProtoTime(t);
-  if (!q.Get("to").empty() && ParseDay(q.Get("to"), &t)) *r.mutable_to() = ToProtoTime(t + absl::Hours(24));
-  v1::Justification::Code code;
-  if (!v1::Justification::Code_Parse(absl::AsciiStrToUpper(q.Get("why")), &code)) {
-    return ErrorPage(v, absl::InvalidArgumentError("why: export from a search, which says why you look"));
-  }
-  r.mutable_justification()->set_code(code);
-  r.mutable_justification()->set_reference(q.Get("ref").substr(0, 128));
-  r.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
-  r.mutable_acting_party()->set_id("auditor:" + v.session->subject);
+  auto search = SearchRequest(v.query, v.query.Get("outcome"), v.session->subject, v.en);
+  if (!search.ok()) return ErrorPage(v, search.status());
+  v1::QueryAccessEventsRequest& r = *search;
   r.set_format("csv");
   std::string csv;
   bool too_big = false;

@@ -42,6 +42,14 @@ struct Recipient {
   absl::Time first = absl::InfiniteFuture(), last = absl::InfinitePast();
 };
 
+// A purpose that bots, automated systems or model training use (Art. 15(1)(h)).
+struct AutomatedUse {
+  const v1::PurposeDef* purpose = nullptr;
+  std::set<v1::ActingParty::Kind> kinds;   // BOT, AUTOMATED_SYSTEM
+  bool trains_models = false;
+  bool allowed_now = false;                 // some field of the customer's is allowed for it
+};
+
 struct Model {
   std::string customer_id;
   absl::Time generated_at;
@@ -50,7 +58,25 @@ struct Model {
   std::map<std::string, Recipient> recipients;
   int64_t events_read = 0;
   bool events_complete = true;
+  std::vector<AutomatedUse> automated;
 };
+
+std::vector<AutomatedUse> AutomatedUses(const consent::Catalog& catalog, const v1::ConsentState& consent) {
+  std::vector<AutomatedUse> out;
+  for (const v1::PurposeDef& p : catalog.proto().purposes()) {
+    AutomatedUse use{.purpose = &p, .trains_models = p.name().find("model") != std::string::npos};
+    for (const v1::CallerDef& k : catalog.proto().callers()) {
+      if (catalog.CallerMayClaim(k, p.name()) &&
+          (k.acts_as() == v1::ActingParty::BOT || k.acts_as() == v1::ActingParty::AUTOMATED_SYSTEM)) {
+        use.kinds.insert(k.acts_as());
+      }
+    }
+    if (use.kinds.empty() && !use.trains_models) continue;
+    for (const v1::ConsentCell& cell : consent.cells()) use.allowed_now |= cell.purpose() == p.name() && cell.allow();
+    out.push_back(std::move(use));
+  }
+  return out;
+}
 
 std::string KindWord(v1::ActingParty::Kind k, const Words& w) {
   switch (k) {
@@ -144,23 +170,12 @@ std::string RenderJson(const consent::Catalog& catalog, const Model& m, const Wo
   absl::StrAppend(&out, "  \"sources\": [", absl::StrJoin(src, ", "), "],\n");
   // (h) automated agents and models.
   items.clear();
-  for (const v1::PurposeDef& p : c.purposes()) {
-    std::set<std::string> kinds;
-    for (const v1::CallerDef& k : c.callers()) {
-      if (catalog.CallerMayClaim(k, p.name()) && (k.acts_as() == v1::ActingParty::BOT ||
-                                                  k.acts_as() == v1::ActingParty::AUTOMATED_SYSTEM)) {
-        kinds.insert(absl::AsciiStrToLower(v1::ActingParty::Kind_Name(k.acts_as())));
-      }
-    }
-    const bool model = p.name().find("model") != std::string::npos;
-    if (kinds.empty() && !model) continue;
+  for (const AutomatedUse& use : m.automated) {
     std::vector<std::string> k;
-    for (const auto& x : kinds) k.push_back(J(x));
-    bool any_allowed = false;
-    for (const v1::ConsentCell* cell : cells[p.name()]) any_allowed |= cell->allow();
-    items.push_back(absl::StrCat("    {\"purpose\": ", J(p.name()), ", \"used_by\": [", absl::StrJoin(k, ", "),
-                                 "], \"trains_models\": ", model ? "true" : "false", ", \"allowed_now\": ",
-                                 any_allowed ? "true" : "false", "}"));
+    for (v1::ActingParty::Kind kind : use.kinds) k.push_back(J(absl::AsciiStrToLower(v1::ActingParty::Kind_Name(kind))));
+    items.push_back(absl::StrCat("    {\"purpose\": ", J(use.purpose->name()), ", \"used_by\": [", absl::StrJoin(k, ", "),
+                                 "], \"trains_models\": ", use.trains_models ? "true" : "false", ", \"allowed_now\": ",
+                                 use.allowed_now ? "true" : "false", "}"));
   }
   absl::StrAppend(&out, "  \"automated_processing\": [\n", absl::StrJoin(items, ",\n"), "\n  ],\n",
                   "  \"automated_decisions_with_legal_effect\": false,\n");
@@ -262,24 +277,15 @@ std::string RenderHtml(const consent::Catalog& catalog, const Model& m, const Wo
   // (h)
   absl::StrAppend(&b, "<h2>", w.Pick("5. Bots, geautomatiseerde systemen en AI-modellen",
                                      "5. Bots, automated systems and AI models"), "</h2><ul>");
-  for (const v1::PurposeDef& p : c.purposes()) {
-    std::set<std::string> kinds;
-    for (const v1::CallerDef& k : c.callers()) {
-      if (catalog.CallerMayClaim(k, p.name()) &&
-          (k.acts_as() == v1::ActingParty::BOT || k.acts_as() == v1::ActingParty::AUTOMATED_SYSTEM)) {
-        kinds.insert(KindWord(k.acts_as(), w));
-      }
-    }
-    const bool model = p.name().find("model") != std::string::npos;
-    if (kinds.empty() && !model) continue;
-    bool any_allowed = false;
-    for (const v1::ConsentCell* cell : cells[p.name()]) any_allowed |= cell->allow();
-    absl::StrAppend(&b, "<li><strong>", H(w.Pick(p.title())), "</strong>: ",
-                    model ? w.Pick("traint modellen; ", "trains models; ") : "",
+  for (const AutomatedUse& use : m.automated) {
+    std::vector<std::string> kinds;
+    for (v1::ActingParty::Kind kind : use.kinds) kinds.push_back(KindWord(kind, w));
+    absl::StrAppend(&b, "<li><strong>", H(w.Pick(use.purpose->title())), "</strong>: ",
+                    use.trains_models ? w.Pick("traint modellen; ", "trains models; ") : "",
                     kinds.empty() ? "" : absl::StrCat(w.Pick("gedaan door ", "done by "),
                                                       H(absl::StrJoin(kinds, w.Pick(" en ", " and "))), "; "),
-                    any_allowed ? w.Pick("gebruikt nu gegevens van u.", "uses some of your data now.")
-                                : w.Pick("gebruikt nu geen gegevens van u.", "uses none of your data now."),
+                    use.allowed_now ? w.Pick("gebruikt nu gegevens van u.", "uses some of your data now.")
+                                    : w.Pick("gebruikt nu geen gegevens van u.", "uses none of your data now."),
                     "</li>");
   }
   absl::StrAppend(&b, "</ul><p>",
@@ -333,6 +339,7 @@ absl::StatusOr<v1::ExportMyDataResponse> RightsApi::ExportMyData(const std::stri
     return absl::UnavailableError("consent cannot be read right now; nothing was exported");
   }
   m.consent = *std::move(consent);
+  m.automated = AutomatedUses(*catalog_, m.consent);
 
   v1::GetProfileRequest read;
   read.set_profile_id(m.customer_id);
