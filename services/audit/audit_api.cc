@@ -230,12 +230,18 @@ absl::Status AuditApi::LogAuditorLook(const std::string& caller, const v1::Justi
   if (has_party && (party.kind() != v1::ActingParty::HUMAN_AGENT || party.id().empty() || party.id().size() > 128)) {
     return absl::InvalidArgumentError("acting_party: a human agent with an id of at most 128 bytes, or none");
   }
+  if (has_party && !catalog_->Authorize(caller, v1::ACT_FOR_AUDITORS).ok()) {
+    return absl::PermissionDeniedError(
+        "acting_party: only an auditor console (ACT_FOR_AUDITORS) may name the person it looks for");
+  }
   // In the same log as everyone else's reads: about the customer searched for, or about
   // the log itself.
+  // A customer the log has seen is named by their pseudonym; looking for any other id
+  // makes none (the look is then about the log itself).
   std::string subject = "access-log";
   if (!customer_id.empty()) {
-    ASSIGN_OR_RETURN(std::vector<std::string> p, Pseudonyms({customer_id}));
-    subject = p[0];
+    ASSIGN_OR_RETURN(std::optional<std::string> p, store_.FindPseudonym(customer_id));
+    if (p) subject = *p;
   }
   v1::AccessEvent e;
   e.set_caller(caller);
@@ -266,7 +272,9 @@ absl::StatusOr<v1::ListAccessEventsResponse> AuditApi::QueryAccessEvents(const s
   if (none) return out;
   if (request.has_position()) {
     // One event: the page that starts just above it, if it is the one found there.
-    if (request.position() < 0) return absl::InvalidArgumentError("position: from 0");
+    if (request.position() < 0 || request.position() == std::numeric_limits<int64_t>::max()) {
+      return absl::InvalidArgumentError("position: from 0");
+    }
     ASSIGN_OR_RETURN(std::vector<StoredEvent> found, store_.Query(filter, request.position() + 1, 1));
     if (!found.empty() && found[0].position != request.position()) found.clear();
     RETURN_IF_ERROR(Explained(found, 1, request.language(), &out));
@@ -279,7 +287,10 @@ absl::StatusOr<v1::ListAccessEventsResponse> AuditApi::QueryAccessEvents(const s
 
 namespace {
 
-std::string CsvCell(const std::string& v) {
+std::string CsvCell(const std::string& raw) {
+  // A cell a spreadsheet would run as a formula is marked as text (OWASP CSV injection):
+  // acting-party ids, references and request ids come from callers.
+  const std::string v = !raw.empty() && std::string("=+-@\t\r").find(raw[0]) != std::string::npos ? "'" + raw : raw;
   if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
   std::string out = "\"";
   for (char c : v) {

@@ -2,6 +2,8 @@
 // access log, one event with its proof, the log's integrity, CSV export and the denied and
 // unusual-access reviews. Auditors only read. Every look goes through the audit service
 // with the console's certificate and names the auditor's account, so it is logged there.
+#include <limits>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -129,29 +131,47 @@ HttpResponse PortalApp::AuditorSignIn(Visit& v) {
   const std::string code = v.form.Get("code");
   const absl::Time now = clock_();
   const std::string refused = v.T("Accountnaam, wachtwoord of code klopt niet.", "Account name, password or code is wrong.");
-  if (!per_peer_.Allow(v.req.peer, now) || !per_subject_.Allow("auditor:" + name, now)) {
+  if (name.empty() || name.size() > 64 || password.empty() || password.size() > 1024) {
+    return AuditorSignInPage(v, refused);
+  }
+  // Failures count per account from this client, per account from anywhere (a looser
+  // limit, so that nobody can lock an auditor out from one place), and per client.
+  const std::string peer = PeerKey(v.req.peer);
+  const std::string here = absl::StrCat("auditor:", name, "@", peer);
+  const std::string account = "auditor:" + name;
+  if (per_peer_.Blocked(peer, now) || per_subject_.Blocked(here, now) || per_account_.Blocked(account, now)) {
     log::Warning("sign_in_rate_limited", {{"kind", "auditor"}});
     return AuditorSignInPage(v, v.T("Te veel pogingen. Probeer het over een uur opnieuw.",
                                     "Too many attempts. Try again in an hour."));
-  }
-  if (name.empty() || name.size() > 64 || password.empty() || password.size() > 1024) {
-    return AuditorSignInPage(v, refused);
   }
   auto auditor = store_.FindAuditor(name);
   if (!auditor.ok()) return ErrorPage(v, auditor.status());
   // The same work whether or not the account exists, so timing does not tell.
   static const std::string kDummy = *HashPassword("not-a-real-password");
   const bool password_ok = VerifyPassword(auditor->has_value() ? (*auditor)->password_argon2id : kDummy, password);
-  const bool ok = auditor->has_value() && password_ok && !(*auditor)->disabled &&
-                  ((*auditor)->totp_secret.empty() || VerifyTotp((*auditor)->totp_secret, code, now));
+  bool ok = auditor->has_value() && password_ok && !(*auditor)->disabled;
+  if (ok && !(*auditor)->totp_secret.empty()) {
+    // A code counts once: the step it belongs to must be later than the last one used.
+    std::optional<int64_t> step = MatchTotp((*auditor)->totp_secret, code, now);
+    if (!step) {
+      ok = false;
+    } else {
+      auto fresh = store_.UseTotpStep(name, *step);
+      if (!fresh.ok()) return ErrorPage(v, fresh.status());
+      ok = *fresh;
+    }
+  }
   if (!ok) {
+    per_peer_.Count(peer, now);
+    per_subject_.Count(here, now);
+    per_account_.Count(account, now);
     log::Warning("auditor_sign_in_refused", {});
     return AuditorSignInPage(v, refused);
   }
   HttpResponse r = Redirect("/audit");
   auto session = StartSession("auditor", name, r);
   if (!session.ok()) return ErrorPage(v, session.status());
-  log::Info("signed_in", {{"kind", "auditor"}, {"auditor", name}});
+  log::Info("signed_in", {{"kind", "auditor"}});
   return r;
 }
 
@@ -242,7 +262,8 @@ HttpResponse PortalApp::AuditSearch(Visit& v, bool denied_only) {
 
 HttpResponse PortalApp::AuditEvent(Visit& v) {
   int64_t position = -1;
-  if (!absl::SimpleAtoi(v.query.Get("position"), &position) || position < 0) {
+  if (!absl::SimpleAtoi(v.query.Get("position"), &position) || position < 0 ||
+      position == std::numeric_limits<int64_t>::max()) {
     return ErrorPage(v, absl::InvalidArgumentError("position: a number from 0"));
   }
   // The search's filters came along; the event must match them too.

@@ -77,12 +77,17 @@ std::string TotpCode(std::string_view secret, absl::Time at) {
   return absl::StrFormat("%06u", bin % 1000000);
 }
 
-bool VerifyTotp(std::string_view secret, std::string_view code, absl::Time now) {
-  bool ok = false;
+std::optional<int64_t> MatchTotp(std::string_view secret, std::string_view code, absl::Time now) {
+  std::optional<int64_t> found;
   for (int step = -1; step <= 1; ++step) {
-    ok |= ConstantTimeEquals(TotpCode(secret, now + absl::Seconds(step * kTotpStepSeconds)), code);
+    const absl::Time at = now + absl::Seconds(step * kTotpStepSeconds);
+    if (ConstantTimeEquals(TotpCode(secret, at), code)) found = absl::ToUnixSeconds(at) / kTotpStepSeconds;
   }
-  return ok;
+  return found;
+}
+
+bool VerifyTotp(std::string_view secret, std::string_view code, absl::Time now) {
+  return MatchTotp(secret, code, now).has_value();
 }
 
 std::string Base32(std::string_view bytes) {

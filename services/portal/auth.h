@@ -4,6 +4,7 @@
 #define CDP_SERVICES_PORTAL_AUTH_H_
 
 #include <string>
+#include <optional>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -32,6 +33,8 @@ bool VerifyPassword(const std::string& encoded, std::string_view password);
 std::string TotpCode(std::string_view secret, absl::Time at);
 // Whether `code` is the code for `now` or one step either side (clock drift).
 bool VerifyTotp(std::string_view secret, std::string_view code, absl::Time now);
+// The time step (Unix seconds / 30) whose code `code` is, within one step of `now`.
+std::optional<int64_t> MatchTotp(std::string_view secret, std::string_view code, absl::Time now);
 // RFC 4648 base32 without padding, as authenticator apps take secrets.
 std::string Base32(std::string_view bytes);
 

@@ -187,7 +187,7 @@ HttpResponse PortalApp::Choices(Visit& v) {
       for (const v1::FieldDef* f : fields) {
         const bool allow = cells[p.name()][f->name()]->allow();
         allowed += allow;
-        const std::string id = absl::StrCat("c-", p.name(), "-", f->name());
+        const std::string id = HtmlEscape(absl::StrCat("c-", p.name(), "-", f->name()));
         absl::StrAppend(&boxes, "<label class=\"check\" for=\"", id, "\"><input type=\"checkbox\" id=\"", id,
                         "\" name=\"allow\" value=\"", HtmlEscape(p.name()), "/", HtmlEscape(f->name()), "\"",
                         allow ? " checked" : "", "> ", HtmlEscape(Capitalised(v.Pick(f->title()))), "</label>");
@@ -264,7 +264,9 @@ HttpResponse PortalApp::SaveChoices(Visit& v) {
                              "</a></p>"));
   }
   int64_t expected = 0;
-  if (!absl::SimpleAtoi(v.form.Get("version"), &expected)) expected = 0;
+  if (!absl::SimpleAtoi(v.form.Get("version"), &expected) || expected < 0 || v.form.Get("key").empty()) {
+    return ErrorPage(v, absl::InvalidArgumentError("the form is incomplete; reload the page and choose again"));
+  }
   update.set_customer_id(v.session->subject);
   update.set_idempotency_key(absl::StrCat("portal-", v.form.Get("key").substr(0, 64)));
   update.set_channel(v1::PORTAL);

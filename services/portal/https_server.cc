@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -51,10 +53,11 @@ absl::Status LoadCertificate(SSL_CTX* ctx, const rpc::TlsMaterial& tls) {
 }
 
 // Appends one read from `ssl` to `buffer`, never growing it past `limit`. False when the
-// peer closed, the read timed out or failed, or the buffer is already at `limit`.
-bool ReadMore(SSL* ssl, std::string& buffer, size_t limit) {
+// peer closed, the read timed out or failed, the buffer is already at `limit`, or the
+// request's `deadline` passed (a client trickling bytes keeps no thread for long).
+bool ReadMore(SSL* ssl, std::string& buffer, size_t limit, std::chrono::steady_clock::time_point deadline) {
   char chunk[8192];
-  if (buffer.size() >= limit) return false;
+  if (buffer.size() >= limit || std::chrono::steady_clock::now() > deadline) return false;
   int n = SSL_read(ssl, chunk, static_cast<int>(std::min(sizeof chunk, limit - buffer.size())));
   if (n <= 0) return false;
   buffer.append(chunk, static_cast<size_t>(n));
@@ -71,12 +74,21 @@ bool WriteAll(SSL* ssl, const std::string& data) {
   return true;
 }
 
+// A header value with any line break removed: no handler can split a response.
+std::string HeaderValue(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c != '\r' && c != '\n') out.push_back(c);
+  }
+  return out;
+}
+
 std::string Render(const HttpResponse& r, bool keep_alive) {
   std::string out = absl::StrCat("HTTP/1.1 ", r.status, " ", ReasonPhrase(r.status), "\r\n");
-  absl::StrAppend(&out, "Content-Type: ", r.content_type, "\r\n");
+  absl::StrAppend(&out, "Content-Type: ", HeaderValue(r.content_type), "\r\n");
   absl::StrAppend(&out, "Content-Length: ", r.body.size(), "\r\n");
   absl::StrAppend(&out, "Connection: ", keep_alive ? "keep-alive" : "close", "\r\n");
-  for (const auto& [name, value] : r.headers) absl::StrAppend(&out, name, ": ", value, "\r\n");
+  for (const auto& [name, value] : r.headers) absl::StrAppend(&out, HeaderValue(name), ": ", HeaderValue(value), "\r\n");
   out += "\r\n";
   out += r.body;
   return out;
@@ -133,8 +145,11 @@ void HttpsServer::HandlePrefix(const std::string& method, const std::string& pre
 
 absl::StatusOr<int> HttpsServer::Start() {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (ctx == nullptr) return absl::InternalError("TLS: cannot make a context");
   ssl_ctx_.reset(ctx);
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  // TLS 1.2 only with forward secrecy and AEAD; TLS 1.3's suites are all of that.
+  SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20");
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (absl::Status s = LoadCertificate(ctx, options_.tls); !s.ok()) return s;
 
@@ -188,6 +203,21 @@ void HttpsServer::Stop() {
   pending_.clear();
 }
 
+namespace {
+constexpr size_t kMaxPending = 1024;
+// How long a client may take to complete the TLS handshake, and to send one request.
+constexpr std::chrono::seconds kRequestDeadline(10);
+
+// A header name as RFC 9110 allows it (a token).
+bool IsToken(const std::string& s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (!(absl::ascii_isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr)) return false;
+  }
+  return true;
+}
+}  // namespace
+
 void HttpsServer::AcceptLoop() {
   while (!stopping_) {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -195,6 +225,8 @@ void HttpsServer::AcceptLoop() {
       if (stopping_) return;
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EINVAL) return;  // listening socket shut down
+      // Out of file descriptors: give the workers a moment instead of spinning.
+      if (errno == EMFILE || errno == ENFILE) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
     timeval tv{options_.idle_timeout_seconds, 0};
@@ -203,6 +235,10 @@ void HttpsServer::AcceptLoop() {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     std::lock_guard<std::mutex> lock(mu_);
+    if (pending_.size() >= kMaxPending) {
+      close(fd);  // overloaded: refuse rather than queue without bound
+      continue;
+    }
     pending_.push_back(fd);
     cv_.notify_one();
   }
@@ -235,6 +271,7 @@ void HttpsServer::Serve(int fd) {
     if (inet_ntop(addr.ss_family, src, buf, sizeof buf) != nullptr) peer = buf;
   }
   SSL* ssl = SSL_new(Ctx(ssl_ctx_.get()));
+  if (ssl == nullptr) return;
   SSL_set_fd(ssl, fd);
   if (SSL_accept(ssl) != 1) {
     ERR_clear_error();
@@ -243,13 +280,14 @@ void HttpsServer::Serve(int fd) {
   }
   std::string buffer;
   for (int served = 0; served < 1000 && !stopping_; ++served) {
+    const auto deadline = std::chrono::steady_clock::now() + kRequestDeadline;
     size_t header_end;
     while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
       if (buffer.size() >= options_.max_header_bytes) {
         WriteAll(ssl, Render(PlainError(431, "request headers too large\n"), false));
         goto done;
       }
-      if (!ReadMore(ssl, buffer, options_.max_header_bytes)) goto done;
+      if (!ReadMore(ssl, buffer, options_.max_header_bytes, deadline)) goto done;
     }
     HttpRequest req;
     req.peer = peer;
@@ -266,9 +304,19 @@ void HttpsServer::Serve(int fd) {
     if (q != std::string::npos) req.query = target.substr(q + 1);
     for (size_t i = 1; i < lines.size(); ++i) {
       size_t colon = lines[i].find(':');
-      if (colon == std::string::npos) continue;
-      std::string name = absl::AsciiStrToLower(lines[i].substr(0, colon));
-      req.headers[name] = std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
+      std::string name = colon == std::string::npos ? "" : absl::AsciiStrToLower(lines[i].substr(0, colon));
+      // No folded lines, no names with spaces, no second Content-Length: whatever two
+      // parsers could read differently is refused.
+      if (!IsToken(name) || (name == "content-length" && req.headers.count(name))) {
+        WriteAll(ssl, Render(PlainError(400, "malformed header\n"), false));
+        goto done;
+      }
+      std::string value(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
+      if (req.headers.count(name)) {
+        req.headers[name] += (name == "cookie" ? "; " : ", ") + value;
+      } else {
+        req.headers[name] = std::move(value);
+      }
     }
     buffer.erase(0, header_end + 4);
     if (req.headers.count("transfer-encoding")) {
@@ -277,7 +325,9 @@ void HttpsServer::Serve(int fd) {
     }
     size_t content_length = 0;
     if (auto it = req.headers.find("content-length"); it != req.headers.end()) {
-      if (!absl::SimpleAtoi(it->second, &content_length)) {
+      if (it->second.empty() || it->second.size() > 12 ||
+          it->second.find_first_not_of("0123456789") != std::string::npos ||
+          !absl::SimpleAtoi(it->second, &content_length)) {
         WriteAll(ssl, Render(PlainError(400, "bad Content-Length\n"), false));
         goto done;
       }
@@ -287,7 +337,7 @@ void HttpsServer::Serve(int fd) {
       }
     }
     while (buffer.size() < content_length) {
-      if (!ReadMore(ssl, buffer, content_length + options_.max_header_bytes)) goto done;
+      if (!ReadMore(ssl, buffer, content_length + options_.max_header_bytes, deadline)) goto done;
     }
     req.body = buffer.substr(0, content_length);
     buffer.erase(0, content_length);

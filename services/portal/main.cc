@@ -1,4 +1,6 @@
 // cdp-portal: the customer portal and auditor console over HTTPS.
+#include <csignal>
+
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -48,6 +50,8 @@ std::string Required(const char* flag, const std::string& value) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A browser that hangs up mid-response must not end the process: writes then fail instead.
+  std::signal(SIGPIPE, SIG_IGN);
   cdp::server::Process process(
       {.name = "portal",
        .usage = "cdp-portal: the customer portal and auditor console over HTTPS\n"
@@ -83,6 +87,9 @@ int main(int argc, char** argv) {
       cdp::server::ExitWithConfigError("--smtp_server: host:port, e.g. mail.example.nl:587");
     }
     o.starttls = absl::GetFlag(FLAGS_smtp_starttls);
+    if (!o.starttls && o.host != "127.0.0.1" && o.host != "localhost" && o.host != "::1" && o.host != "[::1]") {
+      cdp::server::ExitWithConfigError("--smtp_starttls=false: only for a relay on this machine (127.0.0.1)");
+    }
     o.ca_file = absl::GetFlag(FLAGS_smtp_ca);
     o.user = absl::GetFlag(FLAGS_smtp_user);
     if (!o.user.empty()) {

@@ -15,6 +15,7 @@ constexpr char kDeleteExpiredLinks[] = "portal_delete_expired_links";
 constexpr char kDeleteExpiredSessions[] = "portal_delete_expired_sessions";
 constexpr char kAddAuditor[] = "portal_add_auditor";
 constexpr char kFindAuditor[] = "portal_find_auditor";
+constexpr char kUseTotpStep[] = "portal_use_totp_step";
 constexpr char kAddVerification[] = "portal_add_verification";
 constexpr char kLatestVerification[] = "portal_latest_verification";
 
@@ -51,6 +52,8 @@ std::vector<storage::Statement> PgPortalStore::Statements() {
                                  "created_at) VALUES ($1, $2, $3, $4, ", At(5), ")")},
       {kFindAuditor, "SELECT display_name, password_argon2id, totp_secret, disabled FROM portal.auditors "
                      "WHERE name = $1"},
+      {kUseTotpStep, "UPDATE portal.auditors SET totp_last_step = $2 WHERE name = $1 "
+                     "AND (totp_last_step IS NULL OR totp_last_step < $2) RETURNING 1"},
       {kAddVerification, absl::StrCat("INSERT INTO portal.log_verifications (auditor, verified_at, ok, events_checked, "
                                       "first_bad_position, problem) VALUES ($1, ", At(2), ", $3, $4, $5, $6)")},
       {kLatestVerification, absl::StrCat("SELECT auditor, ", MicrosOf("verified_at"), ", ok, events_checked, "
@@ -153,6 +156,16 @@ absl::StatusOr<std::optional<Auditor>> PgPortalStore::FindAuditor(const std::str
   });
   if (!s.ok()) return s;
   return found;
+}
+
+absl::StatusOr<bool> PgPortalStore::UseTotpStep(const std::string& name, int64_t step) {
+  bool fresh = false;
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) {
+    fresh = !tx.exec_prepared(kUseTotpStep, name, step).empty();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return fresh;
 }
 
 absl::Status PgPortalStore::AddVerification(const Verification& v) {

@@ -25,6 +25,7 @@ class PgPortalStore : public PortalStore {
   absl::StatusOr<int64_t> DeleteExpired(absl::Time now) override;
   absl::Status AddAuditor(const Auditor& auditor, absl::Time now) override;
   absl::StatusOr<std::optional<Auditor>> FindAuditor(const std::string& name) override;
+  absl::StatusOr<bool> UseTotpStep(const std::string& name, int64_t step) override;
   absl::Status AddVerification(const Verification& v) override;
   absl::StatusOr<std::optional<Verification>> LatestVerification() override;
 

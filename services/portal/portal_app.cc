@@ -57,19 +57,48 @@ bool LooksLikeEmail(const std::string& s) {
 
 }  // namespace
 
-bool RateLimiter::Allow(const std::string& key, absl::Time now) {
-  absl::MutexLock lock(&mu_);
-  // Forget keys nobody used for a window, so the map cannot grow without bound.
-  if (seen_.size() > 100000) {
+std::deque<absl::Time>& RateLimiter::Times(const std::string& key, absl::Time now) {
+  // Forget keys nobody used for a window, so the map cannot grow without bound; at most
+  // every ten seconds, so a full map does not make every call slow.
+  if (seen_.size() > 100000 && now - last_sweep_ > absl::Seconds(10)) {
+    last_sweep_ = now;
     for (auto it = seen_.begin(); it != seen_.end();) {
       it = it->second.empty() || it->second.back() < now - window_ ? seen_.erase(it) : std::next(it);
     }
   }
-  std::deque<absl::Time>& times = seen_[key];
+  std::deque<absl::Time>& times = seen_[Sha256(key)];
   while (!times.empty() && times.front() <= now - window_) times.pop_front();
+  return times;
+}
+
+bool RateLimiter::Allow(const std::string& key, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  std::deque<absl::Time>& times = Times(key, now);
   if (static_cast<int>(times.size()) >= limit_) return false;
   times.push_back(now);
   return true;
+}
+
+bool RateLimiter::Blocked(const std::string& key, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(Times(key, now).size()) >= limit_;
+}
+
+void RateLimiter::Count(const std::string& key, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  Times(key, now).push_back(now);
+}
+
+std::string PeerKey(const std::string& peer) {
+  if (peer.find(':') == std::string::npos) return peer;
+  // The first four groups of an IPv6 address (no "::" among them, else the whole address).
+  size_t pos = 0;
+  for (int groups = 0; groups < 4; ++groups) {
+    pos = peer.find(':', pos);
+    if (pos == std::string::npos || (pos + 1 < peer.size() && peer[pos + 1] == ':')) return peer;
+    ++pos;
+  }
+  return peer.substr(0, pos) + ":/64";
 }
 
 PortalApp::PortalApp(PortalOptions options, PortalStore& store, PlatformClient& platform, Mailer& mailer,
@@ -81,7 +110,8 @@ PortalApp::PortalApp(PortalOptions options, PortalStore& store, PlatformClient& 
       clock_(std::move(clock)),
       csrf_key_(RandomToken(32)),
       per_subject_(options_.sign_ins_per_subject, absl::Hours(1)),
-      per_peer_(options_.sign_ins_per_peer, absl::Hours(1)) {}
+      per_peer_(options_.sign_ins_per_peer, absl::Hours(1)),
+      per_account_(options_.sign_ins_per_subject * 4, absl::Hours(1)) {}
 
 void PortalApp::Register(HttpsServer& server) {
   server.Handle("GET", "/", Page("", &PortalApp::Home));
@@ -145,6 +175,12 @@ HttpHandler PortalApp::Page(const std::string& needs, std::function<HttpResponse
       auto found = store_.FindSession(Sha256(it->second), clock_());
       if (!found.ok()) return ErrorPage(v, found.status());
       v.session = *found;
+      if (v.session && v.session->kind == "auditor") {
+        // A disabled account's sessions end at once.
+        auto auditor = store_.FindAuditor(v.session->subject);
+        if (!auditor.ok()) return ErrorPage(v, auditor.status());
+        if (!auditor->has_value() || (*auditor)->disabled) v.session.reset();
+      }
     }
     HttpResponse r;
     const bool kind_ok = needs.empty() || (v.session && v.session->kind == needs);
@@ -416,7 +452,7 @@ HttpResponse PortalApp::SignIn(Visit& v) {
                      "No e-mail? Also look in your junk mail folder, or "),
       "<a href=\"/\">", v.T("probeer het opnieuw", "try again"), "</a>.</p>");
   // Limits count silently: the answer is the same either way, so it reveals nothing.
-  if (!per_peer_.Allow(v.req.peer, now) || !per_subject_.Allow(absl::AsciiStrToLower(email), now)) {
+  if (!per_peer_.Allow(PeerKey(v.req.peer), now) || !per_subject_.Allow(absl::AsciiStrToLower(email), now)) {
     log::Warning("sign_in_rate_limited", {});
     return Html(v, 200, v.T("Kijk in uw e-mail", "Check your e-mail"), sent);
   }
@@ -450,8 +486,13 @@ HttpResponse PortalApp::SignIn(Visit& v) {
       }
       std::string label;
       if (profiles > 1) {
+        // A name from a source system: one short line of plain text, nothing else.
         auto name = p.fields().find("given_name");
-        label = absl::StrCat(v.T("Voor ", "For "), name == p.fields().end() ? p.profile_id() : name->second, ":\n");
+        std::string shown;
+        for (char c : name == p.fields().end() ? std::string("?") : name->second) {
+          if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f && c != '/' && c != ':') shown.push_back(c);
+        }
+        label = absl::StrCat(v.T("Voor ", "For "), shown.substr(0, 40), ":\n");
       }
       absl::StrAppend(&links, label, options_.public_url, "/signin/link?token=", token, "\n\n");
     }

@@ -45,19 +45,31 @@ struct PortalOptions {
   int sign_ins_per_peer = 30;
 };
 
-// Allows `limit` events per key in any sliding `window`. Thread-safe.
+// Allows `limit` events per key in any sliding `window`. Keys are kept as SHA-256, so a
+// long key costs no more memory than a short one. Thread-safe.
 class RateLimiter {
  public:
   RateLimiter(int limit, absl::Duration window) : limit_(limit), window_(window) {}
   // Counts the attempt and says whether it is within the limit.
   bool Allow(const std::string& key, absl::Time now);
+  // Whether the key is at its limit, without counting.
+  bool Blocked(const std::string& key, absl::Time now);
+  // Counts an event (e.g. a failed attempt) without checking.
+  void Count(const std::string& key, absl::Time now);
 
  private:
+  std::deque<absl::Time>& Times(const std::string& key, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const int limit_;
   const absl::Duration window_;
   absl::Mutex mu_;
   std::map<std::string, std::deque<absl::Time>> seen_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
+
+// The client part of a peer address that one party controls: an IPv4 address, or an
+// IPv6 /64 (one host may hold a whole /64).
+std::string PeerKey(const std::string& peer);
 
 class PortalApp {
  public:
@@ -132,6 +144,7 @@ class PortalApp {
   const std::string csrf_key_;   // keys pre-session CSRF tokens; new at every start
   RateLimiter per_subject_;
   RateLimiter per_peer_;
+  RateLimiter per_account_;   // failed auditor sign-ins per account, from anywhere
   absl::Mutex catalog_mu_;
   std::shared_ptr<const v1::Catalog> catalog_ ABSL_GUARDED_BY(catalog_mu_);
   absl::Time catalog_fetched_ ABSL_GUARDED_BY(catalog_mu_) = absl::InfinitePast();

@@ -62,6 +62,9 @@ class PortalStore {
   // AlreadyExists when the name is taken.
   virtual absl::Status AddAuditor(const Auditor& auditor, absl::Time now) = 0;
   virtual absl::StatusOr<std::optional<Auditor>> FindAuditor(const std::string& name) = 0;
+  // Records that the auditor signed in with the TOTP code of `step`; false (and nothing
+  // recorded) if that step or a later one was used before. Atomic.
+  virtual absl::StatusOr<bool> UseTotpStep(const std::string& name, int64_t step) = 0;
 
   virtual absl::Status AddVerification(const Verification& v) = 0;
   virtual absl::StatusOr<std::optional<Verification>> LatestVerification() = 0;

@@ -68,15 +68,18 @@ class Session {
 
   absl::Status StartTls() {
     ctx_ = SSL_CTX_new(TLS_client_method());
+    if (ctx_ == nullptr) return absl::InternalError("smtp: cannot make a TLS context");
     SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
     const bool loaded = o_.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx_) == 1
                                            : SSL_CTX_load_verify_locations(ctx_, o_.ca_file.c_str(), nullptr) == 1;
     if (!loaded) return absl::FailedPreconditionError("smtp: cannot load the CA certificates");
     ssl_ = SSL_new(ctx_);
-    SSL_set_fd(ssl_, fd_);
-    SSL_set_tlsext_host_name(ssl_, o_.host.c_str());
-    SSL_set1_host(ssl_, o_.host.c_str());
+    if (ssl_ != nullptr) SSL_set_fd(ssl_, fd_);
+    if (ssl_ == nullptr || SSL_set_tlsext_host_name(ssl_, o_.host.c_str()) != 1 ||
+        SSL_set1_host(ssl_, o_.host.c_str()) != 1) {
+      return absl::InternalError("smtp: cannot set up TLS");
+    }
     if (SSL_connect(ssl_) != 1) return absl::UnavailableError("smtp: TLS handshake failed (certificate or protocol)");
     buffer_.clear();
     return absl::OkStatus();

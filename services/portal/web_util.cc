@@ -83,8 +83,12 @@ std::map<std::string, std::string> ParseCookies(std::string_view header) {
 }
 
 bool IsLocalPath(std::string_view s) {
-  return !s.empty() && s.front() == '/' && (s.size() == 1 || (s[1] != '/' && s[1] != '\\')) &&
-         s.find_first_of("\r\n") == std::string_view::npos;
+  if (s.empty() || s.front() != '/' || (s.size() > 1 && s[1] == '/')) return false;
+  // Browsers drop tabs and line breaks and read '\\' as '/': "/\t/evil" would leave.
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f || c == '\\') return false;
+  }
+  return true;
 }
 
 }  // namespace cdp::portal

@@ -67,6 +67,13 @@ class FakeStore : public PortalStore {
     if (it == auditors_.end()) return std::optional<Auditor>();
     return std::optional<Auditor>(it->second);
   }
+  absl::StatusOr<bool> UseTotpStep(const std::string& name, int64_t step) override {
+    absl::MutexLock l(&mu_);
+    auto [it, added] = totp_steps_.emplace(name, step);
+    if (!added && it->second >= step) return false;
+    it->second = step;
+    return true;
+  }
   absl::Status AddVerification(const Verification&) override { return absl::OkStatus(); }
   absl::StatusOr<std::optional<Verification>> LatestVerification() override { return std::optional<Verification>(); }
 
@@ -80,6 +87,7 @@ class FakeStore : public PortalStore {
   std::map<std::string, Link> links_;
   std::map<std::string, Session> sessions_;
   std::map<std::string, Auditor> auditors_;
+  std::map<std::string, int64_t> totp_steps_;
 };
 
 // Two customers, found by e-mail; reads answer with the customer's fields.
@@ -387,6 +395,13 @@ TEST_F(PortalAppTest, AuditorsNeedPasswordAndCodeAndTheirLooksNameThem) {
   EXPECT_EQ(attempt("a long passphrase", "000000").status, 401);
   HttpResponse ok = attempt("a long passphrase", TotpCode(secret, now_));
   ASSERT_EQ(ok.status, 303) << ok.body;
+  // The same code does not sign in twice.
+  Browser replay(server_);
+  HttpResponse form = replay.Get("/audit/signin");
+  EXPECT_EQ(replay.Post("/audit/signin", absl::StrCat("csrf=", UrlEncode(Browser::Csrf(form)),
+                                                      "&name=dpo&password=a%20long%20passphrase&code=",
+                                                      TotpCode(secret, now_))).status,
+            401);
   // A search without a reason shows nothing and asks for one.
   EXPECT_THAT(b.Get("/audit?caller=x").body, HasSubstr("Kies waarom u kijkt"));
   EXPECT_TRUE(platform_.queries.empty());

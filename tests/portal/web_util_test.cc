@@ -49,6 +49,8 @@ TEST(WebUtilTest, OnlyLocalPathsAreRedirectTargets) {
   EXPECT_FALSE(IsLocalPath("https://evil.example/"));
   EXPECT_FALSE(IsLocalPath(""));
   EXPECT_FALSE(IsLocalPath("/a\r\nSet-Cookie: x=1"));
+  EXPECT_FALSE(IsLocalPath("/\t/evil.example"));
+  EXPECT_FALSE(IsLocalPath("/a\\b"));
 }
 
 }  // namespace

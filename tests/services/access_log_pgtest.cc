@@ -162,6 +162,39 @@ TEST_F(AccessLogPgTest, TheLogRecordsWhoAppendedEachEventWhateverTheAppenderClai
   EXPECT_EQ(stored.caller(), Event(1).caller());  // the appender's account of who read
 }
 
+TEST_F(AccessLogPgTest, ExportsDisarmSpreadsheetFormulasAndOnlyConsolesNameAuditors) {
+  auto catalog = consent::Catalog::FromFile(std::string(CDP_SOURCE_DIR) + "/consent/catalog/default.textproto");
+  ASSERT_THAT(catalog.status(), IsOk());
+  AuditApi api(*catalog, *log_, *store_, *signer_);
+  v1::AppendEventsRequest req;
+  auto* item = req.add_events();
+  item->set_customer_id("p-1");
+  *item->mutable_event() = Event(1);
+  item->mutable_event()->mutable_acting_party()->set_id("=HYPERLINK(\"http://x\")");
+  item->mutable_event()->mutable_justification()->set_code(v1::Justification::CUSTOMER_REQUEST);
+  item->mutable_event()->mutable_justification()->set_reference("+31 ticket");
+  ASSERT_THAT(api.AppendEvents("spiffe://cdp.local/service/profile", req).status(), IsOk());
+
+  v1::QueryAccessEventsRequest q;
+  q.mutable_justification()->set_code(v1::Justification::LEGAL_REQUEST);
+  std::string csv;
+  ASSERT_THAT(api.ExportAccessEvents("spiffe://cdp.local/auditor/dpo", q,
+                                     [&](const std::string& chunk) {
+                                       csv += chunk;
+                                       return true;
+                                     }),
+              IsOk());
+  EXPECT_THAT(csv, HasSubstr(",\"'=HYPERLINK(\"\"http://x\"\")\","));
+  EXPECT_THAT(csv, HasSubstr(",'+31 ticket,"));
+
+  // Naming the auditor a look is for is the console's alone.
+  q.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+  q.mutable_acting_party()->set_id("auditor:someone-else");
+  EXPECT_EQ(api.QueryAccessEvents("spiffe://cdp.local/auditor/dpo", q).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(api.QueryAccessEvents("spiffe://cdp.local/auditor/console", q).status(), IsOk());
+}
+
 TEST_F(AccessLogPgTest, TheUnusualAccessReportNamesACallerReadingFarMoreCustomersThanUsual) {
   auto catalog = consent::Catalog::FromFile(std::string(CDP_SOURCE_DIR) + "/consent/catalog/default.textproto");
   ASSERT_THAT(catalog.status(), IsOk());
