@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/common/log.h"
 #include "services/portal/auth.h"
 
 namespace cdp::portal {
@@ -73,6 +74,47 @@ absl::Status OutboxMailer::Send(const MailMessage& message) {
     return Failed("cannot rename into " + dir_);
   }
   return absl::OkStatus();
+}
+
+QueuedMailer::QueuedMailer(Mailer& next, size_t capacity)
+    : next_(next), capacity_(capacity), worker_([this] { Run(); }) {}
+
+QueuedMailer::~QueuedMailer() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  worker_.join();
+}
+
+absl::Status QueuedMailer::Send(const MailMessage& message) {
+  absl::MutexLock lock(&mu_);
+  if (queue_.size() >= capacity_) {
+    log::Error("mail_dropped", {{"queued", static_cast<int64_t>(queue_.size())}});
+    return absl::OkStatus();
+  }
+  queue_.push_back(message);
+  return absl::OkStatus();
+}
+
+void QueuedMailer::Run() {
+  for (;;) {
+    MailMessage message;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](QueuedMailer* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+            return self->stopping_ || !self->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // stopping, and nothing left to send
+      message = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    if (absl::Status s = next_.Send(message); !s.ok()) {
+      log::Error("mail_not_sent", {{"code", absl::StatusCodeToString(s.code())}, {"reason", s.message()}});
+    }
+  }
 }
 
 }  // namespace cdp::portal

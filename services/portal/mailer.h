@@ -4,9 +4,12 @@
 #ifndef CDP_SERVICES_PORTAL_MAILER_H_
 #define CDP_SERVICES_PORTAL_MAILER_H_
 
+#include <deque>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace cdp::portal {
@@ -35,6 +38,27 @@ class OutboxMailer : public Mailer {
  private:
   const std::string dir_;
   const std::string from_;
+};
+
+// Hands messages to `next` on a thread of its own, so that a request that sends mail
+// answers as fast as one that does not (a sign-in request must not reveal by its timing
+// whether the address is known). Send() queues and returns OK; a full queue drops the
+// message and says so in the log (counts only). The destructor sends what is queued.
+class QueuedMailer : public Mailer {
+ public:
+  QueuedMailer(Mailer& next, size_t capacity = 1000);
+  ~QueuedMailer() override;
+  absl::Status Send(const MailMessage& message) override;
+
+ private:
+  void Run();
+
+  Mailer& next_;
+  const size_t capacity_;
+  absl::Mutex mu_;
+  std::deque<MailMessage> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread worker_;
 };
 
 // The message as RFC 5322 text with CRLF line ends: headers (the subject as an RFC 2047
