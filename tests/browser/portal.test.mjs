@@ -306,6 +306,11 @@ test('an auditor finds that access, verifies it, checks the log and exports it',
   assert.match(body, /spiffe:\/\/cdp\.local\/service\/support-desk,human_agent,agent-7,/);
   assert.match(body, /access-log-review,.*auditor:inspector|auditor:inspector,.*access-log-review/);
 
+  // An event that does not exist: a readable page, in the same accessible layout.
+  await page.goto(`${base}/audit/event?position=999999&why=legal_request`);
+  await page.getByRole('heading', { name: 'Niet gevonden' }).waitFor();
+  await checkPage(page, 'auditor-not-found');
+
   // Auditors only read: the customer pages are not theirs.
   await page.goto(base + '/my/data');
   assert.equal(new URL(page.url()).pathname, '/');

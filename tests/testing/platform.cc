@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "services/common/client.h"
 
 namespace cdp::testing {
 
@@ -88,6 +89,17 @@ absl::StatusOr<RunningService> StartService(const std::string& name, const TestP
   auto child = ChildProcess::Start(bin, args, MakeTempDir() + "/log");
   if (!child.ok()) return child.status();
   r.process = *std::move(child);
+  return r;
+}
+
+absl::StatusOr<RunningService> StartServing(const std::string& name, const TestPki& pki, const TestDatabase& db,
+                                            const std::vector<std::string>& extra, const std::string& identity) {
+  auto r = StartService(name, pki, db, extra);
+  if (!r.ok()) return r.status();
+  absl::Status serving = rpc::WaitUntilServing(*pki.Channel(r->port, identity), "", absl::Seconds(120));
+  if (!serving.ok()) {
+    return absl::Status(serving.code(), absl::StrCat(name, ": ", serving.message(), "\n", r->process->Output()));
+  }
   return r;
 }
 

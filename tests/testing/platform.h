@@ -53,6 +53,12 @@ absl::StatusOr<RunningService> StartService(const std::string& name, const TestP
                                             const std::vector<std::string>& extra = {},
                                             int port = 0);
 
+// StartService, then waits (up to two minutes) until the gRPC service reports SERVING,
+// asking as `identity`. The error names the service and carries its output.
+absl::StatusOr<RunningService> StartServing(const std::string& name, const TestPki& pki, const TestDatabase& db,
+                                            const std::vector<std::string>& extra = {},
+                                            const std::string& identity = "operator/cdpctl");
+
 }  // namespace cdp::testing
 
 #endif  // CDP_TESTS_TESTING_PLATFORM_H_
