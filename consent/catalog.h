@@ -20,6 +20,12 @@
 
 namespace cdp::consent {
 
+// Purposes the platform itself relies on. Customers are shown their own data under the
+// first, a catalog purpose on a legal obligation; auditors' looks at the access log are
+// logged under the second, which is no catalog purpose (nothing is read from a profile).
+inline constexpr char kDataSubjectAccessPurpose[] = "data-subject-access";
+inline constexpr char kAccessLogReviewPurpose[] = "access-log-review";
+
 // Dense indexes into the catalog's fields and purposes, in file order.
 using FieldId = int32_t;
 using PurposeId = int32_t;

@@ -13,13 +13,14 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "consent/catalog.h"
 #include "services/audit/merkle.h"
 
 namespace cdp::audit {
 
-// The purpose of an auditor's look at the log: logged by AuditApi like any access, explained
-// as such, and left out of the unusual-access counts.
-inline constexpr char kAccessLogReview[] = "access-log-review";
+// The purpose of an auditor's look at the log (consent/catalog.h): logged by AuditApi like
+// any access, explained as such, and left out of the unusual-access counts.
+inline constexpr const char* kAccessLogReview = consent::kAccessLogReviewPurpose;
 
 // One event as stored: `entry` is the exact byte string hashed into the tree (see
 // AccessLog), the other fields copy what queries filter on.

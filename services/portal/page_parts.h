@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "cdp/v1/catalog.pb.h"
+#include "consent/catalog.h"
 #include "services/portal/https_server.h"
 #include "services/portal/portal_app.h"
 #include "services/portal/portal_store.h"
@@ -17,7 +18,7 @@
 namespace cdp::portal {
 
 // The purpose under which customers are shown their own data (see the catalog).
-inline constexpr char kSelfServicePurpose[] = "data-subject-access";
+inline constexpr const char* kSelfServicePurpose = consent::kDataSubjectAccessPurpose;
 
 struct PortalApp::Visit {
   explicit Visit(const HttpRequest& r) : req(r) {}

@@ -17,8 +17,8 @@
 namespace cdp::rights {
 namespace {
 
-// The purpose under which customers are shown their own data (see the catalog).
-constexpr char kSelfServicePurpose[] = "data-subject-access";
+using consent::kAccessLogReviewPurpose;
+using consent::kDataSubjectAccessPurpose;
 // The access log is read page by page; an export names every recipient of the last this
 // many accesses (a long-standing customer's full history is in the auditors' export).
 constexpr int kMaxEventPages = 50;
@@ -344,7 +344,7 @@ absl::StatusOr<v1::ExportMyDataResponse> RightsApi::ExportMyData(const std::stri
   v1::GetProfileRequest read;
   read.set_profile_id(m.customer_id);
   auto* ctx = read.mutable_context();
-  ctx->set_purpose(kSelfServicePurpose);
+  ctx->set_purpose(kDataSubjectAccessPurpose);
   for (const v1::FieldDef& f : catalog_->proto().fields()) ctx->mutable_read_mask()->add_paths(f.name());
   ctx->mutable_acting_party()->set_kind(v1::ActingParty::AUTOMATED_SYSTEM);
   ctx->mutable_acting_party()->set_id("access-request");
@@ -371,6 +371,9 @@ absl::StatusOr<v1::ExportMyDataResponse> RightsApi::ExportMyData(const std::stri
     for (const v1::AccessEvent& e : events->events()) {
       ++m.events_read;
       if (e.fields_released_size() == 0) continue;  // nothing received
+      // Not recipients: the customer looking at their own data, and auditors reviewing
+      // the log (they see field names, never values).
+      if (e.purpose() == kDataSubjectAccessPurpose || e.purpose() == kAccessLogReviewPurpose) continue;
       Recipient& r = m.recipients[e.caller()];
       r.caller = e.caller();
       r.def = catalog_->FindCaller(e.caller());

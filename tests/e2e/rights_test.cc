@@ -190,6 +190,10 @@ TEST_F(RightsTest, AnExportHoldsEveryItemOfArticle15ForACustomerOfAllFourSources
     }
   }
   EXPECT_TRUE(desk);
+  for (const auto& item : f.at("recipients").list_value().values()) {
+    // The export's own read is not a disclosure to anyone.
+    EXPECT_NE(item.struct_value().fields().at("caller").string_value(), "spiffe://cdp.local/service/rights");
+  }
   // (e) rights, (f) complaint, (h) automated agents and models.
   EXPECT_GE(f.at("your_rights").list_value().values_size(), 5);
   EXPECT_EQ(f.at("complaint").struct_value().fields().at("authority").string_value(), "Autoriteit Persoonsgegevens");
