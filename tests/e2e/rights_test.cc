@@ -257,5 +257,36 @@ TEST_F(RightsTest, ARestrictionStopsReadsAtOnceExceptWhatTheLawRequires) {
   EXPECT_EQ(retried.consent_version(), lifted.consent_version());
 }
 
+TEST_F(RightsTest, OperatorsActOnRequestsWithCdpctl) {
+  const std::string customer = IngestMirjam();
+  ASSERT_FALSE(customer.empty());
+  ASSERT_THAT(Read("service/support-desk", customer, "customer-care-human", {"email"}).status(), IsOk());
+  const std::string bin = std::string(CDP_BINARY_DIR) + "/tools/cdpctl/cdpctl";
+  const std::vector<std::string> tls = {"--tls_cert=" + pki_->dir() + "/operator-cdpctl.crt",
+                                        "--tls_key=" + pki_->dir() + "/operator-cdpctl.key",
+                                        "--tls_ca=" + pki_->dir() + "/ca.crt",
+                                        absl::StrCat("--target=127.0.0.1:", rights_.port)};
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), tls.begin(), tls.end());
+    return testing::RunToCompletion(bin, args, absl::Seconds(60));
+  };
+  const std::string dir = testing::MakeTempDir();
+  auto exported = run({"rights", "export", customer, "--out_dir=" + dir, "--acting_party=human_agent:agent-3"});
+  ASSERT_THAT(exported.status(), IsOk());
+  EXPECT_EQ(exported->exit_code, 0) << exported->output;
+  EXPECT_THAT(testing::ReadFileOrDie(dir + "/" + customer + ".json"), HasSubstr("mirjam.bos@example.nl"));
+  EXPECT_THAT(testing::ReadFileOrDie(dir + "/" + customer + ".html"), HasSubstr("Wie uw gegevens kreeg"));
+
+  auto restricted = run({"rights", "restrict", customer, "--purposes=customer-care-human", "--channel=phone",
+                         "--acting_party=human_agent:agent-3"});
+  ASSERT_THAT(restricted.status(), IsOk());
+  EXPECT_EQ(restricted->exit_code, 0) << restricted->output;
+  EXPECT_THAT(restricted->output, HasSubstr("processing restricted for customer-care-human"));
+  auto bad = run({"rights", "restrict", customer, "--purposes=legal-retention", "--channel=phone"});
+  ASSERT_THAT(bad.status(), IsOk());
+  EXPECT_EQ(bad->exit_code, 1);
+  EXPECT_THAT(bad->output, HasSubstr("INVALID_ARGUMENT: purposes[0]"));
+}
+
 }  // namespace
 }  // namespace cdp

@@ -10,6 +10,7 @@
 #include "tools/cdpctl/import_commands.h"
 #include "tools/cdpctl/log_commands.h"
 #include "tools/cdpctl/profile_commands.h"
+#include "tools/cdpctl/rights_commands.h"
 #include "absl/time/time.h"
 #include "consent/catalog.h"
 #include "services/common/client.h"
@@ -42,6 +43,7 @@ constexpr char kUsage[] =
     "%s"
     "%s"
     "%s"
+    "%s"
     "\n"
     "Every call uses mTLS: give --tls_cert, --tls_key and --tls_ca (or CDP_TLS_CERT, ...).\n"
     "deploy/local/run.sh prints the values for the local platform.";
@@ -57,7 +59,7 @@ int main(int argc, char** argv) {
   const std::string usage =
       absl::StrFormat(kUsage, cdp::cdpctl::kConsentUsage, cdp::cdpctl::kImportUsage,
                       cdp::cdpctl::kProfileUsage, cdp::cdpctl::kLogUsage,
-                      cdp::cdpctl::kAuditorUsage);
+                      cdp::cdpctl::kRightsUsage, cdp::cdpctl::kAuditorUsage);
   std::vector<std::string> args = cdp::ParseFlagsOrExit(argc, argv, usage);
   if (!args.empty() && args[0] == "check-catalog") {
     if (args.size() != 2) {
@@ -79,7 +81,7 @@ int main(int argc, char** argv) {
   if (command == "generate") return cdp::cdpctl::RunGenerate(args);
   if (command == "auditor") return cdp::cdpctl::RunAuditorCommand(args);
   const bool consent = command == "consent" || command == "verify-receipt";
-  const bool multi = consent || command == "import" || command == "profile" || command == "read" || command == "log";
+  const bool multi = consent || command == "import" || command == "profile" || command == "read" || command == "log" || command == "rights";
   if (command != "health" && command != "services" && !multi) {
     std::fprintf(stderr, "cdpctl: unknown command '%s'; see --help\n", command.c_str());
     return 2;
@@ -104,6 +106,7 @@ int main(int argc, char** argv) {
   if (command == "profile") return cdp::cdpctl::RunProfileCommand(args, channel);
   if (command == "read") return cdp::cdpctl::RunReadCommand(args, channel);
   if (command == "log") return cdp::cdpctl::RunLogCommand(args, channel);
+  if (command == "rights") return cdp::cdpctl::RunRightsCommand(args, channel);
   absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
 
   if (command == "health") {
