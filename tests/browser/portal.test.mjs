@@ -186,6 +186,13 @@ test('a customer signs in by e-mail link, objects to a use, and sees the next re
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   assert.match(await page.textContent('main'), /a customer-service employee \(a person\)/);
   await checkPage(page, 'timeline-en');
+  for (const [path, name] of [['/my', 'overview-en'], ['/my/data', 'my-data-en'], ['/my/choices', 'my-choices-en'],
+                              ['/my/download', 'download-en'], ['/my/erase', 'erase-en']]) {
+    await page.goto(base + path);
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    await checkPage(page, name);
+  }
+  await page.goto(base + '/my/access');
   await page.getByRole('link', { name: 'Nederlands' }).click();
   await page.getByRole('heading', { name: 'Wie keek er naar mijn gegevens?' }).waitFor();
 
