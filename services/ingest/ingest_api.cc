@@ -40,6 +40,7 @@ constexpr char kMarkUnmerged[] = "ingest_mark_unmerged";
 constexpr char kDropCandidates[] = "ingest_drop_candidates";
 constexpr char kListCandidates[] = "ingest_list_candidates";
 constexpr char kNextSeq[] = "ingest_next_seq";
+constexpr char kChangedSince[] = "ingest_changed_since";
 constexpr char kSeqNow[] = "ingest_seq_now";
 constexpr char kRecordsSince[] = "ingest_records_since";
 constexpr char kProfilesSince[] = "ingest_profiles_since";
@@ -273,6 +274,13 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "OR (left_profile = $2 AND right_profile = $1)"},
       {kNextSeq, "UPDATE ingest.sequence SET value = value + 1 RETURNING value"},
       {kSeqNow, "SELECT value FROM ingest.sequence"},
+      // Profiles whose golden record may differ after (from, to]: those changed (merged,
+      // unmerged, erased), the ones they were merged into, and those with new records.
+      {kChangedSince,
+       "SELECT profile_id FROM ingest.profiles WHERE changed_seq > $1 AND changed_seq <= $2 "
+       "UNION SELECT merged_into FROM ingest.profiles WHERE changed_seq > $1 AND changed_seq <= $2 "
+       "AND merged_into IS NOT NULL "
+       "UNION SELECT profile_id FROM ingest.records WHERE seq > $1 AND seq <= $2"},
       {kRecordsSince,
        "SELECT source_system, record_id, changed_at_us, profile_id, sealed FROM ingest.records "
        "WHERE seq > $1 AND seq <= $2 ORDER BY seq"},
@@ -819,6 +827,25 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> IngestApi::ReadP
         return Golden(root, merged, members, options_.source_trust);
       };
       out[n] = golden();
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::ProfileChanges> IngestApi::ProfileChangesSince(const std::string& caller, int64_t after_seq) {
+  RETURN_IF_ERROR(Authorize(caller, v1::READ_UNIFIED_PROFILES));
+  if (after_seq < 0) return absl::InvalidArgumentError("after_seq: must not be negative");
+  v1::ProfileChanges out;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) -> absl::Status {
+    out.Clear();
+    // Sequence numbers are taken under the sequence row's lock and held to commit, so
+    // every change up to the position read here is visible to the query after it.
+    const int64_t now = work.exec_prepared1(kSeqNow)[0].as<int64_t>();
+    out.set_seq(std::max(now, after_seq));
+    if (after_seq == 0 || now <= after_seq) return absl::OkStatus();
+    for (const pqxx::row& r : work.exec_prepared(kChangedSince, after_seq, now)) {
+      out.add_profile_ids(r[0].as<std::string>());
     }
     return absl::OkStatus();
   }));

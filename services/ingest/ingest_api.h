@@ -74,6 +74,10 @@ class IngestApi {
   // INVALID_ARGUMENT naming the key when it does not parse (email, phone) or none is given.
   absl::StatusOr<v1::FindProfilesResponse> FindProfiles(const std::string& caller,
                                                         const v1::FindProfilesRequest& request);
+  // One step of WatchProfileChanges: the database's position now and the profiles changed
+  // after `after_seq` up to it (a merged profile with the one it joined). `after_seq` 0
+  // gives the position only. PERMISSION_DENIED without READ_UNIFIED_PROFILES.
+  absl::StatusOr<v1::ProfileChanges> ProfileChangesSince(const std::string& caller, int64_t after_seq);
   absl::StatusOr<v1::ListMatchCandidatesResponse> ListMatchCandidates(
       const std::string& caller, const v1::ListMatchCandidatesRequest& request);
 

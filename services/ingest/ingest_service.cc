@@ -1,5 +1,6 @@
 #include "services/ingest/ingest_service.h"
 
+#include "absl/time/clock.h"
 #include "services/common/caller.h"
 #include "services/common/grpc_status.h"
 #include "services/common/handler.h"
@@ -56,6 +57,22 @@ grpc::Status IngestService::GetUnifiedProfiles(grpc::ServerContext* context,
                                                v1::GetUnifiedProfilesResponse* response) {
   return rpc::ServeUnary(context, response,
                          [&](const std::string& c) { return api_.GetUnifiedProfiles(c, *request); });
+}
+
+grpc::Status IngestService::WatchProfileChanges(grpc::ServerContext* context,
+                                               const v1::WatchProfileChangesRequest* request,
+                                               grpc::ServerWriter<v1::ProfileChanges>* writer) {
+  absl::StatusOr<rpc::Caller> caller = rpc::CallerOf(*context);
+  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
+  int64_t seq = request->after_seq();
+  for (bool first = true; !stopping_() && !context->IsCancelled(); first = false) {
+    if (!first) absl::SleepFor(absl::Milliseconds(20));
+    auto changes = api_.ProfileChangesSince(caller->id, seq);
+    if (!changes.ok()) return rpc::ToGrpcStatus(changes.status());
+    if (!writer->Write(*changes)) break;
+    seq = changes->seq();
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace cdp::ingest

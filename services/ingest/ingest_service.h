@@ -2,6 +2,8 @@
 #ifndef CDP_SERVICES_INGEST_INGEST_SERVICE_H_
 #define CDP_SERVICES_INGEST_INGEST_SERVICE_H_
 
+#include <functional>
+
 #include "cdp/v1/ingest.grpc.pb.h"
 #include "services/ingest/ingest_api.h"
 
@@ -9,7 +11,8 @@ namespace cdp::ingest {
 
 class IngestService : public v1::IngestService::Service {
  public:
-  explicit IngestService(IngestApi& api) : api_(api) {}
+  // `stopping` says when long-lived streams should end (the process is told to stop).
+  IngestService(IngestApi& api, std::function<bool()> stopping) : api_(api), stopping_(std::move(stopping)) {}
 
   grpc::Status WriteRecords(
       grpc::ServerContext* context,
@@ -29,9 +32,12 @@ class IngestService : public v1::IngestService::Service {
                                  v1::UnifiedProfile* response) override;
   grpc::Status GetUnifiedProfiles(grpc::ServerContext* context, const v1::GetUnifiedProfilesRequest* request,
                                   v1::GetUnifiedProfilesResponse* response) override;
+  grpc::Status WatchProfileChanges(grpc::ServerContext* context, const v1::WatchProfileChangesRequest* request,
+                                   grpc::ServerWriter<v1::ProfileChanges>* writer) override;
 
  private:
   IngestApi& api_;
+  std::function<bool()> stopping_;
 };
 
 }  // namespace cdp::ingest

@@ -79,7 +79,8 @@ struct Parts {
 
 class OwningService : private Parts, public IngestService {
  public:
-  explicit OwningService(server::ServiceContext& context) : Parts(context), IngestService(api) {}
+  explicit OwningService(server::ServiceContext& context)
+      : Parts(context), IngestService(api, [&shutdown = context.shutdown] { return shutdown.requested(); }) {}
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "services/common/tls.h"
 #include "services/profile/batching_log.h"
 #include "services/profile/profile_api.h"
+#include "services/profile/profile_cache.h"
 #include "services/profile/profile_service.h"
 #include "services/profile/remote.h"
 #include "storage/migrations.h"
@@ -21,6 +22,11 @@ ABSL_FLAG(std::string, audit_target, "", "host:port of the audit service (every 
 ABSL_FLAG(absl::Duration, consent_staleness_bound, absl::Milliseconds(100),
           "reads are refused (UNAVAILABLE) when the consent replica cannot confirm it is current "
           "within this bound");
+ABSL_FLAG(bool, profile_cache, true,
+          "keep golden records in memory, dropped as the ingest service reports changes; used only while "
+          "its change feed is current within --profile_staleness_bound");
+ABSL_FLAG(absl::Duration, profile_staleness_bound, absl::Milliseconds(100),
+          "the cache answers only while the ingest change feed was heard from within this bound");
 ABSL_FLAG(absl::Duration, call_deadline, absl::Seconds(2), "deadline of calls to the ingest and audit services");
 
 namespace cdp::profile {
@@ -45,11 +51,15 @@ struct Parts {
         }),
         remote_profiles(ingest_channel, absl::GetFlag(FLAGS_call_deadline)),
         profiles(remote_profiles),
+        cache(profiles, {.staleness_bound = absl::GetFlag(FLAGS_profile_staleness_bound)}),
         remote_log(audit_channel, absl::GetFlag(FLAGS_call_deadline)),
         log(remote_log),
         api(catalog,
             [this](const std::string& customer, int64_t min_version) { return replica.Lookup(customer, min_version); },
-            profiles, log) {
+            absl::GetFlag(FLAGS_profile_cache) ? static_cast<ProfileSource&>(cache)
+                                                : static_cast<ProfileSource&>(profiles),
+            log) {
+    if (absl::GetFlag(FLAGS_profile_cache)) cache.StartWatching(ingest_channel);
     // Serving before the replica holds the consent state would only refuse every read.
     context.before_serving = [this] { return replica.WaitUntilCurrent(absl::Minutes(2)); };
   }
@@ -60,6 +70,7 @@ struct Parts {
   rpc::RenewingChannel audit_channel;
   RemoteProfileSource remote_profiles;
   CoalescingProfileSource profiles;  // concurrent reads share calls to the ingest service
+  CachingProfileSource cache;        // recently read golden records, dropped on change
   RemoteAccessLog remote_log;
   BatchingAccessLog log;  // concurrent reads share calls to the audit service
   ProfileApi api;

@@ -49,6 +49,26 @@ class ReadPathTest : public ::testing::Test {
     return r.ok() ? *std::move(r) : testing::RunningService{};
   }
 
+  // A newer version of Jan's CRM record, with another e-mail address.
+  void JanMoves(const std::string& email) {
+    auto stub = v1::IngestService::NewStub(pki_->Channel(ingest_.port, "operator/cdpctl"));
+    grpc::ClientContext ctx;
+    auto stream = stub->WriteRecords(&ctx);
+    v1::WriteRecordsRequest req;
+    auto* r = req.add_records();
+    r->set_source_system("crm");
+    r->set_record_id("c1");
+    *r->mutable_changed_at() = ToProtoTime(absl::FromUnixSeconds(1700000100));
+    (*r->mutable_attributes())["given_name"] = "Jan";
+    (*r->mutable_attributes())["family_name"] = "Berg";
+    (*r->mutable_attributes())["email"] = email;
+    (*r->mutable_attributes())["date_of_birth"] = "1980-04-09";
+    v1::WriteRecordsResponse resp;
+    EXPECT_TRUE(stream->Write(req) && stream->Read(&resp));
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+
   std::string IngestJan() {
     auto stub = v1::IngestService::NewStub(pki_->Channel(ingest_.port, "operator/cdpctl"));
     grpc::ClientContext ctx;
@@ -125,6 +145,26 @@ class ReadPathTest : public ::testing::Test {
   testing::RunningService consent_, audit_, ingest_, profile_;
   int key_ = 0;
 };
+
+TEST_F(ReadPathTest, AChangedRecordReachesReadersWithinTheCachesBound) {
+  const std::string customer = IngestJan();
+  ASSERT_FALSE(customer.empty());
+  auto first = ReadEventually("service/support-desk", customer, "customer-care-human");
+  ASSERT_THAT(first.status(), IsOk());
+  ASSERT_EQ(first->fields().at("email"), "jan.berg@example.nl");
+  for (int i = 0; i < 3; ++i) ASSERT_THAT(Read("service/support-desk", customer, "customer-care-human").status(), IsOk());
+  // The profile service keeps Jan's golden record in memory now; the ingest service's
+  // change feed must drop it when his record changes (bound: 100 ms plus a 20 ms poll).
+  JanMoves("jan@nieuw.example.nl");
+  std::string email;
+  for (absl::Time end = absl::Now() + absl::Seconds(5); absl::Now() < end && email != "jan@nieuw.example.nl";) {
+    auto view = Read("service/support-desk", customer, "customer-care-human");
+    ASSERT_THAT(view.status(), IsOk());
+    email = view->fields().at("email");
+    if (email != "jan@nieuw.example.nl") absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(email, "jan@nieuw.example.nl");
+}
 
 TEST_F(ReadPathTest, ConsentDecidesEachReadAndEveryReadIsInTheSignedLog) {
   const std::string customer = IngestJan();

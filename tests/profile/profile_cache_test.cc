@@ -1,0 +1,122 @@
+// The profile service's cache of golden records with a fake ingest service and a clock
+// that moves only when told.
+#include "services/profile/profile_cache.h"
+
+#include <functional>
+#include <map>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace cdp::profile {
+namespace {
+
+using ::cdp::testing::IsOk;
+
+class FakeSource : public ProfileSource {
+ public:
+  absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
+      const std::vector<std::string>& ids) override {
+    ++calls;
+    if (during_fetch) during_fetch();
+    std::vector<absl::StatusOr<v1::UnifiedProfile>> out;
+    for (const std::string& id : ids) {
+      auto it = profiles.find(id);
+      if (it == profiles.end()) {
+        out.push_back(absl::NotFoundError("profile_id: no such profile"));
+      } else {
+        out.push_back(it->second);
+      }
+    }
+    return out;
+  }
+  absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest&) override {
+    return v1::FindProfilesResponse();
+  }
+  void Set(const std::string& id, const std::string& email, std::vector<std::string> merged = {},
+           const std::string& root = "") {
+    v1::UnifiedProfile p;
+    p.set_profile_id(root.empty() ? id : root);
+    for (auto& m : merged) p.add_merged_profile_ids(m);
+    auto* f = p.add_fields();
+    f->set_field("email");
+    f->set_value(email);
+    profiles[id] = p;
+  }
+  int calls = 0;
+  std::map<std::string, v1::UnifiedProfile> profiles;
+  std::function<void()> during_fetch;
+};
+
+class ProfileCacheTest : public ::testing::Test {
+ protected:
+  ProfileCacheTest() : cache_(source_, {.staleness_bound = absl::Milliseconds(100), .now = [this] { return now_; }}) {
+    cache_.OnChanges(1, {});  // the feed is current
+  }
+  std::string Email(const std::string& id) {
+    auto p = cache_.Get(id);
+    EXPECT_THAT(p.status(), IsOk());
+    return p.ok() ? p->fields(0).value() : "";
+  }
+  absl::Time now_ = absl::FromUnixSeconds(1790000000);
+  FakeSource source_;
+  CachingProfileSource cache_;
+};
+
+TEST_F(ProfileCacheTest, ASecondReadIsAnsweredFromMemory) {
+  source_.Set("p-1", "a@example.nl");
+  EXPECT_EQ(Email("p-1"), "a@example.nl");
+  EXPECT_EQ(Email("p-1"), "a@example.nl");
+  EXPECT_EQ(source_.calls, 1);
+  EXPECT_EQ(cache_.stats().hits, 1);
+}
+
+TEST_F(ProfileCacheTest, AChangeToAnyPartOfAProfileDropsIt) {
+  // p-root has p-old merged into it; a read by the merged-away id is kept too.
+  source_.Set("p-root", "a@example.nl", {"p-old"});
+  source_.Set("p-old", "a@example.nl", {"p-old"}, "p-root");
+  Email("p-root");
+  Email("p-old");
+  source_.Set("p-root", "b@example.nl");  // unmerged: p-old lives on its own again
+  source_.Set("p-old", "old@example.nl");
+  cache_.OnChanges(2, {"p-old"});
+  EXPECT_EQ(Email("p-root"), "b@example.nl");
+  EXPECT_EQ(Email("p-old"), "old@example.nl");
+  EXPECT_EQ(source_.calls, 4);
+}
+
+TEST_F(ProfileCacheTest, WithoutACurrentFeedEveryReadGoesToTheIngestService) {
+  source_.Set("p-1", "a@example.nl");
+  Email("p-1");
+  now_ += absl::Milliseconds(101);  // no heartbeat for longer than the bound
+  source_.Set("p-1", "b@example.nl");
+  EXPECT_EQ(Email("p-1"), "b@example.nl");
+  EXPECT_EQ(Email("p-1"), "b@example.nl");
+  EXPECT_EQ(source_.calls, 3);
+  EXPECT_EQ(cache_.stats().bypassed, 2);
+  cache_.OnChanges(2, {"p-1"});  // heard again; the change is applied
+  EXPECT_EQ(Email("p-1"), "b@example.nl");
+}
+
+TEST_F(ProfileCacheTest, ARecordReadWhileAChangeArrivedIsNotKept) {
+  source_.Set("p-1", "a@example.nl");
+  source_.during_fetch = [this] { cache_.OnChanges(2, {"p-1"}); };  // the change lands mid-read
+  Email("p-1");
+  source_.during_fetch = nullptr;
+  source_.Set("p-1", "b@example.nl");
+  EXPECT_EQ(Email("p-1"), "b@example.nl");
+}
+
+TEST_F(ProfileCacheTest, UnknownProfilesAreNotKeptAndALostFeedEmptiesTheCache) {
+  EXPECT_FALSE(cache_.Get("p-none").ok());
+  source_.Set("p-none", "n@example.nl");
+  EXPECT_EQ(Email("p-none"), "n@example.nl");
+  cache_.OnFeedLost();
+  source_.Set("p-none", "m@example.nl");
+  cache_.OnChanges(3, {});
+  EXPECT_EQ(Email("p-none"), "m@example.nl");
+}
+
+}  // namespace
+}  // namespace cdp::profile
