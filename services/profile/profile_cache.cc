@@ -8,7 +8,18 @@
 namespace cdp::profile {
 
 CachingProfileSource::CachingProfileSource(ProfileSource& next, Options options)
-    : next_(next), options_(std::move(options)) {}
+    : next_(next), options_(std::move(options)) {
+  if (options_.registry != nullptr) {
+    auto& family = prometheus::BuildCounter()
+                       .Name("cdp_profile_cache_reads_total")
+                       .Help("Golden-record reads by outcome: from memory (hit), from the ingest service and kept "
+                             "(miss), or past the cache because its change feed was not current (bypassed)")
+                       .Register(*options_.registry);
+    hits_ = &family.Add({{"outcome", "hit"}});
+    misses_ = &family.Add({{"outcome", "miss"}});
+    bypassed_ = &family.Add({{"outcome", "bypassed"}});
+  }
+}
 
 CachingProfileSource::~CachingProfileSource() {
   {
@@ -47,6 +58,7 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> CachingProfileSo
     absl::MutexLock lock(&mu_);
     if (!CurrentLocked(options_.now())) {
       ++stats_.bypassed;
+      if (bypassed_ != nullptr) bypassed_->Increment(static_cast<double>(profile_ids.size()));
       missing.clear();
       generation = -1;
     } else {
@@ -56,9 +68,11 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> CachingProfileSo
         if (it != entries_.end()) {
           answers[i] = it->second.profile;
           ++stats_.hits;
+          if (hits_ != nullptr) hits_->Increment();
         } else {
           missing.push_back(i);
           ++stats_.misses;
+          if (misses_ != nullptr) misses_->Increment();
         }
       }
     }

@@ -24,6 +24,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
 #include "services/common/tls.h"
 #include "services/profile/profile_api.h"
 
@@ -35,6 +37,9 @@ class CachingProfileSource : public ProfileSource {
     absl::Duration staleness_bound = absl::Milliseconds(100);
     size_t max_entries = 100000;   // beyond it the cache starts again empty
     std::function<absl::Time()> now = [] { return absl::Now(); };
+    // Where to count reads as cdp_profile_cache_reads_total{outcome=hit|miss|bypassed};
+    // none: not counted there (stats() counts regardless).
+    prometheus::Registry* registry = nullptr;
   };
   // `next` must outlive this.
   CachingProfileSource(ProfileSource& next, Options options);
@@ -82,6 +87,9 @@ class CachingProfileSource : public ProfileSource {
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;   // moves on every change delivered
   absl::Time heard_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   Stats stats_ ABSL_GUARDED_BY(mu_);
+  prometheus::Counter* hits_ = nullptr;
+  prometheus::Counter* misses_ = nullptr;
+  prometheus::Counter* bypassed_ = nullptr;
   absl::Notification stop_;
   absl::Mutex stream_mu_;
   grpc::ClientContext* stream_ ABSL_GUARDED_BY(stream_mu_) = nullptr;

@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
 #include "tests/testing/status_matchers.h"
 
 namespace cdp::profile {
@@ -106,6 +107,27 @@ TEST_F(ProfileCacheTest, ARecordReadWhileAChangeArrivedIsNotKept) {
   source_.during_fetch = nullptr;
   source_.Set("p-1", "b@example.nl");
   EXPECT_EQ(Email("p-1"), "b@example.nl");
+}
+
+TEST(ProfileCacheMetricsTest, ReadsAreCountedByOutcome) {
+  FakeSource source;
+  source.Set("p-1", "a@example.nl");
+  auto registry = std::make_shared<prometheus::Registry>();
+  absl::Time now = absl::FromUnixSeconds(1790000000);
+  CachingProfileSource cache(source, {.now = [&] { return now; }, .registry = registry.get()});
+  cache.OnChanges(1, {});
+  ASSERT_THAT(cache.Get("p-1").status(), IsOk());
+  ASSERT_THAT(cache.Get("p-1").status(), IsOk());
+  now += absl::Seconds(1);
+  ASSERT_THAT(cache.Get("p-1").status(), IsOk());
+  std::map<std::string, double> counted;
+  for (const auto& family : registry->Collect()) {
+    if (family.name != "cdp_profile_cache_reads_total") continue;
+    for (const auto& m : family.metric) counted[m.label[0].value] = m.counter.value;
+  }
+  EXPECT_EQ(counted["hit"], 1);
+  EXPECT_EQ(counted["miss"], 1);
+  EXPECT_EQ(counted["bypassed"], 1);
 }
 
 TEST_F(ProfileCacheTest, UnknownProfilesAreNotKeptAndALostFeedEmptiesTheCache) {
