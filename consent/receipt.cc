@@ -227,6 +227,33 @@ v1::KantaraReceipt BuildReceipt(const Catalog& catalog, const ReceiptSigner& sig
       }
     }
   }
+  if (facts.restriction) {
+    const std::string choice = facts.restriction->restrict() ? "restricted" : "restriction-lifted";
+    auto add = [&](const std::string& id, const std::string& title, const std::string& description,
+                   const std::string& dpv) {
+      auto* service = r.add_services();
+      service->set_service(title);
+      auto* entry = service->add_purposes();
+      entry->set_purpose(description);
+      if (!dpv.empty()) entry->add_purpose_category(dpv);
+      entry->set_consent_type("EXPLICIT");
+      entry->set_termination(lang == "en" ? "until lifted" : "tot u dit opheft");
+      entry->set_cdp_choice(choice);
+      entry->set_cdp_purpose_id(id);
+    };
+    if (facts.restriction->purposes().empty()) {
+      add("*", lang == "en" ? "All purposes" : "Alle doelen",
+          lang == "en" ? "Use of your data, except what the law requires (GDPR Art. 18)"
+                       : "Gebruik van uw gegevens, behalve wat de wet vraagt (AVG art. 18)",
+          "");
+    }
+    for (const std::string& name : facts.restriction->purposes()) {
+      std::optional<PurposeId> id = catalog.FindPurpose(name);
+      if (!id) continue;  // validated before; never happens
+      const v1::PurposeDef& def = catalog.purpose(*id);
+      add(def.name(), Text(def.title(), lang), Text(def.description(), lang), def.dpv_term());
+    }
+  }
   r.set_sensitive(sensitive);
   r.set_cdp_consent_version(static_cast<uint32_t>(facts.consent_version));
   r.set_cdp_catalog_version(catalog.version());

@@ -8,6 +8,7 @@
 #define CDP_CONSENT_RECEIPT_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,10 +67,14 @@ struct ReceiptFacts {
   v1::ActingParty acting_party;
   std::vector<v1::ConsentChoice> choices;  // validated against `catalog`
   std::string language = "nl";             // "nl" or "en"
+  // A restriction of processing made or lifted in the same change (validated).
+  std::optional<v1::RestrictionChange> restriction;
 };
 
 // The receipt body for `facts`: one service entry per purpose touched, naming the fields
 // and categories, the choice made, its legal basis and DPV codes, in the chosen language.
+// A restriction adds one entry per purpose it names (or one for every purpose, with
+// cdp_purpose_id "*"), whose cdp_choice is "restricted" or "restriction-lifted".
 v1::KantaraReceipt BuildReceipt(const Catalog& catalog, const ReceiptSigner& signer,
                                 const ReceiptFacts& facts);
 

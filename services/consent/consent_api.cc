@@ -128,6 +128,7 @@ absl::StatusOr<v1::UpdateConsentResponse> ConsentApi::UpdateConsent(
                      .acting_party = request.acting_party(),
                      .choices = update.choices,
                      .language = request.language().empty() ? "nl" : request.language()};
+  if (request.has_restriction()) facts.restriction = request.restriction();
   auto make_receipt = [&](int64_t version) {
     facts.consent_version = version;
     std::string json = ReceiptJson(BuildReceipt(*catalog_, signer_, facts));

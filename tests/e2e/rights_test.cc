@@ -226,6 +226,8 @@ TEST_F(RightsTest, ARestrictionStopsReadsAtOnceExceptWhatTheLawRequires) {
   grpc::Status s = Restrict(customer, true, {}, &restricted, "k1");
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_FALSE(restricted.receipt().jws().empty());
+  EXPECT_THAT(restricted.receipt().json(), HasSubstr("\"cdpChoice\":\"restricted\""));
+  EXPECT_THAT(restricted.receipt().json(), HasSubstr("\"cdpPurposeId\":\"*\""));
   // A reader that demands the new consent version sees the restriction at once.
   auto after = Read("service/support-desk", customer, "customer-care-human", {"email"}, restricted.consent_version());
   ASSERT_THAT(after.status(), IsOk());
