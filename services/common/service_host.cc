@@ -113,6 +113,13 @@ void ExitWithConfigError(const std::string& message) {
   std::exit(2);
 }
 
+std::string RequiredFlag(const std::string& flag, const std::string& value, const std::string& hint) {
+  if (value.empty()) {
+    ExitWithConfigError(absl::StrCat("--", flag, " is required", hint.empty() ? "" : absl::StrCat(" (", hint, ")")));
+  }
+  return value;
+}
+
 int RunService(const ServiceSpec& spec, int argc, char** argv) {
   // Debian's abseil checks every Mutex acquisition for lock-order cycles (a debugging aid
   // that showed up in profiles of the read path); the services' lock order is fixed.

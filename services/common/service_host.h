@@ -91,6 +91,10 @@ struct ServiceSpec {
 // prints "<program>: <message>" as one line on stderr and exits 2, as flag errors do.
 [[noreturn]] void ExitWithConfigError(const std::string& message);
 
+// `value`, the value of flag --`flag`, or ExitWithConfigError("--flag is required (hint)")
+// when it is empty.
+std::string RequiredFlag(const std::string& flag, const std::string& value, const std::string& hint = "");
+
 // Runs a gRPC service until it is told to stop; returns the process exit code.
 int RunService(const ServiceSpec& spec, int argc, char** argv);
 

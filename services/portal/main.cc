@@ -40,15 +40,6 @@ ABSL_FLAG(std::string, console_tls_cert, "",
 ABSL_FLAG(std::string, console_tls_key, "", "private key of --console_tls_cert");
 ABSL_DECLARE_FLAG(std::string, tls_ca);
 
-namespace {
-
-std::string Required(const char* flag, const std::string& value) {
-  if (value.empty()) cdp::server::ExitWithConfigError(absl::StrCat("--", flag, " is required"));
-  return value;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   // A browser that hangs up mid-response must not end the process: writes then fail instead.
   std::signal(SIGPIPE, SIG_IGN);
@@ -63,17 +54,17 @@ int main(int argc, char** argv) {
        .statements = cdp::portal::PgPortalStore::Statements()},
       argc, argv);
 
-  auto log_key = cdp::ReadWholeFile(Required("log_public_key", absl::GetFlag(FLAGS_log_public_key)));
+  auto log_key = cdp::ReadWholeFile(cdp::server::RequiredFlag("log_public_key", absl::GetFlag(FLAGS_log_public_key)));
   if (!log_key.ok()) cdp::server::ExitWithConfigError(absl::StrCat("--log_public_key: ", log_key.status().message()));
   cdp::rpc::GrpcPlatformOptions platform_options{
-      .consent_target = Required("consent_target", absl::GetFlag(FLAGS_consent_target)),
-      .profile_target = Required("profile_target", absl::GetFlag(FLAGS_profile_target)),
-      .audit_target = Required("audit_target", absl::GetFlag(FLAGS_audit_target)),
+      .consent_target = cdp::server::RequiredFlag("consent_target", absl::GetFlag(FLAGS_consent_target)),
+      .profile_target = cdp::server::RequiredFlag("profile_target", absl::GetFlag(FLAGS_profile_target)),
+      .audit_target = cdp::server::RequiredFlag("audit_target", absl::GetFlag(FLAGS_audit_target)),
       .rights_target = absl::GetFlag(FLAGS_rights_target),
       .own_tls = process.tls()};
   if (!absl::GetFlag(FLAGS_console_tls_cert).empty()) {
     auto console = cdp::rpc::LoadTls({.cert = absl::GetFlag(FLAGS_console_tls_cert),
-                                      .key = Required("console_tls_key", absl::GetFlag(FLAGS_console_tls_key)),
+                                      .key = cdp::server::RequiredFlag("console_tls_key", absl::GetFlag(FLAGS_console_tls_key)),
                                       .ca = absl::GetFlag(FLAGS_tls_ca)});
     if (!console.ok()) cdp::server::ExitWithConfigError(std::string(console.status().message()));
     platform_options.console_tls = *console;
@@ -93,7 +84,7 @@ int main(int argc, char** argv) {
     o.ca_file = absl::GetFlag(FLAGS_smtp_ca);
     o.user = absl::GetFlag(FLAGS_smtp_user);
     if (!o.user.empty()) {
-      auto password = cdp::ReadWholeFile(Required("smtp_password_file", absl::GetFlag(FLAGS_smtp_password_file)));
+      auto password = cdp::ReadWholeFile(cdp::server::RequiredFlag("smtp_password_file", absl::GetFlag(FLAGS_smtp_password_file)));
       if (!password.ok()) cdp::server::ExitWithConfigError(absl::StrCat("--smtp_password_file: ", password.status().message()));
       o.password = std::string(absl::StripTrailingAsciiWhitespace(*password));
     }

@@ -32,21 +32,16 @@ ABSL_FLAG(absl::Duration, call_deadline, absl::Seconds(2), "deadline of calls to
 namespace cdp::profile {
 namespace {
 
-std::string Target(const char* flag, const std::string& value) {
-  if (value.empty()) server::ExitWithConfigError(absl::StrCat("--", flag, " is required (host:port)"));
-  return value;
-}
-
 struct Parts {
   explicit Parts(server::ServiceContext& context)
       : catalog(server::LoadCatalogOrExit("catalog", absl::GetFlag(FLAGS_catalog))),
-        replica({.connect = [t = Target("consent_target", absl::GetFlag(FLAGS_consent_target)),
+        replica({.connect = [t = server::RequiredFlag("consent_target", absl::GetFlag(FLAGS_consent_target), "host:port"),
                              &tls = context.tls] { return rpc::MakeChannel(t, tls); },
                  .staleness_bound = absl::GetFlag(FLAGS_consent_staleness_bound)}),
-        ingest_channel([t = Target("ingest_target", absl::GetFlag(FLAGS_ingest_target)), &tls = context.tls] {
+        ingest_channel([t = server::RequiredFlag("ingest_target", absl::GetFlag(FLAGS_ingest_target), "host:port"), &tls = context.tls] {
           return rpc::MakeChannel(t, tls);
         }),
-        audit_channel([t = Target("audit_target", absl::GetFlag(FLAGS_audit_target)), &tls = context.tls] {
+        audit_channel([t = server::RequiredFlag("audit_target", absl::GetFlag(FLAGS_audit_target), "host:port"), &tls = context.tls] {
           return rpc::MakeChannel(t, tls);
         }),
         remote_profiles(ingest_channel, absl::GetFlag(FLAGS_call_deadline)),

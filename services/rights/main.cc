@@ -19,18 +19,13 @@ ABSL_FLAG(std::string, audit_target, "", "host:port of the audit service (who re
 namespace cdp::rights {
 namespace {
 
-std::string Target(const char* flag, const std::string& value) {
-  if (value.empty()) server::ExitWithConfigError(absl::StrCat("--", flag, " is required (host:port)"));
-  return value;
-}
-
 struct Parts {
   explicit Parts(server::ServiceContext& context)
       : catalog(server::LoadCatalogOrExit("catalog", absl::GetFlag(FLAGS_catalog))),
         platform(rpc::NewGrpcPlatformClient(
-            {.consent_target = Target("consent_target", absl::GetFlag(FLAGS_consent_target)),
-             .profile_target = Target("profile_target", absl::GetFlag(FLAGS_profile_target)),
-             .audit_target = Target("audit_target", absl::GetFlag(FLAGS_audit_target)),
+            {.consent_target = server::RequiredFlag("consent_target", absl::GetFlag(FLAGS_consent_target), "host:port"),
+             .profile_target = server::RequiredFlag("profile_target", absl::GetFlag(FLAGS_profile_target), "host:port"),
+             .audit_target = server::RequiredFlag("audit_target", absl::GetFlag(FLAGS_audit_target), "host:port"),
              .own_tls = context.tls,
              .deadline = absl::Seconds(10)})),
         api(catalog, *platform, [] { return absl::Now(); }) {}

@@ -5,8 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
+#include "cdp/v1/common.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
 
@@ -25,6 +30,17 @@ inline std::unique_ptr<grpc::ClientContext> CallContext(int seconds = 30) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
   return ctx;
+}
+
+// "KIND[:ID]" (e.g. "human_agent:agent-7", kinds as in ActingParty.Kind, any case) into
+// `party`; false if KIND is not one.
+inline bool ParseActingParty(const std::string& text, v1::ActingParty* party) {
+  std::vector<std::string> p = absl::StrSplit(text, absl::MaxSplits(':', 1));
+  v1::ActingParty::Kind kind;
+  if (p.empty() || !v1::ActingParty::Kind_Parse(absl::AsciiStrToUpper(p[0]), &kind)) return false;
+  party->set_kind(kind);
+  if (p.size() == 2) party->set_id(p[1]);
+  return true;
 }
 
 }  // namespace cdp::cdpctl

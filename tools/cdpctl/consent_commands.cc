@@ -163,13 +163,9 @@ int Set(v1::ConsentService::Stub& stub, const std::string& id,
     return Usage("--channel: portal, phone, chat, email or api");
   }
   r.set_channel(channel);
-  std::vector<std::string> party = absl::StrSplit(absl::GetFlag(FLAGS_acting_party), absl::MaxSplits(':', 1));
-  v1::ActingParty::Kind kind;
-  if (party.empty() || !v1::ActingParty::Kind_Parse(absl::AsciiStrToUpper(party[0]), &kind)) {
+  if (!ParseActingParty(absl::GetFlag(FLAGS_acting_party), r.mutable_acting_party())) {
     return Usage("--acting_party: KIND[:ID] with KIND data_subject, human_agent, bot or automated_system");
   }
-  r.mutable_acting_party()->set_kind(kind);
-  if (party.size() == 2) r.mutable_acting_party()->set_id(party[1]);
   std::string key = absl::GetFlag(FLAGS_idempotency_key);
   r.set_idempotency_key(key.empty() ? consent::NewUuid() : key);
   r.set_expected_version(absl::GetFlag(FLAGS_expected_version));

@@ -27,14 +27,7 @@ int Usage(const std::string& why) {
   return 2;
 }
 
-bool Party(v1::ActingParty* party) {
-  std::vector<std::string> p = absl::StrSplit(absl::GetFlag(FLAGS_acting_party), absl::MaxSplits(':', 1));
-  v1::ActingParty::Kind kind;
-  if (p.empty() || !v1::ActingParty::Kind_Parse(absl::AsciiStrToUpper(p[0]), &kind)) return false;
-  party->set_kind(kind);
-  if (p.size() == 2) party->set_id(p[1]);
-  return true;
-}
+bool Party(v1::ActingParty* party) { return ParseActingParty(absl::GetFlag(FLAGS_acting_party), party); }
 
 bool Write(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
