@@ -176,7 +176,11 @@ absl::StatusOr<v1::ListAccessEventsResponse> AuditApi::ListAccessEvents(const st
   v1::ListAccessEventsResponse out;
   ASSIGN_OR_RETURN(std::optional<std::string> pseudonym, store_.FindPseudonym(request.customer_id()));
   if (!pseudonym) return out;
-  ASSIGN_OR_RETURN(std::vector<StoredEvent> events, store_.EventsOf(*pseudonym, page.before, page.size + 1));
+  // The portal names the customer's own looks "self" (services/portal).
+  ASSIGN_OR_RETURN(std::vector<StoredEvent> events,
+                   store_.EventsOf(*pseudonym, page.before, page.size + 1,
+                                   request.hide_own_views() ? consent::kDataSubjectAccessPurpose : "",
+                                   request.hide_own_views() ? "self" : ""));
   RETURN_IF_ERROR(Explained(events, page.size, request.language(), &out));
   return out;
 }

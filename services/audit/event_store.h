@@ -71,9 +71,11 @@ class EventStore {
 
   // The pseudonym of a customer, if the log has one (it has none for a customer never read).
   virtual absl::StatusOr<std::optional<std::string>> FindPseudonym(const std::string& customer_id) = 0;
-  // The events about `pseudonym` before `before_position`, newest first, at most `limit`.
+  // The events about `pseudonym` before `before_position`, newest first, at most `limit`;
+  // without those under `skip_purpose` by acting party `skip_actor`, when both are given.
   virtual absl::StatusOr<std::vector<StoredEvent>> EventsOf(const std::string& pseudonym, int64_t before_position,
-                                                            int limit) = 0;
+                                                            int limit, const std::string& skip_purpose = "",
+                                                            const std::string& skip_actor = "") = 0;
 
   // Auditors' filters; empty strings and infinite times match everything.
   struct Filter {

@@ -84,7 +84,8 @@ std::vector<storage::Statement> PgEventStore::Statements() {
       {kLeaves, "SELECT position, leaf_hash FROM audit.events WHERE position >= $1 ORDER BY position LIMIT $2"},
       {kFindSubject, "SELECT pseudonym FROM audit.subjects WHERE customer_id = $1"},
       {kEventsOf, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE subject_pseudonym = $1 "
-                               "AND position < $2 ORDER BY position DESC LIMIT $3")},
+                               "AND position < $2 AND NOT (purpose = $4 AND acting_party_id = $5) "
+                               "ORDER BY position DESC LIMIT $3")},
       {kInsertHead,
        "INSERT INTO audit.tree_heads (tree_size, root_hash, signed_at, key_id, signature) "
        "VALUES ($1, decode($2, 'hex'), TIMESTAMPTZ 'epoch' + $3 * INTERVAL '1 microsecond', $4, $5) ON CONFLICT (tree_size) DO NOTHING"},
@@ -213,11 +214,15 @@ absl::StatusOr<std::optional<std::string>> PgEventStore::FindPseudonym(const std
 }
 
 absl::StatusOr<std::vector<StoredEvent>> PgEventStore::EventsOf(const std::string& pseudonym, int64_t before_position,
-                                                                int limit) {
+                                                                int limit, const std::string& skip_purpose,
+                                                                const std::string& skip_actor) {
   std::vector<StoredEvent> out;
   RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     out.clear();
-    for (const pqxx::row& r : tx.exec_prepared(kEventsOf, pseudonym, before_position, limit)) out.push_back(EventFrom(r));
+    // An empty purpose matches no event, so nothing is skipped.
+    for (const pqxx::row& r : tx.exec_prepared(kEventsOf, pseudonym, before_position, limit, skip_purpose, skip_actor)) {
+      out.push_back(EventFrom(r));
+    }
     return absl::OkStatus();
   }));
   return out;

@@ -23,7 +23,8 @@ class PgEventStore final : public EventStore {
   absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids) override;
   absl::StatusOr<std::optional<std::string>> FindPseudonym(const std::string& customer_id) override;
   absl::StatusOr<std::vector<StoredEvent>> EventsOf(const std::string& pseudonym, int64_t before_position,
-                                                    int limit) override;
+                                                    int limit, const std::string& skip_purpose,
+                                                    const std::string& skip_actor) override;
   absl::StatusOr<std::vector<StoredEvent>> Query(const Filter& filter, int64_t before_position,
                                                  int limit) override;
   absl::StatusOr<std::vector<CallerActivity>> ActivityByCaller(absl::Time now, absl::Duration window,

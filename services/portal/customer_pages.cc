@@ -349,6 +349,9 @@ HttpResponse PortalApp::Timeline(Visit& v) {
   r.set_language(v.en ? "en" : "nl");
   r.mutable_page()->set_page_size(kTimelinePage);
   r.mutable_page()->set_page_token(v.query.Get("page"));
+  // The customer's own visits to My data would bury what others did: shown on request.
+  const bool own = v.query.Get("own") == "1";
+  r.set_hide_own_views(!own);
   auto events = platform_.ListAccessEvents(r);
   if (!events.ok()) return ErrorPage(v, events.status());
   v1::SignedTreeHead head;
@@ -386,6 +389,12 @@ HttpResponse PortalApp::Timeline(Visit& v) {
           "op in een logboek dat niet ongemerkt te veranderen is. Het nieuwste staat bovenaan.",
           "Every time someone (an employee, a bot or a system) asks for your data, we write it down in a log that "
           "cannot be changed unnoticed. The newest is at the top."),
+      "</p><p class=\"small\">",
+      own ? absl::StrCat("<a href=\"/my/access\">", v.T("Verberg mijn eigen bezoeken aan Mijn gegevens",
+                                                        "Hide my own visits to My data"), "</a>")
+          : absl::StrCat(v.T("Uw eigen bezoeken aan Mijn gegevens staan hier niet. ",
+                             "Your own visits to My data are not shown here. "),
+                         "<a href=\"/my/access?own=1\">", v.T("Toon ze ook", "Show them too"), "</a>"),
       "</p>");
   if (items.empty()) {
     absl::StrAppend(&body, "<p>", v.T("Nog niemand heeft uw gegevens bekeken.", "Nobody has looked at your data yet."),
@@ -398,7 +407,8 @@ HttpResponse PortalApp::Timeline(Visit& v) {
     absl::StrAppend(&pager, "<a href=\"/my/access\">", v.T("Nieuwste", "Newest"), "</a>");
   }
   if (!events->next_page_token().empty()) {
-    absl::StrAppend(&pager, "<a href=\"/my/access?page=", UrlEncode(events->next_page_token()), "\">",
+    absl::StrAppend(&pager, "<a href=\"/my/access?", own ? "own=1&amp;" : "", "page=",
+                    UrlEncode(events->next_page_token()), "\">",
                     v.T("Oudere", "Older"), "</a>");
   }
   if (!pager.empty()) absl::StrAppend(&body, "<nav class=\"pager\" aria-label=\"", v.T("Pagina's", "Pages"), "\">", pager, "</nav>");

@@ -64,10 +64,13 @@ class FakeEventStore : public EventStore {
     auto it = pseudonyms_.find(id);
     return it == pseudonyms_.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
   }
-  absl::StatusOr<std::vector<StoredEvent>> EventsOf(const std::string& pseudonym, int64_t before, int limit) override {
+  absl::StatusOr<std::vector<StoredEvent>> EventsOf(const std::string& pseudonym, int64_t before, int limit,
+                                                    const std::string& skip_purpose,
+                                                    const std::string& skip_actor) override {
     absl::MutexLock lock(&mu_);
     std::vector<StoredEvent> out;
     for (auto it = events_.rbegin(); it != events_.rend() && static_cast<int>(out.size()) < limit; ++it) {
+      if (!skip_purpose.empty() && it->purpose == skip_purpose && it->acting_party_id == skip_actor) continue;
       if (it->subject_pseudonym == pseudonym && it->position < before) out.push_back(*it);
     }
     return out;

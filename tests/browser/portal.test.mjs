@@ -178,7 +178,12 @@ test('a customer signs in by e-mail link, objects to a use, and sees the next re
   assert.match(text, /Fraude voorkomen/);
   assert.match(text, /Niet getoond: uw e-mailadres \(u heeft dit uitgezet\)/);
   assert.match(text, /Gecontroleerd: staat in het ondertekende logboek/);
+  // The customer's own visits to My data are left out unless asked for.
+  assert.doesNotMatch(await page.textContent('ol.timeline'), /op uw eigen verzoek/);
   await checkPage(page, 'timeline');
+  await page.getByRole('link', { name: 'Toon ze ook' }).click();
+  assert.match(await page.textContent('ol.timeline'), /op uw eigen verzoek/);
+  await page.goto(base + '/my/access');
 
   // English is one tap away.
   await page.getByRole('link', { name: 'English' }).click();
