@@ -49,6 +49,12 @@ std::string TreeHeadJson(int64_t tree_size, const Hash& root, absl::Time at) {
                          absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", at, absl::UTCTimeZone()));
 }
 
+bool TreeHeadSigned(const std::string& signature, int64_t tree_size, const Hash& root, absl::Time at,
+                    const std::string& public_key_pem) {
+  auto payload = consent::VerifyJws(signature, public_key_pem);
+  return payload.ok() && *payload == TreeHeadJson(tree_size, root, at);
+}
+
 AccessLog::AccessLog(EventStore& store, const consent::ReceiptSigner& signer, Options options)
     : store_(store),
       signer_(signer),
@@ -317,9 +323,8 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
                                recomputed.size(), " are stored");
       return v;
     }
-    auto jws = consent::VerifyJws(head.signature, signer_.public_key_pem());
     const Hash root = *recomputed.Root(head.tree_size);
-    if (!jws.ok() || *jws != TreeHeadJson(head.tree_size, head.root_hash, head.signed_at)) {
+    if (!TreeHeadSigned(head.signature, head.tree_size, head.root_hash, head.signed_at, signer_.public_key_pem())) {
       v.ok = false;
       v.first_bad_position = good_size;
       v.problem = absl::StrCat("the signature of the tree head of size ", head.tree_size, " does not verify");

@@ -35,6 +35,11 @@ namespace cdp::audit {
 std::string EntryOf(const v1::AccessEvent& event);
 // The JSON a tree head's JWS signs: {"tree_size":N,"root_hash":"<hex>","timestamp":"<RFC 3339>"}.
 std::string TreeHeadJson(int64_t tree_size, const Hash& root, absl::Time at);
+// Whether `signature` (compact JWS) signs exactly the head of `tree_size` events with
+// `root`, made at `at`, under the key in `public_key_pem`. What every checker of a head
+// (the log's own verification, the portal, cdpctl) asks.
+bool TreeHeadSigned(const std::string& signature, int64_t tree_size, const Hash& root, absl::Time at,
+                    const std::string& public_key_pem);
 
 class AccessLog {
  public:

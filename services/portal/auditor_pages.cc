@@ -9,7 +9,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "consent/receipt.h"
 #include "services/audit/access_log.h"
 #include "services/audit/merkle.h"
 #include "services/common/log.h"

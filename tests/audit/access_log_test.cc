@@ -322,5 +322,21 @@ TEST_F(AccessLogTest, AnEventRemovedAtTheEndOfAPartIsNamedMissing) {
   EXPECT_THAT(v->problem, ::testing::HasSubstr("missing"));
 }
 
+TEST(TreeHeadSignedTest, OnlyTheExactHeadUnderTheTrustedKeyChecksOut) {
+  auto signer = consent::ReceiptSigner::FromPem(consent::NewEd25519PrivateKeyPem());
+  auto other = consent::ReceiptSigner::FromPem(consent::NewEd25519PrivateKeyPem());
+  ASSERT_TRUE(signer.ok() && other.ok());
+  const Hash root = LeafHash("root");
+  const absl::Time at = absl::FromUnixMicros(1790000000123456);
+  const std::string signature = (*signer)->Sign(TreeHeadJson(7, root, at));
+  const std::string key = (*signer)->public_key_pem();
+  EXPECT_TRUE(TreeHeadSigned(signature, 7, root, at, key));
+  EXPECT_FALSE(TreeHeadSigned(signature, 7, root, at, (*other)->public_key_pem()));
+  EXPECT_FALSE(TreeHeadSigned(signature, 8, root, at, key));
+  EXPECT_FALSE(TreeHeadSigned(signature, 7, LeafHash("other"), at, key));
+  EXPECT_FALSE(TreeHeadSigned(signature, 7, root, at + absl::Microseconds(1), key));
+  EXPECT_FALSE(TreeHeadSigned("not.a.jws", 7, root, at, key));
+}
+
 }  // namespace
 }  // namespace cdp::audit

@@ -11,7 +11,6 @@
 #include "absl/strings/str_split.h"
 #include "cdp/v1/audit.grpc.pb.h"
 #include "cdp/v1/profile.grpc.pb.h"
-#include "consent/receipt.h"
 #include "services/audit/access_log.h"
 #include "services/audit/merkle.h"
 #include "services/common/file_util.h"
@@ -77,10 +76,8 @@ bool TrustedHead(v1::AuditService::Stub& stub, v1::SignedTreeHead* head) {
     std::fprintf(stderr, "cdpctl: note: checking the head with the key the log sent; give --public_key to "
                          "check it against a key you trust\n");
   }
-  auto payload = consent::VerifyJws(head->signature(), key);
-  const std::string expected =
-      audit::TreeHeadJson(head->tree_size(), HashFromBytes(head->root_hash()), FromProtoTime(head->timestamp()));
-  if (!payload.ok() || *payload != expected) {
+  if (!audit::TreeHeadSigned(head->signature(), head->tree_size(), HashFromBytes(head->root_hash()),
+                             FromProtoTime(head->timestamp()), key)) {
     std::fprintf(stderr, "NOT VERIFIED: the tree head's signature does not check out\n");
     return false;
   }
