@@ -171,6 +171,11 @@ absl::Status Validate(const v1::Catalog& c, const Locator& at) {
       return fail({{"purposes", i}},
                   absl::StrCat(quoted, ": a retention period needs its retention text in nl and en"));
     }
+    if (p.retention_sources_size() > 0 &&
+        (p.legal_basis() != v1::LEGAL_OBLIGATION || p.retention_days() == 0)) {
+      return fail({{"purposes", i}},
+                  absl::StrCat(quoted, ": retention_sources only for a legal obligation with retention_days"));
+    }
     if (p.categories_size() == 0 && p.fields_size() == 0) {
       return fail({{"purposes", i}},
                   absl::StrCat(quoted, ": scope is empty; list categories or fields"));

@@ -155,7 +155,9 @@ absl::Status ConsentReplica::FollowOnce(const std::shared_ptr<grpc::Channel>& ch
     }
     switch (msg.event_case()) {
       case v1::WatchConsentResponse::kSnapshot:
-        if (snapshotting) snapshot[msg.snapshot().customer_id()] = MakeEntry(*catalog, msg.snapshot());
+        if (snapshotting && !msg.snapshot().erased()) {
+          snapshot[msg.snapshot().customer_id()] = MakeEntry(*catalog, msg.snapshot());
+        }
         break;
       case v1::WatchConsentResponse::kSnapshotEnd: {
         absl::MutexLock lock(&mu_);
@@ -170,7 +172,11 @@ absl::Status ConsentReplica::FollowOnce(const std::shared_ptr<grpc::Channel>& ch
         {
           absl::MutexLock lock(&mu_);
           if (msg.change().position() <= position_) break;  // already held
-          customers_[msg.change().customer_id()] = std::move(entry);
+          if (msg.change().erased()) {
+            customers_.erase(msg.change().customer_id());  // forgotten: NOT_FOUND, nothing allowed
+          } else {
+            customers_[msg.change().customer_id()] = std::move(entry);
+          }
           position_ = msg.change().position();
         }
         if (options_.on_applied) options_.on_applied(msg.change().customer_id(), msg.change().version());

@@ -8,6 +8,7 @@ namespace cdp::storage::migrations {
 
 MigrationSet consent();
 MigrationSet ingest();
+MigrationSet keys();  // the data keys, in a database of their own (storage/key_store.h)
 MigrationSet profile();
 MigrationSet audit();
 MigrationSet rights();

@@ -113,8 +113,12 @@ cdp_pg_start "$PG_DATA" "$PG_SOCK" "$PG_PORT" "$LOGS/postgres.log"
 chgrp "$SERVICE_USER" "$PG_SOCK" && chmod 750 "$PG_SOCK"
 # Ignore SIGPIPE in the handler: the terminal or a pipe reading our output may be gone.
 trap 'trap "" PIPE; echo >&2; cdp_say stopping || true; stop_all; exit 0' INT TERM
-psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname = 'cdp'" | grep -q 1 ||
-  psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qc "CREATE DATABASE cdp" >/dev/null
+# Two databases: the data, and the key store (the customers' wrapped data keys), apart so
+# that backups of the data hold ciphertext only and an erasure reaches them too.
+for db in cdp cdp_keys; do
+  psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qtAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 ||
+    psql -h "$PG_SOCK" -p "$PG_PORT" -U postgres -d postgres -qc "CREATE DATABASE $db" >/dev/null
+done
 chgrp "$SERVICE_USER" "$PKI" "$PKI"/service-*.key "$PKI"/auditor-console.key && chmod 750 "$PKI" &&
   chmod 640 "$PKI"/service-*.key "$PKI"/auditor-console.key
 # The portal's e-mail, written as files instead of sent.
@@ -149,6 +153,8 @@ for svc in "${ALL_SERVICES[@]}"; do
   [[ $svc == audit ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
                                 --log_key="$KEYS/log-signing.key")
   [[ $svc == rights ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
+                                 --receipt_key="$KEYS/receipt-signing.key"
+                                 --ingest_target="127.0.0.1:$(grpc_port ingest)"
                                  --consent_target="127.0.0.1:$(grpc_port consent)"
                                  --profile_target="127.0.0.1:$(grpc_port profile)"
                                  --audit_target="127.0.0.1:$(grpc_port audit)")
@@ -162,6 +168,8 @@ for svc in "${ALL_SERVICES[@]}"; do
                                  --console_tls_key="$PKI/auditor-console.key")
   [[ $svc == ingest ]] && extra=(--catalog="$CDP_ROOT/consent/catalog/default.textproto"
                                  --master_key="$KEYS/master.key"
+                                 --key_db_dsn="host=$PG_SOCK port=$PG_PORT dbname=cdp_keys user=cdp_ingest application_name=cdp-ingest-keys"
+                                 --key_db_admin_dsn="host=$PG_SOCK port=$PG_PORT dbname=cdp_keys user=postgres application_name=cdp-ingest-keys-migrate"
                                  --consent_target="127.0.0.1:$(grpc_port consent)")
   setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups -- "$bin" "${extra[@]}" \
     --listen="$listen" --metrics_listen="127.0.0.1:$(metrics_port "$svc")" \
@@ -209,7 +217,7 @@ done
 cat <<TXT
 
   portal    https://localhost:$PORTAL_PORT/   (health: /healthz; trust $(rel "$PKI")/ca.crt)
-  postgres  127.0.0.1:$PG_PORT and socket $(rel "$PG_SOCK"), database cdp
+  postgres  127.0.0.1:$PG_PORT and socket $(rel "$PG_SOCK"), databases cdp (data) and cdp_keys (data keys)
   logs      $(rel "$LOGS")/<service>.log (JSON lines)
 
 Ask a service from another shell, as the operator:

@@ -53,6 +53,23 @@ absl::Status AuditApi::Authorize(const std::string& caller, v1::Permission permi
   return catalog_->Authorize(caller, permission).status();
 }
 
+absl::StatusOr<v1::ForgetCustomerResponse> AuditApi::ForgetCustomer(const std::string& caller,
+                                                                    const v1::ForgetCustomerRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::ERASE_CUSTOMERS));
+  if (request.customer_id().empty() || request.customer_id().size() > 64) {
+    return absl::InvalidArgumentError("customer_id: required, at most 64 characters");
+  }
+  ASSIGN_OR_RETURN(bool forgotten, store_.ForgetSubject(request.customer_id()));
+  {
+    absl::MutexLock lock(&mu_);
+    pseudonyms_.erase(request.customer_id());
+  }
+  log::Info("customer_forgotten", {{"customer_id", request.customer_id()}, {"forgotten", forgotten}, {"caller", caller}});
+  v1::ForgetCustomerResponse response;
+  response.set_forgotten(forgotten);
+  return response;
+}
+
 absl::StatusOr<std::vector<std::string>> AuditApi::Pseudonyms(const std::vector<std::string>& customer_ids) {
   std::vector<std::string> out(customer_ids.size()), missing;
   {

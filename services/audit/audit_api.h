@@ -54,6 +54,9 @@ class AuditApi {
                                   const std::function<bool(const std::string& chunk)>& write);
   // Auditors: callers whose distinct customers in the latest window exceed factor x their
   // usual per-window count (and a minimum). Logged like a query.
+  // ERASE_CUSTOMERS: forgets the customer's pseudonym, here and in the store.
+  absl::StatusOr<v1::ForgetCustomerResponse> ForgetCustomer(const std::string& caller,
+                                                            const v1::ForgetCustomerRequest& request);
   absl::StatusOr<v1::UnusualAccessReport> UnusualAccess(const std::string& caller,
                                                         const v1::UnusualAccessRequest& request);
 
@@ -79,8 +82,7 @@ class AuditApi {
   const consent::ReceiptSigner& signer_;
   absl::TimeZone zone_;  // of explanations: Europe/Amsterdam
   absl::Mutex mu_;
-  // Customer -> pseudonym, as stored; they never change (erasure, when it comes, must
-  // also drop the entry here).
+  // Customer -> pseudonym, as stored; an erasure (ForgetCustomer) drops the entry.
   absl::flat_hash_map<std::string, std::string> pseudonyms_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -53,6 +53,11 @@ grpc::Status AuditService::ExportAccessEvents(grpc::ServerContext* context,
   }));
 }
 
+grpc::Status AuditService::ForgetCustomer(grpc::ServerContext* context, const v1::ForgetCustomerRequest* request,
+                                          v1::ForgetCustomerResponse* response) {
+  return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.ForgetCustomer(c, *request); });
+}
+
 grpc::Status AuditService::UnusualAccess(grpc::ServerContext* context, const v1::UnusualAccessRequest* request,
                                          v1::UnusualAccessReport* response) {
   return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.UnusualAccess(c, *request); });

@@ -25,6 +25,8 @@ class AuditService : public v1::AuditService::Service {
                                  v1::ListAccessEventsResponse* response) override;
   grpc::Status ExportAccessEvents(grpc::ServerContext* context, const v1::QueryAccessEventsRequest* request,
                                   grpc::ServerWriter<v1::ExportChunk>* writer) override;
+  grpc::Status ForgetCustomer(grpc::ServerContext* context, const v1::ForgetCustomerRequest* request,
+                              v1::ForgetCustomerResponse* response) override;
   grpc::Status UnusualAccess(grpc::ServerContext* context, const v1::UnusualAccessRequest* request,
                              v1::UnusualAccessReport* response) override;
   grpc::Status VerifyLog(grpc::ServerContext* context, const v1::VerifyLogRequest* request,

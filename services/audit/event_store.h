@@ -69,6 +69,8 @@ class EventStore {
   // The pseudonym of each customer, in the order given, made on first use.
   virtual absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids) = 0;
 
+  // Deletes the link from a customer to their pseudonym; false if there was none.
+  virtual absl::StatusOr<bool> ForgetSubject(const std::string& customer_id) = 0;
   // The pseudonym of a customer, if the log has one (it has none for a customer never read).
   virtual absl::StatusOr<std::optional<std::string>> FindPseudonym(const std::string& customer_id) = 0;
   // The events about `pseudonym` before `before_position`, newest first, at most `limit`;

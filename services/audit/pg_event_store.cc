@@ -20,6 +20,7 @@ constexpr char kHeads[] = "audit_heads";
 constexpr char kNewSubjects[] = "audit_new_subjects";
 constexpr char kSubjects[] = "audit_subjects";
 constexpr char kFindSubject[] = "audit_find_subject";
+constexpr char kForgetSubject[] = "audit_forget_subject";
 constexpr char kEventsOf[] = "audit_events_of";
 constexpr char kQuery[] = "audit_query";
 constexpr char kActivity[] = "audit_activity";
@@ -83,6 +84,7 @@ std::vector<storage::Statement> PgEventStore::Statements() {
                            "ORDER BY position LIMIT $3")},
       {kLeaves, "SELECT position, leaf_hash FROM audit.events WHERE position >= $1 ORDER BY position LIMIT $2"},
       {kFindSubject, "SELECT pseudonym FROM audit.subjects WHERE customer_id = $1"},
+      {kForgetSubject, "SELECT audit.forget_subject($1)"},
       {kEventsOf, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE subject_pseudonym = $1 "
                                "AND position < $2 AND NOT (purpose = $4 AND acting_party_id = $5) "
                                "ORDER BY position DESC LIMIT $3")},
@@ -211,6 +213,15 @@ absl::StatusOr<std::optional<std::string>> PgEventStore::FindPseudonym(const std
     return absl::OkStatus();
   }));
   return out;
+}
+
+absl::StatusOr<bool> PgEventStore::ForgetSubject(const std::string& customer_id) {
+  bool forgotten = false;
+  RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) {
+    forgotten = tx.exec_prepared1(kForgetSubject, customer_id)[0].as<bool>();
+    return absl::OkStatus();
+  }));
+  return forgotten;
 }
 
 absl::StatusOr<std::vector<StoredEvent>> PgEventStore::EventsOf(const std::string& pseudonym, int64_t before_position,

@@ -22,6 +22,7 @@ class PgEventStore final : public EventStore {
   absl::StatusOr<std::vector<Hash>> LeafHashes(int64_t from) override;
   absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids) override;
   absl::StatusOr<std::optional<std::string>> FindPseudonym(const std::string& customer_id) override;
+  absl::StatusOr<bool> ForgetSubject(const std::string& customer_id) override;
   absl::StatusOr<std::vector<StoredEvent>> EventsOf(const std::string& pseudonym, int64_t before_position,
                                                     int limit, const std::string& skip_purpose,
                                                     const std::string& skip_actor) override;

@@ -207,6 +207,30 @@ absl::StatusOr<v1::RegisterCustomersResponse> ConsentApi::RegisterCustomers(
   return response;
 }
 
+absl::StatusOr<v1::EraseConsentResponse> ConsentApi::EraseConsent(const std::string& caller,
+                                                                  const v1::EraseConsentRequest& request) {
+  ASSIGN_OR_RETURN(const v1::CallerDef* def, Authorize(caller, v1::ERASE_CUSTOMERS));
+  RETURN_IF_ERROR(ValidateCustomerId(request.customer_id()));
+  v1::ActingParty party;
+  party.set_kind(def->acts_as());
+  ASSIGN_OR_RETURN(ConsentStore::EraseResult result,
+                   store_.Erase(request.customer_id(), {.at = options_.now(),
+                                                        .channel = v1::API,
+                                                        .acting_party = party,
+                                                        .caller = caller,
+                                                        .catalog_version = catalog_->version()}));
+  if (!result.already) feed_.Notify();
+  log::Info("consent_erased", {{"customer_id", request.customer_id()},
+                               {"position", result.position},
+                               {"changes_emptied", result.changes_emptied},
+                               {"already", result.already},
+                               {"caller", caller}});
+  v1::EraseConsentResponse response;
+  response.set_position(result.position);
+  response.set_changes_emptied(result.changes_emptied);
+  return response;
+}
+
 absl::Status ConsentApi::WatchConsent(
     const std::string& caller, const v1::WatchConsentRequest& request,
     const std::function<bool(const v1::WatchConsentResponse&)>& write,

@@ -39,6 +39,9 @@ class ConsentApi {
   absl::StatusOr<v1::RegisterCustomersResponse> RegisterCustomers(
       const std::string& caller, const v1::RegisterCustomersRequest& request);
   absl::StatusOr<v1::ReceiptKey> GetReceiptKey(const std::string& caller) const;
+  // ERASE_CUSTOMERS; NOT_FOUND for an unknown customer; idempotent (see ConsentStore::Erase).
+  absl::StatusOr<v1::EraseConsentResponse> EraseConsent(const std::string& caller,
+                                                        const v1::EraseConsentRequest& request);
 
   // Sends the snapshot (or the changes after the resume point), then every change and a
   // heartbeat after each poll that found the stream current. Returns when `write` returns

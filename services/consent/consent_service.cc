@@ -48,6 +48,13 @@ grpc::Status ConsentService::GetReceiptKey(grpc::ServerContext* context,
                [&](const std::string& caller) { return api_.GetReceiptKey(caller); });
 }
 
+grpc::Status ConsentService::EraseConsent(grpc::ServerContext* context,
+                                          const v1::EraseConsentRequest* request,
+                                          v1::EraseConsentResponse* response) {
+  return rpc::ServeUnary(context, response,
+                         [&](const std::string& caller) { return api_.EraseConsent(caller, *request); });
+}
+
 grpc::Status ConsentService::WatchConsent(grpc::ServerContext* context,
                                           const v1::WatchConsentRequest* request,
                                           grpc::ServerWriter<v1::WatchConsentResponse>* writer) {

@@ -33,6 +33,8 @@ class ConsentService : public v1::ConsentService::Service {
   grpc::Status RegisterCustomers(grpc::ServerContext* context,
                                  const v1::RegisterCustomersRequest* request,
                                  v1::RegisterCustomersResponse* response) override;
+  grpc::Status EraseConsent(grpc::ServerContext* context, const v1::EraseConsentRequest* request,
+                            v1::EraseConsentResponse* response) override;
   grpc::Status GetReceiptKey(grpc::ServerContext* context,
                              const v1::GetReceiptKeyRequest* request,
                              v1::ReceiptKey* response) override;

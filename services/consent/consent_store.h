@@ -58,7 +58,8 @@ class ConsentStore {
   virtual absl::StatusOr<int> RegisterCustomers(const std::vector<std::string>& customer_ids,
                                                 const ChangeMeta& meta) = 0;
 
-  // The customer's current state (position, version, choices). NotFound if unknown.
+  // The customer's current state (position, version, choices). NotFound if unknown or
+  // erased.
   virtual absl::StatusOr<v1::CustomerConsent> Current(const std::string& customer_id) = 0;
 
   // Applies the change atomically: NotFound for an unknown customer; the stored result if
@@ -67,6 +68,17 @@ class ConsentStore {
   // not current. Never loses a concurrent change: updates of one customer are serialised.
   virtual absl::StatusOr<UpdateResult> Update(const UpdateRequest& request,
                                               const ReceiptMaker& make_receipt) = 0;
+
+  // Erases a customer: appends a change marked erased (no choices) and empties every
+  // earlier change of theirs (see storage/migrations/consent/0004_erasure.sql). NotFound
+  // for an unknown customer; erasing again empties what is left and answers the same
+  // position. Current, Update and History then answer NotFound for them.
+  struct EraseResult {
+    int64_t position = 0;
+    int changes_emptied = 0;
+    bool already = false;
+  };
+  virtual absl::StatusOr<EraseResult> Erase(const std::string& customer_id, const ChangeMeta& meta) = 0;
 
   // A customer's history, newest first: at most `limit` changes with version below
   // `before_version` (0: from the newest). NotFound if the customer is unknown.

@@ -24,6 +24,8 @@ constexpr char kHistory[] = "consent_history";
 constexpr char kFeed[] = "consent_feed";
 constexpr char kHead[] = "consent_head";
 constexpr char kSnapshotPage[] = "consent_snapshot_page";
+constexpr char kAppendErasure[] = "consent_append_erasure";
+constexpr char kScrubErased[] = "consent_scrub_erased";
 
 // Times are stored as timestamptz and moved as whole microseconds since the epoch.
 constexpr char kFromMicros[] = "(timestamptz 'epoch' + $%d * interval '1 microsecond')";
@@ -79,6 +81,19 @@ std::vector<storage::Statement> PgConsentStore::Statements() {
                     "UPDATE consent.customers SET version = $2, "
                     "head_position = (SELECT position FROM ins) WHERE customer_id = $1 "
                     "RETURNING head_position")},
+      // The erasure change: as kAppendChange, without idempotency key or receipt.
+      {kAppendErasure,
+       absl::StrCat("WITH pos AS (UPDATE consent.feed_head SET position = position + 1 "
+                    "RETURNING position), "
+                    "ins AS (INSERT INTO consent.changes (position, customer_id, version, "
+                    "changed_at, channel, actor_kind, actor_id, caller, catalog_version, "
+                    "delta, state, erased) SELECT pos.position, $1, $2, ",
+                    absl::StrFormat(kFromMicros, 3),
+                    ", $4, $5, $6, $7, $8, $9, $9, true FROM pos RETURNING position) "
+                    "UPDATE consent.customers SET version = $2, "
+                    "head_position = (SELECT position FROM ins) WHERE customer_id = $1 "
+                    "RETURNING head_position")},
+      {kScrubErased, "SELECT consent.scrub_erased($1)"},
       {kInsertRegistration,
        absl::StrCat("INSERT INTO consent.changes (position, customer_id, version, changed_at, "
                     "channel, actor_kind, actor_id, caller, catalog_version, delta, state) "
@@ -92,7 +107,10 @@ std::vector<storage::Statement> PgConsentStore::Statements() {
       {kCurrent,
        "SELECT c.head_position, c.version, ch.state FROM consent.customers c "
        "JOIN consent.changes ch ON ch.position = c.head_position WHERE c.customer_id = $1"},
-      {kKnown, "SELECT 1 FROM consent.customers WHERE customer_id = $1"},
+      // Known and not erased.
+      {kKnown,
+       "SELECT 1 FROM consent.customers c JOIN consent.changes ch ON ch.position = c.head_position "
+       "WHERE c.customer_id = $1 AND NOT ch.erased"},
       {kHistory,
        "SELECT position, version, (extract(epoch FROM changed_at) * 1000000)::bigint, channel, "
        "actor_kind, actor_id, caller, catalog_version, delta, receipt FROM consent.changes "
@@ -139,6 +157,7 @@ absl::StatusOr<v1::CustomerConsent> PgConsentStore::Current(const std::string& c
     pqxx::result r = tx.exec_prepared(kCurrent, customer_id);
     if (r.empty()) return absl::NotFoundError("customer_id: no such customer");
     RETURN_IF_ERROR(ParseColumn(r[0][2], &state));
+    if (state.erased()) return absl::NotFoundError("customer_id: the customer was erased");
     state.set_position(r[0][0].as<int64_t>());
     state.set_version(r[0][1].as<int64_t>());
     state.set_customer_id(customer_id);
@@ -178,6 +197,7 @@ absl::StatusOr<UpdateResult> PgConsentStore::Update(const UpdateRequest& request
 
     v1::CustomerConsent current;
     RETURN_IF_ERROR(ParseColumn(row[0], &current));
+    if (current.erased()) return absl::NotFoundError("customer_id: the customer was erased");
     v1::CustomerConsent delta;
     delta.set_customer_id(request.customer_id);
     for (const v1::ConsentChoice& c : request.choices) *delta.add_choices() = c;
@@ -212,13 +232,45 @@ absl::StatusOr<UpdateResult> PgConsentStore::Update(const UpdateRequest& request
   return result;
 }
 
+absl::StatusOr<ConsentStore::EraseResult> PgConsentStore::Erase(const std::string& customer_id,
+                                                                const ChangeMeta& meta) {
+  EraseResult result;
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    result = EraseResult{};
+    pqxx::result locked = tx.exec_prepared(kLockCustomer, customer_id);
+    if (locked.empty()) return absl::NotFoundError("customer_id: no such customer");
+    const int64_t version = locked[0][0].as<int64_t>();
+    pqxx::result r = tx.exec_prepared(kCurrent, customer_id);
+    if (r.empty()) return absl::InternalError("customer without a current state");
+    v1::CustomerConsent current;
+    RETURN_IF_ERROR(ParseColumn(r[0][2], &current));
+    if (current.erased()) {
+      result.already = true;
+      result.position = r[0][0].as<int64_t>();
+    } else {
+      v1::CustomerConsent erased;
+      erased.set_customer_id(customer_id);
+      erased.set_version(version + 1);
+      erased.set_erased(true);
+      result.position = tx.exec_prepared1(kAppendErasure, customer_id, version + 1, Micros(meta.at),
+                                          static_cast<int>(meta.channel),
+                                          static_cast<int>(meta.acting_party.kind()), meta.acting_party.id(),
+                                          meta.caller, meta.catalog_version, Bytes(erased))[0]
+                            .as<int64_t>();
+    }
+    result.changes_emptied = tx.exec_prepared1(kScrubErased, customer_id)[0].as<int>();
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
 absl::StatusOr<std::vector<v1::ConsentChange>> PgConsentStore::History(
     const std::string& customer_id, int64_t before_version, int limit) {
   std::vector<v1::ConsentChange> changes;
   RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     changes.clear();
     if (tx.exec_prepared(kKnown, customer_id).empty()) {
-      return absl::NotFoundError("customer_id: no such customer");
+      return absl::NotFoundError("customer_id: no such customer (or erased)");
     }
     const int64_t before = before_version > 0 ? before_version : INT64_MAX;
     for (const pqxx::row& row : tx.exec_prepared(kHistory, customer_id, before, limit)) {

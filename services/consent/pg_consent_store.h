@@ -23,6 +23,7 @@ class PgConsentStore final : public ConsentStore {
   absl::StatusOr<v1::CustomerConsent> Current(const std::string& customer_id) override;
   absl::StatusOr<UpdateResult> Update(const UpdateRequest& request,
                                       const ReceiptMaker& make_receipt) override;
+  absl::StatusOr<EraseResult> Erase(const std::string& customer_id, const ChangeMeta& meta) override;
   absl::StatusOr<std::vector<v1::ConsentChange>> History(const std::string& customer_id,
                                                          int64_t before_version,
                                                          int limit) override;

@@ -44,7 +44,20 @@ constexpr char kChangedSince[] = "ingest_changed_since";
 constexpr char kSeqNow[] = "ingest_seq_now";
 constexpr char kRecordsSince[] = "ingest_records_since";
 constexpr char kProfilesSince[] = "ingest_profiles_since";
-constexpr char kKeysMany[] = "ingest_keys_many";
+constexpr char kErasedAmong[] = "ingest_erased_among";
+constexpr char kKeysToMove[] = "ingest_keys_to_move";
+constexpr char kKeysMoved[] = "ingest_keys_moved";
+constexpr char kErasedIds[] = "ingest_erased_ids";
+constexpr char kErasure[] = "ingest_erasure";
+constexpr char kEraseProfiles[] = "ingest_erase_profiles";
+constexpr char kEraseRecords[] = "ingest_erase_records";
+constexpr char kEraseLookups[] = "ingest_erase_lookups";
+constexpr char kEraseCandidates[] = "ingest_erase_candidates";
+constexpr char kEraseOutbox[] = "ingest_erase_outbox";
+constexpr char kInsertErasure[] = "ingest_insert_erasure";
+constexpr char kInsertRetained[] = "ingest_insert_retained";
+constexpr char kExpiredRetained[] = "ingest_expired_retained";
+constexpr char kDeleteRetained[] = "ingest_delete_retained";
 constexpr char kInsertProfiles[] = "ingest_insert_profiles";
 constexpr char kInsertOutboxMany[] = "ingest_insert_outbox_many";
 constexpr char kInsertRecords[] = "ingest_insert_records";
@@ -83,22 +96,21 @@ struct MemberView {
 // What a batch needs from the database, with the data keys it has unwrapped.
 class Tx {
  public:
-  Tx(pqxx::transaction_base& tx, const storage::MasterKey& key) : tx_(tx), key_(key) {}
+  Tx(pqxx::transaction_base& tx, const storage::MasterKey& key, storage::KeyStore& store)
+      : tx_(tx), key_(key), store_(store) {}
   pqxx::transaction_base& tx() { return tx_; }
 
   absl::StatusOr<storage::Key256> DataKey(const std::string& profile) {
     if (auto it = keys_.find(profile); it != keys_.end()) return it->second;
     pqxx::result r = tx_.exec_prepared(kProfileState, profile);
     if (r.empty()) return absl::NotFoundError("profile_id: no such profile");
-    if (r[0][1].is_null()) {
+    if (r[0][1].as<bool>()) {
       erased_.insert(profile);
       return absl::NotFoundError("profile_id: the profile was erased");
     }
-    pqxx::binarystring wrapped(r[0][1]);
-    auto key = key_.UnwrapDataKey(std::string_view(reinterpret_cast<const char*>(wrapped.data()), wrapped.size()), profile);
-    if (!key.ok()) return key.status();
-    keys_[profile] = *key;
-    return *key;
+    RETURN_IF_ERROR(FetchKeys({profile}));
+    if (erased_.count(profile)) return absl::NotFoundError("profile_id: the profile was erased");
+    return keys_.at(profile);
   }
   // A data key this transaction made or read (wrapped as stored); unwrapped once.
   absl::Status Remember(const std::string& profile, const std::string& wrapped) {
@@ -108,26 +120,45 @@ class Tx {
     keys_[profile] = *key;
     return absl::OkStatus();
   }
-  // Unwraps the data keys of `profiles` in one query (erased ones are left out).
+  // Unwraps the data keys of `profiles` in two queries, one of this database (which are
+  // erased: those are left out) and one of the key store.
   absl::Status LoadKeys(const std::set<std::string>& profiles) {
     std::vector<std::string> missing;
     for (const auto& p : profiles) {
-      if (!keys_.count(p)) missing.push_back(p);
+      if (!keys_.count(p) && !erased_.count(p)) missing.push_back(p);
     }
     if (missing.empty()) return absl::OkStatus();
-    for (const pqxx::row& r : tx_.exec_prepared(kKeysMany, TextArray(missing))) {
-      if (r[1].is_null()) {
-        erased_.insert(r[0].as<std::string>());
+    for (const pqxx::row& r : tx_.exec_prepared(kErasedAmong, TextArray(missing))) {
+      erased_.insert(r[0].as<std::string>());
+    }
+    std::vector<std::string> live;
+    for (const std::string& p : missing) {
+      if (!erased_.count(p)) live.push_back(p);
+    }
+    return FetchKeys(live);
+  }
+  // Reads and unwraps the keys of profiles known not to be erased. One the key store lacks
+  // counts as erased (keyless()); a key that does not unwrap is DataLoss.
+  absl::Status FetchKeys(const std::vector<std::string>& profiles) {
+    if (profiles.empty()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(auto wrapped, store_.Get(profiles));
+    for (const std::string& profile : profiles) {
+      auto w = wrapped.find(profile);
+      if (w == wrapped.end()) {
+        // Shredded after this database was backed up (or the key store is not this
+        // database's): its records open with nothing, as after an erasure.
+        erased_.insert(profile);
+        ++keyless_;
         continue;
       }
-      const std::string profile = r[0].as<std::string>();
-      pqxx::binarystring wrapped(r[1]);
-      auto key = key_.UnwrapDataKey(std::string_view(reinterpret_cast<const char*>(wrapped.data()), wrapped.size()), profile);
-      if (!key.ok()) return key.status();
-      keys_[profile] = *key;
+      ASSIGN_OR_RETURN(keys_[profile], key_.UnwrapDataKey(w->second, profile));
     }
     return absl::OkStatus();
   }
+  // Profiles not erased here whose key the key store lacks.
+  int keyless() const { return keyless_; }
+  // Marks `profile` erased as a query of this database found it.
+  void SetErased(const std::string& profile) { erased_.insert(profile); }
   // Whether `profile` was found erased (its data key destroyed) by this transaction.
   bool Erased(const std::string& profile) const { return erased_.count(profile) > 0; }
   absl::StatusOr<v1::StoredRecord> Open(const std::string& profile, const std::string& source,
@@ -146,8 +177,10 @@ class Tx {
  private:
   pqxx::transaction_base& tx_;
   const storage::MasterKey& key_;
+  storage::KeyStore& store_;
   absl::flat_hash_map<std::string, storage::Key256> keys_;
   std::set<std::string> erased_;
+  int keyless_ = 0;
 };
 
 // The golden record of `root` from its members' records: per field, the most trusted
@@ -244,13 +277,13 @@ bool ValidSource(const std::string& s) {
 }  // namespace
 
 IngestApi::IngestApi(std::shared_ptr<const consent::Catalog> catalog, storage::Pool& pool,
-                     const storage::MasterKey& key, Options options)
-    : catalog_(std::move(catalog)), pool_(pool), key_(key), options_(std::move(options)) {}
+                     const storage::MasterKey& key, storage::KeyStore& keys, Options options)
+    : catalog_(std::move(catalog)), pool_(pool), key_(key), keys_(keys), options_(std::move(options)) {}
 
 std::vector<storage::Statement> IngestApi::Statements() {
   return {
       {kLock, "SELECT pg_advisory_xact_lock(7261601)"},
-      {kProfileState, "SELECT merged_into, wrapped_key FROM ingest.profiles WHERE profile_id = $1"},
+      {kProfileState, "SELECT merged_into, erased_at IS NOT NULL FROM ingest.profiles WHERE profile_id = $1"},
       {kInsertCandidates,
        "INSERT INTO ingest.match_candidates (left_profile, right_profile, score, reason) "
        "SELECT l, r, max(b), min(w) FROM unnest($1::text[], $2::text[], $3::float8[], $4::text[]) "
@@ -285,13 +318,39 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "SELECT source_system, record_id, changed_at_us, profile_id, sealed FROM ingest.records "
        "WHERE seq > $1 AND seq <= $2 ORDER BY seq"},
       {kProfilesSince,
-       "SELECT profile_id, merged_into, wrapped_key IS NULL FROM ingest.profiles "
+       "SELECT profile_id, merged_into, erased_at IS NOT NULL FROM ingest.profiles "
        "WHERE changed_seq > $1 AND changed_seq <= $2 "
-       "AND ($1 > 0 OR merged_into IS NOT NULL OR wrapped_key IS NULL)"},
-      {kKeysMany, "SELECT profile_id, wrapped_key FROM ingest.profiles WHERE profile_id = ANY($1::text[])"},
+       "AND ($1 > 0 OR merged_into IS NOT NULL OR erased_at IS NOT NULL)"},
+      {kErasedAmong,
+       "SELECT profile_id FROM ingest.profiles WHERE profile_id = ANY($1::text[]) AND erased_at IS NOT NULL"},
       {kInsertProfiles,
-       "INSERT INTO ingest.profiles (profile_id, wrapped_key, changed_seq) "
-       "SELECT p, decode(k, 'hex'), $3 FROM unnest($1::text[], $2::text[]) AS t(p, k)"},
+       "INSERT INTO ingest.profiles (profile_id, changed_seq) SELECT unnest($1::text[]), $2"},
+      // Keys from before the key store, moved at start-up.
+      {kKeysToMove, "SELECT profile_id, wrapped_key FROM ingest.profiles WHERE wrapped_key IS NOT NULL LIMIT 1000"},
+      {kKeysMoved, "UPDATE ingest.profiles SET wrapped_key = NULL WHERE profile_id = ANY($1::text[])"},
+      {kErasedIds, "SELECT profile_id FROM ingest.profiles WHERE erased_at IS NOT NULL"},
+      {kErasure, "SELECT answer FROM ingest.erasures WHERE $1 = ANY(erased_profile_ids)"},
+      {kEraseProfiles,
+       "UPDATE ingest.profiles SET erased_at = now(), changed_seq = $2 WHERE profile_id = ANY($1::text[])"},
+      {kEraseRecords,
+       "UPDATE ingest.records SET sealed = ''::bytea WHERE profile_id = ANY($1::text[]) "
+       "RETURNING source_system, record_id"},
+      {kEraseLookups,
+       "DELETE FROM ingest.record_keys WHERE (source_system, record_id) IN "
+       "(SELECT source_system, record_id FROM ingest.records WHERE profile_id = ANY($1::text[]))"},
+      {kEraseCandidates,
+       "DELETE FROM ingest.match_candidates WHERE left_profile = ANY($1::text[]) OR right_profile = ANY($1::text[])"},
+      {kEraseOutbox, "DELETE FROM ingest.consent_outbox WHERE profile_id = ANY($1::text[])"},
+      {kInsertErasure,
+       "INSERT INTO ingest.erasures (profile_id, erased_profile_ids, source_records, answer, erased_at) "
+       "VALUES ($1, $2::text[], $3::text[], $4, now())"},
+      {kInsertRetained,
+       "INSERT INTO ingest.retained (profile_id, sealed, keep_until) "
+       "VALUES ($1, $2, TIMESTAMPTZ 'epoch' + $3 * INTERVAL '1 microsecond')"},
+      {kExpiredRetained,
+       "SELECT profile_id FROM ingest.retained WHERE keep_until <= TIMESTAMPTZ 'epoch' + $1 * INTERVAL '1 microsecond' "
+       "ORDER BY keep_until LIMIT 1000"},
+      {kDeleteRetained, "DELETE FROM ingest.retained WHERE profile_id = ANY($1::text[])"},
       {kInsertOutboxMany, "INSERT INTO ingest.consent_outbox (profile_id) SELECT unnest($1::text[])"},
       {kInsertRecords,
        "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, seq) "
@@ -307,16 +366,16 @@ std::vector<storage::Statement> IngestApi::Statements() {
       // records comes once, with NULL record columns. The keys travel with the walks:
       // joining profiles again afterwards let the planner hash the whole table per read.
       {kWholeProfiles,
-       "WITH RECURSIVE up(start, id, next, wrapped_key, depth) AS ("
-       " SELECT profile_id, profile_id, merged_into, wrapped_key, 0 FROM ingest.profiles"
+       "WITH RECURSIVE up(start, id, next, erased, depth) AS ("
+       " SELECT profile_id, profile_id, merged_into, erased_at IS NOT NULL, 0 FROM ingest.profiles"
        " WHERE profile_id = ANY($1::text[])"
-       " UNION ALL SELECT up.start, p.profile_id, p.merged_into, p.wrapped_key, up.depth + 1"
+       " UNION ALL SELECT up.start, p.profile_id, p.merged_into, p.erased_at IS NOT NULL, up.depth + 1"
        " FROM ingest.profiles p JOIN up ON p.profile_id = up.next WHERE up.depth < 100),"
-       " down(start, root, id, wrapped_key, depth) AS ("
-       " SELECT start, id, id, wrapped_key, 0 FROM up WHERE next IS NULL UNION ALL"
-       " SELECT down.start, down.root, p.profile_id, p.wrapped_key, down.depth + 1"
+       " down(start, root, id, erased, depth) AS ("
+       " SELECT start, id, id, erased, 0 FROM up WHERE next IS NULL UNION ALL"
+       " SELECT down.start, down.root, p.profile_id, p.erased_at IS NOT NULL, down.depth + 1"
        " FROM ingest.profiles p JOIN down ON p.merged_into = down.id WHERE down.depth < 100)"
-       " SELECT d.start, d.root, d.id, d.wrapped_key, r.source_system, r.record_id, r.changed_at_us, r.sealed"
+       " SELECT d.start, d.root, d.id, d.erased, r.source_system, r.record_id, r.changed_at_us, r.sealed"
        " FROM down d"
        " LEFT JOIN LATERAL (SELECT DISTINCT ON (source_system, record_id) source_system, record_id, changed_at_us,"
        " sealed FROM ingest.records WHERE profile_id = d.id ORDER BY source_system, record_id, changed_at_us DESC)"
@@ -330,7 +389,7 @@ std::vector<storage::Statement> IngestApi::Statements() {
        " UNION ALL SELECT up.start, p.profile_id, p.merged_into, up.depth + 1 FROM ingest.profiles p"
        " JOIN up ON p.profile_id = up.next WHERE up.depth < 100)"
        " SELECT DISTINCT up.id FROM up JOIN ingest.profiles root ON root.profile_id = up.id"
-       " WHERE up.next IS NULL AND root.wrapped_key IS NOT NULL ORDER BY 1 LIMIT 100"},
+       " WHERE up.next IS NULL AND root.erased_at IS NULL ORDER BY 1 LIMIT 100"},
       {kListCandidates,
        "SELECT c.left_profile, c.right_profile, c.score, c.reason, "
        "(extract(epoch FROM c.created_at) * 1000000)::bigint FROM ingest.match_candidates c "
@@ -418,7 +477,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     result = response;
     new_profiles = joined = reviews = 0;
     stored_versions.clear();
-    Tx t(work, key_);
+    Tx t(work, key_, keys_);
     work.exec_prepared(kLock);
     RETURN_IF_ERROR(CatchUp(work));
     read_done = absl::Now();
@@ -599,13 +658,15 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     batch_seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
     const std::string seq_text = absl::StrCat(batch_seq);
     if (!new_profile_ids.empty()) {
-      std::vector<std::string> wrapped;
+      // Keys first, committed in the key store: a profile never exists without its key.
+      // (Should this transaction fail, the keys stay behind, opening nothing.)
+      std::vector<std::pair<std::string, std::string>> wrapped;
       for (const std::string& id : new_profile_ids) {
-        const std::string w = key_.NewWrappedDataKey(id);
-        RETURN_IF_ERROR(t.Remember(id, w));
-        wrapped.push_back(absl::BytesToHexString(w));
+        wrapped.emplace_back(id, key_.NewWrappedDataKey(id));
+        RETURN_IF_ERROR(t.Remember(id, wrapped.back().second));
       }
-      work.exec_prepared(kInsertProfiles, TextArray(new_profile_ids), TextArray(wrapped), seq_text);
+      RETURN_IF_ERROR(keys_.Put(wrapped));
+      work.exec_prepared(kInsertProfiles, TextArray(new_profile_ids), seq_text);
       work.exec_prepared(kInsertOutboxMany, TextArray(new_profile_ids));
     }
     // The data keys of the profiles records join, in one query.
@@ -711,7 +772,7 @@ absl::Status IngestApi::CatchUp(pqxx::work& work) {
   }
   // Records in the order they were stamped, a range of numbers at a time: a number stamps
   // at most one batch, so the range widens while pages are small and narrows when large.
-  Tx t(work, key_);
+  Tx t(work, key_, keys_);
   int64_t step = 64;
   for (int64_t lo = from; lo < head;) {
     const int64_t hi = std::min(head, lo + step);
@@ -743,6 +804,10 @@ absl::Status IngestApi::CatchUp(pqxx::work& work) {
     }
   }
   index_.set_seq(head);
+  if (t.keyless() > 0) {
+    log::Warning("profiles_without_data_key", {{"profiles", t.keyless()},
+                                               {"hint", "erased after this database's backup, or the wrong key store"}});
+  }
   return absl::OkStatus();
 }
 
@@ -788,10 +853,19 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> IngestApi::ReadP
   // One statement answers them all, so no transaction around it: one round trip.
   RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& work) -> absl::Status {
     out.assign(ids.size(), absl::NotFoundError("profile_id: no such profile"));
-    Tx t(work, key_);
+    Tx t(work, key_, keys_);
     const pqxx::result rows = work.exec_prepared(kWholeProfiles, TextArray(ids));
     absl::flat_hash_map<std::string, std::vector<pqxx::result::size_type>> rows_of;  // by requested id
-    for (pqxx::result::size_type i = 0; i < rows.size(); ++i) rows_of[rows[i][0].as<std::string>()].push_back(i);
+    std::set<std::string> live;  // profiles with records to open: their keys in one query
+    for (pqxx::result::size_type i = 0; i < rows.size(); ++i) {
+      rows_of[rows[i][0].as<std::string>()].push_back(i);
+      if (rows[i][3].as<bool>()) {
+        t.SetErased(rows[i][2].as<std::string>());
+      } else if (!rows[i][4].is_null()) {
+        live.insert(rows[i][2].as<std::string>());
+      }
+    }
+    RETURN_IF_ERROR(t.FetchKeys({live.begin(), live.end()}));
     absl::flat_hash_map<std::string, size_t> first_asked;  // an id asked twice is built once
     for (size_t n = 0; n < ids.size(); ++n) {
       if (auto [first, added] = first_asked.emplace(ids[n], n); !added) {
@@ -807,19 +881,14 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> IngestApi::ReadP
           const pqxx::row r = rows[i];
           const std::string profile = r[2].as<std::string>();
           if (profile != root) merged.insert(profile);
-          if (r[3].is_null()) {
-            erased.insert(profile);
-          } else if (!t.Erased(profile)) {
-            pqxx::binarystring wrapped(r[3]);
-            RETURN_IF_ERROR(t.Remember(profile, wrapped.str()));
-          }
+          if (r[3].as<bool>()) erased.insert(profile);
         }
-        if (erased.count(root)) return absl::NotFoundError("profile_id: the profile was erased");
+        if (erased.count(root) || t.Erased(root)) return absl::NotFoundError("profile_id: the profile was erased");
         std::vector<Member> members;
         for (auto i : group->second) {
           const pqxx::row r = rows[i];
           const std::string profile = r[2].as<std::string>();
-          if (r[4].is_null() || erased.count(profile)) continue;  // no records, or shredded
+          if (r[4].is_null() || erased.count(profile) || t.Erased(profile)) continue;  // no records, or shredded
           Member m{profile, r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<int64_t>(), {}};
           ASSIGN_OR_RETURN(m.stored, t.Open(m.profile, m.source, m.id, m.micros, r[7]));
           members.push_back(std::move(m));
@@ -967,6 +1036,216 @@ absl::StatusOr<v1::FindProfilesResponse> IngestApi::FindProfiles(const std::stri
     return absl::OkStatus();
   }));
   return out;
+}
+
+absl::Status IngestApi::ReconcileKeyStore() {
+  // Keys still in this database (from before the key store) move there, a page at a time.
+  int64_t moved = 0;
+  for (bool more = true; more;) {
+    std::vector<std::pair<std::string, std::string>> page;
+    RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) {
+      page.clear();
+      for (const pqxx::row& r : tx.exec_prepared(kKeysToMove)) {
+        page.emplace_back(r[0].as<std::string>(), pqxx::binarystring(r[1]).str());
+      }
+      return absl::OkStatus();
+    }));
+    more = !page.empty();
+    if (!more) break;
+    RETURN_IF_ERROR(keys_.Put(page));
+    std::vector<std::string> ids;
+    for (const auto& [id, key] : page) ids.push_back(id);
+    RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) {
+      tx.exec_prepared(kKeysMoved, TextArray(ids));
+      return absl::OkStatus();
+    }));
+    moved += static_cast<int64_t>(ids.size());
+  }
+  // A key store restored from a backup holds keys that erasures destroyed since: destroy
+  // them again.
+  std::vector<std::string> erased;
+  RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) {
+    for (const pqxx::row& r : tx.exec_prepared(kErasedIds)) erased.push_back(r[0].as<std::string>());
+    return absl::OkStatus();
+  }));
+  ASSIGN_OR_RETURN(int64_t destroyed, keys_.Destroy(erased));
+  log::Info("key_store_reconciled", {{"keys_moved", moved}, {"erased_profiles", static_cast<int64_t>(erased.size())},
+                                     {"keys_destroyed_again", destroyed}});
+  return absl::OkStatus();
+}
+
+namespace {
+
+std::string RetainedKeyId(const std::string& profile) { return absl::StrCat("retained:", profile); }
+
+absl::Status ValidateErase(const v1::EraseProfileRequest& request) {
+  if (request.profile_id().empty() || request.profile_id().size() > 64) {
+    return absl::InvalidArgumentError("profile_id: required, at most 64 characters");
+  }
+  for (int i = 0; i < request.retain_size(); ++i) {
+    const v1::RetentionRule& r = request.retain(i);
+    if (r.purpose().empty()) return absl::InvalidArgumentError(absl::StrCat("retain[", i, "].purpose: required"));
+    if (r.retention_days() <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("retain[", i, "].retention_days: must be positive"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::EraseProfileResponse> IngestApi::EraseProfile(const std::string& caller,
+                                                                 const v1::EraseProfileRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::ERASE_CUSTOMERS));
+  RETURN_IF_ERROR(ValidateErase(request));
+  v1::EraseProfileResponse answer;
+  std::vector<std::string> destroy;
+  bool again = false;
+  // As a batch does: no record joins the profile while it goes.
+  absl::MutexLock index_lock(&index_mu_);
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& work) -> absl::Status {
+    answer.Clear();
+    destroy.clear();
+    work.exec_prepared(kLock);
+    if (pqxx::result done = work.exec_prepared(kErasure, request.profile_id()); !done.empty()) {
+      if (!answer.ParseFromString(pqxx::binarystring(done[0][0]).str())) {
+        return absl::DataLossError("stored erasure answer does not parse");
+      }
+      again = true;
+      destroy.assign(answer.erased_profile_ids().begin(), answer.erased_profile_ids().end());
+      return absl::OkStatus();
+    }
+    const pqxx::result rows = work.exec_prepared(kWholeProfiles, TextArray(std::vector<std::string>{request.profile_id()}));
+    if (rows.empty()) return absl::NotFoundError("profile_id: no such profile");
+    const std::string root = rows[0][1].as<std::string>();
+    std::set<std::string> profiles, merged, live;
+    for (const pqxx::row& r : rows) {
+      const std::string profile = r[2].as<std::string>();
+      profiles.insert(profile);
+      if (profile != root) merged.insert(profile);
+      if (!r[3].as<bool>() && !r[4].is_null()) live.insert(profile);
+    }
+    Tx t(work, key_, keys_);
+    RETURN_IF_ERROR(t.FetchKeys({live.begin(), live.end()}));
+    std::vector<Member> members;
+    for (const pqxx::row& r : rows) {
+      const std::string profile = r[2].as<std::string>();
+      if (!live.count(profile) || r[4].is_null()) continue;
+      Member m{profile, r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<int64_t>(), {}};
+      ASSIGN_OR_RETURN(m.stored, t.Open(m.profile, m.source, m.id, m.micros, r[7]));
+      members.push_back(std::move(m));
+    }
+    const absl::Time now = absl::Now();
+
+    // What legal obligations keep: per rule, the fields with a value, until the period
+    // that runs from the customer's latest record of the rule's sources ends.
+    const v1::UnifiedProfile golden = Golden(root, merged, members, options_.source_trust);
+    v1::UnifiedProfile kept;
+    kept.set_profile_id(root);
+    absl::Time keep_until = absl::InfinitePast();
+    for (const v1::RetentionRule& rule : request.retain()) {
+      int64_t latest = -1;
+      for (const Member& m : members) {
+        if (std::count(rule.sources().begin(), rule.sources().end(), m.source)) latest = std::max(latest, m.micros);
+      }
+      if (latest < 0) continue;
+      const absl::Time until = absl::FromUnixMicros(latest) + absl::Hours(24) * rule.retention_days();
+      if (until <= now) continue;
+      v1::RetainedFields* r = nullptr;
+      for (const v1::FieldValue& f : golden.fields()) {
+        if (!std::count(rule.fields().begin(), rule.fields().end(), f.field())) continue;
+        if (r == nullptr) {
+          r = answer.add_retained();
+          r->set_purpose(rule.purpose());
+          *r->mutable_keep_until() = ToProtoTime(until);
+        }
+        r->add_fields(f.field());
+        bool have = false;
+        for (const v1::FieldValue& k : kept.fields()) have = have || k.field() == f.field();
+        if (!have) *kept.add_fields() = f;
+      }
+      if (r != nullptr) keep_until = std::max(keep_until, until);
+    }
+    if (kept.fields_size() > 0) {
+      // Sealed anew under a key of its own: the profile's key, which every older copy of
+      // the records needs, goes all the same.
+      const std::string key_id = RetainedKeyId(root);
+      const std::string wrapped = key_.NewWrappedDataKey(key_id);
+      RETURN_IF_ERROR(keys_.Put({{key_id, wrapped}}));
+      ASSIGN_OR_RETURN(auto stored, keys_.Get({key_id}));  // the one stored, should a retry have put one
+      ASSIGN_OR_RETURN(storage::Key256 key, key_.UnwrapDataKey(stored.at(key_id), key_id));
+      work.exec_prepared(kInsertRetained, root,
+                         pqxx::binarystring(storage::Seal(key, kept.SerializeAsString(), absl::StrCat("retained|", root))),
+                         absl::ToUnixMicros(keep_until));
+    }
+
+    const std::vector<std::string> ids(profiles.begin(), profiles.end());
+    const int64_t seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
+    work.exec_prepared(kEraseLookups, TextArray(ids));
+    std::set<std::pair<std::string, std::string>> refs;
+    for (const pqxx::row& r : work.exec_prepared(kEraseRecords, TextArray(ids))) {
+      refs.emplace(r[0].as<std::string>(), r[1].as<std::string>());
+    }
+    work.exec_prepared(kEraseCandidates, TextArray(ids));
+    work.exec_prepared(kEraseOutbox, TextArray(ids));
+    work.exec_prepared(kEraseProfiles, TextArray(ids), seq);
+
+    answer.set_profile_id(root);
+    for (const std::string& id : ids) answer.add_erased_profile_ids(id);
+    std::vector<std::string> ref_texts;
+    for (const auto& [source, id] : refs) {
+      v1::SourceRecordRef* ref = answer.add_source_records();
+      ref->set_source_system(source);
+      ref->set_record_id(id);
+      ref_texts.push_back(absl::StrCat(source, "\t", id));
+    }
+    *answer.mutable_erased_at() = ToProtoTime(now);
+    answer.set_destroyed_keys(static_cast<int64_t>(ids.size()));
+    work.exec_prepared(kInsertErasure, root, TextArray(ids), TextArray(ref_texts),
+                       pqxx::binarystring(answer.SerializeAsString()));
+    destroy = ids;
+    return absl::OkStatus();
+  }));
+  // Committed: the keys go now (again, for a repeat: a crash may have come between).
+  ASSIGN_OR_RETURN(int64_t destroyed, keys_.Destroy(destroy));
+  for (const std::string& id : destroy) index_.MarkErased(id);
+  log::Info("profile_erased", {{"profile_id", answer.profile_id()},
+                               {"profiles", answer.erased_profile_ids_size()},
+                               {"source_records", answer.source_records_size()},
+                               {"retained_purposes", answer.retained_size()},
+                               {"keys_destroyed_now", destroyed},
+                               {"again", again},
+                               {"caller", caller}});
+  return answer;
+}
+
+absl::StatusOr<v1::PurgeExpiredRetentionResponse> IngestApi::PurgeExpiredRetention(const std::string& caller,
+                                                                                   absl::Time now) {
+  RETURN_IF_ERROR(Authorize(caller, v1::ERASE_CUSTOMERS));
+  v1::PurgeExpiredRetentionResponse response;
+  for (bool more = true; more;) {
+    std::vector<std::string> ids;
+    RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) {
+      ids.clear();
+      for (const pqxx::row& r : tx.exec_prepared(kExpiredRetained, absl::ToUnixMicros(now))) {
+        ids.push_back(r[0].as<std::string>());
+      }
+      return absl::OkStatus();
+    }));
+    more = ids.size() == 1000;
+    if (ids.empty()) break;
+    // The key first: once it is gone the sealed row opens nothing, wherever copies of it are.
+    std::vector<std::string> key_ids;
+    for (const std::string& id : ids) key_ids.push_back(RetainedKeyId(id));
+    RETURN_IF_ERROR(keys_.Destroy(key_ids).status());
+    RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) {
+      tx.exec_prepared(kDeleteRetained, TextArray(ids));
+      return absl::OkStatus();
+    }));
+    for (const std::string& id : ids) response.add_profile_ids(id);
+  }
+  log::Info("retention_purged", {{"profiles", response.profile_ids_size()}, {"caller", caller}});
+  return response;
 }
 
 absl::StatusOr<v1::ListMatchCandidatesResponse> IngestApi::ListMatchCandidates(

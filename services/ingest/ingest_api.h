@@ -22,6 +22,7 @@
 #include "services/ingest/record.h"
 #include "services/ingest/resolution/resolver.h"
 #include "storage/crypto.h"
+#include "storage/key_store.h"
 #include "storage/pool.h"
 
 namespace cdp::ingest {
@@ -43,9 +44,10 @@ class IngestApi {
     NormalizeOptions normalize;  // e.g. the region of phone numbers without a country code
   };
 
-  // Everything must outlive the API. Thread-safe.
+  // Everything must outlive the API. Thread-safe. Data keys live in `keys`, a database of
+  // their own (storage/key_store.h); `key` wraps them.
   IngestApi(std::shared_ptr<const consent::Catalog> catalog, storage::Pool& pool,
-            const storage::MasterKey& key, Options options);
+            const storage::MasterKey& key, storage::KeyStore& keys, Options options);
   static std::vector<storage::Statement> Statements();
 
   // Loads the matching index from the database (otherwise the first batch does), logging
@@ -78,6 +80,19 @@ class IngestApi {
   // after `after_seq` up to it (a merged profile with the one it joined). `after_seq` 0
   // gives the position only. PERMISSION_DENIED without READ_UNIFIED_PROFILES.
   absl::StatusOr<v1::ProfileChanges> ProfileChangesSince(const std::string& caller, int64_t after_seq);
+  // At start-up: moves data keys still in this database (from before the key store) to
+  // the key store, and destroys again the keys of profiles this database says were erased
+  // (a key store restored from an older backup has them back).
+  absl::Status ReconcileKeyStore();
+  // Erases the profile and everything merged into it (see IngestService.EraseProfile):
+  // PERMISSION_DENIED without ERASE_CUSTOMERS; NOT_FOUND for an unknown profile; a repeat
+  // answers as the first time (and destroys the keys again, should a crash have come
+  // between the commit and that).
+  absl::StatusOr<v1::EraseProfileResponse> EraseProfile(const std::string& caller,
+                                                        const v1::EraseProfileRequest& request);
+  // Destroys the keys and rows of what erasures kept until a time at or before `now`.
+  absl::StatusOr<v1::PurgeExpiredRetentionResponse> PurgeExpiredRetention(const std::string& caller,
+                                                                          absl::Time now);
   absl::StatusOr<v1::ListMatchCandidatesResponse> ListMatchCandidates(
       const std::string& caller, const v1::ListMatchCandidatesRequest& request);
 
@@ -91,6 +106,7 @@ class IngestApi {
   std::shared_ptr<const consent::Catalog> catalog_;
   storage::Pool& pool_;
   const storage::MasterKey& key_;
+  storage::KeyStore& keys_;
   const Options options_;
   absl::Mutex index_mu_;
   MatchIndex index_ ABSL_GUARDED_BY(index_mu_);

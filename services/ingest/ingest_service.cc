@@ -59,6 +59,18 @@ grpc::Status IngestService::GetUnifiedProfiles(grpc::ServerContext* context,
                          [&](const std::string& c) { return api_.GetUnifiedProfiles(c, *request); });
 }
 
+grpc::Status IngestService::EraseProfile(grpc::ServerContext* context, const v1::EraseProfileRequest* request,
+                                         v1::EraseProfileResponse* response) {
+  return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.EraseProfile(c, *request); });
+}
+
+grpc::Status IngestService::PurgeExpiredRetention(grpc::ServerContext* context,
+                                                  const v1::PurgeExpiredRetentionRequest*,
+                                                  v1::PurgeExpiredRetentionResponse* response) {
+  return rpc::ServeUnary(context, response,
+                         [&](const std::string& c) { return api_.PurgeExpiredRetention(c, absl::Now()); });
+}
+
 grpc::Status IngestService::WatchProfileChanges(grpc::ServerContext* context,
                                                const v1::WatchProfileChangesRequest* request,
                                                grpc::ServerWriter<v1::ProfileChanges>* writer) {

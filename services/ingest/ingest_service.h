@@ -32,6 +32,10 @@ class IngestService : public v1::IngestService::Service {
                                  v1::UnifiedProfile* response) override;
   grpc::Status GetUnifiedProfiles(grpc::ServerContext* context, const v1::GetUnifiedProfilesRequest* request,
                                   v1::GetUnifiedProfilesResponse* response) override;
+  grpc::Status EraseProfile(grpc::ServerContext* context, const v1::EraseProfileRequest* request,
+                            v1::EraseProfileResponse* response) override;
+  grpc::Status PurgeExpiredRetention(grpc::ServerContext* context, const v1::PurgeExpiredRetentionRequest* request,
+                                     v1::PurgeExpiredRetentionResponse* response) override;
   grpc::Status WatchProfileChanges(grpc::ServerContext* context, const v1::WatchProfileChangesRequest* request,
                                    grpc::ServerWriter<v1::ProfileChanges>* writer) override;
 

@@ -13,6 +13,7 @@
 #include "services/ingest/ingest_service.h"
 #include "services/ingest/normalize.h"
 #include "storage/crypto.h"
+#include "storage/key_store.h"
 #include "storage/migrations.h"
 
 ABSL_FLAG(std::string, catalog, "",
@@ -32,16 +33,38 @@ ABSL_FLAG(std::string, master_key, "",
           "master key file (one line cdp-master-key-v1:<base64>); wraps every customer's data "
           "key and keys the lookup hashes. Losing it loses all data.");
 
+ABSL_FLAG(std::string, key_db_dsn, "",
+          "libpq connection string of the key store: the database that holds the wrapped data "
+          "keys, apart from the data (e.g. \"dbname=cdp_keys user=cdp_ingest\"). Back it up on "
+          "its own: an erasure destroys a key there, and with it every copy of the customer's data");
+ABSL_FLAG(std::string, key_db_admin_dsn, "",
+          "connection string for the key store's migrations (default: --key_db_dsn)");
+
 namespace cdp::ingest {
 namespace {
 
 struct Parts {
   explicit Parts(server::ServiceContext& context)
       : catalog(server::LoadCatalogOrExit("catalog", absl::GetFlag(FLAGS_catalog))),
-        key(LoadKey()), api(catalog, context.pool, key, LoadOptions()) {
+        key(LoadKey()),
+        key_pool(storage::PoolOptions{
+            .dsn = server::RequiredFlag("key_db_dsn", absl::GetFlag(FLAGS_key_db_dsn), "the key store database"),
+            .size = 4,
+            .statements = storage::KeyStore::Statements()}),
+        keys(key_pool),
+        api(catalog, context.pool, key, keys, LoadOptions()) {
     // Before serving, so that the first batch does not wait for it; a store it cannot
     // read (say, another master key) stops the service.
-    context.before_serving = [this] { return api.LoadIndex(); };
+    context.before_serving = [this, &shutdown = context.shutdown] {
+      std::string admin = absl::GetFlag(FLAGS_key_db_admin_dsn);
+      if (admin.empty()) admin = absl::GetFlag(FLAGS_key_db_dsn);
+      if (absl::Status s = server::ConnectAndMigrate(key_pool, admin, storage::migrations::keys(), shutdown);
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = api.ReconcileKeyStore(); !s.ok()) return s;
+      return api.LoadIndex();
+    };
     if (std::string target = absl::GetFlag(FLAGS_consent_target); !target.empty()) {
       registrar = std::make_unique<ConsentRegistrar>(
           context.pool, [target, &tls = context.tls] { return rpc::MakeChannel(target, tls); });
@@ -73,6 +96,8 @@ struct Parts {
 
   std::shared_ptr<const consent::Catalog> catalog;
   storage::MasterKey key;
+  storage::Pool key_pool;
+  storage::KeyStore keys;
   IngestApi api;
   std::unique_ptr<ConsentRegistrar> registrar;
 };
@@ -90,7 +115,7 @@ int main(int argc, char** argv) {
   return cdp::server::RunService(
       {.process = {.name = "ingest",
                    .usage = "cdp-ingest: source records in, unified profiles out\n"
-                            "Usage: cdp-ingest --catalog=FILE --master_key=FILE [flags]",
+                            "Usage: cdp-ingest --catalog=FILE --master_key=FILE --key_db_dsn=DSN [flags]",
                    .default_port = 7102,
                    .default_metrics_port = 9102,
                    .migrations = cdp::storage::migrations::ingest(),

@@ -59,6 +59,9 @@ class FakeEventStore : public EventStore {
     }
     return out;
   }
+  absl::StatusOr<bool> ForgetSubject(const std::string&) override {
+    return absl::UnimplementedError("not used here");
+  }
   absl::StatusOr<std::optional<std::string>> FindPseudonym(const std::string& id) override {
     absl::MutexLock lock(&mu_);
     auto it = pseudonyms_.find(id);

@@ -6,7 +6,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include <csignal>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "cdp/v1/audit.grpc.pb.h"
+#include "cdp/v1/consent.grpc.pb.h"
 #include "cdp/v1/ingest.grpc.pb.h"
+#include "consent/receipt.h"
+#include "pqxx/pqxx"
 #include "cdp/v1/profile.grpc.pb.h"
 #include "cdp/v1/rights.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -38,9 +46,14 @@ class RightsTest : public ::testing::Test {
     profile_ = Start("profile", {absl::StrCat("--consent_target=127.0.0.1:", consent_.port),
                                  absl::StrCat("--ingest_target=127.0.0.1:", ingest_.port),
                                  absl::StrCat("--audit_target=127.0.0.1:", audit_.port)});
-    rights_ = Start("rights", {absl::StrCat("--consent_target=127.0.0.1:", consent_.port),
-                               absl::StrCat("--profile_target=127.0.0.1:", profile_.port),
-                               absl::StrCat("--audit_target=127.0.0.1:", audit_.port)});
+    rights_ = StartRights();
+  }
+  testing::RunningService StartRights() {
+    return Start("rights", {absl::StrCat("--consent_target=127.0.0.1:", consent_.port),
+                            absl::StrCat("--profile_target=127.0.0.1:", profile_.port),
+                            absl::StrCat("--audit_target=127.0.0.1:", audit_.port),
+                            absl::StrCat("--ingest_target=127.0.0.1:", ingest_.port),
+                            "--resume_interval=200ms"});
   }
   testing::RunningService Start(const std::string& name, std::vector<std::string> extra) {
     auto r = testing::StartServing(name, *pki_, *db_, extra);
@@ -51,11 +64,7 @@ class RightsTest : public ::testing::Test {
   // Mirjam as the CRM, the web shop, billing and the contact centre know her: one
   // customer number throughout, so the four records make one profile.
   std::string IngestMirjam() {
-    auto stub = v1::IngestService::NewStub(pki_->Channel(ingest_.port, "operator/cdpctl"));
-    grpc::ClientContext ctx;
-    auto stream = stub->WriteRecords(&ctx);
-    v1::WriteRecordsRequest req;
-    const std::vector<std::pair<std::string, std::map<std::string, std::string>>> records = {
+    return Ingest({
         {"crm", {{"customer_number", "K7001"}, {"given_name", "Mirjam"}, {"family_name", "Bos"},
                  {"date_of_birth", "1979-03-21"}, {"email", "mirjam.bos@example.nl"}}},
         {"webshop", {{"customer_number", "K7001"}, {"given_name", "Mirjam"}, {"family_name", "Bos"},
@@ -64,12 +73,31 @@ class RightsTest : public ::testing::Test {
         {"billing", {{"customer_number", "K7001"}, {"given_name", "M."}, {"family_name", "Bos"},
                      {"email", "mirjam.bos@example.nl"}, {"payment_method_summary", "iDEAL, ING"}}},
         {"contact-centre", {{"customer_number", "K7001"}, {"given_name", "Mirjam"}, {"family_name", "Bos"},
-                            {"phone_home", "030-1234567"}}}};
+                            {"phone_home", "030-1234567"}}}});
+  }
+  // Kees, known to three sources but not to billing: nothing of his is kept by law.
+  std::string IngestKees() {
+    return Ingest({
+        {"crm", {{"customer_number", "K8002"}, {"given_name", "Kees"}, {"family_name", "Wijnhoven"},
+                 {"date_of_birth", "1966-11-02"}, {"email", "kees.wijnhoven@voorbeeld.nl"}}},
+        {"webshop", {{"customer_number", "K8002"}, {"given_name", "Kees"}, {"family_name", "Wijnhoven"},
+                     {"phone_mobile", "06-98765432"}, {"street", "Bloemgracht"}, {"house_number", "88"},
+                     {"postcode", "1015 TM"}, {"city", "Amsterdam"}}},
+        {"contact-centre", {{"customer_number", "K8002"}, {"given_name", "Kees"}, {"family_name", "Wijnhoven"},
+                            {"phone_home", "020-7654321"}}}},
+        "k");
+  }
+  std::string Ingest(const std::vector<std::pair<std::string, std::map<std::string, std::string>>>& records,
+                     const std::string& id_prefix = "r") {
+    auto stub = v1::IngestService::NewStub(pki_->Channel(ingest_.port, "operator/cdpctl"));
+    grpc::ClientContext ctx;
+    auto stream = stub->WriteRecords(&ctx);
+    v1::WriteRecordsRequest req;
     int n = 0;
     for (const auto& [source, attributes] : records) {
       auto* r = req.add_records();
       r->set_source_system(source);
-      r->set_record_id(absl::StrCat("r", ++n));
+      r->set_record_id(absl::StrCat(id_prefix, ++n));
       *r->mutable_changed_at() = ToProtoTime(absl::FromUnixSeconds(1760000000 + n));
       for (const auto& [k, v] : attributes) (*r->mutable_attributes())[k] = v;
     }
@@ -125,6 +153,48 @@ class RightsTest : public ::testing::Test {
     r.set_idempotency_key(key);
     grpc::ClientContext ctx;
     return stub->RestrictProcessing(&ctx, r, out);
+  }
+
+  grpc::Status Erase(const std::string& customer, const std::string& identity, v1::EraseCustomerResponse* out) {
+    auto stub = v1::RightsService::NewStub(pki_->Channel(rights_.port, identity));
+    v1::EraseCustomerRequest r;
+    r.set_customer_id(customer);
+    r.set_channel(v1::PORTAL);
+    r.mutable_acting_party()->set_kind(v1::ActingParty::DATA_SUBJECT);
+    r.mutable_acting_party()->set_id("self");
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    return stub->EraseCustomer(&ctx, r, out);
+  }
+  // The first column of a query's rows, as the superuser on `dsn`.
+  static std::vector<std::string> Column(const std::string& dsn, const std::string& sql) {
+    pqxx::connection c(dsn);
+    pqxx::nontransaction tx(c);
+    std::vector<std::string> out;
+    for (const pqxx::row& r : tx.exec(sql)) out.push_back(r[0].is_null() ? "" : r[0].as<std::string>());
+    return out;
+  }
+  std::string ErasureStep(const std::string& customer) {
+    auto steps = Column(db_->AdminDsn(), "SELECT step FROM rights.erasures WHERE customer_id = '" + customer + "'");
+    return steps.empty() ? "" : steps[0];
+  }
+  // A full pg_dump of the data database, as text.
+  std::string Dump(const std::string& file) {
+    auto r = testing::RunToCompletion("/usr/bin/pg_dump", {"--dbname=" + db_->AdminDsn(), "--file=" + file},
+                                      absl::Seconds(120));
+    EXPECT_THAT(r.status(), IsOk());
+    if (r.ok()) EXPECT_EQ(r->exit_code, 0) << r->output;
+    return testing::ReadFileOrDie(file);
+  }
+  absl::StatusOr<v1::UnifiedProfile> Unified(int ingest_port, const std::string& customer) {
+    auto stub = v1::IngestService::NewStub(pki_->Channel(ingest_port, "service/profile"));
+    v1::GetUnifiedProfileRequest r;
+    r.set_profile_id(customer);
+    grpc::ClientContext ctx;
+    v1::UnifiedProfile out;
+    grpc::Status s = stub->GetUnifiedProfile(&ctx, r, &out);
+    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    return out;
   }
 
   static std::string WithheldReason(const v1::ProfileView& view, const std::string& field) {
@@ -288,6 +358,168 @@ TEST_F(RightsTest, OperatorsActOnRequestsWithCdpctl) {
   ASSERT_THAT(bad.status(), IsOk());
   EXPECT_EQ(bad->exit_code, 1);
   EXPECT_THAT(bad->output, HasSubstr("INVALID_ARGUMENT: purposes[0]"));
+}
+
+TEST_F(RightsTest, AnErasureLeavesNothingOfTheCustomerAndMakesEarlierBackupsUnreadable) {
+  const std::string kees = IngestKees();
+  const std::string mirjam = IngestMirjam();
+  ASSERT_FALSE(kees.empty());
+  ASSERT_THAT(Read("service/support-desk", kees, "customer-care-human", {"email", "phone_mobile"}).status(), IsOk());
+  const std::vector<std::string> lookups = Column(
+      db_->AdminDsn(), "SELECT encode(k.key_hash, 'hex') FROM ingest.record_keys k JOIN ingest.records r "
+                       "USING (source_system, record_id) WHERE r.profile_id = '" + kees + "'");
+  ASSERT_FALSE(lookups.empty());
+  // A backup of the data database taken before the erasure.
+  const std::string dir = testing::MakeTempDir();
+  const std::string before = Dump(dir + "/before.sql");
+  for (const std::string& hash : lookups) ASSERT_THAT(before, HasSubstr(hash));  // what the check below looks for
+
+  v1::EraseCustomerResponse receipt;
+  EXPECT_EQ(Erase("p-nobody", "service/portal", &receipt).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Erase(kees, "service/marketing", &receipt).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status erased = Erase(kees, "service/portal", &receipt);
+  ASSERT_TRUE(erased.ok()) << erased.error_message();
+
+  // The receipt: signed with the platform's receipt key, saying what went and that nothing was kept.
+  google::protobuf::Struct json;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(receipt.receipt_json(), &json).ok());
+  EXPECT_EQ(json.fields().at("customerId").string_value(), kees);
+  EXPECT_EQ(json.fields().at("erased").struct_value().fields().at("sourceRecords").number_value(), 3);
+  EXPECT_EQ(json.fields().at("kept").list_value().values_size(), 0);
+  {
+    auto consent = v1::ConsentService::NewStub(pki_->Channel(consent_.port, "service/portal"));
+    grpc::ClientContext ctx;
+    v1::ReceiptKey key;
+    ASSERT_TRUE(consent->GetReceiptKey(&ctx, v1::GetReceiptKeyRequest(), &key).ok());
+    auto payload = consent::VerifyJws(receipt.receipt_signature(), key.public_key_pem());
+    ASSERT_THAT(payload.status(), IsOk());
+    EXPECT_EQ(*payload, receipt.receipt_json());
+  }
+  // Asked again: the first receipt.
+  v1::EraseCustomerResponse again;
+  ASSERT_TRUE(Erase(kees, "service/portal", &again).ok());
+  EXPECT_EQ(again.receipt_signature(), receipt.receipt_signature());
+
+  // Every read of him answers NOT_FOUND; his timeline leads nowhere; the log still verifies.
+  absl::StatusOr<v1::ProfileView> read = absl::UnknownError("not read");
+  for (absl::Time end = absl::Now() + absl::Seconds(10); absl::Now() < end;) {
+    read = Read("service/support-desk", kees, "customer-care-human", {"email"});
+    if (absl::IsNotFound(read.status())) break;
+    absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(absl::IsNotFound(read.status())) << read.status();
+  {
+    auto consent = v1::ConsentService::NewStub(pki_->Channel(consent_.port, "service/portal"));
+    grpc::ClientContext ctx;
+    v1::GetConsentRequest r;
+    r.set_customer_id(kees);
+    v1::ConsentState state;
+    EXPECT_EQ(consent->GetConsent(&ctx, r, &state).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    auto audit = v1::AuditService::NewStub(pki_->Channel(audit_.port, "service/portal"));
+    grpc::ClientContext ctx;
+    v1::ListAccessEventsRequest r;
+    r.set_customer_id(kees);
+    v1::ListAccessEventsResponse events;
+    grpc::Status s = audit->ListAccessEvents(&ctx, r, &events);
+    EXPECT_TRUE(s.ok() ? events.events_size() == 0 : s.error_code() == grpc::StatusCode::NOT_FOUND);
+    auto op = v1::AuditService::NewStub(pki_->Channel(audit_.port, "operator/cdpctl"));
+    grpc::ClientContext vctx;
+    v1::VerifyLogResponse verified;
+    ASSERT_TRUE(op->VerifyLog(&vctx, v1::VerifyLogRequest(), &verified).ok());
+    EXPECT_TRUE(verified.ok()) << verified.DebugString();
+    EXPECT_GT(verified.events_checked(), 0);
+  }
+
+  // A full dump of the database holds none of him in any form: not the values as sent, not
+  // their normalised forms, not the keyed hashes searches went through.
+  const std::string after = absl::AsciiStrToLower(Dump(dir + "/after.sql"));
+  for (const char* needle : {"kees", "wijnhoven", "kees.wijnhoven@voorbeeld.nl", "voorbeeld.nl", "06-98765432",
+                             "+31698765432", "0698765432", "98765432", "020-7654321", "+31207654321",
+                             "7654321", "bloemgracht", "1015 tm", "1015tm", "1966-11-02", "19661102"}) {
+    EXPECT_FALSE(absl::StrContains(after, needle)) << needle;
+  }
+  for (const std::string& hash : lookups) EXPECT_FALSE(absl::StrContains(after, hash)) << hash;
+  // Mirjam is still there (the dump is a real one).
+  EXPECT_THAT(Unified(ingest_.port, mirjam).status(), IsOk());
+
+  // The backup from before, restored, with the key store as it is now: Mirjam reads,
+  // Kees's records open with nothing.
+  testing::TestDatabase restored;
+  auto loaded = testing::RunToCompletion(
+      "/usr/bin/psql", {"--dbname=" + restored.AdminDsn(), "--quiet", "--set=ON_ERROR_STOP=1",
+                        "--file=" + dir + "/before.sql"},
+      absl::Seconds(120));
+  ASSERT_THAT(loaded.status(), IsOk());
+  ASSERT_EQ(loaded->exit_code, 0) << loaded->output;
+  auto from_backup = testing::StartServing("ingest", *pki_, restored,
+                                           {"--key_db_dsn=" + db_->Keys().DsnAs("cdp_ingest"),
+                                            "--key_db_admin_dsn=" + db_->Keys().AdminDsn()});
+  ASSERT_THAT(from_backup.status(), IsOk());
+  EXPECT_THAT(Unified(from_backup->port, mirjam).status(), IsOk());
+  EXPECT_TRUE(absl::IsNotFound(Unified(from_backup->port, kees).status()));
+}
+
+TEST_F(RightsTest, AnErasureCutShortByACrashCompletesAfterARestartAndKeepsOnlyWhatTheLawRequires) {
+  const std::string mirjam = IngestMirjam();
+  ASSERT_FALSE(mirjam.empty());
+  ASSERT_THAT(Read("service/support-desk", mirjam, "customer-care-human", {"email"}).status(), IsOk());
+  // The access log goes down: the erasure gets as far as it can.
+  audit_.process->Signal(SIGKILL);
+  ASSERT_THAT(audit_.process->WaitForExit(absl::Seconds(10)).status(), IsOk());
+  v1::EraseCustomerResponse receipt;
+  grpc::Status first = Erase(mirjam, "service/portal", &receipt);
+  EXPECT_EQ(first.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(first.error_message(), HasSubstr("completed automatically"));
+  EXPECT_EQ(ErasureStep(mirjam), "consent_erased");
+  EXPECT_TRUE(absl::IsNotFound(Unified(ingest_.port, mirjam).status()));
+  // And the rights service dies with it half done.
+  rights_.process->Signal(SIGKILL);
+  ASSERT_THAT(rights_.process->WaitForExit(absl::Seconds(10)).status(), IsOk());
+
+  audit_ = Start("audit", {"--sign_interval=100ms"});
+  rights_ = StartRights();
+  // Nobody asks again: the restarted service finishes the job by itself.
+  for (absl::Time end = absl::Now() + absl::Seconds(60); ErasureStep(mirjam) != "done" && absl::Now() < end;) {
+    absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(ErasureStep(mirjam), "done");
+  ASSERT_TRUE(Erase(mirjam, "service/portal", &receipt).ok());
+
+  // Billing invoiced her, so tax law keeps her billing identity for seven years from that
+  // record, and the receipt says which fields and until when; nothing else.
+  google::protobuf::Struct json;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(receipt.receipt_json(), &json).ok());
+  const auto& kept = json.fields().at("kept").list_value();
+  ASSERT_EQ(kept.values_size(), 1);
+  const auto& k = kept.values(0).struct_value().fields();
+  EXPECT_EQ(k.at("purpose").string_value(), "legal-retention");
+  EXPECT_EQ(k.at("legalBasis").string_value(), "legal_obligation");
+  std::set<std::string> fields;
+  for (const auto& f : k.at("fields").list_value().values()) fields.insert(f.string_value());
+  EXPECT_TRUE(fields.count("family_name") && fields.count("customer_number") && fields.count("payment_method_summary"));
+  EXPECT_FALSE(fields.count("email") || fields.count("phone_mobile") || fields.count("phone_home") ||
+               fields.count("date_of_birth") || fields.count("postal_address"));
+  EXPECT_EQ(k.at("keptUntil").string_value(), "2032-10-09T08:53:23Z");  // 1760000003 s + 2557 days
+
+  // Source systems learn of it, each of its own records.
+  auto stub = v1::RightsService::NewStub(pki_->Channel(rights_.port, "service/billing"));
+  grpc::ClientContext ctx;
+  v1::WatchErasuresRequest watch;
+  watch.set_source_system("billing");
+  auto stream = stub->WatchErasures(&ctx, watch);
+  v1::ErasureNotice notice;
+  ASSERT_TRUE(stream->Read(&notice));
+  EXPECT_EQ(notice.customer_id(), mirjam);
+  ASSERT_EQ(notice.source_records_size(), 1);
+  EXPECT_EQ(notice.source_records(0).record_id(), "r3");
+  ctx.TryCancel();
+  auto marketing = v1::RightsService::NewStub(pki_->Channel(rights_.port, "service/marketing"));
+  grpc::ClientContext denied_ctx;
+  auto denied = marketing->WatchErasures(&denied_ctx, watch);
+  EXPECT_FALSE(denied->Read(&notice));
+  EXPECT_EQ(denied->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 }  // namespace

@@ -476,5 +476,59 @@ TEST_F(ConsentApiTest, RegisteringTwiceIsHarmless) {
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
+TEST_F(ConsentApiTest, ErasureEmptiesTheHistoryEndsTheFeedWithItAndAnswersNotFound) {
+  const std::string kRights = "spiffe://cdp.local/service/rights";
+  ASSERT_THAT(api_->UpdateConsent(kPortal, Update("c-1", "k1", {FieldChoice("email", "direct-marketing", true)})).status(),
+              IsOk());
+  ASSERT_THAT(api_->UpdateConsent(kPortal, Update("c-2", "k1", {FieldChoice("email", "direct-marketing", true)})).status(),
+              IsOk());
+  v1::EraseConsentRequest erase;
+  erase.set_customer_id("c-1");
+  EXPECT_THAT(api_->EraseConsent(kPortal, erase).status(), StatusIs(absl::StatusCode::kPermissionDenied));
+  v1::EraseConsentRequest unknown;
+  unknown.set_customer_id("c-404");
+  EXPECT_THAT(api_->EraseConsent(kRights, unknown).status(), StatusIs(absl::StatusCode::kNotFound));
+
+  auto erased = api_->EraseConsent(kRights, erase);
+  ASSERT_THAT(erased.status(), IsOk());
+  EXPECT_EQ(erased->changes_emptied(), 2);  // the registration and the choice
+  auto again = api_->EraseConsent(kRights, erase);
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->position(), erased->position());
+  EXPECT_EQ(again->changes_emptied(), 0);
+
+  v1::GetConsentRequest get;
+  get.set_customer_id("c-1");
+  EXPECT_THAT(api_->GetConsent(kPortal, get).status(), StatusIs(absl::StatusCode::kNotFound));
+  v1::ListConsentHistoryRequest history;
+  history.set_customer_id("c-1");
+  EXPECT_THAT(api_->ListConsentHistory(kPortal, history).status(), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(api_->UpdateConsent(kPortal, Update("c-1", "k2", {FieldChoice("email", "direct-marketing", true)})).status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(Version("c-2"), 1);  // others untouched
+
+  // Nothing of who acted, what was chosen or the receipt is left; positions have no gaps.
+  pqxx::connection c(db_->AdminDsn());
+  pqxx::work tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM consent.changes WHERE customer_id = 'c-1' AND "
+                     "(actor_id <> '' OR receipt IS NOT NULL OR idempotency_key IS NOT NULL)")[0].as<int>(), 0);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM consent.changes WHERE customer_id = 'c-2' AND receipt IS NOT NULL")[0].as<int>(), 1);
+  EXPECT_EQ(tx.exec1("SELECT max(position) - count(*) FROM consent.changes")[0].as<int>(), 0);
+  // The service's own role cannot empty anyone's history but an erased customer's.
+  pqxx::connection as_service(db_->DsnAs("cdp_consent"));
+  pqxx::work service_tx(as_service);
+  EXPECT_EQ(service_tx.exec1("SELECT consent.scrub_erased('c-2')")[0].as<int>(), 0);
+  service_tx.abort();
+
+  // Replicas learn of it from the feed: the last change of c-1 is the erasure.
+  auto feed = store_->Feed(0, 100);
+  ASSERT_THAT(feed.status(), IsOk());
+  bool seen = false;
+  for (const auto& change : *feed) {
+    if (change.customer_id() == "c-1" && change.position() == erased->position()) seen = change.erased();
+  }
+  EXPECT_TRUE(seen);
+}
+
 }  // namespace
 }  // namespace cdp::consent

@@ -52,12 +52,19 @@ class IngestApiTest : public ::testing::Test {
     pool_ = std::make_unique<storage::Pool>(storage::PoolOptions{
         .dsn = db_->DsnAs("cdp_ingest"), .size = 4, .statements = IngestApi::Statements()});
     ASSERT_THAT(pool_->Connect(), IsOk());
+    // The key store in a database of its own, as in production.
+    key_db_ = std::make_unique<testing::TestDatabase>();
+    ASSERT_THAT(storage::ApplyMigrations(key_db_->AdminDsn(), storage::migrations::keys()).status(), IsOk());
+    key_pool_ = std::make_unique<storage::Pool>(storage::PoolOptions{
+        .dsn = key_db_->DsnAs("cdp_ingest"), .size = 2, .statements = storage::KeyStore::Statements()});
+    ASSERT_THAT(key_pool_->Connect(), IsOk());
+    keys_ = std::make_unique<storage::KeyStore>(*key_pool_);
     auto catalog = consent::Catalog::FromFile(kCatalog);
     ASSERT_THAT(catalog.status(), IsOk());
     auto key = storage::MasterKey::FromText(storage::MasterKey::GenerateText());
     ASSERT_THAT(key.status(), IsOk());
     key_ = std::make_unique<storage::MasterKey>(*key);
-    api_ = std::make_unique<IngestApi>(*catalog, *pool_, *key_, IngestApi::Options{});
+    api_ = std::make_unique<IngestApi>(*catalog, *pool_, *key_, *keys_, IngestApi::Options{});
   }
   v1::WriteRecordsResponse Write(std::vector<v1::SourceRecord> records, bool dry_run = false) {
     v1::WriteRecordsRequest req;
@@ -93,7 +100,10 @@ class IngestApiTest : public ::testing::Test {
     return out;
   }
   std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<testing::TestDatabase> key_db_;
   std::unique_ptr<storage::Pool> pool_;
+  std::unique_ptr<storage::Pool> key_pool_;
+  std::unique_ptr<storage::KeyStore> keys_;
   std::unique_ptr<storage::MasterKey> key_;
   std::unique_ptr<IngestApi> api_;
 };
@@ -174,7 +184,7 @@ TEST_F(IngestApiTest, SourceTrustAndPhoneRegionComeFromConfiguration) {
   IngestApi::Options options;
   options.source_trust = {"webshop", "crm"};
   options.normalize.default_region = "BE";
-  IngestApi webshop_first(*catalog, *pool_, *key_, options);
+  IngestApi webshop_first(*catalog, *pool_, *key_, *keys_, options);
   v1::WriteRecordsRequest req;
   *req.add_records() = Record("crm", "c1", 2000, kJan);
   *req.add_records() = Record("webshop", "w1", 1000, {{"full_name", "Jan van der Berg"},
@@ -285,7 +295,7 @@ TEST_F(IngestApiTest, DryRunResolvesButStoresNothing) {
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.profiles"), 0);
 }
 
-TEST_F(IngestApiTest, PersonalDataIsStoredOnlySealedAndShreddingMakesItUnreadable) {
+TEST_F(IngestApiTest, PersonalDataIsStoredOnlySealedWithKeysInTheKeyStore) {
   auto acks = Write({Record("crm", "c1", 1000, kJan)});
   for (const char* plain : {"vanderberg", "Berg", "12345678", "1980", "Kerkstraat", "1011"}) {
     EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.records WHERE position(convert_to('", plain,
@@ -293,27 +303,95 @@ TEST_F(IngestApiTest, PersonalDataIsStoredOnlySealedAndShreddingMakesItUnreadabl
     EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.record_keys WHERE position(convert_to('", plain,
                                  "', 'UTF8') IN key_hash) > 0")), 0) << plain;
   }
-  // Destroying the data key makes the profile unreadable. (Stamped with the next sequence
-  // number, as every change to a profile is, so that matching indexes drop it too.)
-  {
+  // No key in the data database: its backups hold ciphertext only.
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.profiles WHERE wrapped_key IS NOT NULL"), 0);
+  auto stored = keys_->Get({acks.acks(0).profile_id()});
+  ASSERT_THAT(stored.status(), IsOk());
+  EXPECT_EQ(stored->size(), 1u);
+}
+
+TEST_F(IngestApiTest, ErasureDestroysTheKeyAndLookupsKeepsOnlyWhatTheLawRequiresAndAnswersAlike) {
+  const int64_t recent = absl::ToUnixSeconds(absl::Now()) - 86400;
+  auto billing = kJan;
+  billing["payment_method_summary"] = "iDEAL, ING";
+  auto acks = Write({Record("crm", "c1", 1000, kJan), Record("billing", "b1", recent, billing),
+                     Record("webshop", "w1", 2000, {{"full_name", "Jan van der Berg"},
+                                                    {"email", "jp.vanderberg@example.nl"},
+                                                    {"date_of_birth", "1980-04-09"}})});
+  const std::string profile = acks.acks(0).profile_id();
+  ASSERT_EQ(acks.acks(1).profile_id(), profile);
+  ASSERT_EQ(acks.acks(2).profile_id(), profile);
+
+  // A copy of a sealed record, as a backup taken now would hold it, and the key that opens it.
+  pqxx::binarystring backup_copy = [&] {
     pqxx::connection c(db_->AdminDsn());
     pqxx::work tx(c);
-    tx.exec0("WITH s AS (UPDATE ingest.sequence SET value = value + 1 RETURNING value) "
-             "UPDATE ingest.profiles SET wrapped_key = NULL, changed_seq = (SELECT value FROM s)");
-    tx.commit();
+    return pqxx::binarystring(tx.exec1("SELECT sealed FROM ingest.records WHERE record_id = 'c1'")[0]);
+  }();
+  ASSERT_GT(backup_copy.size(), 0u);
+
+  v1::EraseProfileRequest erase;
+  erase.set_profile_id(profile);
+  v1::RetentionRule* rule = erase.add_retain();
+  rule->set_purpose("legal-retention");
+  for (const char* f : {"customer_number", "given_name", "family_name_prefix", "family_name", "initials",
+                        "billing_address", "invoice_history", "payment_method_summary"}) {
+    rule->add_fields(f);
   }
+  rule->set_retention_days(2557);
+  rule->add_sources("billing");
+  const std::string kRights = "spiffe://cdp.local/service/rights";
+  EXPECT_THAT(api_->EraseProfile(kOperator, erase).status(), StatusIs(absl::StatusCode::kPermissionDenied));
+  v1::EraseProfileRequest unknown;
+  unknown.set_profile_id("p-none");
+  EXPECT_THAT(api_->EraseProfile(kRights, unknown).status(), StatusIs(absl::StatusCode::kNotFound));
+
+  auto erased = api_->EraseProfile(kRights, erase);
+  ASSERT_THAT(erased.status(), IsOk());
+  EXPECT_EQ(erased->profile_id(), profile);
+  EXPECT_EQ(erased->source_records_size(), 3);
+  ASSERT_EQ(erased->retained_size(), 1);
+  EXPECT_EQ(erased->retained(0).purpose(), "legal-retention");
+  std::set<std::string> kept(erased->retained(0).fields().begin(), erased->retained(0).fields().end());
+  EXPECT_TRUE(kept.count("customer_number") && kept.count("given_name") && kept.count("family_name") &&
+              kept.count("payment_method_summary"));
+  EXPECT_FALSE(kept.count("email") || kept.count("phone_mobile") || kept.count("postal_address"));
+  const absl::Time until = FromProtoTime(erased->retained(0).keep_until());
+  EXPECT_EQ(absl::ToUnixSeconds(until), recent + int64_t{2557} * 86400);
+
+  // Reads answer NOT_FOUND, searches find nothing, lookups and ciphertext are gone.
   v1::GetUnifiedProfileRequest r;
-  r.set_profile_id(acks.acks(0).profile_id());
+  r.set_profile_id(profile);
   EXPECT_THAT(api_->GetUnifiedProfile(kProfile, r).status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("erased")));
-  // And new records no longer match it.
-  auto again = Write({Record("crm", "c9", 2000, kJan)});
-  EXPECT_TRUE(again.acks(0).new_profile());
+  v1::FindProfilesRequest find;
+  find.set_email("jp.vanderberg@example.nl");
+  auto found = api_->FindProfiles(kProfile, find);
+  ASSERT_THAT(found.status(), IsOk());
+  EXPECT_EQ(found->profile_ids_size(), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records WHERE length(sealed) > 0"), 0);
+  // The profile's key is gone from the key store, so the copy taken before opens with
+  // nothing that is left; only the retention key remains.
+  auto left = keys_->Get({profile, "retained:" + profile});
+  ASSERT_THAT(left.status(), IsOk());
+  EXPECT_FALSE(left->contains(profile));
+  EXPECT_TRUE(left->contains("retained:" + profile));
+  auto retention_key = key_->UnwrapDataKey(left->at("retained:" + profile), "retained:" + profile);
+  ASSERT_THAT(retention_key.status(), IsOk());
+  EXPECT_FALSE(storage::Open(*retention_key, backup_copy.str(), absl::StrCat("record|", profile, "|crm|c1|1000000000")).ok());
+
+  // Asked again: the same answer.
+  auto again = api_->EraseProfile(kRights, erase);
+  ASSERT_THAT(again.status(), IsOk());
+  EXPECT_EQ(again->SerializeAsString(), erased->SerializeAsString());
+
   // A service started after the erasure knows the record was erased: a resent version is
-  // rejected, not stored anew (nor a batch failing on the stored version's key).
+  // rejected, not stored anew.
   auto catalog = consent::Catalog::FromFile(kCatalog);
   ASSERT_THAT(catalog.status(), IsOk());
-  IngestApi restarted(*catalog, *pool_, *key_, IngestApi::Options{});
+  IngestApi restarted(*catalog, *pool_, *key_, *keys_, IngestApi::Options{});
+  ASSERT_THAT(restarted.ReconcileKeyStore(), IsOk());
   ASSERT_THAT(restarted.LoadIndex(), IsOk());
   v1::WriteRecordsRequest resend;
   *resend.add_records() = Record("crm", "c1", 1000, kJan);
@@ -324,6 +402,53 @@ TEST_F(IngestApiTest, PersonalDataIsStoredOnlySealedAndShreddingMakesItUnreadabl
     EXPECT_EQ(a.outcome(), v1::RecordAck::REJECTED);
     EXPECT_THAT(a.reason(), HasSubstr("erased"));
   }
+
+  // The retention job: nothing before the period ends, the key and the row after.
+  auto early = api_->PurgeExpiredRetention(kRights, absl::Now());
+  ASSERT_THAT(early.status(), IsOk());
+  EXPECT_EQ(early->profile_ids_size(), 0);
+  auto late = api_->PurgeExpiredRetention(kRights, until + absl::Seconds(1));
+  ASSERT_THAT(late.status(), IsOk());
+  ASSERT_EQ(late->profile_ids_size(), 1);
+  EXPECT_EQ(late->profile_ids(0), profile);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.retained"), 0);
+  auto none = keys_->Get({"retained:" + profile});
+  ASSERT_THAT(none.status(), IsOk());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(IngestApiTest, ACustomerWithoutBillingRecordsHasNothingKept) {
+  auto acks = Write({Record("crm", "c1", 1000, kJan)});
+  v1::EraseProfileRequest erase;
+  erase.set_profile_id(acks.acks(0).profile_id());
+  v1::RetentionRule* rule = erase.add_retain();
+  rule->set_purpose("legal-retention");
+  rule->add_fields("given_name");
+  rule->set_retention_days(2557);
+  rule->add_sources("billing");
+  auto erased = api_->EraseProfile("spiffe://cdp.local/service/rights", erase);
+  ASSERT_THAT(erased.status(), IsOk());
+  EXPECT_EQ(erased->retained_size(), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.retained"), 0);
+}
+
+TEST_F(IngestApiTest, KeysLeftInTheDataDatabaseMoveToTheKeyStoreAtStart) {
+  auto acks = Write({Record("crm", "c1", 1000, kJan)});
+  const std::string profile = acks.acks(0).profile_id();
+  // As an installation from before the key store had it.
+  auto wrapped = keys_->Get({profile});
+  ASSERT_THAT(wrapped.status(), IsOk());
+  {
+    pqxx::connection c(db_->AdminDsn());
+    pqxx::work tx(c);
+    tx.exec_params0("UPDATE ingest.profiles SET wrapped_key = $1 WHERE profile_id = $2",
+                    pqxx::binarystring(wrapped->at(profile)), profile);
+    tx.commit();
+  }
+  ASSERT_THAT(keys_->Destroy({profile}).status(), IsOk());
+  ASSERT_THAT(api_->ReconcileKeyStore(), IsOk());
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.profiles WHERE wrapped_key IS NOT NULL"), 0);
+  EXPECT_EQ(Fields(profile).at("family_name").value(), "Berg");
 }
 
 TEST_F(IngestApiTest, MergeAndUnmergeRoundTrip) {
@@ -462,7 +587,7 @@ TEST_F(IngestApiTest, ARecordThatJoinedDuringAMergeLeavesWithItsSideOnUnmerge) {
 TEST_F(IngestApiTest, TwoInstancesOnOneDatabaseSeeEachOthersRecordsAndMerges) {
   auto catalog = consent::Catalog::FromFile(kCatalog);
   ASSERT_THAT(catalog.status(), IsOk());
-  IngestApi second(*catalog, *pool_, *key_, IngestApi::Options{});
+  IngestApi second(*catalog, *pool_, *key_, *keys_, IngestApi::Options{});
   auto write_second = [&](v1::SourceRecord r) {
     v1::WriteRecordsRequest req;
     *req.add_records() = std::move(r);
@@ -511,7 +636,7 @@ TEST_F(IngestApiTest, AnUnreadableCandidateStopsTheBatchInsteadOfSkippingAVeto) 
   // batches rather than resolve without the record.
   auto catalog = consent::Catalog::FromFile(kCatalog);
   ASSERT_THAT(catalog.status(), IsOk());
-  IngestApi restarted(*catalog, *pool_, *key_, IngestApi::Options{});
+  IngestApi restarted(*catalog, *pool_, *key_, *keys_, IngestApi::Options{});
   EXPECT_THAT(restarted.LoadIndex(), StatusIs(absl::StatusCode::kDataLoss));
   v1::WriteRecordsRequest req;
   *req.add_records() = Record("webshop", "w1", 2000, {{"full_name", "Jan van der Berg"},

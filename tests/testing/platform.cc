@@ -65,6 +65,8 @@ absl::StatusOr<RunningService> StartService(const std::string& name, const TestP
   if (name == "ingest") {
     args.push_back(catalog);
     args.push_back("--master_key=" + pki.master_key());
+    args.push_back("--key_db_dsn=" + db.Keys().DsnAs("cdp_ingest"));
+    args.push_back("--key_db_admin_dsn=" + db.Keys().AdminDsn());
   }
   if (name == "profile") args.push_back(catalog);  // and the targets, in `extra`
   if (name == "audit") {
@@ -73,6 +75,8 @@ absl::StatusOr<RunningService> StartService(const std::string& name, const TestP
   }
   if (name == "rights") {
     args.push_back(catalog);
+    args.push_back("--receipt_key=" + pki.receipt_key());
+    args.push_back("--ingest_target=127.0.0.1:1");
     args.push_back("--consent_target=127.0.0.1:1");
     args.push_back("--profile_target=127.0.0.1:1");
     args.push_back("--audit_target=127.0.0.1:1");

@@ -45,7 +45,7 @@ struct RunningService {
 
 // Starts service `name` ("consent", ..., "portal") with its own certificate and schema in
 // `db`, on `port` (0: a free one). The consent service also gets the default catalog and
-// the PKI's receipt key, the ingest service the catalog and the master key, the portal an
+// the PKI's receipt key, the ingest service the catalog, the master key and a key store in db.Keys(), the portal an
 // outbox of its own, the log's public key and unreachable targets. `extra` flags come last
 // and win.
 absl::StatusOr<RunningService> StartService(const std::string& name, const TestPki& pki,

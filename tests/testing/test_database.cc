@@ -47,4 +47,9 @@ std::string TestDatabase::DsnAs(const std::string& role) const {
   return absl::StrCat(ServerDsn(), " dbname=", name_, " user=", role);
 }
 
+const TestDatabase& TestDatabase::Keys() const {
+  std::call_once(keys_once_, [this] { keys_ = std::make_unique<TestDatabase>(); });
+  return *keys_;
+}
+
 }  // namespace cdp::testing

@@ -3,6 +3,8 @@
 #ifndef CDP_TESTS_TESTING_TEST_DATABASE_H_
 #define CDP_TESTS_TESTING_TEST_DATABASE_H_
 
+#include <memory>
+#include <mutex>
 #include <string>
 
 namespace cdp::testing {
@@ -24,9 +26,14 @@ class TestDatabase {
   std::string AdminDsn() const;
   // DSN of `role` on this database (local connections are trusted on the test server).
   std::string DsnAs(const std::string& role) const;
+  // A second database, made on first use and dropped with this one: the ingest service's
+  // key store, which lives apart from the data (storage/key_store.h).
+  const TestDatabase& Keys() const;
 
  private:
   std::string name_;
+  mutable std::once_flag keys_once_;
+  mutable std::unique_ptr<TestDatabase> keys_;
 };
 
 // In a pg test: GTEST_SKIP when CDP_TEST_PG_DSN is unset (a developer running one test

@@ -1,0 +1,64 @@
+#include "storage/key_store.h"
+
+#include "absl/strings/escaping.h"
+#include "pqxx/pqxx"
+#include "storage/sql_array.h"
+
+namespace cdp::storage {
+namespace {
+
+constexpr char kPut[] = "keys_put";
+constexpr char kGet[] = "keys_get";
+constexpr char kDestroy[] = "keys_destroy";
+
+}  // namespace
+
+std::vector<Statement> KeyStore::Statements() {
+  return {
+      {kPut,
+       "INSERT INTO keys.data_keys (key_id, wrapped_key) "
+       "SELECT i, decode(k, 'hex') FROM unnest($1::text[], $2::text[]) AS t(i, k) ON CONFLICT (key_id) DO NOTHING"},
+      {kGet, "SELECT key_id, wrapped_key FROM keys.data_keys WHERE key_id = ANY($1::text[])"},
+      {kDestroy, "DELETE FROM keys.data_keys WHERE key_id = ANY($1::text[])"},
+  };
+}
+
+absl::Status KeyStore::Put(const std::vector<std::pair<std::string, std::string>>& keys) {
+  if (keys.empty()) return absl::OkStatus();
+  std::vector<std::string> ids, wrapped;
+  for (const auto& [id, key] : keys) {
+    ids.push_back(id);
+    wrapped.push_back(absl::BytesToHexString(key));
+  }
+  return pool_.Autocommit([&](pqxx::transaction_base& tx) {
+    tx.exec_prepared(kPut, TextArray(ids), TextArray(wrapped));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>> KeyStore::Get(const std::vector<std::string>& ids) {
+  absl::flat_hash_map<std::string, std::string> out;
+  if (ids.empty()) return out;
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) {
+    for (const pqxx::row& r : tx.exec_prepared(kGet, TextArray(ids))) {
+      pqxx::binarystring wrapped(r[1]);
+      out[r[0].as<std::string>()] = wrapped.str();
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<int64_t> KeyStore::Destroy(const std::vector<std::string>& ids) {
+  int64_t destroyed = 0;
+  if (ids.empty()) return destroyed;
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) {
+    destroyed = tx.exec_prepared(kDestroy, TextArray(ids)).affected_rows();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return destroyed;
+}
+
+}  // namespace cdp::storage
