@@ -76,6 +76,14 @@ class GrpcPlatformClient : public PlatformClient {
                                                                    &v1::RightsService::Stub::RestrictProcessing);
   }
 
+  absl::StatusOr<v1::EraseCustomerResponse> EraseCustomer(const v1::EraseCustomerRequest& r) override {
+    if (options_.rights_target.empty()) {
+      return absl::FailedPreconditionError("no rights service is configured (--rights_target)");
+    }
+    return Call<v1::RightsService, v1::EraseCustomerResponse>(rights_, r, &v1::RightsService::Stub::EraseCustomer,
+                                                              options_.long_deadline);
+  }
+
   absl::StatusOr<v1::ListAccessEventsResponse> QueryAccessEvents(const v1::QueryAccessEventsRequest& r) override {
     if (absl::Status s = ConsoleConfigured(); !s.ok()) return s;
     return Call<v1::AuditService, v1::ListAccessEventsResponse>(console_, r,

@@ -41,6 +41,7 @@ class PlatformClient {
   virtual absl::StatusOr<v1::ExportMyDataResponse> ExportMyData(const v1::ExportMyDataRequest& request) = 0;
   virtual absl::StatusOr<v1::RestrictProcessingResponse> RestrictProcessing(
       const v1::RestrictProcessingRequest& request) = 0;
+  virtual absl::StatusOr<v1::EraseCustomerResponse> EraseCustomer(const v1::EraseCustomerRequest& request) = 0;
 
   // As the auditor console. FailedPrecondition when the portal has no console certificate.
   virtual absl::StatusOr<v1::ListAccessEventsResponse> QueryAccessEvents(

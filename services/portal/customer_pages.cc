@@ -5,11 +5,14 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "services/audit/access_log.h"
 #include "services/audit/merkle.h"
 #include "services/common/log.h"
@@ -472,23 +475,121 @@ HttpResponse PortalApp::Erase(Visit& v) {
                                       v.T("Gebruik beperken", "Restrict use"), "</button>")));
   }
   absl::StrAppend(&restrict_part, "</section>");
+  const std::string erase_part = absl::StrCat(
+      "<section class=\"card\"><h2>", v.T("Gegevens wissen", "Erase your data"), "</h2><p>",
+      v.T("Wij wissen dan alles wat wij van u hebben, in al onze systemen: uw gegevens, uw keuzes en de "
+          "verwijzing van ons logboek naar u. Dit kan niet ongedaan worden gemaakt. Bent u later weer klant, "
+          "dan begint u opnieuw.",
+          "We then erase everything we hold about you, in all our systems: your data, your choices and the link "
+          "from our log to you. This cannot be undone. Should you become a customer again later, you start "
+          "afresh."),
+      "</p><p>",
+      v.T("Stuurden wij u facturen? Dan schrijft de wet voor dat wij uw naam, klantnummer, factuuradres en "
+          "betaalgegevens nog zeven jaar bewaren. Die worden daarna vanzelf gewist; u krijgt precies te zien "
+          "welke het zijn.",
+          "Did we send you invoices? Then the law requires us to keep your name, customer number, billing "
+          "address and payment details for seven years. They are erased automatically afterwards; you will "
+          "see exactly which."),
+      "</p><p>", v.T("Wilt u eerst een kopie? ", "Would you like a copy first? "), "<a href=\"/my/download\">",
+      v.T("Download uw gegevens", "Download your data"), "</a>.</p>",
+      Form(v, "/my/erase",
+           absl::StrCat("<p><label><input type=\"checkbox\" name=\"confirm\" value=\"yes\" required> ",
+                        v.T("Ik begrijp dat wissen niet ongedaan kan worden.",
+                            "I understand that erasing cannot be undone."),
+                        "</label></p><button type=\"submit\" class=\"danger\">",
+                        v.T("Wis al mijn gegevens", "Erase all my data"), "</button>")),
+      "</section>");
   return Html(
       v, 200, v.T("Wissen of beperken", "Erase or restrict"),
       absl::StrCat(
           notice, "<h1>", v.T("Gegevens wissen of het gebruik beperken", "Erase your data or restrict its use"), "</h1>",
-          restrict_part, "<section class=\"card\"><h2>", v.T("Gegevens wissen", "Erase your data"), "</h2>",
-          "<p class=\"warning\">",
-          v.T("Wissen kan nog niet via deze website: de dienst die dat uitvoert, bouwen wij nog. Er gebeurt hier "
-              "dus nog niets automatisch.",
-              "You cannot erase your data on this website yet: we are still building the service that carries it "
-              "out. So nothing happens here automatically yet."),
-          "</p><p>",
-          v.T("U kunt het wel nu al vragen, dan regelen wij het voor u: ", "You can ask for it now and we will "
-                                                                           "arrange it for you: "),
-          ContactLine(v), ".</p></section><p>",
+          restrict_part, erase_part, "<p>",
           v.T("Het gebruik voor de meeste doelen kunt u ook per doel uitzetten bij ",
               "You can also switch off use for most purposes one by one under "),
           "<a href=\"/my/choices\">", v.T("Mijn keuzes", "My choices"), "</a>.</p>"));
+}
+
+HttpResponse PortalApp::EraseNow(Visit& v) {
+  if (v.form.Get("confirm") != "yes") {
+    return Html(v, 400, v.T("Wissen niet bevestigd", "Erasure not confirmed"),
+                absl::StrCat("<h1>", v.T("Er is niets gewist", "Nothing was erased"), "</h1><p>",
+                             v.T("Vink eerst aan dat u begrijpt dat wissen niet ongedaan kan worden.",
+                                 "First tick the box to say you understand that erasing cannot be undone."),
+                             "</p><p><a href=\"/my/erase\">", v.T("Terug", "Back"), "</a></p>"));
+  }
+  const std::string customer = v.session->subject;
+  v1::EraseCustomerRequest r;
+  r.set_customer_id(customer);
+  r.set_channel(v1::PORTAL);
+  r.mutable_acting_party()->set_kind(v1::ActingParty::DATA_SUBJECT);
+  r.mutable_acting_party()->set_id("self");
+  absl::StatusOr<v1::EraseCustomerResponse> done = platform_.EraseCustomer(r);
+  // Started (the job completes by itself) or done: either way the customer's sessions and
+  // sign-in links go now, this one included.
+  const bool started = absl::IsUnavailable(done.status()) &&
+                       absl::StrContains(done.status().message(), "completed automatically");
+  if (!done.ok() && !started) return ErrorPage(v, done.status());
+  auto removed = store_.DeleteCustomer(customer);
+  log::Info("customer_erasure_requested", {{"done", done.ok()}, {"sign_in_rows_deleted", removed.ok() ? *removed : -1}});
+  EndSession(v);
+  if (!done.ok()) {
+    return Html(v, 202, v.T("Wissen is begonnen", "Erasure has started"),
+                absl::StrCat("<h1>", v.T("Wissen is begonnen", "Erasure has started"), "</h1><p>",
+                             v.T("Een deel van onze systemen reageerde niet meteen. Het wissen gaat vanzelf verder "
+                                 "en wordt afgemaakt; u hoeft niets meer te doen. U bent uitgelogd.",
+                                 "Part of our systems did not answer at once. The erasure carries on by itself and "
+                                 "will be completed; you need not do anything more. You have been signed out."),
+                             "</p><p>", v.T("Wilt u het bewijs van het wissen? Vraag het ons: ",
+                                           "Would you like the proof of erasure? Ask us: "),
+                             ContactLine(v), ".</p>"));
+  }
+  // What the receipt says was kept, for people: field names and until when.
+  std::string kept;
+  google::protobuf::Struct receipt;
+  if (google::protobuf::util::JsonStringToMessage(done->receipt_json(), &receipt).ok() &&
+      receipt.fields().contains("kept")) {
+    auto catalog = Catalog();
+    for (const auto& item : receipt.fields().at("kept").list_value().values()) {
+      const auto& f = item.struct_value().fields();
+      std::vector<std::string> names;
+      if (f.contains("fields")) {
+        for (const auto& field : f.at("fields").list_value().values()) {
+          names.push_back(catalog.ok() ? FieldTitle(**catalog, field.string_value(), v.en) : field.string_value());
+        }
+      }
+      absl::Time until;
+      std::string until_text = f.contains("keptUntil") ? f.at("keptUntil").string_value() : "";
+      if (absl::ParseTime(absl::RFC3339_full, until_text, &until, nullptr)) until_text = DateTime(until, v.en);
+      absl::StrAppend(&kept, "<li>", HtmlEscape(absl::StrJoin(names, ", ")), " &mdash; ",
+                      v.T("tot ", "until "), HtmlEscape(until_text), "</li>");
+    }
+  }
+  std::string body = absl::StrCat(
+      "<h1>", v.T("Uw gegevens zijn gewist", "Your data has been erased"), "</h1><p>",
+      v.T("Wij hebben uw gegevens uit al onze systemen gewist. De sleutel waarmee ze versleuteld waren is "
+          "vernietigd, dus ook oude reservekopie&euml;n zijn onleesbaar. Onze andere systemen hebben bericht "
+          "gekregen om hun kopie te wissen. U bent uitgelogd.",
+          "We have erased your data from all our systems. The key it was encrypted with has been destroyed, so "
+          "old backups cannot be read either. Our other systems have been told to delete their copies. You have "
+          "been signed out."),
+      "</p>");
+  if (!kept.empty()) {
+    absl::StrAppend(&body, "<h2>", v.T("Wat de wet ons laat bewaren", "What the law makes us keep"), "</h2><p>",
+                    v.T("Omdat wij u facturen stuurden, moeten wij deze gegevens nog bewaren. Niemand gebruikt ze "
+                        "voor iets anders, en daarna worden ze vanzelf gewist:",
+                        "Because we sent you invoices, we must keep this data for now. Nobody uses it for anything "
+                        "else, and afterwards it is erased automatically:"),
+                    "</p><ul>", kept, "</ul>");
+  }
+  absl::StrAppend(
+      &body, "<h2>", v.T("Uw bewijs", "Your proof"), "</h2><p>",
+      v.T("Bewaar dit bewijs: het is ondertekend, zodat u kunt aantonen dat wij uw gegevens wisten.",
+          "Keep this proof: it is signed, so you can show that we erased your data."),
+      "</p><p><a class=\"button\" download=\"erasure-receipt.jws\" href=\"data:application/jose;base64,",
+      absl::Base64Escape(done->receipt_signature()), "\">", v.T("Bewijs downloaden", "Download the proof"),
+      "</a></p><details><summary>", v.T("Het bewijs als tekst", "The proof as text"),
+      "</summary><pre class=\"receipt\">", HtmlEscape(done->receipt_json()), "</pre></details>");
+  return Html(v, 200, v.T("Gegevens gewist", "Data erased"), body);
 }
 
 HttpResponse PortalApp::Restrict(Visit& v) {

@@ -11,6 +11,8 @@ constexpr char kUseLink[] = "portal_use_link";
 constexpr char kAddSession[] = "portal_add_session";
 constexpr char kFindSession[] = "portal_find_session";
 constexpr char kDeleteSession[] = "portal_delete_session";
+constexpr char kDeleteCustomerLinks[] = "portal_delete_customer_links";
+constexpr char kDeleteCustomerSessions[] = "portal_delete_customer_sessions";
 constexpr char kDeleteExpiredLinks[] = "portal_delete_expired_links";
 constexpr char kDeleteExpiredSessions[] = "portal_delete_expired_sessions";
 constexpr char kAddAuditor[] = "portal_add_auditor";
@@ -46,6 +48,8 @@ std::vector<storage::Statement> PgPortalStore::Statements() {
                                   MicrosOf("expires_at"), " FROM portal.sessions WHERE id_sha256 = $1 AND expires_at > ",
                                   At(2))},
       {kDeleteSession, "DELETE FROM portal.sessions WHERE id_sha256 = $1"},
+      {kDeleteCustomerLinks, "DELETE FROM portal.sign_in_links WHERE customer_id = $1"},
+      {kDeleteCustomerSessions, "DELETE FROM portal.sessions WHERE kind = 'customer' AND subject = $1"},
       {kDeleteExpiredLinks, absl::StrCat("DELETE FROM portal.sign_in_links WHERE expires_at < ", At(1))},
       {kDeleteExpiredSessions, absl::StrCat("DELETE FROM portal.sessions WHERE expires_at < ", At(1))},
       {kAddAuditor, absl::StrCat("INSERT INTO portal.auditors (name, display_name, password_argon2id, totp_secret, "
@@ -114,6 +118,17 @@ absl::Status PgPortalStore::DeleteSession(const std::string& id_sha256) {
     tx.exec_prepared(kDeleteSession, pqxx::binarystring(id_sha256));
     return absl::OkStatus();
   });
+}
+
+absl::StatusOr<int64_t> PgPortalStore::DeleteCustomer(const std::string& customer_id) {
+  int64_t removed = 0;
+  absl::Status s = pool_.Transact([&](pqxx::work& tx) {
+    removed = tx.exec_prepared(kDeleteCustomerLinks, customer_id).affected_rows() +
+              tx.exec_prepared(kDeleteCustomerSessions, customer_id).affected_rows();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return removed;
 }
 
 absl::StatusOr<int64_t> PgPortalStore::DeleteExpired(absl::Time now) {

@@ -129,6 +129,7 @@ void PortalApp::Register(HttpsServer& server) {
   server.Handle("GET", "/my/access", Page("customer", &PortalApp::Timeline));
   server.Handle("GET", "/my/erase", Page("customer", &PortalApp::Erase));
   server.Handle("POST", "/my/restrict", Page("customer", &PortalApp::Restrict));
+  server.Handle("POST", "/my/erase", Page("customer", &PortalApp::EraseNow));
   server.HandlePrefix("GET", "/api/customers/", Page("customer", &PortalApp::CustomerApi));
 
   server.Handle("GET", "/audit/signin",
@@ -393,6 +394,11 @@ HttpResponse PortalApp::SignOut(Visit& v) {
   }
   v.set_cookies.push_back(Cookie(kSessionCookie, "", absl::ZeroDuration(), true, "Strict"));
   return Redirect(auditor ? "/audit/signin" : "/?signed_out=1");
+}
+
+void PortalApp::EndSession(Visit& v) {
+  v.set_cookies.push_back(Cookie(kSessionCookie, "", absl::ZeroDuration(), true, "Strict"));
+  v.session.reset();
 }
 
 HttpResponse PortalApp::Home(Visit& v) {

@@ -97,6 +97,9 @@ class PortalApp {
   HttpResponse Timeline(Visit& v);
   HttpResponse Erase(Visit& v);
   HttpResponse Restrict(Visit& v);
+  HttpResponse EraseNow(Visit& v);
+  // The browser forgets its session cookie, and the page is drawn as signed out.
+  void EndSession(Visit& v);
   HttpResponse CustomerApi(Visit& v);
   // Auditors.
   HttpResponse AuditorSignInPage(Visit& v, const std::string& error);

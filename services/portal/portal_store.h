@@ -56,6 +56,8 @@ class PortalStore {
   // The session, unless unknown or expired at `now`.
   virtual absl::StatusOr<std::optional<Session>> FindSession(const std::string& id_sha256, absl::Time now) = 0;
   virtual absl::Status DeleteSession(const std::string& id_sha256) = 0;
+  // Erasure: every session and sign-in link of the customer. Returns how many.
+  virtual absl::StatusOr<int64_t> DeleteCustomer(const std::string& customer_id) = 0;
   // Removes links and sessions that expired before `now`; returns how many.
   virtual absl::StatusOr<int64_t> DeleteExpired(absl::Time now) = 0;
 

@@ -17,7 +17,7 @@ import AxeBuilder from '@axe-core/playwright';
 const env = process.env;
 for (const name of ['PORTAL_URL', 'OUTBOX_DIR', 'CUSTOMER_EMAIL', 'CUSTOMER_ID', 'OTHER_CUSTOMER_ID', 'CDPCTL',
                     'PKI_DIR', 'PROFILE_TARGET', 'AUDITOR_NAME', 'AUDITOR_PASSWORD', 'AUDITOR_TOTP_SECRET_BASE32',
-                    'SCREENSHOT_DIR']) {
+                    'SCREENSHOT_DIR', 'ERASE_EMAIL']) {
   if (!env[name]) throw new Error(`${name} is not set; this script runs under e2e_portal_browser_test`);
 }
 const base = env.PORTAL_URL;
@@ -341,5 +341,38 @@ test('the portal works without JavaScript', async () => {
   await page.getByRole('button', { name: 'Keuzes opslaan' }).click();
   await page.getByText('Uw keuzes zijn opgeslagen.').waitFor();
   assert.match(await page.textContent('main'), /Uw e-mailadres: wel voor Fraude voorkomen/);
+  await ctx.close();
+});
+
+// Last, since it destroys a customer: erasure from the portal, as the customer does it.
+test('a customer erases their data, keeps the signed proof, and can no longer sign in', async () => {
+  const ctx = await newContext();
+  const page = await ctx.newPage();
+  await signIn(page, env.ERASE_EMAIL);
+  await page.goto(base + '/my/erase');
+  await checkPage(page, 'erase-confirm');
+  // The box must be ticked first: the browser will not send the form without it.
+  await page.getByRole('button', { name: 'Wis al mijn gegevens' }).click();
+  assert.equal(new URL(page.url()).pathname, '/my/erase');
+  await page.getByLabel('Ik begrijp dat wissen niet ongedaan kan worden.').check();
+  await page.getByRole('button', { name: 'Wis al mijn gegevens' }).click();
+  await page.getByRole('heading', { name: 'Uw gegevens zijn gewist', level: 1 }).waitFor();
+  await checkPage(page, 'erased');
+  const [download] = await Promise.all([page.waitForEvent('download'),
+                                        page.getByRole('link', { name: 'Bewijs downloaden' }).click()]);
+  const jws = fs.readFileSync(await download.path(), 'utf8').trim();
+  const parts = jws.split('.');
+  assert.equal(parts.length, 3, 'the erasure receipt is a compact JWS');
+  const receipt = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  assert.equal(receipt.receiptType, 'erasure (GDPR Art. 17)');
+  assert.deepEqual(receipt.kept, [], 'she was never invoiced: nothing is kept');
+  // Signed out; and her address no longer brings a sign-in link.
+  await page.goto(base + '/my');
+  assert.equal(new URL(page.url()).pathname, '/');
+  const since = Date.now();
+  await page.getByLabel('Uw e-mailadres').fill(env.ERASE_EMAIL);
+  await page.getByRole('button', { name: 'Stuur mij een inloglink' }).click();
+  await page.getByRole('heading', { name: 'Kijk in uw e-mail' }).waitFor();
+  await assert.rejects(signInLink(env.ERASE_EMAIL, since), /no sign-in mail/);
   await ctx.close();
 });

@@ -46,7 +46,8 @@ class PortalBrowserTest : public ::testing::Test {
                      false);
     rights_ = Start("rights", {absl::StrCat("--consent_target=127.0.0.1:", consent_.port),
                                absl::StrCat("--profile_target=127.0.0.1:", profile_.port),
-                               absl::StrCat("--audit_target=127.0.0.1:", audit_.port)},
+                               absl::StrCat("--audit_target=127.0.0.1:", audit_.port),
+                               absl::StrCat("--ingest_target=127.0.0.1:", ingest_.port)},
                     false);
     outbox_ = testing::MakeTempDir() + "/outbox";
     portal_ = Start("portal",
@@ -105,8 +106,10 @@ TEST_F(PortalBrowserTest, CustomersAndAuditorsInARealBrowser) {
                {"phone_mobile", "06-12345678"}, {"date_of_birth", "1985-02-14"}, {"street", "Dorpsstraat"},
                {"house_number", "12"}, {"postcode", "1234 AB"}, {"city", "Utrecht"}},
               {{"given_name", "Kees"}, {"family_name", "Jansen"}, {"email", "kees.jansen@example.nl"},
-               {"date_of_birth", "1970-07-01"}}});
-  ASSERT_EQ(ids.size(), 2u);
+               {"date_of_birth", "1970-07-01"}},
+              {{"given_name", "Ria"}, {"family_name", "Vermeulen"}, {"email", "ria.vermeulen@example.nl"},
+               {"date_of_birth", "1958-12-30"}}});
+  ASSERT_EQ(ids.size(), 3u);
 
   // New profiles reach consent and the profile service's replica through an outbox: wait
   // until both customers can be read.
@@ -159,6 +162,7 @@ TEST_F(PortalBrowserTest, CustomersAndAuditorsInARealBrowser) {
       {"CUSTOMER_EMAIL", "sanne.devries@example.nl"},
       {"CUSTOMER_ID", ids[0]},
       {"OTHER_CUSTOMER_ID", ids[1]},
+      {"ERASE_EMAIL", "ria.vermeulen@example.nl"},
       {"CDPCTL", std::string(CDP_BINARY_DIR) + "/tools/cdpctl/cdpctl"},
       {"PKI_DIR", pki_->dir()},
       {"PROFILE_TARGET", absl::StrCat("127.0.0.1:", profile_.port)},

@@ -55,6 +55,27 @@ class FakeStore : public PortalStore {
     sessions_.erase(id);
     return absl::OkStatus();
   }
+  absl::StatusOr<int64_t> DeleteCustomer(const std::string& customer) override {
+    absl::MutexLock l(&mu_);
+    int64_t n = 0;
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      if (it->second.kind == "customer" && it->second.subject == customer) {
+        it = sessions_.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = links_.begin(); it != links_.end();) {
+      if (it->second.customer == customer) {
+        it = links_.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    return n;
+  }
   absl::StatusOr<int64_t> DeleteExpired(absl::Time) override { return 0; }
   absl::Status AddAuditor(const Auditor& a, absl::Time) override {
     absl::MutexLock l(&mu_);
@@ -152,6 +173,15 @@ class FakePlatform : public PlatformClient {
     restrictions.push_back(r);
     return v1::RestrictProcessingResponse();
   }
+  absl::StatusOr<v1::EraseCustomerResponse> EraseCustomer(const v1::EraseCustomerRequest& r) override {
+    erasures.push_back(r);
+    v1::EraseCustomerResponse out;
+    out.set_receipt_json(
+        "{\"receiptType\":\"erasure (GDPR Art. 17)\",\"kept\":[{\"purpose\":\"legal-retention\","
+        "\"fields\":[\"family_name\",\"customer_number\"],\"keptUntil\":\"2032-10-09T08:53:23Z\"}]}");
+    out.set_receipt_signature("eyJhbGciOiJFZERTQSJ9.e30.c2ln");
+    return out;
+  }
   absl::StatusOr<v1::ListAccessEventsResponse> QueryAccessEvents(const v1::QueryAccessEventsRequest& r) override {
     queries.push_back(r);
     return v1::ListAccessEventsResponse();
@@ -172,6 +202,7 @@ class FakePlatform : public PlatformClient {
   std::vector<v1::QueryAccessEventsRequest> queries;
   std::vector<v1::ExportMyDataRequest> exports;
   std::vector<v1::RestrictProcessingRequest> restrictions;
+  std::vector<v1::EraseCustomerRequest> erasures;
 
  private:
   v1::Catalog catalog_;
@@ -358,6 +389,33 @@ TEST_F(PortalAppTest, ACustomerReachesOnlyTheirOwnData) {
   EXPECT_EQ(own.status, 200);
   EXPECT_THAT(own.body, HasSubstr("p-anna"));
   for (const auto& e : platform_.exports) EXPECT_EQ(e.customer_id(), "p-anna");
+}
+
+TEST_F(PortalAppTest, ErasingNeedsConfirmationThenSignsOutAndShowsTheSignedProof) {
+  Browser b(server_);
+  SignIn(b, "anna@example.nl");
+  HttpResponse page = b.Get("/my/erase");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_THAT(page.body, HasSubstr("name=\"confirm\""));
+  // Without the tick: nothing happens, and the page says why.
+  HttpResponse unconfirmed = b.Post("/my/erase", "csrf=" + UrlEncode(Browser::Csrf(page)));
+  EXPECT_EQ(unconfirmed.status, 400);
+  EXPECT_THAT(unconfirmed.body, HasSubstr("Er is niets gewist"));
+  EXPECT_TRUE(platform_.erasures.empty());
+
+  HttpResponse done = b.Post("/my/erase", "csrf=" + UrlEncode(Browser::Csrf(page)) + "&confirm=yes");
+  ASSERT_EQ(done.status, 200) << done.body;
+  ASSERT_EQ(platform_.erasures.size(), 1u);
+  EXPECT_EQ(platform_.erasures[0].customer_id(), "p-anna");
+  EXPECT_EQ(platform_.erasures[0].channel(), v1::PORTAL);
+  EXPECT_EQ(platform_.erasures[0].acting_party().kind(), v1::ActingParty::DATA_SUBJECT);
+  EXPECT_THAT(done.body, HasSubstr("Uw gegevens zijn gewist"));
+  EXPECT_THAT(done.body, HasSubstr("9 oktober 2032"));  // what the law keeps, until when
+  EXPECT_THAT(done.body, HasSubstr("download=\"erasure-receipt.jws\""));
+  // Signed out, and the session is gone from the store, not only from the browser.
+  EXPECT_THAT(Browser::Header(done, "Set-Cookie"), HasSubstr("Max-Age=0"));
+  EXPECT_EQ(b.Get("/my").status, 303);
+  EXPECT_EQ(store_.DeleteCustomer("p-anna").value_or(-1), 0);
 }
 
 TEST_F(PortalAppTest, ValuesAreEscapedAndPagesCarryAStrictPolicy) {
