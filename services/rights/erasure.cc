@@ -347,6 +347,7 @@ absl::Status Erasures::Watch(const std::string& caller, const v1::WatchErasuresR
   if (request.after_seq() < 0) return absl::InvalidArgumentError("after_seq: must not be negative");
   int64_t after = request.after_seq();
   absl::Time last_sent = absl::Now();
+  bool caught_up = false;  // the first heartbeat says the backlog has been sent
   while (!stopping()) {
     std::vector<v1::ErasureNotice> page;
     RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) {
@@ -375,7 +376,8 @@ absl::Status Erasures::Watch(const std::string& caller, const v1::WatchErasuresR
       last_sent = absl::Now();
     }
     if (page.size() == 100) continue;
-    if (absl::Now() - last_sent >= heartbeat) {
+    if (!caught_up || absl::Now() - last_sent >= heartbeat) {
+      caught_up = true;
       if (!write(v1::ErasureNotice())) return absl::OkStatus();
       last_sent = absl::Now();
     }

@@ -69,9 +69,9 @@ class Erasures {
   absl::StatusOr<int> RunRetention();
 
   // WatchErasures: PERMISSION_DENIED without WATCH_ERASURES. Sends completed erasures after
-  // request.after_seq (filtered to request.source_system's records), polling every
-  // `poll` for new ones and sending a heartbeat (seq 0) every `heartbeat`, until `write`
-  // fails or `stopping` says so.
+  // request.after_seq (filtered to request.source_system's records), a heartbeat (seq 0)
+  // once caught up, then polls every `poll` for new ones, with a heartbeat every
+  // `heartbeat`, until `write` fails or `stopping` says so.
   absl::Status Watch(const std::string& caller, const v1::WatchErasuresRequest& request,
                      const std::function<bool(const v1::ErasureNotice&)>& write,
                      const std::function<bool()>& stopping, absl::Duration poll = absl::Milliseconds(200),

@@ -358,6 +358,23 @@ TEST_F(RightsTest, OperatorsActOnRequestsWithCdpctl) {
   ASSERT_THAT(bad.status(), IsOk());
   EXPECT_EQ(bad->exit_code, 1);
   EXPECT_THAT(bad->output, HasSubstr("INVALID_ARGUMENT: purposes[0]"));
+
+  auto erased = run({"rights", "erase", customer, "--channel=phone", "--acting_party=human_agent:agent-3",
+                     "--receipt_out=" + dir + "/receipt.jws"});
+  ASSERT_THAT(erased.status(), IsOk());
+  EXPECT_EQ(erased->exit_code, 0) << erased->output;
+  EXPECT_THAT(erased->output, HasSubstr("\"purpose\":\"legal-retention\""));
+  const std::string jws = testing::ReadFileOrDie(dir + "/receipt.jws");
+  EXPECT_EQ(std::count(jws.begin(), jws.end(), '.'), 2);
+  auto watched = run({"rights", "watch-erasures", "--source=billing"});
+  ASSERT_THAT(watched.status(), IsOk());
+  EXPECT_EQ(watched->exit_code, 0) << watched->output;
+  EXPECT_THAT(watched->output, HasSubstr(absl::StrCat("1 ", customer, " erased ")));
+  EXPECT_THAT(watched->output, HasSubstr("delete: billing/r3"));
+  auto unknown = run({"rights", "erase", "p-nobody", "--channel=phone"});
+  ASSERT_THAT(unknown.status(), IsOk());
+  EXPECT_EQ(unknown->exit_code, 1);
+  EXPECT_THAT(unknown->output, HasSubstr("NOT_FOUND"));
 }
 
 TEST_F(RightsTest, AnErasureLeavesNothingOfTheCustomerAndMakesEarlierBackupsUnreadable) {

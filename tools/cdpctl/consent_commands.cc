@@ -36,7 +36,7 @@ ABSL_FLAG(std::string, expires_at, "",
 ABSL_FLAG(absl::Duration, expires_in, absl::ZeroDuration(),
           "consent set: the choices lapse after this long (e.g. 8760h); 0: never");
 ABSL_FLAG(std::string, language, "nl", "consent set: language of the receipt, nl or en");
-ABSL_FLAG(std::string, receipt_out, "", "consent set: also write the signed receipt (JWS) here");
+ABSL_FLAG(std::string, receipt_out, "", "consent set, rights erase: also write the signed receipt (JWS) here");
 ABSL_FLAG(std::string, public_key, "",
           "verify-receipt: PEM public key to check against (default: ask the consent service)");
 ABSL_FLAG(int, page_size, 50, "consent history: entries per page");

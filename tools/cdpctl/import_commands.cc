@@ -24,7 +24,7 @@
 #include "services/common/proto_time.h"
 #include "tools/datagen/generator.h"
 
-ABSL_FLAG(std::string, source, "", "import: the source system the file comes from (crm, webshop, ...)");
+ABSL_FLAG(std::string, source, "", "import: the source system the file comes from (crm, webshop, ...); rights watch-erasures: only this source's records");
 ABSL_FLAG(bool, dry_run, false, "import: check and resolve everything, store nothing");
 ABSL_FLAG(bool, strict, false,
           "import: stop at the first bad line instead of skipping it (a line the service "

@@ -6,18 +6,25 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "absl/strings/str_split.h"
 #include "cdp/v1/rights.grpc.pb.h"
 #include "consent/receipt.h"
+#include "services/common/proto_time.h"
 #include "tools/cdpctl/call.h"
 
 ABSL_DECLARE_FLAG(std::string, channel);
 ABSL_DECLARE_FLAG(std::string, acting_party);
 ABSL_DECLARE_FLAG(std::string, idempotency_key);
 ABSL_DECLARE_FLAG(std::string, language);
+ABSL_DECLARE_FLAG(std::string, receipt_out);
+ABSL_DECLARE_FLAG(std::string, source);
 ABSL_FLAG(std::string, out_dir, "", "rights export: directory to write CUSTOMER.html and CUSTOMER.json");
 ABSL_FLAG(std::string, purposes, "", "rights restrict: comma-separated purposes (empty: every purpose)");
 ABSL_FLAG(bool, lift, false, "rights restrict: lift the restriction instead");
+ABSL_FLAG(int64_t, after_seq, 0, "rights watch-erasures: start after this erasure (the last one handled)");
+ABSL_FLAG(bool, follow, false, "rights watch-erasures: keep watching for new erasures (else stop when caught up)");
 
 namespace cdp::cdpctl {
 namespace {
@@ -38,7 +45,37 @@ bool Write(const std::string& path, const std::string& bytes) {
 }  // namespace
 
 int RunRightsCommand(const std::vector<std::string>& args, const std::shared_ptr<grpc::Channel>& channel) {
-  if (args.size() != 3) return Usage("rights export|restrict CUSTOMER");
+  if (args.size() == 2 && args[1] == "watch-erasures") {
+    auto stub = v1::RightsService::NewStub(channel);
+    grpc::ClientContext ctx;
+    v1::WatchErasuresRequest r;
+    r.set_after_seq(absl::GetFlag(FLAGS_after_seq));
+    r.set_source_system(absl::GetFlag(FLAGS_source));
+    auto stream = stub->WatchErasures(&ctx, r);
+    v1::ErasureNotice n;
+    int64_t shown = 0;
+    while (stream->Read(&n)) {
+      if (n.seq() == 0) {  // a heartbeat: caught up
+        if (!absl::GetFlag(FLAGS_follow)) {
+          ctx.TryCancel();
+          break;
+        }
+        continue;
+      }
+      std::string records;
+      for (const auto& ref : n.source_records()) absl::StrAppend(&records, " ", ref.source_system(), "/", ref.record_id());
+      std::printf("%lld %s erased %s; delete:%s\n", static_cast<long long>(n.seq()), n.customer_id().c_str(),
+                  absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", FromProtoTime(n.erased_at()), absl::UTCTimeZone()).c_str(),
+                  records.empty() ? " nothing from this source" : records.c_str());
+      std::fflush(stdout);
+      ++shown;
+    }
+    grpc::Status s = stream->Finish();
+    if (!s.ok() && s.error_code() != grpc::StatusCode::CANCELLED) return Refused(s);
+    std::fprintf(stderr, "%lld erasures\n", static_cast<long long>(shown));
+    return 0;
+  }
+  if (args.size() != 3) return Usage("rights export|restrict|erase CUSTOMER, or rights watch-erasures");
   auto stub = v1::RightsService::NewStub(channel);
   const std::string& customer = args[2];
   if (args[1] == "export") {
@@ -85,7 +122,30 @@ int RunRightsCommand(const std::vector<std::string>& args, const std::shared_ptr
                 static_cast<long long>(out.consent_version()), out.receipt().receipt_id().c_str());
     return 0;
   }
-  return Usage("rights: export or restrict");
+  if (args[1] == "erase") {
+    v1::EraseCustomerRequest r;
+    r.set_customer_id(customer);
+    v1::Channel channel_kind;
+    if (!v1::Channel_Parse(absl::AsciiStrToUpper(absl::GetFlag(FLAGS_channel)), &channel_kind)) {
+      return Usage("--channel: portal, phone, chat, email or api");
+    }
+    r.set_channel(channel_kind);
+    if (!Party(r.mutable_acting_party())) return Usage("--acting_party: KIND[:ID]");
+    v1::EraseCustomerResponse out;
+    auto ctx = CallContext(120);
+    grpc::Status s = stub->EraseCustomer(ctx.get(), r, &out);
+    if (!s.ok()) return Refused(s);
+    std::printf("%s\n", out.receipt_json().c_str());
+    if (const std::string file = absl::GetFlag(FLAGS_receipt_out); !file.empty()) {
+      if (!Write(file, out.receipt_signature() + "\n")) {
+        std::fprintf(stderr, "cdpctl: cannot write %s\n", file.c_str());
+        return 1;
+      }
+      std::fprintf(stderr, "signed receipt written to %s (key %s)\n", file.c_str(), out.key_id().c_str());
+    }
+    return 0;
+  }
+  return Usage("rights: export, restrict, erase or watch-erasures");
 }
 
 }  // namespace cdp::cdpctl
