@@ -1,8 +1,11 @@
 // cdp-portal: the customer portal and auditor console over HTTPS.
 #include <csignal>
+#include <thread>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "absl/synchronization/mutex.h"
+#include "cdp/v1/rights.grpc.pb.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -133,6 +136,49 @@ int main(int argc, char** argv) {
 
   absl::Status ready = process.ConnectDatabase();
   int exit_code = 0;
+  std::thread follower;
+  grpc::ClientContext* following = nullptr;
+  absl::Mutex following_mu;
+  if (ready.ok() && !platform_options.rights_target.empty()) {
+    // Erasures made anywhere (the portal, the contact centre, cdpctl) end the customer's
+    // sessions and sign-in links here too.
+    follower = std::thread([&] {
+      auto stub = cdp::v1::RightsService::NewStub(cdp::rpc::MakeChannel(platform_options.rights_target, process.tls()));
+      absl::Duration backoff = absl::Milliseconds(200);
+      while (!process.shutdown().requested()) {
+        auto position = store.ErasureFeedPosition();
+        if (position.ok()) {
+          grpc::ClientContext ctx;
+          {
+            absl::MutexLock lock(&following_mu);
+            following = &ctx;
+          }
+          cdp::v1::WatchErasuresRequest request;
+          request.set_after_seq(*position);
+          auto stream = stub->WatchErasures(&ctx, request);
+          cdp::v1::ErasureNotice notice;
+          while (stream->Read(&notice)) {
+            backoff = absl::Milliseconds(200);
+            if (notice.seq() == 0) continue;
+            auto removed = store.DeleteCustomer(notice.customer_id());
+            if (!removed.ok() || !store.SetErasureFeedPosition(notice.seq()).ok()) break;
+            cdp::log::Info("erased_customer_signed_out", {{"seq", notice.seq()}, {"rows", *removed}});
+          }
+          {
+            absl::MutexLock lock(&following_mu);
+            following = nullptr;
+          }
+          ctx.TryCancel();
+          grpc::Status s = stream->Finish();
+          if (!s.ok() && !process.shutdown().requested()) {
+            cdp::log::Warning("erasure_feed_lost", {{"code", static_cast<int>(s.error_code())}});
+          }
+        }
+        process.shutdown().notification().WaitForNotificationWithTimeout(backoff);
+        backoff = std::min(backoff * 2, absl::Seconds(10));
+      }
+    });
+  }
   if (ready.ok()) {
     cdp::log::Info("serving", {{"service", "portal"}});
     // Used and expired sign-in links and sessions are of no use to anyone: remove them
@@ -147,6 +193,13 @@ int main(int argc, char** argv) {
     exit_code = 1;
   }
   cdp::log::Info("draining", {});
+  if (follower.joinable()) {
+    {
+      absl::MutexLock lock(&following_mu);
+      if (following != nullptr) following->TryCancel();
+    }
+    follower.join();
+  }
   server.Stop();
   cdp::log::Info("stopped", {{"exit_code", exit_code}});
   return exit_code;

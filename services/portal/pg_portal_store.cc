@@ -12,6 +12,8 @@ constexpr char kAddSession[] = "portal_add_session";
 constexpr char kFindSession[] = "portal_find_session";
 constexpr char kDeleteSession[] = "portal_delete_session";
 constexpr char kDeleteCustomerLinks[] = "portal_delete_customer_links";
+constexpr char kErasureFeed[] = "portal_erasure_feed";
+constexpr char kSetErasureFeed[] = "portal_set_erasure_feed";
 constexpr char kDeleteCustomerSessions[] = "portal_delete_customer_sessions";
 constexpr char kDeleteExpiredLinks[] = "portal_delete_expired_links";
 constexpr char kDeleteExpiredSessions[] = "portal_delete_expired_sessions";
@@ -49,6 +51,8 @@ std::vector<storage::Statement> PgPortalStore::Statements() {
                                   At(2))},
       {kDeleteSession, "DELETE FROM portal.sessions WHERE id_sha256 = $1"},
       {kDeleteCustomerLinks, "DELETE FROM portal.sign_in_links WHERE customer_id = $1"},
+      {kErasureFeed, "SELECT position FROM portal.erasure_feed"},
+      {kSetErasureFeed, "UPDATE portal.erasure_feed SET position = GREATEST(position, $1)"},
       {kDeleteCustomerSessions, "DELETE FROM portal.sessions WHERE kind = 'customer' AND subject = $1"},
       {kDeleteExpiredLinks, absl::StrCat("DELETE FROM portal.sign_in_links WHERE expires_at < ", At(1))},
       {kDeleteExpiredSessions, absl::StrCat("DELETE FROM portal.sessions WHERE expires_at < ", At(1))},
@@ -129,6 +133,23 @@ absl::StatusOr<int64_t> PgPortalStore::DeleteCustomer(const std::string& custome
   });
   if (!s.ok()) return s;
   return removed;
+}
+
+absl::StatusOr<int64_t> PgPortalStore::ErasureFeedPosition() {
+  int64_t position = 0;
+  absl::Status s = pool_.Autocommit([&](pqxx::transaction_base& tx) {
+    position = tx.exec_prepared1(kErasureFeed)[0].as<int64_t>();
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return position;
+}
+
+absl::Status PgPortalStore::SetErasureFeedPosition(int64_t position) {
+  return pool_.Autocommit([&](pqxx::transaction_base& tx) {
+    tx.exec_prepared(kSetErasureFeed, position);
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<int64_t> PgPortalStore::DeleteExpired(absl::Time now) {

@@ -23,6 +23,8 @@ class PgPortalStore : public PortalStore {
   absl::StatusOr<std::optional<Session>> FindSession(const std::string& id_sha256, absl::Time now) override;
   absl::Status DeleteSession(const std::string& id_sha256) override;
   absl::StatusOr<int64_t> DeleteCustomer(const std::string& customer_id) override;
+  absl::StatusOr<int64_t> ErasureFeedPosition() override;
+  absl::Status SetErasureFeedPosition(int64_t position) override;
   absl::StatusOr<int64_t> DeleteExpired(absl::Time now) override;
   absl::Status AddAuditor(const Auditor& auditor, absl::Time now) override;
   absl::StatusOr<std::optional<Auditor>> FindAuditor(const std::string& name) override;

@@ -58,6 +58,9 @@ class PortalStore {
   virtual absl::Status DeleteSession(const std::string& id_sha256) = 0;
   // Erasure: every session and sign-in link of the customer. Returns how many.
   virtual absl::StatusOr<int64_t> DeleteCustomer(const std::string& customer_id) = 0;
+  // How far the erasure feed has been followed (RightsService.WatchErasures), and moving it on.
+  virtual absl::StatusOr<int64_t> ErasureFeedPosition() = 0;
+  virtual absl::Status SetErasureFeedPosition(int64_t position) = 0;
   // Removes links and sessions that expired before `now`; returns how many.
   virtual absl::StatusOr<int64_t> DeleteExpired(absl::Time now) = 0;
 

@@ -17,7 +17,7 @@ import AxeBuilder from '@axe-core/playwright';
 const env = process.env;
 for (const name of ['PORTAL_URL', 'OUTBOX_DIR', 'CUSTOMER_EMAIL', 'CUSTOMER_ID', 'OTHER_CUSTOMER_ID', 'CDPCTL',
                     'PKI_DIR', 'PROFILE_TARGET', 'AUDITOR_NAME', 'AUDITOR_PASSWORD', 'AUDITOR_TOTP_SECRET_BASE32',
-                    'SCREENSHOT_DIR', 'ERASE_EMAIL']) {
+                    'SCREENSHOT_DIR', 'ERASE_EMAIL', 'OTHER_CUSTOMER_EMAIL', 'RIGHTS_TARGET']) {
   if (!env[name]) throw new Error(`${name} is not set; this script runs under e2e_portal_browser_test`);
 }
 const base = env.PORTAL_URL;
@@ -374,5 +374,25 @@ test('a customer erases their data, keeps the signed proof, and can no longer si
   await page.getByRole('button', { name: 'Stuur mij een inloglink' }).click();
   await page.getByRole('heading', { name: 'Kijk in uw e-mail' }).waitFor();
   await assert.rejects(signInLink(env.ERASE_EMAIL, since), /no sign-in mail/);
+  await ctx.close();
+});
+
+// An erasure made elsewhere (here by the operator, as the contact centre would) signs the
+// customer out of the portal too: the portal follows the erasure feed.
+test('an erasure made by phone ends the customer\'s portal session', async () => {
+  const ctx = await newContext();
+  const page = await ctx.newPage();
+  await signIn(page, env.OTHER_CUSTOMER_EMAIL);
+  execFileSync(env.CDPCTL, [
+    `--tls_cert=${env.PKI_DIR}/operator-cdpctl.crt`, `--tls_key=${env.PKI_DIR}/operator-cdpctl.key`,
+    `--tls_ca=${env.PKI_DIR}/ca.crt`, `--target=${env.RIGHTS_TARGET}`, 'rights', 'erase', env.OTHER_CUSTOMER_ID,
+    '--channel=phone', '--acting_party=human_agent:agent-7'], { encoding: 'utf8' });
+  let path = '/my';
+  for (let i = 0; i < 100 && path !== '/'; i++) {
+    await page.goto(base + '/my');
+    path = new URL(page.url()).pathname;
+    if (path !== '/') await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(path, '/', 'signed out once the portal learnt of the erasure');
   await ctx.close();
 });

@@ -163,6 +163,8 @@ TEST_F(PortalBrowserTest, CustomersAndAuditorsInARealBrowser) {
       {"CUSTOMER_ID", ids[0]},
       {"OTHER_CUSTOMER_ID", ids[1]},
       {"ERASE_EMAIL", "ria.vermeulen@example.nl"},
+      {"OTHER_CUSTOMER_EMAIL", "kees.jansen@example.nl"},
+      {"RIGHTS_TARGET", absl::StrCat("127.0.0.1:", rights_.port)},
       {"CDPCTL", std::string(CDP_BINARY_DIR) + "/tools/cdpctl/cdpctl"},
       {"PKI_DIR", pki_->dir()},
       {"PROFILE_TARGET", absl::StrCat("127.0.0.1:", profile_.port)},

@@ -76,6 +76,8 @@ class FakeStore : public PortalStore {
     }
     return n;
   }
+  absl::StatusOr<int64_t> ErasureFeedPosition() override { return 0; }
+  absl::Status SetErasureFeedPosition(int64_t) override { return absl::OkStatus(); }
   absl::StatusOr<int64_t> DeleteExpired(absl::Time) override { return 0; }
   absl::Status AddAuditor(const Auditor& a, absl::Time) override {
     absl::MutexLock l(&mu_);
