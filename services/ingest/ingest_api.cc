@@ -58,6 +58,7 @@ constexpr char kInsertErasure[] = "ingest_insert_erasure";
 constexpr char kInsertRetained[] = "ingest_insert_retained";
 constexpr char kExpiredRetained[] = "ingest_expired_retained";
 constexpr char kDeleteRetained[] = "ingest_delete_retained";
+constexpr char kInactive[] = "ingest_inactive";
 constexpr char kInsertProfiles[] = "ingest_insert_profiles";
 constexpr char kInsertOutboxMany[] = "ingest_insert_outbox_many";
 constexpr char kInsertRecords[] = "ingest_insert_records";
@@ -351,6 +352,15 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "SELECT profile_id FROM ingest.retained WHERE keep_until <= TIMESTAMPTZ 'epoch' + $1 * INTERVAL '1 microsecond' "
        "ORDER BY keep_until LIMIT 1000"},
       {kDeleteRetained, "DELETE FROM ingest.retained WHERE profile_id = ANY($1::text[])"},
+      // Per customer (a root and everything merged into it) the latest change of any of
+      // its records; those whose latest is before $1.
+      {kInactive,
+       "WITH RECURSIVE tree(root, id, depth) AS ("
+       " SELECT profile_id, profile_id, 0 FROM ingest.profiles WHERE merged_into IS NULL AND erased_at IS NULL"
+       " UNION ALL SELECT t.root, p.profile_id, t.depth + 1 FROM ingest.profiles p JOIN tree t ON p.merged_into = t.id"
+       " WHERE t.depth < 100)"
+       " SELECT t.root FROM tree t LEFT JOIN ingest.records r ON r.profile_id = t.id"
+       " GROUP BY t.root HAVING coalesce(max(r.changed_at_us), 0) < $1 ORDER BY t.root LIMIT $2"},
       {kInsertOutboxMany, "INSERT INTO ingest.consent_outbox (profile_id) SELECT unnest($1::text[])"},
       {kInsertRecords,
        "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, seq) "
@@ -1217,6 +1227,23 @@ absl::StatusOr<v1::EraseProfileResponse> IngestApi::EraseProfile(const std::stri
                                {"again", again},
                                {"caller", caller}});
   return answer;
+}
+
+absl::StatusOr<v1::ListInactiveProfilesResponse> IngestApi::ListInactiveProfiles(
+    const std::string& caller, const v1::ListInactiveProfilesRequest& request) {
+  RETURN_IF_ERROR(Authorize(caller, v1::ERASE_CUSTOMERS));
+  if (!request.has_before()) return absl::InvalidArgumentError("before: required");
+  if (request.limit() < 1 || request.limit() > 1000) return absl::InvalidArgumentError("limit: 1 to 1000");
+  v1::ListInactiveProfilesResponse out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) {
+    out.Clear();
+    for (const pqxx::row& r :
+         tx.exec_prepared(kInactive, absl::ToUnixMicros(FromProtoTime(request.before())), request.limit())) {
+      out.add_profile_ids(r[0].as<std::string>());
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<v1::PurgeExpiredRetentionResponse> IngestApi::PurgeExpiredRetention(const std::string& caller,

@@ -90,6 +90,9 @@ class IngestApi {
   // between the commit and that).
   absl::StatusOr<v1::EraseProfileResponse> EraseProfile(const std::string& caller,
                                                         const v1::EraseProfileRequest& request);
+  // Customers with no record changed at or after request.before (the retention job).
+  absl::StatusOr<v1::ListInactiveProfilesResponse> ListInactiveProfiles(const std::string& caller,
+                                                                        const v1::ListInactiveProfilesRequest& request);
   // Destroys the keys and rows of what erasures kept until a time at or before `now`.
   absl::StatusOr<v1::PurgeExpiredRetentionResponse> PurgeExpiredRetention(const std::string& caller,
                                                                           absl::Time now);

@@ -71,6 +71,12 @@ grpc::Status IngestService::PurgeExpiredRetention(grpc::ServerContext* context,
                          [&](const std::string& c) { return api_.PurgeExpiredRetention(c, absl::Now()); });
 }
 
+grpc::Status IngestService::ListInactiveProfiles(grpc::ServerContext* context,
+                                                 const v1::ListInactiveProfilesRequest* request,
+                                                 v1::ListInactiveProfilesResponse* response) {
+  return rpc::ServeUnary(context, response, [&](const std::string& c) { return api_.ListInactiveProfiles(c, *request); });
+}
+
 grpc::Status IngestService::WatchProfileChanges(grpc::ServerContext* context,
                                                const v1::WatchProfileChangesRequest* request,
                                                grpc::ServerWriter<v1::ProfileChanges>* writer) {

@@ -36,6 +36,8 @@ class IngestService : public v1::IngestService::Service {
                             v1::EraseProfileResponse* response) override;
   grpc::Status PurgeExpiredRetention(grpc::ServerContext* context, const v1::PurgeExpiredRetentionRequest* request,
                                      v1::PurgeExpiredRetentionResponse* response) override;
+  grpc::Status ListInactiveProfiles(grpc::ServerContext* context, const v1::ListInactiveProfilesRequest* request,
+                                    v1::ListInactiveProfilesResponse* response) override;
   grpc::Status WatchProfileChanges(grpc::ServerContext* context, const v1::WatchProfileChangesRequest* request,
                                    grpc::ServerWriter<v1::ProfileChanges>* writer) override;
 

@@ -167,7 +167,7 @@ std::vector<storage::Statement> Erasures::Statements() {
       {kFeed, absl::StrCat("SELECT seq, customer_id, ", absl::StrFormat(kMicros, "completed_at"),
                            ", ingest_answer FROM rights.erasures WHERE seq > $1 ORDER BY seq LIMIT $2")},
       {kRetentionRun,
-       "INSERT INTO rights.retention_runs (ran_at, purged, ok, problem) VALUES (now(), $1, $2, $3)"},
+       "INSERT INTO rights.retention_runs (ran_at, purged, erased, ok, problem) VALUES (now(), $1, $2, $3, $4)"},
   };
 }
 
@@ -323,20 +323,47 @@ absl::Status Erasures::ResumePending() {
   return first;
 }
 
-absl::StatusOr<int> Erasures::RunRetention() {
+int Erasures::CustomerRetentionDays() const {
+  int days = 0;
+  for (const v1::PurposeDef& p : catalog_->proto().purposes()) {
+    if (p.legal_basis() != v1::LEGAL_OBLIGATION) days = std::max(days, p.retention_days());
+  }
+  return days;
+}
+
+absl::StatusOr<Erasures::RetentionRun> Erasures::RunRetention() {
+  RetentionRun run;
+  absl::Status problem;
   absl::StatusOr<v1::PurgeExpiredRetentionResponse> purged = services_.PurgeExpiredRetention();
-  const int n = purged.ok() ? purged->profile_ids_size() : 0;
+  if (purged.ok()) {
+    run.purged = purged->profile_ids_size();
+  } else {
+    problem = purged.status();
+  }
+  if (const int days = CustomerRetentionDays(); days > 0) {
+    const absl::Time before = clock_() - absl::Hours(24) * days;
+    absl::StatusOr<std::vector<std::string>> inactive = services_.InactiveCustomers(before, 100);
+    if (!inactive.ok()) problem.Update(inactive.status());
+    for (const std::string& id : inactive.ok() ? *inactive : std::vector<std::string>()) {
+      RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) {
+        tx.exec_prepared(kInsert, id, absl::ToUnixMicros(clock_()), "retention", static_cast<int>(v1::API),
+                         static_cast<int>(v1::ActingParty::AUTOMATED_SYSTEM));
+        return absl::OkStatus();
+      }));
+      absl::Status s = Run(id).status();
+      problem.Update(s);
+      if (s.ok()) ++run.erased;
+    }
+  }
   RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) {
-    tx.exec_prepared(kRetentionRun, n, purged.ok(),
-                     purged.ok() ? std::string() : std::string(absl::StatusCodeToString(purged.status().code())));
+    tx.exec_prepared(kRetentionRun, run.purged, run.erased, problem.ok(),
+                     problem.ok() ? std::string() : std::string(absl::StatusCodeToString(problem.code())));
     return absl::OkStatus();
   }));
-  if (!purged.ok()) {
-    log::Warning("retention_run_failed", {{"code", absl::StatusCodeToString(purged.status().code())}});
-    return purged.status();
-  }
-  log::Info("retention_run", {{"purged", n}});
-  return n;
+  log::Info("retention_run", {{"kept_fields_destroyed", run.purged}, {"inactive_customers_erased", run.erased},
+                              {"ok", problem.ok()}});
+  if (!problem.ok()) return problem;
+  return run;
 }
 
 absl::Status Erasures::Watch(const std::string& caller, const v1::WatchErasuresRequest& request,

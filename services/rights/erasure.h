@@ -45,6 +45,8 @@ class ErasureServices {
   virtual absl::Status EraseConsent(const std::string& customer_id) = 0;
   virtual absl::Status ForgetInLog(const std::string& customer_id) = 0;
   virtual absl::StatusOr<v1::PurgeExpiredRetentionResponse> PurgeExpiredRetention() = 0;
+  // Customers with no source record changed at or after `before`, at most `limit`.
+  virtual absl::StatusOr<std::vector<std::string>> InactiveCustomers(absl::Time before, int limit) = 0;
 };
 
 class Erasures {
@@ -64,9 +66,21 @@ class Erasures {
   // Carries on every unfinished job; the first error, after trying them all.
   absl::Status ResumePending();
 
-  // The retention job: destroys what erasures kept once its period has ended, and records
-  // the run (rights.retention_runs). Returns how many customers' kept fields went.
-  absl::StatusOr<int> RunRetention();
+  // The retention job, run on a schedule. (1) Destroys what erasures kept for a legal
+  // obligation once its period has ended. (2) Erases every customer whose relationship
+  // has been over for longer than any purpose may keep their data: no source record
+  // changed within the longest retention period of the catalog's purposes (legal
+  // obligations aside, which then keep what they need through the erasure as always).
+  // Each such erasure is a job like any other, by caller "retention", with a receipt.
+  // Records the run (rights.retention_runs) and logs what it did.
+  struct RetentionRun {
+    int purged = 0;   // customers whose legally kept fields went
+    int erased = 0;   // inactive customers erased
+  };
+  absl::StatusOr<RetentionRun> RunRetention();
+  // The longest period, in days, for which a purpose other than a legal obligation keeps
+  // data after the relationship ends (0: none has one, and (2) above does nothing).
+  int CustomerRetentionDays() const;
 
   // WatchErasures: PERMISSION_DENIED without WATCH_ERASURES. Sends completed erasures after
   // request.after_seq (filtered to request.source_system's records), a heartbeat (seq 0)

@@ -14,6 +14,7 @@
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
 #include "services/common/platform_client.h"
+#include "services/common/proto_time.h"
 #include "services/common/service_host.h"
 #include "services/common/status_macros.h"
 #include "services/common/tls.h"
@@ -35,7 +36,8 @@ ABSL_FLAG(std::string, receipt_key, "",
 ABSL_FLAG(absl::Duration, resume_interval, absl::Seconds(30),
           "how often unfinished erasures (a service did not answer) are tried again");
 ABSL_FLAG(absl::Duration, retention_interval, absl::Hours(1),
-          "how often the retention job runs (destroys what erasures kept once its period ended); 0: never");
+          "how often the retention job runs (destroys what erasures kept once its period ended, and "
+          "erases customers inactive for longer than the catalog's longest retention period); 0: never");
 
 namespace cdp::rights {
 namespace {
@@ -80,6 +82,17 @@ class GrpcErasureServices : public ErasureServices {
     request.set_customer_id(customer_id);
     v1::ForgetCustomerResponse out;
     return rpc::FromGrpcStatus(audit_->ForgetCustomer(&ctx, request, &out));
+  }
+  absl::StatusOr<std::vector<std::string>> InactiveCustomers(absl::Time before, int limit) override {
+    if (!ingest_) return absl::UnavailableError("no --ingest_target");
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::ListInactiveProfilesRequest request;
+    *request.mutable_before() = ToProtoTime(before);
+    request.set_limit(limit);
+    v1::ListInactiveProfilesResponse out;
+    RETURN_IF_ERROR(rpc::FromGrpcStatus(ingest_->ListInactiveProfiles(&ctx, request, &out)));
+    return std::vector<std::string>(out.profile_ids().begin(), out.profile_ids().end());
   }
   absl::StatusOr<v1::PurgeExpiredRetentionResponse> PurgeExpiredRetention() override {
     if (!ingest_) return absl::UnavailableError("no --ingest_target");

@@ -53,7 +53,7 @@ class RightsTest : public ::testing::Test {
                             absl::StrCat("--profile_target=127.0.0.1:", profile_.port),
                             absl::StrCat("--audit_target=127.0.0.1:", audit_.port),
                             absl::StrCat("--ingest_target=127.0.0.1:", ingest_.port),
-                            "--resume_interval=200ms"});
+                            "--resume_interval=200ms", "--retention_interval=1s"});
   }
   testing::RunningService Start(const std::string& name, std::vector<std::string> extra) {
     auto r = testing::StartServing(name, *pki_, *db_, extra);
@@ -88,7 +88,7 @@ class RightsTest : public ::testing::Test {
         "k");
   }
   std::string Ingest(const std::vector<std::pair<std::string, std::map<std::string, std::string>>>& records,
-                     const std::string& id_prefix = "r") {
+                     const std::string& id_prefix = "r", int64_t first_change = 1760000000) {
     auto stub = v1::IngestService::NewStub(pki_->Channel(ingest_.port, "operator/cdpctl"));
     grpc::ClientContext ctx;
     auto stream = stub->WriteRecords(&ctx);
@@ -98,7 +98,7 @@ class RightsTest : public ::testing::Test {
       auto* r = req.add_records();
       r->set_source_system(source);
       r->set_record_id(absl::StrCat(id_prefix, ++n));
-      *r->mutable_changed_at() = ToProtoTime(absl::FromUnixSeconds(1760000000 + n));
+      *r->mutable_changed_at() = ToProtoTime(absl::FromUnixSeconds(first_change + n));
       for (const auto& [k, v] : attributes) (*r->mutable_attributes())[k] = v;
     }
     v1::WriteRecordsResponse resp;
@@ -537,6 +537,33 @@ TEST_F(RightsTest, AnErasureCutShortByACrashCompletesAfterARestartAndKeepsOnlyWh
   auto denied = marketing->WatchErasures(&denied_ctx, watch);
   EXPECT_FALSE(denied->Read(&notice));
   EXPECT_EQ(denied->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(RightsTest, TheRetentionJobErasesCustomersGoneLongerThanAnyPurposeKeepsData) {
+  const std::string mirjam = IngestMirjam();  // last heard of in 2025
+  // Henk, last heard of in 2015 (invoiced then too): longer ago than any purpose keeps
+  // data, and longer than the tax law's seven years.
+  const std::string henk = Ingest(
+      {{"crm", {{"customer_number", "K2015"}, {"given_name", "Henk"}, {"family_name", "Smit"},
+                {"date_of_birth", "1950-05-05"}, {"email", "henk.smit@voorbeeld.nl"}}},
+       {"billing", {{"customer_number", "K2015"}, {"given_name", "Henk"}, {"family_name", "Smit"},
+                    {"payment_method_summary", "acceptgiro"}}}},
+      "h", 1420070400);
+  ASSERT_FALSE(henk.empty());
+  for (absl::Time end = absl::Now() + absl::Seconds(60); ErasureStep(henk) != "done" && absl::Now() < end;) {
+    absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(100));
+  }
+  ASSERT_EQ(ErasureStep(henk), "done");
+  EXPECT_EQ(Column(db_->AdminDsn(), "SELECT caller FROM rights.erasures WHERE customer_id = '" + henk + "'")[0],
+            "retention");
+  auto receipt = Column(db_->AdminDsn(), "SELECT receipt_json FROM rights.erasures WHERE customer_id = '" + henk + "'");
+  EXPECT_THAT(receipt[0], HasSubstr("\"kept\":[]"));
+  EXPECT_THAT(receipt[0], HasSubstr("\"requestedBy\":\"automated_system\""));
+  EXPECT_TRUE(absl::IsNotFound(Unified(ingest_.port, henk).status()));
+  // Mirjam is within every period: untouched.
+  EXPECT_EQ(ErasureStep(mirjam), "");
+  EXPECT_THAT(Unified(ingest_.port, mirjam).status(), IsOk());
+  EXPECT_FALSE(Column(db_->AdminDsn(), "SELECT 1 FROM rights.retention_runs WHERE ok AND erased = 1").empty());
 }
 
 }  // namespace

@@ -23,11 +23,13 @@ CREATE TABLE rights.erasures (
 );
 CREATE INDEX erasures_pending ON rights.erasures (requested_at) WHERE step <> 'done';
 
--- What the retention job did, each run.
+-- What the retention job did, each run. Erasures it made are jobs above, with caller
+-- 'retention'.
 CREATE TABLE rights.retention_runs (
   id bigserial PRIMARY KEY,
   ran_at timestamptz NOT NULL,
-  purged integer NOT NULL,
+  purged integer NOT NULL,        -- customers whose legally kept fields went
+  erased integer NOT NULL DEFAULT 0,  -- inactive customers erased
   ok boolean NOT NULL,
   problem text NOT NULL DEFAULT ''
 );
