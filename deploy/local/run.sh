@@ -243,6 +243,10 @@ The access log, as the operator:
   cdpctl log prove 1 --customer=$(cdp_demo_profile 3) --justification=legal_request:demo \\
       --public_key=$(rel "$KEYS")/log-signing.pub --target=127.0.0.1:$(grpc_port audit)
   cdpctl log verify --target=127.0.0.1:$(grpc_port audit)
+Erasure (Art. 17) by phone, as the operator; source systems follow what was erased:
+  cdpctl rights erase $(cdp_demo_profile 7) --channel=phone --acting_party=human_agent:agent-1 \\
+      --receipt_out=receipt.jws --target=127.0.0.1:$(grpc_port rights)
+  cdpctl rights watch-erasures --source=crm --target=127.0.0.1:$(grpc_port rights)
 (cdpctl is $(rel "$CDP_BUILD_DIR")/tools/cdpctl/cdpctl; cdpctl --help lists every command)
 
 The customer portal: https://localhost:$PORTAL_PORT/
