@@ -13,7 +13,10 @@
 #include <cstdlib>
 #include <thread>
 #include <cstdio>
+#include <fstream>
+#include <mutex>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace cdp::bench {
@@ -70,6 +73,49 @@ inline double Throughput(int clients, int seconds, Body body, std::vector<double
     if (latencies_ms != nullptr) latencies_ms->insert(latencies_ms->end(), l.begin(), l.end());
   }
   return static_cast<double>(n) / elapsed;
+}
+
+// Runs `body(thread, i)` open loop at `rate` calls per second, spread over `threads`
+// threads, for `seconds`: each call is due at a fixed time whether or not the one before
+// has returned (as independent users arrive), and its latency counts from when it was due,
+// so queueing shows. Returns every call's latency.
+template <typename Body>
+inline std::vector<double> OpenLoop(double rate, int threads, int seconds, Body body) {
+  using Clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::duration<double>(threads / rate);
+  std::mutex mu;
+  std::vector<double> all;
+  std::vector<std::thread> pool;
+  const auto begin = Clock::now() + std::chrono::milliseconds(50);
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      std::vector<double> mine;
+      auto due = begin + std::chrono::duration_cast<Clock::duration>(interval * (static_cast<double>(t) / threads));
+      for (int i = 0; due < begin + std::chrono::seconds(seconds); ++i) {
+        std::this_thread::sleep_until(due);
+        if (!body(t, i)) {
+          std::fprintf(stderr, "bench: a call failed; stopping\n");
+          std::exit(1);
+        }
+        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
+        due += std::chrono::duration_cast<Clock::duration>(interval);
+      }
+      std::lock_guard<std::mutex> l(mu);
+      all.insert(all.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : pool) t.join();
+  return all;
+}
+
+// The peak resident memory (VmHWM) of process `pid` so far, in MB; 0 if unknown.
+inline double PeakRssMb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024;
+  }
+  return 0;
 }
 
 }  // namespace cdp::bench

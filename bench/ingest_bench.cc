@@ -45,6 +45,7 @@ ABSL_FLAG(int, explain, 0, "print this many profiles that hold more than one per
 namespace {
 
 using cdp::bench::Emit;
+using cdp::bench::PeakRssMb;
 using cdp::bench::Percentile;
 using Clock = std::chrono::steady_clock;
 
@@ -250,18 +251,9 @@ int main(int argc, char** argv) {
     }
   }
   // Peak memory of the service (its matching index lives in it), beside the bench's own.
-  int64_t service_peak_kb = 0;
-  {
-    std::ifstream status(absl::StrCat("/proc/", ingest->process->pid(), "/status"));
-    std::string line;
-    while (std::getline(status, line)) {
-      if (absl::StartsWith(line, "VmHWM:")) {
-        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(line.substr(6), "kB")), &service_peak_kb);
-      }
-    }
-  }
-  std::printf("  peak memory of cdp-ingest: %.0f MB\n\n", static_cast<double>(service_peak_kb) / 1024);
-  Emit("ingest_service_peak_rss", static_cast<double>(service_peak_kb) / 1024, "MB");
+  const double service_peak_mb = PeakRssMb(ingest->process->pid());
+  std::printf("  peak memory of cdp-ingest: %.0f MB\n\n", service_peak_mb);
+  Emit("ingest_service_peak_rss", service_peak_mb, "MB");
   ingest->process->Signal(SIGTERM);
   ingest->process->WaitForExit(absl::Seconds(20)).IgnoreError();
   return 0;

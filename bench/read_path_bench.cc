@@ -21,7 +21,10 @@
 #include <thread>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bench/bench_platform.h"
 #include "bench/bench_util.h"
 #include "cdp/v1/audit.grpc.pb.h"
 #include "cdp/v1/ingest.grpc.pb.h"
@@ -41,10 +44,15 @@
 ABSL_FLAG(int, clients, 16, "concurrent clients for the closed-loop figures");
 ABSL_FLAG(int, seconds, 5, "length of each run");
 ABSL_FLAG(int64_t, people, 2000, "generated customers loaded before reading");
+ABSL_FLAG(std::vector<std::string>, loads, std::vector<std::string>({"0.5"}),
+          "open-loop runs at these fractions of each call's maximum rate (GetProfile and, as the "
+          "baseline, Health/Check), for latency against load");
 
 namespace {
 
 using cdp::bench::Emit;
+using cdp::bench::OpenLoop;
+using cdp::bench::PeakRssMb;
 using cdp::bench::Percentile;
 using cdp::bench::Phase;
 using cdp::bench::Throughput;
@@ -81,54 +89,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int clients = absl::GetFlag(FLAGS_clients), seconds = absl::GetFlag(FLAGS_seconds);
-  cdp::testing::TestPki pki({"service/consent", "service/ingest", "service/audit", "service/profile",
-                             "service/support-desk", "operator/cdpctl"});
-  cdp::testing::TestDatabase db;
-  auto start = [&](const std::string& name, std::vector<std::string> extra) {
-    auto r = cdp::testing::StartService(name, pki, db, extra);
-    if (!r.ok() || !cdp::rpc::WaitUntilServing(*pki.Channel(r->port, "operator/cdpctl"), "", absl::Seconds(120)).ok()) {
-      std::fprintf(stderr, "cdp-%s did not start%s\n", name.c_str(), r.ok() ? r->process->Output().c_str() : "");
-      std::exit(1);
-    }
-    return *std::move(r);
-  };
-  Phase("starting cdp-consent, cdp-audit, cdp-ingest, cdp-profile");
-  auto consent = start("consent", {});
-  auto audit = start("audit", {});
-  auto ingest = start("ingest", {absl::StrCat("--consent_target=127.0.0.1:", consent.port)});
-  auto profile = start("profile", {absl::StrCat("--consent_target=127.0.0.1:", consent.port),
-                                   absl::StrCat("--ingest_target=127.0.0.1:", ingest.port),
-                                   absl::StrCat("--audit_target=127.0.0.1:", audit.port)});
-
+  cdp::bench::Platform platform({"service/support-desk"});
+  auto& pki = platform.pki;
+  auto& consent = platform.consent;
+  auto& audit = platform.audit;
+  auto& ingest = platform.ingest;
+  auto& profile = platform.profile;
   // Customers: generated records through WriteRecords; their profile ids from the acks.
-  Phase(absl::StrCat("loading ", absl::GetFlag(FLAGS_people), " generated customers"));
-  std::vector<std::string> profiles;
-  {
-    auto stub = cdp::v1::IngestService::NewStub(pki.Channel(ingest.port, "operator/cdpctl"));
-    grpc::ClientContext ctx;
-    auto stream = stub->WriteRecords(&ctx);
-    cdp::v1::WriteRecordsRequest req;
-    auto flush = [&] {
-      cdp::v1::WriteRecordsResponse resp;
-      if (req.records_size() == 0) return;
-      if (!stream->Write(req) || !stream->Read(&resp)) std::exit(1);
-      for (const auto& a : resp.acks()) {
-        if (a.new_profile()) profiles.push_back(a.profile_id());
-      }
-      req.Clear();
-    };
-    cdp::datagen::Generate({.people = absl::GetFlag(FLAGS_people), .seed = 5}, [&](const cdp::datagen::GeneratedRecord& g) {
-      auto* r = req.add_records();
-      r->set_source_system(g.source);
-      r->set_record_id(g.record_id);
-      *r->mutable_changed_at() = cdp::ToProtoTime(absl::FromUnixSeconds(g.changed_at));
-      for (const auto& [k, v] : g.attributes) (*r->mutable_attributes())[k] = v;
-      if (req.records_size() == 500) flush();
-    });
-    flush();
-    stream->WritesDone();
-    if (!stream->Finish().ok()) return 1;
-  }
+  const std::vector<std::string> profiles = platform.Load(absl::GetFlag(FLAGS_people), 5);
   auto reader = cdp::v1::ProfileService::NewStub(pki.Channel(profile.port, "service/support-desk"));
   auto get = [&](int c, int i) {
     grpc::ClientContext ctx;
@@ -163,31 +131,36 @@ int main(int argc, char** argv) {
   Phase("GetProfile at its maximum rate");
   std::vector<double> max_ms;
   const double read_rate = Throughput(clients, seconds, get, &max_ms);
+  // Open loop at fractions of each one's maximum: latency against load, beside the
+  // transport's at the same fractions of its own maximum.
   std::vector<double> half_ms;
-  {
-    Phase("GetProfile at half its maximum rate");
-    const double rate = read_rate / 2;
-    const int threads = clients;
-    const auto interval = std::chrono::duration<double>(threads / rate);
-    std::mutex mu;
-    std::vector<std::thread> pool;
-    const auto begin = Clock::now() + std::chrono::milliseconds(50);
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        std::vector<double> mine;
-        auto due = begin + std::chrono::duration_cast<Clock::duration>(interval * (static_cast<double>(t) / threads));
-        for (int i = 0; due < begin + std::chrono::seconds(seconds); ++i) {
-          std::this_thread::sleep_until(due);
-          if (!get(t, i)) std::exit(1);
-          mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - due).count());
-          due += std::chrono::duration_cast<Clock::duration>(interval);
-        }
-        std::lock_guard<std::mutex> l(mu);
-        half_ms.insert(half_ms.end(), mine.begin(), mine.end());
-      });
+  std::vector<std::pair<double, std::vector<double>>> load_curve;
+  for (const std::string& text : absl::GetFlag(FLAGS_loads)) {
+    double load = 0;
+    if (!absl::SimpleAtod(text, &load) || load <= 0 || load > 1.5) {
+      std::fprintf(stderr, "--loads: fractions like 0.5 (got %s)\n", text.c_str());
+      return 2;
     }
-    for (auto& t : pool) t.join();
+    Phase(absl::StrCat("GetProfile and Health/Check open loop at ", text, " of their maximum rate"));
+    std::vector<double> reads = OpenLoop(read_rate * load, clients, seconds, get);
+    std::vector<double> checks = OpenLoop(health_rate * load, clients, seconds, [&](int, int) {
+      grpc::ClientContext ctx;
+      grpc::health::v1::HealthCheckRequest req;
+      grpc::health::v1::HealthCheckResponse resp;
+      return health->Check(&ctx, req, &resp).ok();
+    });
+    const std::string at = absl::StrFormat("%.2f", load);
+    Emit(absl::StrCat("read_path_open_loop@", at, "_rate"), read_rate * load, "1/s");
+    Emit(absl::StrCat("read_path_open_loop@", at, "_p50"), Percentile(reads, 0.5), "ms");
+    Emit(absl::StrCat("read_path_open_loop@", at, "_p99"), Percentile(reads, 0.99), "ms");
+    Emit(absl::StrCat("read_path_open_loop@", at, "_p999"), Percentile(reads, 0.999), "ms");
+    Emit(absl::StrCat("baseline_health_open_loop@", at, "_p50"), Percentile(checks, 0.5), "ms");
+    Emit(absl::StrCat("baseline_health_open_loop@", at, "_p99"), Percentile(checks, 0.99), "ms");
+    Emit(absl::StrCat("baseline_health_open_loop@", at, "_p999"), Percentile(checks, 0.999), "ms");
+    if (text == "0.5") half_ms = reads;
+    load_curve.emplace_back(load, std::move(reads));
   }
+  if (half_ms.empty()) half_ms = OpenLoop(read_rate / 2, clients, seconds, get);
 
   // 3. Log appends through the audit service.
   Phase("AppendEvents");
@@ -303,9 +276,19 @@ int main(int argc, char** argv) {
   Emit("inclusion_proof_p50", Percentile(proof_ms, 0.5), "ms");
   Emit("inclusion_proof_p99", Percentile(proof_ms, 0.99), "ms");
   Emit("verify_log_events_per_s", verify_rate, "1/s");
-  for (auto* s : {&profile, &ingest, &audit, &consent}) {
-    s->process->Signal(SIGTERM);
-    s->process->WaitForExit(absl::Seconds(20)).IgnoreError();
+  Emit("read_path_customers", static_cast<double>(profiles.size()), "customers");
+  Emit("read_path_p999_at_max", Percentile(max_ms, 0.999), "ms");
+  Emit("baseline_health_p999_at_max", Percentile(health_ms, 0.999), "ms");
+  // Peak memory of each service over the whole run, at this data size.
+  std::vector<std::pair<std::string, double>> peaks;
+  std::string peak_line = "  peak memory:";
+  for (const auto& [name, s] : std::vector<std::pair<std::string, cdp::testing::RunningService*>>{
+           {"consent", &consent}, {"ingest", &ingest}, {"audit", &audit}, {"profile", &profile}}) {
+    peaks.emplace_back(name, PeakRssMb(s->process->pid()));
+    absl::StrAppend(&peak_line, " cdp-", name, " ", absl::StrFormat("%.0f", peaks.back().second), " MB");
   }
+  std::printf("%s\n", peak_line.c_str());
+  for (const auto& [name, mb] : peaks) Emit(absl::StrCat("peak_rss_", name), mb, "MB");
+  platform.Stop();
   return 0;
 }
