@@ -273,15 +273,30 @@ absl::StatusOr<v1::EraseCustomerResponse> Erasures::Run(const std::string& custo
     }));
     step = "profile_erased";
   }
+  // A customer made of merged profiles has a consent record and a pseudonym per profile:
+  // every one of them goes.
+  std::set<std::string> ids = {customer_id};
+  if (step != "log_unlinked") {
+    ASSIGN_OR_RETURN(r, row());
+    v1::EraseProfileResponse erased;
+    if (!r[0][1].is_null() && !erased.ParseFromString(pqxx::binarystring(r[0][1]).str())) {
+      return absl::DataLossError("stored ingest answer does not parse");
+    }
+    ids.insert(erased.erased_profile_ids().begin(), erased.erased_profile_ids().end());
+  }
   if (step == "profile_erased") {
-    absl::Status s = services_.EraseConsent(customer_id);
-    if (!s.ok() && !absl::IsNotFound(s)) return failed("consent", s);
+    for (const std::string& id : ids) {
+      absl::Status s = services_.EraseConsent(id);
+      if (!s.ok() && !absl::IsNotFound(s)) return failed("consent", s);
+    }
     RETURN_IF_ERROR(step_to("consent_erased"));
     step = "consent_erased";
   }
   if (step == "consent_erased") {
-    absl::Status s = services_.ForgetInLog(customer_id);
-    if (!s.ok()) return failed("access log", s);
+    for (const std::string& id : ids) {
+      absl::Status s = services_.ForgetInLog(id);
+      if (!s.ok()) return failed("access log", s);
+    }
     RETURN_IF_ERROR(step_to("log_unlinked"));
     step = "log_unlinked";
   }

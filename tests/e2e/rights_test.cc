@@ -566,5 +566,45 @@ TEST_F(RightsTest, TheRetentionJobErasesCustomersGoneLongerThanAnyPurposeKeepsDa
   EXPECT_FALSE(Column(db_->AdminDsn(), "SELECT 1 FROM rights.retention_runs WHERE ok AND erased = 1").empty());
 }
 
+TEST_F(RightsTest, ErasingAMergedCustomerErasesEveryProfileTheyAreMadeOf) {
+  // Two accounts of one person (other customer numbers: never joined automatically), merged
+  // by an agent; each has its own consent record.
+  const std::string first = Ingest({{"crm", {{"customer_number", "K9001"}, {"given_name", "Fleur"},
+                                              {"family_name", "Dekker"}, {"email", "fleur@voorbeeld.nl"}}}}, "f");
+  const std::string second = Ingest({{"webshop", {{"customer_number", "K9002"}, {"given_name", "Fleur"},
+                                                  {"family_name", "Dekker"}, {"email", "f.dekker@werk.nl"}}}}, "g");
+  ASSERT_NE(first, second);
+  {
+    auto stub = v1::IngestService::NewStub(pki_->Channel(ingest_.port, "operator/cdpctl"));
+    v1::MergeProfilesRequest m;
+    m.add_profile_ids(first);
+    m.add_profile_ids(second);
+    m.set_reason("customer confirmed by phone");
+    m.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+    m.mutable_acting_party()->set_id("agent-3");
+    grpc::ClientContext ctx;
+    v1::MergeProfilesResponse out;
+    ASSERT_TRUE(stub->MergeProfiles(&ctx, m, &out).ok());
+  }
+  auto consent = v1::ConsentService::NewStub(pki_->Channel(consent_.port, "service/portal"));
+  auto known = [&](const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::GetConsentRequest r;
+    r.set_customer_id(id);
+    v1::ConsentState state;
+    return consent->GetConsent(&ctx, r, &state).error_code();
+  };
+  for (absl::Time end = absl::Now() + absl::Seconds(10); known(second) != grpc::StatusCode::OK && absl::Now() < end;) {
+    absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(known(second), grpc::StatusCode::OK);
+  v1::EraseCustomerResponse receipt;
+  ASSERT_TRUE(Erase(first, "service/portal", &receipt).ok());
+  EXPECT_THAT(receipt.receipt_json(), HasSubstr("\"profiles\":2"));
+  EXPECT_EQ(known(first), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(known(second), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(absl::IsNotFound(Unified(ingest_.port, second).status()));
+}
+
 }  // namespace
 }  // namespace cdp
