@@ -81,7 +81,14 @@ run() {
 B=$CDP_BUILD_DIR/bench
 run consent-decision "" "$B/cdp-bench-consent-decision"
 run consent-service "" "$B/cdp-bench-consent-service" --seconds="$SECONDS_PER_RUN"
-run resolution "" "$B/cdp-bench-resolution" --generated="$RESOLUTION_SIZES"
+# The public record-linkage sets live beside the checkout (../shared/data/record-linkage)
+# or where CDP_RECORD_LINKAGE_DIR says; without them the quality figures are left out.
+LINKAGE=${CDP_RECORD_LINKAGE_DIR:-$CDP_ROOT/../shared/data/record-linkage}
+if [[ -r $LINKAGE/febrl_dataset4a.csv ]]; then
+  run resolution "" "$B/cdp-bench-resolution" --data_dir="$LINKAGE" --generated="$RESOLUTION_SIZES"
+else
+  cdp_say "no record-linkage data in $LINKAGE: resolution quality left out (set CDP_RECORD_LINKAGE_DIR)"
+fi
 for n in "${INGEST_SIZES[@]}"; do run "ingest-$n" "$n" "$B/cdp-bench-ingest" --people="$n"; done
 for n in "${LOG_SIZES[@]}"; do run "access-log-$n" "$n" "$B/cdp-bench-access-log" --events="$n"; done
 for n in "${READ_SIZES[@]}"; do
