@@ -48,6 +48,9 @@ class Pool {
 
   // True once Connect() has succeeded.
   bool connected() const;
+  // The connection string the pool connects with (for work on a connection of its own,
+  // such as a long binary COPY: storage/binary_copy.h).
+  const std::string& dsn() const { return options_.dsn; }
 
   // Runs `fn` in a read-committed transaction (serializable if `serializable`) and commits
   // if it returns OK; any error status or exception aborts the transaction. Unavailable if

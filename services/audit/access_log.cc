@@ -6,7 +6,6 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <algorithm>
-#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,14 +18,19 @@ namespace {
 
 // Denied: something was withheld and nothing released. A read that was allowed but found
 // no value is not a denial.
-std::string OutcomeOf(const v1::AccessEvent& e) {
+std::string_view OutcomeOf(const v1::AccessEvent& e) {
   return e.fields_released_size() == 0 && !e.fields_withheld().empty() ? "denied" : "released";
 }
 
-std::vector<std::string> FieldsOf(const v1::AccessEvent& e) {
-  std::set<std::string> fields(e.fields_released().begin(), e.fields_released().end());
-  for (const auto& [field, reason] : e.fields_withheld()) fields.insert(field);
-  return {fields.begin(), fields.end()};
+// The fields an event names, released or withheld, sorted and each once, into `out`
+// (reused by the verifier from event to event).
+void FieldsOf(const v1::AccessEvent& e, std::vector<std::string>* out) {
+  out->resize(static_cast<size_t>(e.fields_released_size()) + e.fields_withheld().size());
+  size_t n = 0;
+  for (const std::string& f : e.fields_released()) (*out)[n++].assign(f);
+  for (const auto& [field, reason] : e.fields_withheld()) (*out)[n++].assign(field);
+  std::sort(out->begin(), out->end());
+  out->erase(std::unique(out->begin(), out->end()), out->end());
 }
 
 }  // namespace
@@ -141,7 +145,8 @@ absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGr
       e.set_event_id(consent::NewUuid());
       *e.mutable_time() = ToProtoTime(now);
       StoredEvent row{e.position(), e.event_id(), now, e.subject_pseudonym(), e.caller(),
-                      e.acting_party().id(), e.purpose(), OutcomeOf(e), FieldsOf(e), EntryOf(e), {}};
+                      e.acting_party().id(), e.purpose(), std::string(OutcomeOf(e)), {}, EntryOf(e), {}};
+      FieldsOf(e, &row.fields);
       row.leaf_hash = LeafHash(row.entry);
       rows.push_back(std::move(row));
       results[g].push_back({e.event_id(), e.position(), now});
@@ -238,11 +243,13 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
     logged = tree_.size();
   }
   // The events are checked in parts, each on its own thread and database connection (the
-  // last part open-ended, so events appended meanwhile are checked too); the tree is then
-  // rebuilt from the parts' leaf hashes in order.
+  // last part open-ended, so events appended meanwhile are checked too). Each stored event
+  // is checked against itself (its entry's hash, its columns) and against the leaf this
+  // log appended for it. Once every leaf matches, the stored events' tree is this log's
+  // tree, so the signed roots are checked against that one, with no second tree built.
   struct Part {
     int64_t from = 0, to = 0;
-    std::vector<Hash> leaves;
+    int64_t checked = 0;
     int64_t bad_position = -1;
     std::string problem;
     absl::Status status;
@@ -259,37 +266,51 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
       p.problem = std::move(problem);
       return absl::CancelledError("stop");  // ends the scan at the part's first bad event
     };
+    // Leaves are held against the log's tree a few thousand at a time under the lock
+    // (appends go on in between). A leaf the tree does not have yet belongs to an event
+    // committed while its group was still being added: no head read above covers it.
+    constexpr size_t kChunk = 4096;
+    std::vector<Hash> leaves;
+    leaves.reserve(kChunk);
+    auto compare = [&]() -> absl::Status {
+      absl::MutexLock lock(&mu_);
+      const int64_t first = p.from + p.checked;
+      for (size_t k = 0; k < leaves.size(); ++k) {
+        const int64_t at = first + static_cast<int64_t>(k);
+        if (at >= tree_.size() || tree_.leaf(at) == leaves[k]) continue;
+        p.checked += static_cast<int64_t>(k);
+        return bad(at, "the event differs from the one this log appended");
+      }
+      p.checked += static_cast<int64_t>(leaves.size());
+      leaves.clear();
+      return absl::OkStatus();
+    };
+    // An event found bad by itself is named only once the leaves before it have matched:
+    // an earlier changed event is the one to name.
+    auto bad_here = [&](int64_t position, std::string problem) -> absl::Status {
+      RETURN_IF_ERROR(compare());
+      return bad(position, std::move(problem));
+    };
     v1::AccessEvent parsed;
+    std::vector<std::string> fields;
     absl::Status scanned = store_.Scan(p.from, p.to, [&](const StoredEvent& e) -> absl::Status {
-      const int64_t at = p.from + static_cast<int64_t>(p.leaves.size());
-      if (e.position != at) return bad(at, absl::StrCat("event ", at, " is missing"));
-      if (LeafHash(e.entry) != e.leaf_hash) return bad(at, "the entry does not hash to its stored leaf hash");
-      if (!parsed.ParseFromString(e.entry)) return bad(at, "the entry does not parse");
+      const int64_t at = p.from + p.checked + static_cast<int64_t>(leaves.size());
+      if (e.position != at) return bad_here(at, absl::StrCat("event ", at, " is missing"));
+      if (LeafHash(e.entry) != e.leaf_hash) return bad_here(at, "the entry does not hash to its stored leaf hash");
+      if (!parsed.ParseFromString(e.entry)) return bad_here(at, "the entry does not parse");
+      FieldsOf(parsed, &fields);
       if (parsed.position() != e.position || parsed.event_id() != e.event_id ||
           parsed.caller() != e.caller || parsed.purpose() != e.purpose ||
           parsed.subject_pseudonym() != e.subject_pseudonym ||
           parsed.acting_party().id() != e.acting_party_id || OutcomeOf(parsed) != e.outcome ||
-          FieldsOf(parsed) != e.fields || FromProtoTime(parsed.time()) != e.recorded_at) {
-        return bad(at, "a column differs from the entry that was logged");
+          fields != e.fields || FromProtoTime(parsed.time()) != e.recorded_at) {
+        return bad_here(at, "a column differs from the entry that was logged");
       }
-      p.leaves.push_back(e.leaf_hash);
-      return absl::OkStatus();
+      leaves.push_back(e.leaf_hash);
+      return leaves.size() == kChunk ? compare() : absl::OkStatus();
     });
+    if (p.bad_position < 0) scanned.Update(compare());
     if (!scanned.ok() && !absl::IsCancelled(scanned)) p.status = scanned;
-    // Each good event against the leaf this log appended for it (the tree only grows, so
-    // a few thousand leaves at a time under the lock; appends go on in between).
-    constexpr size_t kChunk = 4096;
-    for (size_t i = 0; i < p.leaves.size(); i += kChunk) {
-      absl::MutexLock lock(&mu_);
-      for (size_t k = i; k < std::min(i + kChunk, p.leaves.size()); ++k) {
-        const int64_t at = p.from + static_cast<int64_t>(k);
-        if (at >= tree_.size() || tree_.leaf(at) == p.leaves[k]) continue;
-        p.leaves.resize(k);
-        p.bad_position = at;
-        p.problem = "the event differs from the one this log appended";
-        return;
-      }
-    }
   };
   {
     std::vector<std::thread> helpers;
@@ -297,12 +318,12 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
     check(part[0]);
     for (std::thread& t : helpers) t.join();
   }
-  MerkleTree recomputed;
+  int64_t stored = 0;  // events stored without a gap from position 0
   for (Part& p : part) {
     RETURN_IF_ERROR(p.status);
-    v.events_checked += static_cast<int64_t>(p.leaves.size()) + (p.bad_position >= 0 ? 1 : 0);
-    if (p.bad_position < 0 && p.to != EventStore::kEnd && p.from + static_cast<int64_t>(p.leaves.size()) < p.to) {
-      p.bad_position = p.from + static_cast<int64_t>(p.leaves.size());  // the part's last events are gone
+    v.events_checked += p.checked + (p.bad_position >= 0 ? 1 : 0);
+    if (p.bad_position < 0 && p.to != EventStore::kEnd && p.from + p.checked < p.to) {
+      p.bad_position = p.from + p.checked;  // the part's last events are gone
       p.problem = absl::StrCat("event ", p.bad_position, " is missing");
     }
     if (p.bad_position >= 0) {
@@ -311,26 +332,29 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
       v.problem = p.problem;
       return v;
     }
-    for (const Hash& h : p.leaves) recomputed.Append(h);
+    stored = p.from + p.checked;
   }
   // Every signed root must be the root of the events as they are now.
   int64_t good_size = 0;
   for (const TreeHead& head : heads) {
-    if (head.tree_size > recomputed.size()) {
+    absl::StatusOr<Hash> root = absl::InvalidArgumentError("beyond the log");
+    if (head.tree_size <= stored) {
+      absl::MutexLock lock(&mu_);
+      root = tree_.Root(head.tree_size);
+    }
+    if (!root.ok()) {
       v.ok = false;
-      v.first_bad_position = recomputed.size();
-      v.problem = absl::StrCat("a signed tree head covers ", head.tree_size, " events; only ",
-                               recomputed.size(), " are stored");
+      v.first_bad_position = stored;
+      v.problem = absl::StrCat("a signed tree head covers ", head.tree_size, " events; only ", stored, " are stored");
       return v;
     }
-    const Hash root = *recomputed.Root(head.tree_size);
     if (!TreeHeadSigned(head.signature, head.tree_size, head.root_hash, head.signed_at, signer_.public_key_pem())) {
       v.ok = false;
       v.first_bad_position = good_size;
       v.problem = absl::StrCat("the signature of the tree head of size ", head.tree_size, " does not verify");
       return v;
     }
-    if (root != head.root_hash) {
+    if (*root != head.root_hash) {
       v.ok = false;
       v.first_bad_position = good_size;
       v.problem = absl::StrCat("the events differ from those signed at size ", head.tree_size,

@@ -83,9 +83,10 @@ class AccessLog {
 
   // Reads every stored event back and checks it: positions without gaps, each entry's
   // hash, the copied columns against the entry, each leaf against the tree this process
-  // built, and every signed tree head's root and signature against the recomputed tree.
-  // Names the first event that does not match. A log of 2 x kVerifyPartMin events or more
-  // is read in two parts on two threads (and two database connections).
+  // built, and every signed tree head's root and signature against that tree (which is,
+  // once every leaf matched, the tree of the stored events). Names the first event that
+  // does not match. A log of 2 x kVerifyPartMin events or more is read in two parts on two
+  // threads (and two database connections), streamed (EventStore::Scan).
   static constexpr int64_t kVerifyPartMin = 10000;
   absl::StatusOr<Verification> Verify();
 

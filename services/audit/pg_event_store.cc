@@ -6,13 +6,13 @@
 #include "absl/strings/str_cat.h"
 #include "pqxx/pqxx"
 #include "services/common/status_macros.h"
+#include "storage/binary_copy.h"
 #include "storage/sql_array.h"
 
 namespace cdp::audit {
 namespace {
 
 constexpr char kInsertEvents[] = "audit_insert_events";
-constexpr char kScan[] = "audit_scan";
 constexpr char kLeaves[] = "audit_leaves";
 constexpr char kInsertHead[] = "audit_insert_head";
 constexpr char kLatestHead[] = "audit_latest_head";
@@ -28,8 +28,6 @@ constexpr char kActivity[] = "audit_activity";
 constexpr char kEventColumns[] =
     "position, event_id, (extract(epoch FROM recorded_at) * 1000000)::bigint, subject_pseudonym, caller, "
     "acting_party_id, purpose, outcome, fields, entry, leaf_hash";
-
-constexpr int kScanPage = 10000;
 
 std::string Hex(std::string_view bytes) { return absl::BytesToHexString(absl::string_view(bytes.data(), bytes.size())); }
 
@@ -80,8 +78,6 @@ std::vector<storage::Statement> PgEventStore::Statements() {
        "SELECT p, i, TIMESTAMPTZ 'epoch' + t * INTERVAL '1 microsecond', s, c, a, u, o, f::text[], decode(e, 'hex'), decode(l, 'hex') "
        "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], "
        "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS x(p, i, t, s, c, a, u, o, f, e, l)"},
-      {kScan, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE position >= $1 AND position < $2 "
-                           "ORDER BY position LIMIT $3")},
       {kLeaves, "SELECT position, leaf_hash FROM audit.events WHERE position >= $1 ORDER BY position LIMIT $2"},
       {kFindSubject, "SELECT pseudonym FROM audit.subjects WHERE customer_id = $1"},
       {kForgetSubject, "SELECT audit.forget_subject($1)"},
@@ -152,19 +148,29 @@ absl::Status PgEventStore::Append(const std::vector<StoredEvent>& events) {
 
 absl::Status PgEventStore::Scan(int64_t from, int64_t to,
                                 const std::function<absl::Status(const StoredEvent&)>& visit) {
-  for (int64_t next = from;;) {
-    pqxx::result rows;
-    RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
-      rows = tx.exec_prepared(kScan, next, to, kScanPage);
-      return absl::OkStatus();
-    }));
-    for (const pqxx::row& r : rows) {
-      StoredEvent e = EventFrom(r);
-      RETURN_IF_ERROR(visit(e));
-      next = e.position + 1;
-    }
-    if (static_cast<int>(rows.size()) < kScanPage) return absl::OkStatus();
-  }
+  // One binary COPY on a connection of its own: the server streams the rows while they
+  // are checked (one snapshot, so the range is read as of one moment), entries and hashes
+  // arrive as raw bytes. The bounds are numbers, the only thing spliced into the query.
+  const std::string query = absl::StrCat(
+      "SELECT position, event_id, recorded_at, subject_pseudonym, caller, acting_party_id, purpose, outcome, "
+      "fields, entry, leaf_hash FROM audit.events WHERE position >= ", from, " AND position < ", to,
+      " ORDER BY position");
+  StoredEvent e;  // reused: its strings keep their capacity from row to row
+  return storage::CopyOutBinary(pool_.dsn(), query, [&](const storage::BinaryRow& r) -> absl::Status {
+    if (r.size() != 11) return absl::DataLossError("audit scan: a row without its 11 columns");
+    RETURN_IF_ERROR(r.Int64(0, &e.position));
+    e.event_id.assign(r.bytes(1));
+    RETURN_IF_ERROR(r.Timestamp(2, &e.recorded_at));
+    e.subject_pseudonym.assign(r.bytes(3));
+    e.caller.assign(r.bytes(4));
+    e.acting_party_id.assign(r.bytes(5));
+    e.purpose.assign(r.bytes(6));
+    e.outcome.assign(r.bytes(7));
+    RETURN_IF_ERROR(r.TextArray(8, &e.fields));
+    e.entry.assign(r.bytes(9));
+    e.leaf_hash = HashFromBytes(r.bytes(10));
+    return visit(e);
+  });
 }
 
 absl::StatusOr<std::vector<Hash>> PgEventStore::LeafHashes(int64_t from) {

@@ -305,7 +305,8 @@ TEST_F(ReadPathTest, WithTheLogsDatabaseUnreachableReadsFailAndReleaseNothingThe
   auto op = v1::AuditService::NewStub(pki_->Channel(audit_.port, "operator/cdpctl"));
   grpc::ClientContext ctx;
   v1::VerifyLogResponse verified;
-  ASSERT_TRUE(op->VerifyLog(&ctx, v1::VerifyLogRequest(), &verified).ok());
+  const grpc::Status status = op->VerifyLog(&ctx, v1::VerifyLogRequest(), &verified);
+  ASSERT_TRUE(status.ok()) << status.error_code() << ": " << status.error_message();
   EXPECT_TRUE(verified.ok()) << verified.problem();
   EXPECT_EQ(verified.events_checked(), 2);
 }

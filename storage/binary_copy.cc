@@ -1,0 +1,169 @@
+#include "storage/binary_copy.h"
+
+#include <libpq-fe.h>
+
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+
+namespace cdp::storage {
+namespace {
+
+// PostgreSQL's binary COPY header: signature, flags, header extension length.
+constexpr char kSignature[] = "PGCOPY\n\377\r\n";  // 11 bytes with the terminating NUL
+constexpr size_t kSignatureSize = 11;
+// timestamptz counts microseconds from 2000-01-01 00:00:00 UTC.
+constexpr int64_t kPostgresEpochUnixMicros = 946684800LL * 1000000;
+
+uint32_t BigEndian32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return __builtin_bswap32(v);
+}
+
+uint64_t BigEndian64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return __builtin_bswap64(v);
+}
+
+absl::Status Malformed(const char* what) { return absl::DataLossError(absl::StrCat("binary COPY: ", what)); }
+
+struct ConnCloser {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct ResultClearer {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using Conn = std::unique_ptr<PGconn, ConnCloser>;
+using Result = std::unique_ptr<PGresult, ResultClearer>;
+
+absl::Status QueryFailed(PGconn* conn, const PGresult* result) {
+  if (PQstatus(conn) != CONNECTION_OK) return absl::UnavailableError("the database connection broke during a COPY");
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  return absl::InternalError(absl::StrCat("COPY failed (SQLSTATE ", state != nullptr ? state : "unknown", ")"));
+}
+
+}  // namespace
+
+// Splits CopyData messages into rows. The server ends every row with a message of its own;
+// the header comes in front of the first.
+class BinaryCopyParser {
+ public:
+  absl::Status Message(const char* data, size_t size, const std::function<absl::Status(const BinaryRow&)>& on_row) {
+    const char* p = data;
+    const char* end = data + size;
+    if (!header_seen_) {
+      if (size < kSignatureSize + 8 || std::memcmp(p, kSignature, kSignatureSize) != 0) {
+        return Malformed("no header");
+      }
+      p += kSignatureSize + 4;  // flags
+      const uint32_t extension = BigEndian32(p);
+      p += 4;
+      if (extension > static_cast<size_t>(end - p)) return Malformed("header extension runs past the message");
+      p += extension;
+      header_seen_ = true;
+    }
+    while (p < end) {
+      if (end - p < 2) return Malformed("row cut short");
+      const int16_t columns = static_cast<int16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
+      p += 2;
+      if (columns == -1) {
+        trailer_seen_ = true;
+        continue;
+      }
+      if (columns < 0) return Malformed("negative column count");
+      row_.columns_.resize(static_cast<size_t>(columns));
+      for (int16_t c = 0; c < columns; ++c) {
+        if (end - p < 4) return Malformed("column cut short");
+        const int32_t length = static_cast<int32_t>(BigEndian32(p));
+        p += 4;
+        if (length == -1) {
+          row_.columns_[static_cast<size_t>(c)].reset();
+          continue;
+        }
+        if (length < 0 || length > end - p) return Malformed("column runs past the row");
+        row_.columns_[static_cast<size_t>(c)] = std::string_view(p, static_cast<size_t>(length));
+        p += length;
+      }
+      if (absl::Status s = on_row(row_); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  bool complete() const { return header_seen_ && trailer_seen_; }
+
+ private:
+  bool header_seen_ = false;
+  bool trailer_seen_ = false;
+  BinaryRow row_;
+};
+
+absl::Status BinaryRow::Int64(int i, int64_t* out) const {
+  const std::string_view b = bytes(i);
+  if (null(i) || b.size() != 8) return Malformed("not an int8");
+  *out = static_cast<int64_t>(BigEndian64(b.data()));
+  return absl::OkStatus();
+}
+
+absl::Status BinaryRow::Timestamp(int i, absl::Time* out) const {
+  int64_t micros = 0;
+  if (absl::Status s = Int64(i, &micros); !s.ok()) return Malformed("not a timestamp");
+  *out = absl::FromUnixMicros(micros + kPostgresEpochUnixMicros);
+  return absl::OkStatus();
+}
+
+absl::Status BinaryRow::TextArray(int i, std::vector<std::string>* out) const {
+  out->clear();
+  const std::string_view b = bytes(i);
+  if (null(i) || b.size() < 12) return Malformed("not an array");
+  const char* p = b.data();
+  const char* end = p + b.size();
+  const uint32_t dimensions = BigEndian32(p);
+  p += 12;  // dimensions, has-nulls flag, element type
+  if (dimensions == 0) return absl::OkStatus();
+  if (dimensions != 1 || end - p < 8) return Malformed("not a one-dimensional array");
+  const uint32_t count = BigEndian32(p);
+  p += 8;  // count, lower bound
+  for (uint32_t k = 0; k < count; ++k) {
+    if (end - p < 4) return Malformed("array element cut short");
+    const int32_t length = static_cast<int32_t>(BigEndian32(p));
+    p += 4;
+    if (length == -1) continue;
+    if (length < 0 || length > end - p) return Malformed("array element runs past the array");
+    out->emplace_back(p, static_cast<size_t>(length));
+    p += length;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CopyOutBinary(const std::string& dsn, const std::string& query,
+                           const std::function<absl::Status(const BinaryRow&)>& on_row) {
+  Conn conn(PQconnectdb(dsn.c_str()));
+  if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
+    // libpq's reason names host, port and role (no personal data); its first line.
+    std::string why = conn != nullptr ? PQerrorMessage(conn.get()) : "out of memory";
+    return absl::UnavailableError(absl::StrCat("cannot connect to database: ", why.substr(0, why.find('\n'))));
+  }
+  const std::string copy = absl::StrCat("COPY (", query, ") TO STDOUT (FORMAT binary)");
+  {
+    Result started(PQexec(conn.get(), copy.c_str()));
+    if (PQresultStatus(started.get()) != PGRES_COPY_OUT) return QueryFailed(conn.get(), started.get());
+  }
+  BinaryCopyParser parser;
+  for (;;) {
+    char* buffer = nullptr;
+    const int size = PQgetCopyData(conn.get(), &buffer, 0);
+    if (size == -1) break;  // done: the command's result follows
+    if (size < 0) return QueryFailed(conn.get(), nullptr);
+    absl::Status parsed = parser.Message(buffer, static_cast<size_t>(size), on_row);
+    PQfreemem(buffer);
+    if (!parsed.ok()) return parsed;  // the connection closes, ending the COPY
+  }
+  Result finished(PQgetResult(conn.get()));
+  if (PQresultStatus(finished.get()) != PGRES_COMMAND_OK) return QueryFailed(conn.get(), finished.get());
+  if (!parser.complete()) return Malformed("stream ended without its trailer");
+  return absl::OkStatus();
+}
+
+}  // namespace cdp::storage
