@@ -1,14 +1,14 @@
 #include "services/audit/access_log.h"
 
-#include <thread>
-
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/audit/entry_view.h"
 #include "services/common/log.h"
 #include "services/common/proto_time.h"
 #include "services/common/status_macros.h"
@@ -16,14 +16,12 @@
 namespace cdp::audit {
 namespace {
 
-// Denied: something was withheld and nothing released. A read that was allowed but found
-// no value is not a denial.
 std::string_view OutcomeOf(const v1::AccessEvent& e) {
-  return e.fields_released_size() == 0 && !e.fields_withheld().empty() ? "denied" : "released";
+  return OutcomeFor(static_cast<size_t>(e.fields_released_size()), e.fields_withheld().size());
 }
 
-// The fields an event names, released or withheld, sorted and each once, into `out`
-// (reused by the verifier from event to event).
+// The fields an event names, released or withheld, sorted and each once (the `fields`
+// column; the verifier reads the same from an entry with ReadEntry).
 void FieldsOf(const v1::AccessEvent& e, std::vector<std::string>* out) {
   out->resize(static_cast<size_t>(e.fields_released_size()) + e.fields_withheld().size());
   size_t n = 0;
@@ -291,19 +289,17 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
       RETURN_IF_ERROR(compare());
       return bad(position, std::move(problem));
     };
-    v1::AccessEvent parsed;
-    std::vector<std::string> fields;
+    EntryView entry;
     absl::Status scanned = store_.Scan(p.from, p.to, [&](const StoredEvent& e) -> absl::Status {
       const int64_t at = p.from + p.checked + static_cast<int64_t>(leaves.size());
       if (e.position != at) return bad_here(at, absl::StrCat("event ", at, " is missing"));
       if (LeafHash(e.entry) != e.leaf_hash) return bad_here(at, "the entry does not hash to its stored leaf hash");
-      if (!parsed.ParseFromString(e.entry)) return bad_here(at, "the entry does not parse");
-      FieldsOf(parsed, &fields);
-      if (parsed.position() != e.position || parsed.event_id() != e.event_id ||
-          parsed.caller() != e.caller || parsed.purpose() != e.purpose ||
-          parsed.subject_pseudonym() != e.subject_pseudonym ||
-          parsed.acting_party().id() != e.acting_party_id || OutcomeOf(parsed) != e.outcome ||
-          fields != e.fields || FromProtoTime(parsed.time()) != e.recorded_at) {
+      if (!ReadEntry(e.entry, &entry)) return bad_here(at, "the entry does not parse");
+      if (entry.position != e.position || entry.event_id != e.event_id || entry.caller != e.caller ||
+          entry.purpose != e.purpose || entry.subject_pseudonym != e.subject_pseudonym ||
+          entry.acting_party_id != e.acting_party_id || OutcomeFor(entry.released, entry.withheld) != e.outcome ||
+          !std::equal(entry.fields.begin(), entry.fields.end(), e.fields.begin(), e.fields.end()) ||
+          entry.time != e.recorded_at) {
         return bad_here(at, "a column differs from the entry that was logged");
       }
       leaves.push_back(e.leaf_hash);

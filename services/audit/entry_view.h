@@ -1,0 +1,44 @@
+// The parts of a logged entry (a serialised AccessEvent) that the event's stored columns
+// repeat, read straight from the protobuf wire format without building the message.
+//
+// The verifier checks every stored event's columns against its entry; parsing millions of
+// entries into messages (a map, repeated strings, sub-messages, each allocated) cost more
+// than hashing them. This reads only what the columns hold, as views into the entry, and
+// skips everything else, with the parser's rules: the last value of a field wins, a field
+// with an unexpected wire type is skipped as unknown, a message cut short is refused.
+#ifndef CDP_SERVICES_AUDIT_ENTRY_VIEW_H_
+#define CDP_SERVICES_AUDIT_ENTRY_VIEW_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace cdp::audit {
+
+// An event's outcome as its `outcome` column names it: "denied" when nothing was released
+// and something was withheld, else "released" (a read that was allowed but found no value
+// is not a denial). The one definition of the column.
+inline std::string_view OutcomeFor(size_t released, size_t withheld) {
+  return released == 0 && withheld > 0 ? "denied" : "released";
+}
+
+struct EntryView {
+  int64_t position = 0;
+  std::string_view event_id, caller, subject_pseudonym, purpose, acting_party_id;
+  absl::Time time = absl::UnixEpoch();
+  // The fields named, released or withheld, sorted and each once (the `fields` column).
+  std::vector<std::string_view> fields;
+  size_t released = 0, withheld = 0;  // as the entry lists them (for OutcomeFor)
+};
+
+// Reads `entry` into `out` (whose vector is reused). False if it is not a well-formed
+// AccessEvent: a truncated or overlong varint or length, a group that does not close, a
+// sub-message that is not well-formed. The views live as long as `entry`'s bytes.
+bool ReadEntry(std::string_view entry, EntryView* out);
+
+}  // namespace cdp::audit
+
+#endif  // CDP_SERVICES_AUDIT_ENTRY_VIEW_H_
