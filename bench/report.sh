@@ -38,7 +38,8 @@ LOADS=$(awk -F'\t' -v s="$LARGEST_READ" '$1 == "read-path" && $2 == s && $3 ~ /^
   echo "# Benchmark report"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), mode \`$MODE\`, ${RUN_SECONDS} s per timed run, on $(nproc) cores"
-  echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) memory)."
+  echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) memory);"
+  echo "PostgreSQL with fsync on and ${CDP_PG_OPTIONS:-otherwise default settings}."
   echo "Every figure stands beside a baseline measured in the same run on the same machine;"
   echo "compare the ratios, not the bare numbers: the machine is shared and noisy."
   echo

@@ -77,7 +77,8 @@ cdp_pg_init() {
 # cdp_pg_start DATA_DIR SOCKET_DIR PORT LOG_FILE: starts the cluster and waits until it
 # accepts connections. Listens on the Unix socket in SOCKET_DIR and on 127.0.0.1:PORT.
 # Room for 200 connections: every service keeps a pool, tests run several stacks at once,
-# and long reads (verifying the log) open a connection of their own.
+# and long reads (verifying the log) open a connection of their own. CDP_PG_OPTIONS adds
+# server settings ("-c shared_buffers=4GB").
 cdp_pg_start() {
   local data=$1 sock=$2 port=$3 logfile=$4
   mkdir -p "$sock" "$(dirname "$logfile")"
@@ -85,7 +86,7 @@ cdp_pg_start() {
   chmod 700 "$sock"
   touch "$logfile" && chown "$PG_OS_USER" "$logfile"
   cdp_as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$logfile" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c fsync=${CDP_PG_FSYNC:-on} -c max_connections=200" start >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c fsync=${CDP_PG_FSYNC:-on} -c max_connections=200 ${CDP_PG_OPTIONS:-}" start >/dev/null
 }
 
 cdp_pg_running() { cdp_as_pg "$PG_BIN/pg_ctl" -D "$1" status >/dev/null 2>&1; }
