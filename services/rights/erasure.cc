@@ -26,6 +26,7 @@ constexpr char kDone[] = "rights_erasure_done";
 constexpr char kPending[] = "rights_erasure_pending";
 constexpr char kFeed[] = "rights_erasure_feed";
 constexpr char kRetentionRun[] = "rights_retention_run";
+constexpr char kFeedLock[] = "rights_feed_lock";
 
 std::string Time(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
 
@@ -159,6 +160,9 @@ std::vector<storage::Statement> Erasures::Statements() {
        "UPDATE rights.erasures SET step = 'profile_erased', ingest_answer = $2, last_error = NULL "
        "WHERE customer_id = $1 AND step = 'requested'"},
       {kFailed, "UPDATE rights.erasures SET attempts = attempts + 1, last_error = $2 WHERE customer_id = $1"},
+      // Held from a feed position's assignment to its commit, so positions commit in order:
+      // a reader that has seen position n can never later find a smaller one appear.
+      {kFeedLock, "SELECT pg_advisory_xact_lock(hashtext('rights.erasure_feed'))"},
       {kDone,
        "UPDATE rights.erasures SET step = 'done', receipt_json = $2, receipt_jws = $3, receipt_key_id = $4, "
        "completed_at = TIMESTAMPTZ 'epoch' + $5 * INTERVAL '1 microsecond', seq = nextval('rights.erasure_feed'), "
@@ -311,7 +315,8 @@ absl::StatusOr<v1::EraseCustomerResponse> Erasures::Run(const std::string& custo
       ReceiptJson(*catalog_, customer_id, absl::FromUnixMicros(r[0][5].as<int64_t>()), completed,
                   static_cast<v1::Channel>(r[0][6].as<int>()),
                   static_cast<v1::ActingParty::Kind>(r[0][7].as<int>()), ingest, signer_.key_id());
-  RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) {
+  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) {
+    tx.exec_prepared(kFeedLock);
     tx.exec_prepared(kDone, customer_id, json, signer_.Sign(json), signer_.key_id(), absl::ToUnixMicros(completed));
     return absl::OkStatus();
   }));
