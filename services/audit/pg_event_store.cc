@@ -13,7 +13,6 @@ namespace cdp::audit {
 namespace {
 
 constexpr char kInsertEvents[] = "audit_insert_events";
-constexpr char kLeaves[] = "audit_leaves";
 constexpr char kInsertHead[] = "audit_insert_head";
 constexpr char kLatestHead[] = "audit_latest_head";
 constexpr char kHeads[] = "audit_heads";
@@ -78,7 +77,6 @@ std::vector<storage::Statement> PgEventStore::Statements() {
        "SELECT p, i, TIMESTAMPTZ 'epoch' + t * INTERVAL '1 microsecond', s, c, a, u, o, f::text[], decode(e, 'hex'), decode(l, 'hex') "
        "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], "
        "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS x(p, i, t, s, c, a, u, o, f, e, l)"},
-      {kLeaves, "SELECT position, leaf_hash FROM audit.events WHERE position >= $1 ORDER BY position LIMIT $2"},
       {kFindSubject, "SELECT pseudonym FROM audit.subjects WHERE customer_id = $1"},
       {kForgetSubject, "SELECT audit.forget_subject($1)"},
       {kEventsOf, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE subject_pseudonym = $1 "
@@ -174,23 +172,23 @@ absl::Status PgEventStore::Scan(int64_t from, int64_t to,
 }
 
 absl::StatusOr<std::vector<Hash>> PgEventStore::LeafHashes(int64_t from) {
-  constexpr int kPage = 100000;
+  // One binary COPY, as in Scan: at start-up every leaf of the log is read, and the
+  // service answers nothing (no log, no data) until it has them.
   std::vector<Hash> out;
-  for (;;) {
-    pqxx::result rows;
-    RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
-      rows = tx.exec_prepared(kLeaves, from + static_cast<int64_t>(out.size()), kPage);
-      return absl::OkStatus();
-    }));
-    for (const pqxx::row& r : rows) {
-      const int64_t expected = from + static_cast<int64_t>(out.size());
-      if (r[0].as<int64_t>() != expected) {
-        return absl::DataLossError(absl::StrCat("audit.events: position ", expected, " is missing"));
-      }
-      out.push_back(HashFrom(r[1]));
-    }
-    if (static_cast<int>(rows.size()) < kPage) return out;
-  }
+  RETURN_IF_ERROR(storage::CopyOutBinary(
+      pool_.dsn(),
+      absl::StrCat("SELECT position, leaf_hash FROM audit.events WHERE position >= ", from, " ORDER BY position"),
+      [&](const storage::BinaryRow& r) -> absl::Status {
+        int64_t position = -1;
+        RETURN_IF_ERROR(r.Int64(0, &position));
+        const int64_t expected = from + static_cast<int64_t>(out.size());
+        if (position != expected) {
+          return absl::DataLossError(absl::StrCat("audit.events: position ", expected, " is missing"));
+        }
+        out.push_back(HashFromBytes(r.bytes(1)));
+        return absl::OkStatus();
+      }));
+  return out;
 }
 
 absl::StatusOr<std::vector<std::string>> PgEventStore::Pseudonyms(const std::vector<std::string>& customer_ids) {
