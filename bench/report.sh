@@ -108,10 +108,10 @@ LOADS=$(awk -F'\t' -v s="$LARGEST_READ" '$1 == "read-path" && $2 == s && $3 ~ /^
     echo "| $n | $(fmt "$r") | $(fmt "$h") | $(ratio "$r" "$h") | $(fmt "$(get peak_rss_consent "$n")") | $(fmt "$(get peak_rss_ingest "$n")") | $(fmt "$(get peak_rss_audit "$n")") | $(fmt "$(get peak_rss_profile "$n")") |"
   done
   echo
-  echo "| events in the access log | appends/s | proof p99 ms | verification events/s | peak MB of the log's process |"
-  echo "|---|---|---|---|---|"
+  echo "| events in the access log | appends/s | proof p99 ms | verification events/s | start-up, events loaded/s | peak MB of the log's process |"
+  echo "|---|---|---|---|---|---|"
   for n in $LOG_SIZES; do
-    echo "| $n | $(fmt "$(get access_log_append_per_s "$n")") | $(fmt "$(get access_log_proof_p99 "$n")" 3) | $(fmt "$(get access_log_verify_per_s "$n")") | $(fmt "$(get access_log_peak_rss "$n")") |"
+    echo "| $n | $(fmt "$(get access_log_append_per_s "$n")") | $(fmt "$(get access_log_proof_p99 "$n")" 3) | $(fmt "$(get access_log_verify_per_s "$n")") | $(fmt "$(get access_log_start_per_s "$n")") | $(fmt "$(get access_log_peak_rss "$n")") |"
   done
   echo
   echo "| people ingested | records/s | plain INSERT rows/s | ratio | µs per record | peak MB of cdp-ingest |"
