@@ -58,7 +58,9 @@ class BinaryCopyParser {
       if (size < kSignatureSize + 8 || std::memcmp(p, kSignature, kSignatureSize) != 0) {
         return Malformed("no header");
       }
-      p += kSignatureSize + 4;  // flags
+      p += kSignatureSize;
+      if (BigEndian32(p) != 0) return Malformed("unexpected header flags (OIDs or a newer format)");
+      p += 4;
       const uint32_t extension = BigEndian32(p);
       p += 4;
       if (extension > static_cast<size_t>(end - p)) return Malformed("header extension runs past the message");
@@ -66,6 +68,7 @@ class BinaryCopyParser {
       header_seen_ = true;
     }
     while (p < end) {
+      if (trailer_seen_) return Malformed("data after the trailer");
       if (end - p < 2) return Malformed("row cut short");
       const int16_t columns = static_cast<int16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
       p += 2;
@@ -109,7 +112,13 @@ absl::Status BinaryRow::Int64(int i, int64_t* out) const {
 absl::Status BinaryRow::Timestamp(int i, absl::Time* out) const {
   int64_t micros = 0;
   if (absl::Status s = Int64(i, &micros); !s.ok()) return Malformed("not a timestamp");
-  *out = absl::FromUnixMicros(micros + kPostgresEpochUnixMicros);
+  int64_t unix_micros = 0;
+  // ±infinity (INT64_MAX/MIN) and anything the shift would overflow is not a time here.
+  if (micros == INT64_MAX || micros == INT64_MIN ||
+      __builtin_add_overflow(micros, kPostgresEpochUnixMicros, &unix_micros)) {
+    return Malformed("not a finite timestamp");
+  }
+  *out = absl::FromUnixMicros(unix_micros);
   return absl::OkStatus();
 }
 
@@ -117,11 +126,14 @@ absl::Status BinaryRow::TextArray(int i, std::vector<std::string>* out) const {
   out->clear();
   const std::string_view b = bytes(i);
   if (null(i) || b.size() < 12) return Malformed("not an array");
+  constexpr uint32_t kTextOid = 25;
   const char* p = b.data();
   const char* end = p + b.size();
   const uint32_t dimensions = BigEndian32(p);
+  const uint32_t element_type = BigEndian32(p + 8);
   p += 12;  // dimensions, has-nulls flag, element type
-  if (dimensions == 0) return absl::OkStatus();
+  if (element_type != kTextOid) return Malformed("not an array of text");
+  if (dimensions == 0) return p == end ? absl::OkStatus() : Malformed("bytes after an empty array");
   if (dimensions != 1 || end - p < 8) return Malformed("not a one-dimensional array");
   const uint32_t count = BigEndian32(p);
   p += 8;  // count, lower bound
@@ -129,17 +141,24 @@ absl::Status BinaryRow::TextArray(int i, std::vector<std::string>* out) const {
     if (end - p < 4) return Malformed("array element cut short");
     const int32_t length = static_cast<int32_t>(BigEndian32(p));
     p += 4;
-    if (length == -1) continue;
+    if (length == -1) return Malformed("a NULL array element");
     if (length < 0 || length > end - p) return Malformed("array element runs past the array");
     out->emplace_back(p, static_cast<size_t>(length));
     p += length;
   }
+  if (p != end) return Malformed("bytes after the array's elements");
   return absl::OkStatus();
 }
 
 absl::Status CopyOutBinary(const std::string& dsn, const std::string& query,
                            const std::function<absl::Status(const BinaryRow&)>& on_row) {
-  Conn conn(PQconnectdb(dsn.c_str()));
+  // The caller's connection string, with a bound on connecting and keepalives so that a
+  // server gone quiet ends the copy instead of hanging it (expand_dbname: `dsn` may be a
+  // URI or key=value pairs; the settings after it take precedence).
+  const char* const keywords[] = {"dbname", "connect_timeout", "keepalives", "keepalives_idle",
+                                  "keepalives_interval", "keepalives_count", nullptr};
+  const char* const values[] = {dsn.c_str(), "10", "1", "30", "10", "3", nullptr};
+  Conn conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
     // libpq's reason names host, port and role (no personal data); its first line.
     std::string why = conn != nullptr ? PQerrorMessage(conn.get()) : "out of memory";

@@ -25,11 +25,12 @@ namespace cdp::storage {
 class BinaryRow {
  public:
   int size() const { return static_cast<int>(columns_.size()); }
-  bool null(int i) const { return !columns_[static_cast<size_t>(i)].has_value(); }
-  // The raw bytes of column i (text, bytea); empty for NULL.
-  std::string_view bytes(int i) const { return columns_[static_cast<size_t>(i)].value_or(std::string_view()); }
-  // Column i decoded as int8, timestamptz, or text[] (one dimension; NULL elements are
-  // left out). DataLoss when the column is not of that shape.
+  // Column i is NULL, or there is no column i.
+  bool null(int i) const { return i < 0 || i >= size() || !columns_[static_cast<size_t>(i)].has_value(); }
+  // The raw bytes of column i (text, bytea); empty for NULL or no such column.
+  std::string_view bytes(int i) const { return null(i) ? std::string_view() : *columns_[static_cast<size_t>(i)]; }
+  // Column i decoded as int8, timestamptz (finite), or text[] (one dimension, no NULL
+  // elements). DataLoss when the column is missing, NULL or not of that shape.
   absl::Status Int64(int i, int64_t* out) const;
   absl::Status Timestamp(int i, absl::Time* out) const;
   absl::Status TextArray(int i, std::vector<std::string>* out) const;

@@ -305,7 +305,16 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
       leaves.push_back(e.leaf_hash);
       return leaves.size() == kChunk ? compare() : absl::OkStatus();
     });
-    if (p.bad_position < 0) scanned.Update(compare());
+    if (p.bad_position < 0) {
+      // A stored event whose columns cannot even be read (a NULL in its fields, an array
+      // of arrays): the store says DataLoss, and it is named like any other changed event.
+      if (absl::IsDataLoss(scanned)) {
+        const int64_t at = p.from + p.checked + static_cast<int64_t>(leaves.size());
+        scanned = bad_here(at, absl::StrCat("a stored column cannot be read (", scanned.message(), ")"));
+      } else {
+        scanned.Update(compare());
+      }
+    }
     if (!scanned.ok() && !absl::IsCancelled(scanned)) p.status = scanned;
   };
   {
@@ -317,11 +326,14 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
   int64_t stored = 0;  // events stored without a gap from position 0
   for (Part& p : part) {
     RETURN_IF_ERROR(p.status);
-    v.events_checked += p.checked + (p.bad_position >= 0 ? 1 : 0);
-    if (p.bad_position < 0 && p.to != EventStore::kEnd && p.from + p.checked < p.to) {
-      p.bad_position = p.from + p.checked;  // the part's last events are gone
+    // The part's last events are gone: those this log had appended when the check began
+    // (the last part is open-ended, so its bound is what was logged).
+    const int64_t until = p.to != EventStore::kEnd ? p.to : logged;
+    if (p.bad_position < 0 && p.from + p.checked < until) {
+      p.bad_position = p.from + p.checked;
       p.problem = absl::StrCat("event ", p.bad_position, " is missing");
     }
+    v.events_checked += p.checked + (p.bad_position >= 0 ? 1 : 0);
     if (p.bad_position >= 0) {
       v.ok = false;
       v.first_bad_position = p.bad_position;

@@ -4,8 +4,10 @@
 // The verifier checks every stored event's columns against its entry; parsing millions of
 // entries into messages (a map, repeated strings, sub-messages, each allocated) cost more
 // than hashing them. This reads only what the columns hold, as views into the entry, and
-// skips everything else, with the parser's rules: the last value of a field wins, a field
-// with an unexpected wire type is skipped as unknown, a message cut short is refused.
+// skips everything else, following the parser where it matters here: the last value of a
+// field wins, sub-messages merge, a field with an unexpected wire type is skipped as
+// unknown, a message cut short is refused. Unlike the parser it does not check that
+// strings are UTF-8 (an entry the log did not write fails its leaf hash anyway).
 #ifndef CDP_SERVICES_AUDIT_ENTRY_VIEW_H_
 #define CDP_SERVICES_AUDIT_ENTRY_VIEW_H_
 

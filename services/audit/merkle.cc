@@ -1,5 +1,8 @@
 #include "services/audit/merkle.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -35,9 +38,14 @@ Hash Sha256(const std::array<std::string_view, N>& parts) {
   thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   Hash out;
   unsigned int size = 0;
-  EVP_DigestInit_ex(ctx.get(), md, nullptr);
-  for (std::string_view p : parts) EVP_DigestUpdate(ctx.get(), p.data(), p.size());
-  EVP_DigestFinal_ex(ctx.get(), out.data(), &size);
+  bool ok = md != nullptr && ctx != nullptr && EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1;
+  for (std::string_view p : parts) ok = ok && EVP_DigestUpdate(ctx.get(), p.data(), p.size()) == 1;
+  ok = ok && EVP_DigestFinal_ex(ctx.get(), out.data(), &size) == 1 && size == out.size();
+  // Without SHA-256 no hash in the log can be trusted or made: stop rather than go on.
+  if (!ok) {
+    std::fprintf(stderr, "fatal: OpenSSL's SHA-256 failed\n");
+    std::abort();
+  }
   return out;
 }
 

@@ -179,6 +179,7 @@ absl::StatusOr<std::vector<Hash>> PgEventStore::LeafHashes(int64_t from) {
       pool_.dsn(),
       absl::StrCat("SELECT position, leaf_hash FROM audit.events WHERE position >= ", from, " ORDER BY position"),
       [&](const storage::BinaryRow& r) -> absl::Status {
+        if (r.size() != 2) return absl::DataLossError("audit leaves: a row without its 2 columns");
         int64_t position = -1;
         RETURN_IF_ERROR(r.Int64(0, &position));
         const int64_t expected = from + static_cast<int64_t>(out.size());

@@ -161,7 +161,8 @@ std::vector<storage::Statement> Erasures::Statements() {
        "WHERE customer_id = $1 AND step = 'requested'"},
       {kFailed, "UPDATE rights.erasures SET attempts = attempts + 1, last_error = $2 WHERE customer_id = $1"},
       // Held from a feed position's assignment to its commit, so positions commit in order:
-      // a reader that has seen position n can never later find a smaller one appear.
+      // a reader that has seen position n can never later find a smaller one appear. (This
+      // relies on the sequence handing out numbers one at a time: no CACHE above 1.)
       {kFeedLock, "SELECT pg_advisory_xact_lock(hashtext('rights.erasure_feed'))"},
       {kDone,
        "UPDATE rights.erasures SET step = 'done', receipt_json = $2, receipt_jws = $3, receipt_key_id = $4, "
@@ -315,9 +316,10 @@ absl::StatusOr<v1::EraseCustomerResponse> Erasures::Run(const std::string& custo
       ReceiptJson(*catalog_, customer_id, absl::FromUnixMicros(r[0][5].as<int64_t>()), completed,
                   static_cast<v1::Channel>(r[0][6].as<int>()),
                   static_cast<v1::ActingParty::Kind>(r[0][7].as<int>()), ingest, signer_.key_id());
+  const std::string jws = signer_.Sign(json);  // before the feed's lock, which is kept short
   RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) {
     tx.exec_prepared(kFeedLock);
-    tx.exec_prepared(kDone, customer_id, json, signer_.Sign(json), signer_.key_id(), absl::ToUnixMicros(completed));
+    tx.exec_prepared(kDone, customer_id, json, jws, signer_.key_id(), absl::ToUnixMicros(completed));
     return absl::OkStatus();
   }));
   ASSIGN_OR_RETURN(r, row());  // the receipt stored: ours, or a concurrent run's

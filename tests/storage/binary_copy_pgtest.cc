@@ -38,7 +38,7 @@ TEST_F(BinaryCopyTest, DecodesEveryColumnKindTheServerSends) {
   std::vector<Row> rows;
   const std::string query =
       "SELECT * FROM (VALUES "
-      "(1::int8, timestamptz '2026-12-04 17:00:00.123456+00', ARRAY['a', NULL, 'bc']::text[], '\\x00ff10'::bytea), "
+      "(1::int8, timestamptz '2026-12-04 17:00:00.123456+00', ARRAY['a', 'bc']::text[], '\\x00ff10'::bytea), "
       "(-5::int8, timestamptz '1999-12-31 23:59:59+00', ARRAY[]::text[], NULL::bytea)) v ORDER BY 1 DESC";
   ASSERT_THAT(CopyOutBinary(db_->AdminDsn(), query,
                             [&](const BinaryRow& r) -> absl::Status {
@@ -56,7 +56,7 @@ TEST_F(BinaryCopyTest, DecodesEveryColumnKindTheServerSends) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].n, 1);
   EXPECT_EQ(rows[0].at, absl::FromUnixMicros(1796403600123456));
-  EXPECT_THAT(rows[0].words, ElementsAre("a", "bc"));  // NULL elements are left out
+  EXPECT_THAT(rows[0].words, ElementsAre("a", "bc"));
   EXPECT_EQ(rows[0].raw, std::string("\x00\xff\x10", 3));
   EXPECT_FALSE(rows[0].raw_null);
   EXPECT_EQ(rows[1].n, -5);
@@ -104,6 +104,32 @@ TEST_F(BinaryCopyTest, ErrorsSayWhatFailedWithoutTheServersText) {
                               return r.Int64(0, &n);
                             }),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("int8")));
+  // What a text[] column holds but is not a list of strings; times that are not finite.
+  auto first_array = [](const BinaryRow& r) {
+    std::vector<std::string> words;
+    return r.TextArray(0, &words);
+  };
+  EXPECT_THAT(CopyOutBinary(db_->AdminDsn(), "SELECT ARRAY['a', NULL]::text[]", first_array),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("NULL")));
+  EXPECT_THAT(CopyOutBinary(db_->AdminDsn(), "SELECT ARRAY[ARRAY['a']]::text[]", first_array),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("one-dimensional")));
+  EXPECT_THAT(CopyOutBinary(db_->AdminDsn(), "SELECT ARRAY[1, 2]::int4[]", first_array),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("text")));
+  EXPECT_THAT(CopyOutBinary(db_->AdminDsn(), "SELECT 'infinity'::timestamptz",
+                            [](const BinaryRow& r) {
+                              absl::Time t;
+                              return r.Timestamp(0, &t);
+                            }),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("finite")));
+  // A column that is not there reads as NULL, never past the row.
+  EXPECT_THAT(CopyOutBinary(db_->AdminDsn(), "SELECT 1::int8",
+                            [](const BinaryRow& r) {
+                              EXPECT_TRUE(r.null(1));
+                              EXPECT_TRUE(r.bytes(7).empty());
+                              int64_t n = 0;
+                              return r.Int64(1, &n);
+                            }),
+              StatusIs(absl::StatusCode::kDataLoss));
 }
 
 }  // namespace
