@@ -1,5 +1,7 @@
 #include "services/profile/profile_cache.h"
 
+#include <algorithm>
+
 #include "cdp/v1/ingest.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "services/common/grpc_status.h"
@@ -47,6 +49,22 @@ void CachingProfileSource::DropLocked(const std::string& key) {
 void CachingProfileSource::ClearLocked() {
   entries_.clear();
   by_member_.clear();
+  order_.clear();
+}
+
+void CachingProfileSource::MakeRoomLocked() {
+  while (entries_.size() >= options_.max_entries && !order_.empty()) {
+    auto [key, stamp] = std::move(order_.front());
+    order_.pop_front();
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.stamp == stamp) DropLocked(key);
+  }
+  // Items of entries dropped by changes wait in the queue; keep it within bounds.
+  if (order_.size() > 2 * options_.max_entries + 1024) {
+    order_.clear();
+    for (const auto& [key, entry] : entries_) order_.emplace_back(key, entry.stamp);
+    std::sort(order_.begin(), order_.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  }
 }
 
 absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> CachingProfileSource::GetMany(
@@ -91,10 +109,11 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> CachingProfileSo
   for (size_t k = 0; k < missing.size(); ++k) {
     absl::StatusOr<v1::UnifiedProfile>& answer = (*fetched)[k];
     if (keep && answer.ok()) {
-      if (entries_.size() >= options_.max_entries) ClearLocked();
       const std::string& key = ids[k];
       DropLocked(key);
-      Entry entry{*answer, {key, answer->profile_id()}};
+      MakeRoomLocked();
+      Entry entry{*answer, {key, answer->profile_id()}, next_stamp_++};
+      order_.emplace_back(key, entry.stamp);
       entry.members.insert(entry.members.end(), answer->merged_profile_ids().begin(),
                            answer->merged_profile_ids().end());
       for (const std::string& m : entry.members) by_member_[m].insert(key);

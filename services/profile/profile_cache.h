@@ -12,6 +12,8 @@
 #ifndef CDP_SERVICES_PROFILE_PROFILE_CACHE_H_
 #define CDP_SERVICES_PROFILE_PROFILE_CACHE_H_
 
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -35,7 +37,7 @@ class CachingProfileSource : public ProfileSource {
  public:
   struct Options {
     absl::Duration staleness_bound = absl::Milliseconds(100);
-    size_t max_entries = 100000;   // beyond it the cache starts again empty
+    size_t max_entries = 100000;   // beyond it the oldest entries make room
     std::function<absl::Time()> now = [] { return absl::Now(); };
     // Where to count reads as cdp_profile_cache_reads_total{outcome=hit|miss|bypassed};
     // none: not counted there (stats() counts regardless).
@@ -72,10 +74,13 @@ class CachingProfileSource : public ProfileSource {
   struct Entry {
     v1::UnifiedProfile profile;
     std::vector<std::string> members;  // the requested id, the root and every merged part
+    uint64_t stamp = 0;                // when it was kept (its place in order_)
   };
   bool CurrentLocked(absl::Time now) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void DropLocked(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ClearLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the oldest entries until one more fits.
+  void MakeRoomLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   ProfileSource& next_;
   const Options options_;
@@ -83,6 +88,10 @@ class CachingProfileSource : public ProfileSource {
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   // member profile id -> the keys of entries made of it
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> by_member_ ABSL_GUARDED_BY(mu_);
+  // Keys in the order they were kept, with their stamp; an item whose entry has gone or
+  // was kept again since (another stamp) is skipped when it comes to the front.
+  std::deque<std::pair<std::string, uint64_t>> order_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_stamp_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t generation_ ABSL_GUARDED_BY(mu_) = 0;   // moves on every change delivered
   absl::Time heard_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

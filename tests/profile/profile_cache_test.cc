@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -71,6 +72,29 @@ TEST_F(ProfileCacheTest, ASecondReadIsAnsweredFromMemory) {
   EXPECT_EQ(Email("p-1"), "a@example.nl");
   EXPECT_EQ(source_.calls, 1);
   EXPECT_EQ(cache_.stats().hits, 1);
+}
+
+TEST(ProfileCacheCapacityTest, AFullCacheMakesRoomByDroppingItsOldestEntries) {
+  FakeSource source;
+  CachingProfileSource cache(source, {.max_entries = 3});
+  cache.OnChanges(1, {});
+  for (const char* id : {"p-1", "p-2", "p-3", "p-4", "p-5"}) source.Set(id, absl::StrCat(id, "@example.nl"));
+  auto read = [&](const char* id) { ASSERT_THAT(cache.Get(id).status(), IsOk()); };
+  read("p-1");
+  read("p-2");
+  read("p-3");
+  cache.OnChanges(2, {"p-2"});  // dropped by a change: its place in the queue is empty
+  read("p-2");                  // kept again, now the newest
+  read("p-4");                  // full: p-1, the oldest, makes room
+  read("p-5");                  // and then p-3
+  ASSERT_EQ(source.calls, 6);
+  read("p-2");
+  read("p-4");
+  read("p-5");
+  EXPECT_EQ(source.calls, 6);  // the three newest are still kept
+  read("p-1");
+  EXPECT_EQ(source.calls, 7);
+  EXPECT_EQ(cache.stats().hits, 3);
 }
 
 TEST_F(ProfileCacheTest, AChangeToAnyPartOfAProfileDropsIt) {
