@@ -231,6 +231,7 @@ int64_t AccessLog::size() const {
 }
 
 absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
+  absl::MutexLock one_at_a_time(&verify_mu_);
   Verification v;
   // The heads first: each is saved only after its events are committed, so every head read
   // now is covered by the scan below (read after it, a head signed meanwhile would not be).

@@ -86,7 +86,9 @@ class AccessLog {
   // built, and every signed tree head's root and signature against that tree (which is,
   // once every leaf matched, the tree of the stored events). Names the first event that
   // does not match. A log of 2 x kVerifyPartMin events or more is read in two parts on two
-  // threads (and two database connections), streamed (EventStore::Scan).
+  // threads (and two database connections), streamed (EventStore::Scan). One check runs
+  // at a time; a second caller waits for it (and then checks anew), so auditors asking at
+  // once cannot take every database connection.
   static constexpr int64_t kVerifyPartMin = 10000;
   absl::StatusOr<Verification> Verify();
 
@@ -113,7 +115,8 @@ class AccessLog {
   bool reload_ ABSL_GUARDED_BY(mu_) = false;  // a failed commit may have stored something
   std::optional<TreeHead> latest_head_ ABSL_GUARDED_BY(mu_);
 
-  absl::Mutex sign_mu_;  // one signer at a time
+  absl::Mutex sign_mu_;    // one signer at a time
+  absl::Mutex verify_mu_;  // one verification at a time
   // Concurrent callers' events go into one group and one transaction (group commit); the
   // caller that finds no group in flight writes the next one itself.
   Coalescer<Events, std::vector<Appended>> writer_;
