@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "storage/pg_status.h"
 
 namespace cdp::storage {
 namespace {
@@ -28,7 +29,14 @@ uint64_t BigEndian64(const char* p) {
   return __builtin_bswap64(v);
 }
 
+// A column whose value is not of the shape asked for: the stored data is not what it
+// should be.
 absl::Status Malformed(const char* what) { return absl::DataLossError(absl::StrCat("binary COPY: ", what)); }
+// The stream itself breaks the COPY protocol: a fault of the connection or the server,
+// not of any stored row.
+absl::Status BadStream(const char* what) {
+  return absl::InternalError(absl::StrCat("binary COPY stream malformed: ", what));
+}
 
 struct ConnCloser {
   void operator()(PGconn* c) const { PQfinish(c); }
@@ -41,8 +49,10 @@ using Result = std::unique_ptr<PGresult, ResultClearer>;
 
 absl::Status QueryFailed(PGconn* conn, const PGresult* result) {
   if (PQstatus(conn) != CONNECTION_OK) return absl::UnavailableError("the database connection broke during a COPY");
+  // The SQLSTATE only, mapped as for every other statement (storage/pg_status.h), never
+  // the server's message, which may quote values.
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  return absl::InternalError(absl::StrCat("COPY failed (SQLSTATE ", state != nullptr ? state : "unknown", ")"));
+  return StatusFromSqlState(state != nullptr ? state : "");
 }
 
 }  // namespace
@@ -56,37 +66,37 @@ class BinaryCopyParser {
     const char* end = data + size;
     if (!header_seen_) {
       if (size < kSignatureSize + 8 || std::memcmp(p, kSignature, kSignatureSize) != 0) {
-        return Malformed("no header");
+        return BadStream("no header");
       }
       p += kSignatureSize;
-      if (BigEndian32(p) != 0) return Malformed("unexpected header flags (OIDs or a newer format)");
+      if (BigEndian32(p) != 0) return BadStream("unexpected header flags (OIDs or a newer format)");
       p += 4;
       const uint32_t extension = BigEndian32(p);
       p += 4;
-      if (extension > static_cast<size_t>(end - p)) return Malformed("header extension runs past the message");
+      if (extension > static_cast<size_t>(end - p)) return BadStream("header extension runs past the message");
       p += extension;
       header_seen_ = true;
     }
     while (p < end) {
-      if (trailer_seen_) return Malformed("data after the trailer");
-      if (end - p < 2) return Malformed("row cut short");
+      if (trailer_seen_) return BadStream("data after the trailer");
+      if (end - p < 2) return BadStream("row cut short");
       const int16_t columns = static_cast<int16_t>((static_cast<uint8_t>(p[0]) << 8) | static_cast<uint8_t>(p[1]));
       p += 2;
       if (columns == -1) {
         trailer_seen_ = true;
         continue;
       }
-      if (columns < 0) return Malformed("negative column count");
+      if (columns < 0) return BadStream("negative column count");
       row_.columns_.resize(static_cast<size_t>(columns));
       for (int16_t c = 0; c < columns; ++c) {
-        if (end - p < 4) return Malformed("column cut short");
+        if (end - p < 4) return BadStream("column cut short");
         const int32_t length = static_cast<int32_t>(BigEndian32(p));
         p += 4;
         if (length == -1) {
           row_.columns_[static_cast<size_t>(c)].reset();
           continue;
         }
-        if (length < 0 || length > end - p) return Malformed("column runs past the row");
+        if (length < 0 || length > end - p) return BadStream("column runs past the row");
         row_.columns_[static_cast<size_t>(c)] = std::string_view(p, static_cast<size_t>(length));
         p += length;
       }
@@ -160,9 +170,7 @@ absl::Status CopyOutBinary(const std::string& dsn, const std::string& query,
   const char* const values[] = {dsn.c_str(), "10", "1", "30", "10", "3", nullptr};
   Conn conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
-    // libpq's reason names host, port and role (no personal data); its first line.
-    std::string why = conn != nullptr ? PQerrorMessage(conn.get()) : "out of memory";
-    return absl::UnavailableError(absl::StrCat("cannot connect to database: ", why.substr(0, why.find('\n'))));
+    return ConnectFailed(conn != nullptr ? PQerrorMessage(conn.get()) : "out of memory");
   }
   const std::string copy = absl::StrCat("COPY (", query, ") TO STDOUT (FORMAT binary)");
   {
@@ -181,7 +189,7 @@ absl::Status CopyOutBinary(const std::string& dsn, const std::string& query,
   }
   Result finished(PQgetResult(conn.get()));
   if (PQresultStatus(finished.get()) != PGRES_COMMAND_OK) return QueryFailed(conn.get(), finished.get());
-  if (!parser.complete()) return Malformed("stream ended without its trailer");
+  if (!parser.complete()) return BadStream("stream ended without its trailer");
   return absl::OkStatus();
 }
 

@@ -44,9 +44,11 @@ class BinaryRow {
 // `on_row` for each row, in the order the query gives, until it returns an error (which is
 // returned, and the copy is abandoned). `query` must be a fixed SELECT: COPY takes no
 // parameters, so nothing from input may be spliced into it (numbers the caller computed
-// may). Unavailable if the server cannot be reached or the connection breaks; Internal
-// with the SQLSTATE (never the server's message, which may quote values) if the query
-// fails; DataLoss if the stream is malformed.
+// may). Unavailable if the server cannot be reached or the connection breaks; if the query
+// fails, its SQLSTATE mapped as for every other statement (storage/pg_status.h), never the
+// server's message, which may quote values; Internal if the stream breaks the COPY
+// protocol. DataLoss comes only from BinaryRow's decoders, through `on_row`: a stored
+// value that is not of the shape asked for.
 absl::Status CopyOutBinary(const std::string& dsn, const std::string& query,
                            const std::function<absl::Status(const BinaryRow&)>& on_row);
 

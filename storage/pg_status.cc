@@ -31,6 +31,15 @@ absl::Status FromSqlState(const std::string& state) {
 
 }  // namespace
 
+absl::Status StatusFromSqlState(const std::string& sqlstate) {
+  return FromSqlState(sqlstate.empty() ? "XX000" : sqlstate);
+}
+
+absl::Status ConnectFailed(std::string_view libpq_message) {
+  return absl::UnavailableError(
+      absl::StrCat("cannot connect to database: ", std::string(libpq_message.substr(0, libpq_message.find('\n')))));
+}
+
 absl::Status StatusFromException(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);

@@ -17,11 +17,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Open() {
     for (const Statement& s : options_.statements) conn->prepare(s.name, s.sql);
     return conn;
   } catch (const pqxx::broken_connection& e) {
-    // libpq's connection failure text names host, port and role, no personal data, and is
-    // what an operator needs to fix a DSN; keep its first line.
-    std::string what = e.what();
-    return absl::UnavailableError(
-        absl::StrCat("cannot connect to database: ", what.substr(0, what.find('\n'))));
+    return ConnectFailed(e.what());
   } catch (...) {
     return CurrentExceptionStatus();
   }

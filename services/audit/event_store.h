@@ -57,7 +57,9 @@ class EventStore {
   // one of the positions).
   virtual absl::Status Append(const std::vector<StoredEvent>& events) = 0;
   // Calls `visit` with every stored event from position `from` up to (not including)
-  // `to`, in position order, until it returns an error (which is returned).
+  // `to`, in position order, until it returns an error (which is returned). DataLoss when
+  // a stored event's columns cannot be read as an event (the verifier names it as
+  // changed); other errors are the store's own.
   static constexpr int64_t kEnd = std::numeric_limits<int64_t>::max();
   // The leaf hashes of the stored events from position `from` on, in order, without their
   // entries (what the tree is rebuilt from at start-up and after a failed commit).

@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include <memory>
 
@@ -30,8 +29,8 @@ int Log2(int64_t n) {
 }
 
 // SHA-256 over the concatenation of `parts`. The digest is fetched from OpenSSL's provider
-// once and each thread keeps its context: the one-shot SHA256() fetches it anew on every
-// call, under a lock, which cost more than the hashing itself when a log is verified.
+// once and each thread keeps its context: OpenSSL's one-shot SHA256() fetches it anew on
+// every call, under a lock, which cost more than the hashing itself when a log is verified.
 template <size_t N>
 Hash Sha256(const std::array<std::string_view, N>& parts) {
   static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
@@ -63,11 +62,7 @@ Hash NodeHash(const Hash& left, const Hash& right) {
   return Sha256<3>({std::string_view(kNode, 1), View(left), View(right)});
 }
 
-Hash EmptyRoot() {
-  Hash out;
-  SHA256(nullptr, 0, out.data());
-  return out;
-}
+Hash EmptyRoot() { return Sha256<0>({}); }
 
 std::string HashHex(const Hash& h) {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(h.data()), h.size()));

@@ -155,7 +155,7 @@ absl::Status PgEventStore::Scan(int64_t from, int64_t to,
       " ORDER BY position");
   StoredEvent e;  // reused: its strings keep their capacity from row to row
   return storage::CopyOutBinary(pool_.dsn(), query, [&](const storage::BinaryRow& r) -> absl::Status {
-    if (r.size() != 11) return absl::DataLossError("audit scan: a row without its 11 columns");
+    if (r.size() != 11) return absl::InternalError("audit scan: a row without its 11 columns");
     RETURN_IF_ERROR(r.Int64(0, &e.position));
     e.event_id.assign(r.bytes(1));
     RETURN_IF_ERROR(r.Timestamp(2, &e.recorded_at));
@@ -179,7 +179,7 @@ absl::StatusOr<std::vector<Hash>> PgEventStore::LeafHashes(int64_t from) {
       pool_.dsn(),
       absl::StrCat("SELECT position, leaf_hash FROM audit.events WHERE position >= ", from, " ORDER BY position"),
       [&](const storage::BinaryRow& r) -> absl::Status {
-        if (r.size() != 2) return absl::DataLossError("audit leaves: a row without its 2 columns");
+        if (r.size() != 2) return absl::InternalError("audit leaves: a row without its 2 columns");
         int64_t position = -1;
         RETURN_IF_ERROR(r.Int64(0, &position));
         const int64_t expected = from + static_cast<int64_t>(out.size());
