@@ -301,7 +301,22 @@ int main(int argc, char** argv) {
                 resolution.review.size(), d.records.size() / elapsed, u.precision, u.recall, u.f1,
                 b.precision, b.recall, b.f1, published[s]);
     if (absl::GetFlag(FLAGS_show_model)) std::printf("%s\n", model.Describe().c_str());
-    if (int n = absl::GetFlag(FLAGS_explain); n > 0) Explain(d, resolution.cluster, model, n);
+    if (int n = absl::GetFlag(FLAGS_explain); n > 0) {
+      static const char* kReasons[] = {"linked", "between thresholds", "cluster too large",
+                                       "vetoed in cluster", "weak evidence"};
+      std::map<int, std::pair<int, int>> by_reason;  // reason -> (pairs, of them true)
+      for (const auto& p : resolution.review) {
+        auto& [pairs, true_pairs] = by_reason[p.reason];
+        ++pairs;
+        true_pairs += d.truth[p.a] == d.truth[p.b];
+      }
+      for (const auto& [reason, counts] : by_reason) {
+        std::printf("REVIEW %-20s %6d pairs, %6d of them the same person\n", kReasons[reason],
+                    counts.first, counts.second);
+      }
+      std::printf("VETOED pairs above the review threshold: %lld\n", (long long)resolution.vetoed_pairs);
+      Explain(d, resolution.cluster, model, n);
+    }
     std::string key = d.name.substr(0, d.name.find(' '));
     Emit(key + "_precision", q.precision, "ratio");
     Emit(key + "_recall", q.recall, "ratio");

@@ -558,8 +558,9 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
         const std::string ref = id.first + "/" + id.second;
         bool vetoed = false;
         for (const MemberView& m : members_of(root(known->owner))) {
-          if (m.ref != ref &&
-              resolution::Vetoed(e.n->person, *m.person, resolution::Compare(e.n->person, *m.person))) {
+          if (m.ref != ref && resolution::VetoOf(e.n->person, *m.person,
+                                                 resolution::Compare(e.n->person, *m.person)) ==
+                                  resolution::Veto::kTwoPeople) {
             vetoed = true;
             break;
           }
@@ -612,17 +613,18 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
         }
         std::string review_reason;
         if (!best.empty() && best_bits[best] >= options_.link_bits) {
+          // As in bulk resolution: the record it matched must raise no doubt at all, and no
+          // record of the profile may be clearly someone else.
           const auto& group = members_of(best);
-          bool vetoed = false;
+          const resolution::Comparison with_best = resolution::Compare(e.n->person, *best_record[best]);
+          bool vetoed = resolution::Vetoed(e.n->person, *best_record[best], with_best);
           for (const MemberView& m : group) {
-            if (resolution::Vetoed(e.n->person, *m.person, resolution::Compare(e.n->person, *m.person))) {
-              vetoed = true;
-              break;
-            }
+            if (vetoed) break;
+            vetoed = resolution::VetoOf(e.n->person, *m.person, resolution::Compare(e.n->person, *m.person)) ==
+                     resolution::Veto::kTwoPeople;
           }
-          const bool personal = resolution::PersonalEvidence(
-              e.n->person, resolution::Compare(e.n->person, *best_record[best]),
-              resolution::SharedContacts(around));
+          const bool personal = resolution::PersonalEvidence(e.n->person, *best_record[best], with_best,
+                                                             resolution::SharedContacts(around));
           size_t fitting = 0;
           for (const auto& [r_root, bits] : best_bits) fitting += bits >= options_.link_bits;
           if (vetoed) {

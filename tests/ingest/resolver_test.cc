@@ -151,6 +151,75 @@ TEST_F(ResolverTest, DatesTwoTyposApartAreCloseNotDifferent) {
   EXPECT_TRUE(Vetoed(a, b, Compare(a, b)));
 }
 
+TEST_F(ResolverTest, DatesAMonthApartAreCloseAcrossMonthEnds) {
+  PersonRecord a = Person("jacob", "riley", "2012-10-01");
+  PersonRecord b = a;
+  b.dob = "2012-09-30";  // four characters differ, one day apart
+  EXPECT_EQ(Compare(a, b).level[kDob], 2);
+  b.dob = "20121031";  // FEBRL writes dates without dashes
+  a.dob = "20121101";
+  EXPECT_EQ(Compare(a, b).level[kDob], 2);
+  b.dob = "20121215";  // six weeks
+  EXPECT_EQ(Compare(a, b).level[kDob], 3);
+}
+
+TEST_F(ResolverTest, AWrongDateOfBirthDoesNotSeparateAWholeName) {
+  // The same whole name and e-mail, the dates ten years apart: one person's date typed
+  // wrong (a namesake parent is a generation away, a sibling has another given name).
+  PersonRecord a = Person("florence", "brown", "2002-02-25", "fb@reese.com");
+  PersonRecord b = Person("florence", "brown", "1992-02-28", "fb@reese.com");
+  Comparison c = Compare(a, b);
+  ASSERT_EQ(c.level[kDob], 3);
+  EXPECT_EQ(VetoOf(a, b, c), Veto::kNone);
+  EXPECT_TRUE(PersonalEvidence(a, b, c));
+  // Without a family name on one side the given name still agrees ...
+  PersonRecord no_family = b;
+  no_family.family.clear();
+  EXPECT_EQ(VetoOf(a, no_family, Compare(a, no_family)), Veto::kNone);
+  // ... but not without a given name: "Brown, 1992" at Florence's address is anyone of
+  // the household.
+  PersonRecord no_given = b;
+  no_given.given.clear();
+  EXPECT_EQ(VetoOf(a, no_given, Compare(a, no_given)), Veto::kDoubt);
+  // A generation apart: a parent and a child of one name, whatever else they share.
+  b.dob = "1977-02-25";
+  EXPECT_EQ(VetoOf(a, b, Compare(a, b)), Veto::kTwoPeople);
+  // And a whole name with a date missing is no personal evidence: the namesake parent
+  // of the same home may be the one without a date.
+  b.dob.clear();
+  b.email.clear();
+  EXPECT_FALSE(PersonalEvidence(a, b, Compare(a, b)));
+}
+
+TEST_F(ResolverTest, GarbledGivenNamesDoubtButTwinsAreTwoPeople) {
+  PersonRecord a = Person("george", "davies", "2004-06-23", "gdavies72@example.com");
+  PersonRecord b = a;
+  b.given = "gergge";
+  ASSERT_EQ(Compare(a, b).level[kGiven], 3);
+  EXPECT_EQ(VetoOf(a, b, Compare(a, b)), Veto::kDoubt);
+  EXPECT_TRUE(Vetoed(a, b, Compare(a, b)));  // the pair alone never joins
+  b.given = "bram";
+  EXPECT_EQ(VetoOf(a, b, Compare(a, b)), Veto::kTwoPeople);
+}
+
+TEST_F(ResolverTest, ADoubtfulRecordJoinsThroughItsClusterButTwinsDoNot) {
+  // Three records of one person: the third has a garbled family name and a date a year
+  // off the first's, so it doubts the first, but it matches the second closely. The doubt forbids
+  // only the pair; the person is one cluster.
+  PersonRecord first = Person("arlo", "west", "2007-02-17", "aw@example.com", "5611AA", "8");
+  PersonRecord second = Person("arlo", "west", "2008-03-16", "aw@example.com", "5611AA", "8");
+  PersonRecord third = Person("aarlo", "swt", "2008-03-16", "aw@example.com", "5611AA", "8");
+  ASSERT_EQ(VetoOf(first, third, Compare(first, third)), Veto::kDoubt);
+  ASSERT_EQ(VetoOf(second, third, Compare(second, third)), Veto::kNone);
+  Resolution r = Resolve({first, second, third}, Model::Default(), ResolverOptions{}, 1);
+  EXPECT_EQ(r.cluster[0], r.cluster[1]);
+  EXPECT_EQ(r.cluster[1], r.cluster[2]);
+  // A twin instead of the third record: clearly someone else than both, never joined.
+  PersonRecord twin = Person("bram", "west", "2007-02-17", "aw@example.com", "5611AA", "8");
+  r = Resolve({first, second, twin}, Model::Default(), ResolverOptions{}, 1);
+  EXPECT_NE(r.cluster[2], r.cluster[0]);
+}
+
 TEST_F(ResolverTest, InitialsAtAHomeJoinOnlyWhenTwoAgreeAndOnePersonFits) {
   // Billing writes initials; the home is all that links them.
   PersonRecord full = Person("marloes lieke", "bruin", "1957-11-27", "mbruin@example.nl", "6766ER", "173");

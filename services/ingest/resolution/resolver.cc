@@ -4,6 +4,7 @@
 #include <map>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -79,9 +80,36 @@ uint8_t NameLevel(const std::string& a, const std::string& b) {
   return 3;
 }
 
+// Days since 1970-01-01 of "YYYY-MM-DD" or "YYYYMMDD"; nullopt for anything else.
+std::optional<int64_t> DayNumber(const std::string& s) {
+  int y = 0, m = 0, d = 0;
+  if (s.size() == 10 && s[4] == '-' && s[7] == '-') {
+    if (!absl::SimpleAtoi(s.substr(0, 4), &y) || !absl::SimpleAtoi(s.substr(5, 2), &m) ||
+        !absl::SimpleAtoi(s.substr(8, 2), &d)) {
+      return std::nullopt;
+    }
+  } else if (s.size() == 8) {
+    if (!absl::SimpleAtoi(s.substr(0, 4), &y) || !absl::SimpleAtoi(s.substr(4, 2), &m) ||
+        !absl::SimpleAtoi(s.substr(6, 2), &d)) {
+      return std::nullopt;
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+  // Howard Hinnant's days_from_civil.
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
 // 0 equal; 1 one character apart, or day and month swapped; 2 two characters apart with
-// the years at most two apart (two typos; a day and a year each one off); 3 different
-// (1996 and 1969 are a parent and a child, not a typo).
+// the years at most two apart (two typos; a day and a year each one off), or at most a
+// month apart (a date shifted by a time zone, a day misread); 3 different (1996 and 1969
+// are a parent and a child, not a typo).
 uint8_t DateLevel(const std::string& a, const std::string& b) {
   if (a == b) return 0;
   if (a.size() != b.size()) return 3;
@@ -98,7 +126,17 @@ uint8_t DateLevel(const std::string& a, const std::string& b) {
       absl::SimpleAtoi(b.substr(0, 4), &year_b) && std::abs(year_a - year_b) <= 2) {
     return 2;
   }
+  const auto day_a = DayNumber(a), day_b = DayNumber(b);
+  if (day_a && day_b && std::abs(*day_a - *day_b) <= 31) return 2;
   return 3;
+}
+
+// Whether two dates of birth are a generation or more apart (or unreadable): a parent and
+// a child, never one person's date written wrong.
+bool GenerationApart(const std::string& a, const std::string& b) {
+  constexpr int64_t kGenerationDays = 15 * 365;
+  const auto day_a = DayNumber(a), day_b = DayNumber(b);
+  return !day_a || !day_b || std::abs(*day_a - *day_b) >= kGenerationDays;
 }
 
 // 0 equal; 1 one digit substituted or two neighbours swapped (of a number long enough
@@ -229,40 +267,63 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b) {
   return c;
 }
 
-bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
+Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
   // One national id per person: an equal one decides. (A clearly different one does not:
   // the same name and date of birth with a mistyped number is still one person, and the
   // model weighs the disagreement.)
-  if (c.level[kNationalId] == 0) return false;
-  // Clearly different dates of birth are two people, whatever number they were given
-  // (two systems may number their customers alike).
-  if (c.level[kDob] == 3) return true;
+  if (c.level[kNationalId] == 0) return Veto::kNone;
+  // Dates of birth a generation apart are a parent and a child, whatever number they were
+  // given (two systems may number their customers alike).
+  if (c.level[kDob] == 3 && GenerationApart(a.dob, b.dob)) return Veto::kTwoPeople;
+  // Nearer but clearly different dates: two people, unless everything else about the
+  // person agrees. The same given and family name with dates less than a generation apart
+  // is one person whose date was entered wrong (siblings and twins have their own given
+  // names). The model still weighs the disagreement, and different customer numbers still
+  // veto below.
+  const bool names_agree = c.level[kGiven] != kUnknown && c.level[kGiven] <= 1 &&
+                           (c.level[kFamily] == kUnknown || c.level[kFamily] <= 1);
+  if (c.level[kDob] == 3 && !names_agree) return Veto::kDoubt;
   // A national id one typo apart (checksummed ids such as the BSN cannot be one digit
   // apart and both valid) outweighs differently written names.
-  if (c.level[kStrongId] == 0 || c.level[kNationalId] == 1) return false;
+  if (c.level[kStrongId] == 0 || c.level[kNationalId] == 1) return Veto::kNone;
   // Two different customer numbers are two customers.
-  if (c.level[kStrongId] == 3) return true;
-  // A different family name, with no date of birth to say it is one person who married
-  // or was typed very wrong: a partner or a namesake.
-  if (c.level[kFamily] == 3 && !(c.level[kDob] != kUnknown && c.level[kDob] <= 1)) return true;
+  if (c.level[kStrongId] == 3) return Veto::kTwoPeople;
   if (c.level[kGiven] == 3) {
     // "Holly" against "Thomson, Holly": the given name sits in the other record's family
     // name field; that is no disagreement.
     const bool swapped = (!b.family.empty() && JaroWinkler(a.given, b.family) >= 0.92) ||
                          (!a.family.empty() && JaroWinkler(b.given, a.family) >= 0.92);
-    if (!swapped) return true;
+    // Two long names two typos apart ("george", "gergge") may be one name typed badly:
+    // no pair evidence, but no proof of two people either. Twins' names differ more.
+    const bool garbled = std::min(a.given.size(), b.given.size()) >= 5 &&
+                         BoundedLevenshtein(a.given, b.given, 2) <= 2;
+    if (!swapped) return garbled ? Veto::kDoubt : Veto::kTwoPeople;
   }
-  return false;
+  // A different family name, with no date of birth to say it is one person who married
+  // or was typed very wrong: a partner or a namesake.
+  if (c.level[kFamily] == 3 && !(c.level[kDob] != kUnknown && c.level[kDob] <= 1)) return Veto::kDoubt;
+  return Veto::kNone;
 }
 
-bool PersonalEvidence(const PersonRecord& a, const Comparison& c, const std::set<std::string>& shared) {
+bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
+  return VetoOf(a, b, c) != Veto::kNone;
+}
+
+bool PersonalEvidence(const PersonRecord& a, const PersonRecord& b, const Comparison& c,
+                      const std::set<std::string>& shared) {
   auto at_most = [&](int field, uint8_t level) {
     return c.level[field] != kUnknown && c.level[field] <= level;
   };
   const bool email = at_most(kEmail, 0) && !shared.count("e" + a.email);
   const bool phone = at_most(kPhone, 0) && !shared.count("p" + a.phone);
+  // The whole name, with dates of birth on both sides less than a generation apart: no
+  // one else of a household (the namesake parent is a generation away, siblings and twins
+  // have their own given names).
+  const bool whole_name = at_most(kGiven, 1) && at_most(kFamily, 1) && c.level[kDob] != kUnknown &&
+                          !GenerationApart(a.dob, b.dob);
   // Initials count with a contact no one else uses; a given name in full with any contact.
-  return at_most(kStrongId, 0) || at_most(kNationalId, 0) || at_most(kDob, 1) || (at_most(kGiven, 2) && (email || phone));
+  return at_most(kStrongId, 0) || at_most(kNationalId, 0) || at_most(kDob, 1) || whole_name ||
+         (at_most(kGiven, 2) && (email || phone));
 }
 
 bool HouseholdEvidenceSuffices(const PersonRecord& a, const PersonRecord& b, size_t clusters_fitting) {
@@ -600,11 +661,11 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
     shared = SharedContacts(all);
   }
   Clusters clusters(records.size());
-  // Whether any record of one cluster is vetoed against any of the other.
+  // Whether any record of one cluster is clearly someone else than any of the other.
   auto AnyVetoed = [&](uint32_t ra, uint32_t rb) {
     for (uint32_t x : clusters.Members(ra)) {
       for (uint32_t y : clusters.Members(rb)) {
-        if (Vetoed(records[x], records[y], Compare(records[x], records[y]))) return true;
+        if (VetoOf(records[x], records[y], Compare(records[x], records[y])) == Veto::kTwoPeople) return true;
       }
     }
     return false;
@@ -629,7 +690,8 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
       out.review.push_back(p);
       continue;
     }
-    if (options.guards && !PersonalEvidence(records[p.a], Compare(records[p.a], records[p.b]), shared)) {
+    if (options.guards &&
+        !PersonalEvidence(records[p.a], records[p.b], Compare(records[p.a], records[p.b]), shared)) {
       weak.push_back(p);  // decided once every pair with personal evidence has joined
       continue;
     }

@@ -69,12 +69,22 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b);
 // without an agreeing date of birth.
 bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
 
+// How firmly the guards forbid a pair. kTwoPeople: the records are clearly two people
+// (dates of birth a generation apart, different customer numbers, different given names);
+// no cluster holding one may join a cluster holding the other. kDoubt: the pair itself is
+// no evidence (a different family name without an agreeing date of birth; clearly
+// different dates without agreeing names), but in a noisy source such a record may still
+// be the same person as the rest of a cluster that other pairs link.
+enum class Veto : uint8_t { kNone, kDoubt, kTwoPeople };
+Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
+
 // Whether the pair agrees on something personal, not only on what a household shares:
-// an equal strong identifier or national id, the date of birth (up to a typo), or the given name (or
-// compatible initials) together with an e-mail address or mobile number that `shared`
-// does not list as used by several people. With the guards on, a pair
-// without it is never joined automatically, only put up for review.
-bool PersonalEvidence(const PersonRecord& a, const Comparison& c,
+// an equal strong identifier or national id, the date of birth (up to a typo), the whole
+// name (given and family, up to a typo) with known dates of birth less than a generation
+// apart, or the given name (or compatible initials) together with an e-mail address or
+// mobile number that `shared` does not list as used by several people. With the guards
+// on, a pair without it is never joined automatically, only put up for review.
+bool PersonalEvidence(const PersonRecord& a, const PersonRecord& b, const Comparison& c,
                       const std::set<std::string>& shared = {});
 
 // Whether a pair without personal evidence (a shared home or contact, compatible names)
