@@ -479,7 +479,8 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
   int64_t batch_seq = 0;
   // Where a batch's time goes, for the log (and for whoever makes it faster).
   const absl::Time started = absl::Now();
-  absl::Time read_done = started, resolve_done = started;
+  absl::Time read_done = started, resolve_done = started, keys_done = started, sealed = started,
+             stored = started;
   // One batch at a time per process (the database lock makes it one at a time across
   // processes); resolution reads the index in memory, the database is only written.
   absl::MutexLock index_lock(&index_mu_);
@@ -687,6 +688,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       if (!e.profile.empty() && !batch_new.count(e.profile)) owners.insert(e.profile);
     }
     RETURN_IF_ERROR(t.LoadKeys(owners));
+    keys_done = absl::Now();
     std::vector<std::string> insert_sources, insert_ids, insert_micros, insert_profiles, insert_sealed;
     std::vector<std::string> key_hashes, key_sources, key_ids;
     for (const Entry& e : entries) {
@@ -709,6 +711,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       }
       stored_versions.push_back({&r, e.micros, e.profile, &e.n->person});
     }
+    sealed = absl::Now();
     if (!insert_ids.empty()) {
       work.exec_prepared(kInsertRecords, TextArray(insert_sources), TextArray(insert_ids),
                          TextArray(insert_micros), TextArray(insert_profiles), TextArray(insert_sealed),
@@ -728,6 +731,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       work.exec_prepared(kInsertCandidates, TextArray(lefts), TextArray(rights), TextArray(bits),
                          TextArray(reasons));
     }
+    stored = absl::Now();
     return absl::OkStatus();
   });
   if (status.ok() && batch_seq > 0) {
@@ -746,6 +750,10 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
                                 {"read_ms", absl::ToDoubleMilliseconds(read_done - started)},
                                 {"resolve_ms", absl::ToDoubleMilliseconds(resolve_done - read_done)},
                                 {"write_ms", absl::ToDoubleMilliseconds(finished - resolve_done)},
+                                {"keys_ms", absl::ToDoubleMilliseconds(keys_done - resolve_done)},
+                                {"seal_ms", absl::ToDoubleMilliseconds(sealed - keys_done)},
+                                {"store_ms", absl::ToDoubleMilliseconds(stored - sealed)},
+                                {"commit_ms", absl::ToDoubleMilliseconds(finished - stored)},
                                 {"rejected", rejected},
                                 {"new_profiles", new_profiles},
                                 {"joined", joined},
