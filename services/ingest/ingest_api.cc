@@ -63,6 +63,7 @@ constexpr char kInsertProfiles[] = "ingest_insert_profiles";
 constexpr char kInsertOutboxMany[] = "ingest_insert_outbox_many";
 constexpr char kInsertRecords[] = "ingest_insert_records";
 constexpr char kInsertKeysMany[] = "ingest_insert_keys_many";
+constexpr char kInsertNewKeys[] = "ingest_insert_new_keys";
 constexpr char kFindByKey[] = "ingest_find_by_key";
 constexpr char kWholeProfiles[] = "ingest_whole_profiles";
 
@@ -370,6 +371,9 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
        "SELECT decode(h, 'hex'), s, i FROM unnest($1::text[], $2::text[], $3::text[]) AS t(h, s, i) "
        "ON CONFLICT DO NOTHING"},
+      {kInsertNewKeys,
+       "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
+       "SELECT decode(h, 'hex'), s, i FROM unnest($1::text[], $2::text[], $3::text[]) AS t(h, s, i)"},
       // Everything the golden records of many ids need in one round trip: per requested
       // id (start), the root it lives under, every profile merged into that root (with its
       // wrapped key) and the latest version of each of their records. A profile without
@@ -499,6 +503,9 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       int64_t micros;
       std::vector<std::string> keys;  // blocking keys
       std::string profile;            // where it goes (the profile that seals it)
+      // A record id the database has never seen (and the first of its versions in this
+      // batch): its lookup keys cannot be there yet.
+      bool first_seen = false;
     };
     std::vector<Entry> entries;
     for (int i = 0; i < request.records_size(); ++i) {
@@ -577,6 +584,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       } else if (batch_profile.count(id)) {
         e.profile = batch_profile[id];  // another version earlier in this batch
       } else {
+        e.first_seen = true;
         // Per profile (as it stands, merges included) the best record and the profile that
         // owns it: a joining record goes to that owner, so that undoing a merge later
         // takes it along with the record it matched.
@@ -690,7 +698,10 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     RETURN_IF_ERROR(t.LoadKeys(owners));
     keys_done = absl::Now();
     std::vector<std::string> insert_sources, insert_ids, insert_micros, insert_profiles, insert_sealed;
+    // Lookup keys of records first seen (plain inserts) and of other versions (whose keys
+    // may be stored already: those skip conflicts, which costs PostgreSQL more per row).
     std::vector<std::string> key_hashes, key_sources, key_ids;
+    std::vector<std::string> again_hashes, again_sources, again_ids;
     for (const Entry& e : entries) {
       if (e.profile.empty()) continue;  // duplicate or rejected
       const v1::SourceRecord& r = request.records(e.index);
@@ -705,9 +716,9 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       insert_sealed.push_back(absl::BytesToHexString(storage::Seal(
           key, stored.SerializeAsString(), RecordContext(e.profile, r.source_system(), r.record_id(), e.micros))));
       for (const std::string& k : LookupKeys(e.keys)) {
-        key_hashes.push_back(absl::BytesToHexString(key_.LookupHash("lookup", k)));
-        key_sources.push_back(r.source_system());
-        key_ids.push_back(r.record_id());
+        (e.first_seen ? key_hashes : again_hashes).push_back(absl::BytesToHexString(key_.LookupHash("lookup", k)));
+        (e.first_seen ? key_sources : again_sources).push_back(r.source_system());
+        (e.first_seen ? key_ids : again_ids).push_back(r.record_id());
       }
       stored_versions.push_back({&r, e.micros, e.profile, &e.n->person});
     }
@@ -718,7 +729,10 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
                          seq_text);
     }
     if (!key_hashes.empty()) {
-      work.exec_prepared(kInsertKeysMany, TextArray(key_hashes), TextArray(key_sources), TextArray(key_ids));
+      work.exec_prepared(kInsertNewKeys, TextArray(key_hashes), TextArray(key_sources), TextArray(key_ids));
+    }
+    if (!again_hashes.empty()) {
+      work.exec_prepared(kInsertKeysMany, TextArray(again_hashes), TextArray(again_sources), TextArray(again_ids));
     }
     if (!review_rows.empty()) {
       std::vector<std::string> lefts, rights, bits, reasons;
