@@ -31,6 +31,13 @@ absl::StatusOr<std::string> NormalizePhone(std::string_view raw,
 // Whether libphonenumber knows `region` ("NL", "BE", "DE", ...).
 bool IsPhoneRegion(std::string_view region);
 
+namespace internal {
+// NormalizePhone without its shortcut for the usual Dutch writings; for tests that
+// compare the two.
+absl::StatusOr<std::string> NormalizePhoneWithLibphonenumber(std::string_view raw,
+                                                             std::string_view default_region);
+}  // namespace internal
+
 // A Dutch family name split into its particle ("tussenvoegsel") and the rest, both folded:
 // "van der Berg", "Van Der Berg" and "Berg, van der" -> {"van der", "berg"};
 // "'t Hart" -> {"t", "hart"}. A name that is only a particle is kept as the name.

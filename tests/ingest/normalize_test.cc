@@ -1,5 +1,7 @@
 #include "services/ingest/normalize.h"
 
+#include <random>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -39,6 +41,41 @@ TEST(NormalizeTest, DutchPhoneNumbersInEveryWritingBecomeOneE164) {
   EXPECT_THAT(NormalizePhone("02 123 45 67", "BE"), IsOkAndHolds(std::string("+3221234567")));
   EXPECT_THAT(NormalizePhone("not a number"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(NormalizePhone("12"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// NormalizePhone answers the usual Dutch writings without libphonenumber; over many
+// numbers, writings and separators it must answer exactly as libphonenumber does.
+TEST(NormalizeTest, DutchShortcutAnswersAsLibphonenumberDoes) {
+  std::mt19937 rng(20261204);
+  auto digit = [&](int lo = 0) { return static_cast<char>('0' + lo + static_cast<int>(rng() % (10 - lo))); };
+  const std::string separators = " -./()";
+  int compared = 0, shortcut_ok = 0;
+  for (int i = 0; i < 20000; ++i) {
+    // A national number of 7 to 11 digits, mostly 9, with any leading digit.
+    const int length = i % 5 == 0 ? 7 + static_cast<int>(rng() % 5) : 9;
+    std::string national(1, digit(i % 10 == 0 ? 0 : 1));
+    while (static_cast<int>(national.size()) < length) national.push_back(digit());
+    static const char* kPrefixes[] = {"0", "+31", "0031", "+31 (0)", "+31", "+32", "00", "", "031", "+"};
+    std::string written = std::string(kPrefixes[rng() % 10]) + national;
+    // Separators anywhere, sometimes doubled, sometimes at the ends.
+    for (int k = static_cast<int>(rng() % 5); k > 0; --k) {
+      const size_t at = rng() % (written.size() + 1);
+      written.insert(at, std::string(1 + rng() % 2, separators[rng() % separators.size()]));
+    }
+    if (rng() % 50 == 0) written.push_back('x');
+    for (const char* region : {"NL", "BE"}) {
+      auto fast = NormalizePhone(written, region);
+      auto slow = internal::NormalizePhoneWithLibphonenumber(written, region);
+      ASSERT_EQ(fast.ok(), slow.ok()) << "'" << written << "' in " << region;
+      if (fast.ok()) {
+        ASSERT_EQ(*fast, *slow) << "'" << written << "' in " << region;
+        ++shortcut_ok;
+      }
+      ++compared;
+    }
+  }
+  // Most writings are numbers, so the comparison is of answers, not only of refusals.
+  EXPECT_GT(shortcut_ok, compared / 3);
 }
 
 TEST(NormalizeTest, DutchFamilyNamesLoseTheirParticle) {
