@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <functional>
+#include <future>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -260,6 +262,20 @@ v1::UnifiedProfile Golden(const std::string& root, const std::set<std::string>& 
 
 // The blocking keys that searches go through (e-mail, phone, customer number; see
 // resolution::BlockingKeys for the letters): stored as keyed hashes, never in plaintext.
+// Runs fn(0) ... fn(n - 1), on two threads when n is large enough to be worth one more.
+// Each call must touch only its own slots.
+void ForEachOnTwoThreads(int n, const std::function<void(int)>& fn) {
+  if (n < 64) {
+    for (int i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::thread second([&] {
+    for (int i = n / 2; i < n; ++i) fn(i);
+  });
+  for (int i = 0; i < n / 2; ++i) fn(i);
+  second.join();
+}
+
 std::vector<std::string> LookupKeys(const std::vector<std::string>& blocking_keys) {
   std::vector<std::string> out;
   for (const std::string& k : blocking_keys) {
@@ -459,16 +475,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
   // Normalising (phone numbers, Unicode folding) is the batch's largest piece of work
   // outside the database: a large batch shares it with a second thread. Each record has its
   // own slots, and nothing here touches shared state.
-  const int n = request.records_size();
-  if (n >= 64) {
-    std::thread second([&] {
-      for (int i = n / 2; i < n; ++i) check(i);
-    });
-    for (int i = 0; i < n / 2; ++i) check(i);
-    second.join();
-  } else {
-    for (int i = 0; i < n; ++i) check(i);
-  }
+  ForEachOnTwoThreads(request.records_size(), check);
   const absl::Status dry_run_done = absl::CancelledError("dry run");
   int new_profiles = 0, joined = 0, reviews = 0;
   v1::WriteRecordsResponse result;
@@ -678,15 +685,18 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     // keys and outbox rows), records, lookup keys, review candidates.
     batch_seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
     const std::string seq_text = absl::StrCat(batch_seq);
+    // New profiles' data keys are committed in the key store before this transaction
+    // commits: a profile never exists without its key. The key store commits on its own
+    // connection while this transaction seals and inserts; the wait for it is at the end.
+    // (Should this transaction fail, the keys stay behind, opening nothing.)
+    std::vector<std::pair<std::string, std::string>> wrapped;
+    std::future<absl::Status> keys_stored;  // declared after `wrapped`: joined before it goes
     if (!new_profile_ids.empty()) {
-      // Keys first, committed in the key store: a profile never exists without its key.
-      // (Should this transaction fail, the keys stay behind, opening nothing.)
-      std::vector<std::pair<std::string, std::string>> wrapped;
       for (const std::string& id : new_profile_ids) {
         wrapped.emplace_back(id, key_.NewWrappedDataKey(id));
         RETURN_IF_ERROR(t.Remember(id, wrapped.back().second));
       }
-      RETURN_IF_ERROR(keys_.Put(wrapped));
+      keys_stored = std::async(std::launch::async, [&] { return keys_.Put(wrapped); });
       work.exec_prepared(kInsertProfiles, TextArray(new_profile_ids), seq_text);
       work.exec_prepared(kInsertOutboxMany, TextArray(new_profile_ids));
     }
@@ -702,21 +712,43 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     // may be stored already: those skip conflicts, which costs PostgreSQL more per row).
     std::vector<std::string> key_hashes, key_sources, key_ids;
     std::vector<std::string> again_hashes, again_sources, again_ids;
+    // Sealing and keyed hashing, on two threads: each row its own slots, the data keys
+    // looked up before (a lookup may query the database).
+    struct Row {
+      const Entry* e;
+      storage::Key256 key;
+      std::string sealed_hex;
+      std::vector<std::string> hashes_hex;
+    };
+    std::vector<Row> rows;
     for (const Entry& e : entries) {
       if (e.profile.empty()) continue;  // duplicate or rejected
-      const v1::SourceRecord& r = request.records(e.index);
-      v1::StoredRecord stored;
-      stored.mutable_values()->insert(e.n->values.begin(), e.n->values.end());
-      stored.mutable_normal()->insert(e.n->normal.begin(), e.n->normal.end());
       ASSIGN_OR_RETURN(storage::Key256 key, t.DataKey(e.profile));
+      rows.push_back({&e, key, {}, {}});
+    }
+    ForEachOnTwoThreads(static_cast<int>(rows.size()), [&](int i) {
+      Row& row = rows[static_cast<size_t>(i)];
+      const v1::SourceRecord& r = request.records(row.e->index);
+      v1::StoredRecord stored;
+      stored.mutable_values()->insert(row.e->n->values.begin(), row.e->n->values.end());
+      stored.mutable_normal()->insert(row.e->n->normal.begin(), row.e->n->normal.end());
+      row.sealed_hex = absl::BytesToHexString(storage::Seal(
+          row.key, stored.SerializeAsString(),
+          RecordContext(row.e->profile, r.source_system(), r.record_id(), row.e->micros)));
+      for (const std::string& k : LookupKeys(row.e->keys)) {
+        row.hashes_hex.push_back(absl::BytesToHexString(key_.LookupHash("lookup", k)));
+      }
+    });
+    for (Row& row : rows) {
+      const Entry& e = *row.e;
+      const v1::SourceRecord& r = request.records(e.index);
       insert_sources.push_back(r.source_system());
       insert_ids.push_back(r.record_id());
       insert_micros.push_back(absl::StrCat(e.micros));
       insert_profiles.push_back(e.profile);
-      insert_sealed.push_back(absl::BytesToHexString(storage::Seal(
-          key, stored.SerializeAsString(), RecordContext(e.profile, r.source_system(), r.record_id(), e.micros))));
-      for (const std::string& k : LookupKeys(e.keys)) {
-        (e.first_seen ? key_hashes : again_hashes).push_back(absl::BytesToHexString(key_.LookupHash("lookup", k)));
+      insert_sealed.push_back(std::move(row.sealed_hex));
+      for (std::string& hash : row.hashes_hex) {
+        (e.first_seen ? key_hashes : again_hashes).push_back(std::move(hash));
         (e.first_seen ? key_sources : again_sources).push_back(r.source_system());
         (e.first_seen ? key_ids : again_ids).push_back(r.record_id());
       }
@@ -745,6 +777,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       work.exec_prepared(kInsertCandidates, TextArray(lefts), TextArray(rights), TextArray(bits),
                          TextArray(reasons));
     }
+    if (keys_stored.valid()) RETURN_IF_ERROR(keys_stored.get());
     stored = absl::Now();
     return absl::OkStatus();
   });
