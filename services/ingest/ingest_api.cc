@@ -639,8 +639,14 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
             vetoed = resolution::VetoOf(e.n->person, *m.person, resolution::Compare(e.n->person, *m.person)) ==
                      resolution::Veto::kTwoPeople;
           }
-          const bool personal = resolution::PersonalEvidence(e.n->person, *best_record[best], with_best,
-                                                             resolution::SharedContacts(around));
+          // A contact counts only if no one else around uses it. Finding out takes a pass
+          // over the candidates, so only when the answer depends on it (a shared contact
+          // can only take evidence away).
+          bool personal = resolution::PersonalEvidence(e.n->person, *best_record[best], with_best);
+          if (personal) {
+            personal = resolution::PersonalEvidence(e.n->person, *best_record[best], with_best,
+                                                    resolution::SharedContacts(around, &e.n->person));
+          }
           size_t fitting = 0;
           for (const auto& [r_root, bits] : best_bits) fitting += bits >= options_.link_bits;
           if (vetoed) {

@@ -220,6 +220,19 @@ TEST_F(ResolverTest, ADoubtfulRecordJoinsThroughItsClusterButTwinsDoNot) {
   EXPECT_NE(r.cluster[2], r.cluster[0]);
 }
 
+TEST_F(ResolverTest, SharedContactsAreThoseOfDifferentGivenNames) {
+  PersonRecord kees = Person("kees", "dekker", "1961-02-03", "familie.dekker@example.nl");
+  PersonRecord ria = Person("ria", "dekker", "1963-04-05", "familie.dekker@example.nl");
+  PersonRecord kees_again = Person("kees", "dekker", "1961-02-03", "kees@example.nl");
+  kees_again.phone = ria.phone = "+31612345678";
+  const std::vector<const PersonRecord*> around = {&kees, &ria, &kees_again};
+  EXPECT_THAT(SharedContacts(around),
+              ::testing::UnorderedElementsAre("efamilie.dekker@example.nl", "p+31612345678"));
+  // Only the contacts of one record: Kees' own e-mail is his alone, the phone is not.
+  EXPECT_THAT(SharedContacts(around, &kees_again), ::testing::ElementsAre("p+31612345678"));
+  EXPECT_THAT(SharedContacts(around, &kees), ::testing::ElementsAre("efamilie.dekker@example.nl"));
+}
+
 TEST_F(ResolverTest, InitialsAtAHomeJoinOnlyWhenTwoAgreeAndOnePersonFits) {
   // Billing writes initials; the home is all that links them.
   PersonRecord full = Person("marloes lieke", "bruin", "1957-11-27", "mbruin@example.nl", "6766ER", "173");

@@ -330,12 +330,16 @@ bool HouseholdEvidenceSuffices(const PersonRecord& a, const PersonRecord& b, siz
   return clusters_fitting == 1 && AgreeingInitials(a.given, b.given) >= 2;
 }
 
-std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& records) {
+std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& records, const PersonRecord* of) {
   std::map<std::string, std::vector<const std::string*>> given_by_contact;
   for (const PersonRecord* r : records) {
     if (r->given.empty()) continue;
-    if (!r->email.empty()) given_by_contact["e" + r->email].push_back(&r->given);
-    if (!r->phone.empty()) given_by_contact["p" + r->phone].push_back(&r->given);
+    if (!r->email.empty() && (of == nullptr || r->email == of->email)) {
+      given_by_contact["e" + r->email].push_back(&r->given);
+    }
+    if (!r->phone.empty() && (of == nullptr || r->phone == of->phone)) {
+      given_by_contact["p" + r->phone].push_back(&r->given);
+    }
   }
   std::set<std::string> shared;
   for (const auto& [contact, names] : given_by_contact) {

@@ -95,8 +95,10 @@ bool PersonalEvidence(const PersonRecord& a, const PersonRecord& b, const Compar
 bool HouseholdEvidenceSuffices(const PersonRecord& a, const PersonRecord& b, size_t clusters_fitting);
 
 // E-mail addresses and mobile numbers that records with clearly different given names
-// use: a household's, not a person's.
-std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& records);
+// use: a household's, not a person's. With `of`, only that record's own e-mail address and
+// mobile number are looked at (all PersonalEvidence needs for a pair with it).
+std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& records,
+                                     const PersonRecord* of = nullptr);
 
 class Model {
  public:
