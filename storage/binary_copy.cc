@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/pg_status.h"
+#include "storage/pool.h"
 
 namespace cdp::storage {
 namespace {
@@ -171,6 +172,10 @@ absl::Status CopyOutBinary(const std::string& dsn, const std::string& query,
   Conn conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
     return ConnectFailed(conn != nullptr ? PQerrorMessage(conn.get()) : "out of memory");
+  }
+  {
+    Result set(PQexec(conn.get(), kSessionSetup));
+    if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) return QueryFailed(conn.get(), set.get());
   }
   const std::string copy = absl::StrCat("COPY (", query, ") TO STDOUT (FORMAT binary)");
   {

@@ -14,6 +14,7 @@ Pool::~Pool() = default;
 absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Open() {
   try {
     auto conn = std::make_unique<pqxx::connection>(options_.dsn);
+    pqxx::nontransaction(*conn).exec(kSessionSetup);
     for (const Statement& s : options_.statements) conn->prepare(s.name, s.sql);
     return conn;
   } catch (const pqxx::broken_connection& e) {

@@ -88,6 +88,17 @@ TEST_F(BinaryCopyTest, ManyRowsArriveInOrderAndACallbackErrorStopsTheCopy) {
   EXPECT_EQ(seen, 10);
 }
 
+TEST_F(BinaryCopyTest, CopiesRunWithoutJit) {
+  std::string jit;
+  ASSERT_THAT(CopyOutBinary(db_->AdminDsn(), "SELECT current_setting('jit')",
+                            [&](const BinaryRow& r) {
+                              jit = std::string(r.bytes(0));
+                              return absl::OkStatus();
+                            }),
+              IsOk());
+  EXPECT_EQ(jit, "off");
+}
+
 TEST_F(BinaryCopyTest, ErrorsSayWhatFailedWithoutTheServersText) {
   auto ignore = [](const BinaryRow&) { return absl::OkStatus(); };
   // The server's message would quote the value; only the SQLSTATE is passed on.

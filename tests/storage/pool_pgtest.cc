@@ -129,6 +129,36 @@ TEST_F(PoolTest, ReopensAConnectionTheServerKilled) {
   EXPECT_EQ(Count(*pool), 0);
 }
 
+TEST_F(PoolTest, ConnectionsRunWithoutJitAlsoWhenReopened) {
+  auto pool = MakePool(1);
+  ASSERT_THAT(pool->Connect(), IsOk());
+  auto jit = [&] {
+    std::string value;
+    EXPECT_THAT(pool->Transact([&](pqxx::work& tx) {
+      value = tx.exec1("SHOW jit")[0].as<std::string>();
+      return absl::OkStatus();
+    }), IsOk());
+    return value;
+  };
+  EXPECT_EQ(jit(), "off");
+  int pid = 0;
+  ASSERT_THAT(pool->Transact([&](pqxx::work& tx) {
+    pid = tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
+    return absl::OkStatus();
+  }), IsOk());
+  {
+    pqxx::connection admin(db_->AdminDsn());
+    pqxx::work tx(admin);
+    tx.exec_params("SELECT pg_terminate_backend($1)", pid);
+    tx.commit();
+  }
+  EXPECT_FALSE(pool->Transact([](pqxx::work& tx) {
+    tx.exec("SELECT 1");
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(jit(), "off");
+}
+
 TEST_F(PoolTest, WaitersGetAConnectionWhenOneIsReturned) {
   auto pool = MakePool(1);
   ASSERT_THAT(pool->Connect(), IsOk());
