@@ -233,6 +233,25 @@ TEST_F(ResolverTest, SharedContactsAreThoseOfDifferentGivenNames) {
   EXPECT_THAT(SharedContacts(around, &kees), ::testing::ElementsAre("efamilie.dekker@example.nl"));
 }
 
+TEST_F(ResolverTest, ANearDateWithAContactOfTheirOwnIsPersonal) {
+  // No given name on one side; the family name, an e-mail no one else uses and dates a
+  // month apart (one typed wrong) say it is Emily.
+  PersonRecord emily = Person("emily", "atkinson", "2017-05-03", "emilya@example.com");
+  PersonRecord nameless = Person("", "atkinson", "2017-06-02", "emilya@example.com");
+  Comparison c = Compare(emily, nameless);
+  ASSERT_EQ(c.level[kDob], 2);
+  EXPECT_TRUE(PersonalEvidence(nameless, emily, c));
+  // The same e-mail used by two given names is a household's: then it is no evidence.
+  EXPECT_FALSE(PersonalEvidence(nameless, emily, c, {"eemilya@example.com"}));
+  // A long name typed badly twice is no second person using the e-mail.
+  PersonRecord george = Person("george", "davies", "2005-07-23", "gdavies@example.com");
+  PersonRecord garbled = Person("gergge", "davies", "2004-06-23", "gdavies@example.com");
+  ASSERT_EQ(Compare(george, garbled).level[kGiven], 3);
+  EXPECT_THAT(SharedContacts({&george, &garbled}), ::testing::IsEmpty());
+  PersonRecord sister = Person("sophie", "atkinson", "2015-01-09", "emilya@example.com");
+  EXPECT_THAT(SharedContacts({&emily, &sister, &nameless}), ::testing::ElementsAre("eemilya@example.com"));
+}
+
 TEST_F(ResolverTest, InitialsAtAHomeJoinOnlyWhenTwoAgreeAndOnePersonFits) {
   // Billing writes initials; the home is all that links them.
   PersonRecord full = Person("marloes lieke", "bruin", "1957-11-27", "mbruin@example.nl", "6766ER", "173");

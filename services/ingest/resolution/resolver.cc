@@ -80,6 +80,13 @@ uint8_t NameLevel(const std::string& a, const std::string& b) {
   return 3;
 }
 
+// Given names that are two people's: different (NameLevel 3), and not one long name typed
+// twice badly ("george", "gergge": two edits apart), which is no proof of two people.
+bool ClearlyDifferentGivenNames(const std::string& a, const std::string& b) {
+  if (NameLevel(a, b) != 3) return false;
+  return !(std::min(a.size(), b.size()) >= 5 && BoundedLevenshtein(a, b, 2) <= 2);
+}
+
 // Days since 1970-01-01 of "YYYY-MM-DD" or "YYYYMMDD"; nullopt for anything else.
 std::optional<int64_t> DayNumber(const std::string& s) {
   int y = 0, m = 0, d = 0;
@@ -293,11 +300,9 @@ Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
     // name field; that is no disagreement.
     const bool swapped = (!b.family.empty() && JaroWinkler(a.given, b.family) >= 0.92) ||
                          (!a.family.empty() && JaroWinkler(b.given, a.family) >= 0.92);
-    // Two long names two typos apart ("george", "gergge") may be one name typed badly:
-    // no pair evidence, but no proof of two people either. Twins' names differ more.
-    const bool garbled = std::min(a.given.size(), b.given.size()) >= 5 &&
-                         BoundedLevenshtein(a.given, b.given, 2) <= 2;
-    if (!swapped) return garbled ? Veto::kDoubt : Veto::kTwoPeople;
+    // Two long names two typos apart may be one name typed badly: no pair evidence, but
+    // no proof of two people either. Twins' names differ more.
+    if (!swapped) return ClearlyDifferentGivenNames(a.given, b.given) ? Veto::kTwoPeople : Veto::kDoubt;
   }
   // A different family name, with no date of birth to say it is one person who married
   // or was typed very wrong: a partner or a namesake.
@@ -321,9 +326,11 @@ bool PersonalEvidence(const PersonRecord& a, const PersonRecord& b, const Compar
   // have their own given names).
   const bool whole_name = at_most(kGiven, 1) && at_most(kFamily, 1) && c.level[kDob] != kUnknown &&
                           !GenerationApart(a.dob, b.dob);
-  // Initials count with a contact no one else uses; a given name in full with any contact.
+  // A contact no one else uses counts with compatible given names (initials too), or with
+  // dates of birth near enough to be one date typed wrong (a twin without a given name
+  // would share a household's contact, which `shared` then lists).
   return at_most(kStrongId, 0) || at_most(kNationalId, 0) || at_most(kDob, 1) || whole_name ||
-         (at_most(kGiven, 2) && (email || phone));
+         ((at_most(kGiven, 2) || at_most(kDob, 2)) && (email || phone));
 }
 
 bool HouseholdEvidenceSuffices(const PersonRecord& a, const PersonRecord& b, size_t clusters_fitting) {
@@ -345,7 +352,7 @@ std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& rec
   for (const auto& [contact, names] : given_by_contact) {
     for (size_t i = 0; i < names.size() && !shared.count(contact); ++i) {
       for (size_t j = i + 1; j < names.size(); ++j) {
-        if (NameLevel(*names[i], *names[j]) == 3) {
+        if (ClearlyDifferentGivenNames(*names[i], *names[j])) {
           shared.insert(contact);
           break;
         }
