@@ -252,6 +252,18 @@ TEST_F(ResolverTest, ANearDateWithAContactOfTheirOwnIsPersonal) {
   EXPECT_THAT(SharedContacts({&emily, &sister, &nameless}), ::testing::ElementsAre("eemilya@example.com"));
 }
 
+TEST_F(ResolverTest, OnePersonsOwnWritingsDoNotMakeAContactAHouseholds) {
+  PersonRecord crm = Person("jasper dennis", "dekker", "2007-01-01", "jasper_dekker@example.nl");
+  PersonRecord typo = Person("jnsper", "dekker", "2007-01-01", "jasper_dekker@example.nl");
+  PersonRecord swapped = Person("dekker", "jasper", "", "jasper_dekker@example.nl");
+  ASSERT_EQ(Compare(crm, typo).level[kGiven], 3);
+  EXPECT_NE(VetoOf(crm, typo, Compare(crm, typo)), Veto::kTwoPeople);
+  EXPECT_THAT(SharedContacts({&crm, &typo, &swapped}), ::testing::IsEmpty());
+  // A sister on the same e-mail makes it the household's.
+  PersonRecord sister = Person("sanne", "dekker", "2009-03-04", "jasper_dekker@example.nl");
+  EXPECT_THAT(SharedContacts({&crm, &typo, &swapped, &sister}), ::testing::ElementsAre("ejasper_dekker@example.nl"));
+}
+
 TEST_F(ResolverTest, InitialsAtAHomeJoinOnlyWhenTwoAgreeAndOnePersonFits) {
   // Billing writes initials; the home is all that links them.
   PersonRecord full = Person("marloes lieke", "bruin", "1957-11-27", "mbruin@example.nl", "6766ER", "173");

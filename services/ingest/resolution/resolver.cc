@@ -80,11 +80,19 @@ uint8_t NameLevel(const std::string& a, const std::string& b) {
   return 3;
 }
 
-// Given names that are two people's: different (NameLevel 3), and not one long name typed
-// twice badly ("george", "gergge": two edits apart), which is no proof of two people.
-bool ClearlyDifferentGivenNames(const std::string& a, const std::string& b) {
-  if (NameLevel(a, b) != 3) return false;
-  return !(std::min(a.size(), b.size()) >= 5 && BoundedLevenshtein(a, b, 2) <= 2);
+// Given names that are two people's: different (NameLevel 3), not one long name typed
+// twice badly ("george", "gergge": two edits apart) or with a middle name left out, and
+// not the other record's family name ("Holly" against "Thomson, Holly": given and family
+// name the other way round).
+bool GivenNamesOfTwoPeople(const PersonRecord& a, const PersonRecord& b) {
+  if (NameLevel(a.given, b.given) != 3) return false;
+  if (std::min(a.given.size(), b.given.size()) >= 5 && BoundedLevenshtein(a.given, b.given, 2) <= 2) return false;
+  // "jnsper" and "jasper dennis": the first given names a typo apart, a second one left out.
+  const std::string first_a = a.given.substr(0, a.given.find(' ')), first_b = b.given.substr(0, b.given.find(' '));
+  if ((first_a != a.given || first_b != b.given) && NameLevel(first_a, first_b) <= 1) return false;
+  const bool swapped = (!b.family.empty() && JaroWinkler(a.given, b.family) >= 0.92) ||
+                       (!a.family.empty() && JaroWinkler(b.given, a.family) >= 0.92);
+  return !swapped;
 }
 
 // Days since 1970-01-01 of "YYYY-MM-DD" or "YYYYMMDD"; nullopt for anything else.
@@ -296,13 +304,12 @@ Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
   // Two different customer numbers are two customers.
   if (c.level[kStrongId] == 3) return Veto::kTwoPeople;
   if (c.level[kGiven] == 3) {
-    // "Holly" against "Thomson, Holly": the given name sits in the other record's family
-    // name field; that is no disagreement.
+    // Swapped names are no disagreement; a long name typed badly twice is no pair
+    // evidence, but no proof of two people either (twins' names differ more).
+    if (GivenNamesOfTwoPeople(a, b)) return Veto::kTwoPeople;
     const bool swapped = (!b.family.empty() && JaroWinkler(a.given, b.family) >= 0.92) ||
                          (!a.family.empty() && JaroWinkler(b.given, a.family) >= 0.92);
-    // Two long names two typos apart may be one name typed badly: no pair evidence, but
-    // no proof of two people either. Twins' names differ more.
-    if (!swapped) return ClearlyDifferentGivenNames(a.given, b.given) ? Veto::kTwoPeople : Veto::kDoubt;
+    if (!swapped) return Veto::kDoubt;
   }
   // A different family name, with no date of birth to say it is one person who married
   // or was typed very wrong: a partner or a namesake.
@@ -338,21 +345,17 @@ bool HouseholdEvidenceSuffices(const PersonRecord& a, const PersonRecord& b, siz
 }
 
 std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& records, const PersonRecord* of) {
-  std::map<std::string, std::vector<const std::string*>> given_by_contact;
+  std::map<std::string, std::vector<const PersonRecord*>> users;
   for (const PersonRecord* r : records) {
     if (r->given.empty()) continue;
-    if (!r->email.empty() && (of == nullptr || r->email == of->email)) {
-      given_by_contact["e" + r->email].push_back(&r->given);
-    }
-    if (!r->phone.empty() && (of == nullptr || r->phone == of->phone)) {
-      given_by_contact["p" + r->phone].push_back(&r->given);
-    }
+    if (!r->email.empty() && (of == nullptr || r->email == of->email)) users["e" + r->email].push_back(r);
+    if (!r->phone.empty() && (of == nullptr || r->phone == of->phone)) users["p" + r->phone].push_back(r);
   }
   std::set<std::string> shared;
-  for (const auto& [contact, names] : given_by_contact) {
-    for (size_t i = 0; i < names.size() && !shared.count(contact); ++i) {
-      for (size_t j = i + 1; j < names.size(); ++j) {
-        if (ClearlyDifferentGivenNames(*names[i], *names[j])) {
+  for (const auto& [contact, people] : users) {
+    for (size_t i = 0; i < people.size() && !shared.count(contact); ++i) {
+      for (size_t j = i + 1; j < people.size(); ++j) {
+        if (GivenNamesOfTwoPeople(*people[i], *people[j])) {
           shared.insert(contact);
           break;
         }
