@@ -11,11 +11,15 @@
 // an initial, name prefixes, postcode with house number, e-mail, phone, strong id), so the
 // work grows with the records, not with their square.
 //
-// Over-merging guards: two records whose dates of birth or given names clearly disagree are
-// never joined, whatever they share (a household's e-mail, phone or address; twins), unless
-// a strong identifier (customer number) is equal; two clusters join only if no pair across
-// them is so vetoed; and a cluster never grows past a configured size: such links go to
-// review instead.
+// Over-merging guards (VetoOf): a pair that is clearly two people (dates of birth a
+// generation apart, different customer numbers, given names that are two people's, as
+// twins') is never joined, whatever else it shares (a household's e-mail, phone or
+// address), and no two clusters join while any pair across them is such a pair. A pair
+// that only raises doubt (clearly different dates without agreeing names, a different
+// family name without an agreeing date, a given name typed badly) never joins by itself,
+// but may share a cluster that other records link. A pair agreeing only on what a
+// household shares goes to review (PersonalEvidence), and a cluster never grows past a
+// configured size: such links go to review instead. An equal national id decides.
 #ifndef CDP_SERVICES_INGEST_RESOLUTION_RESOLVER_H_
 #define CDP_SERVICES_INGEST_RESOLUTION_RESOLVER_H_
 
@@ -61,20 +65,23 @@ struct Comparison {
 };
 Comparison Compare(const PersonRecord& a, const PersonRecord& b);
 
-// Whether the guards forbid joining the pair (see the file comment). An equal national id
-// is one person, whatever else differs. Otherwise: their dates of birth differ by more than
-// a typo; or, unless their strong identifiers are equal or their national ids one typo
-// apart, the strong identifiers differ, or their given names differ (and not because one
-// record has given and family name the other way round), or their family names differ
-// without an agreeing date of birth.
+// Whether the guards forbid joining the pair directly: VetoOf is not kNone.
 bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
 
-// How firmly the guards forbid a pair. kTwoPeople: the records are clearly two people
-// (dates of birth a generation apart, different customer numbers, different given names);
-// no cluster holding one may join a cluster holding the other. kDoubt: the pair itself is
-// no evidence (a different family name without an agreeing date of birth; clearly
-// different dates without agreeing names), but in a noisy source such a record may still
-// be the same person as the rest of a cluster that other pairs link.
+// How firmly the guards forbid a pair. kTwoPeople: the records are clearly two people; no
+// cluster holding one may join a cluster holding the other. kDoubt: the pair itself is no
+// evidence, but in a noisy source such a record may still be the same person as the rest
+// of a cluster that other pairs link. In order:
+//   an equal national id: kNone (one person, whatever else differs);
+//   clearly different dates of birth 15 years or more apart: kTwoPeople (parent, child);
+//   clearly different dates less apart: kDoubt, unless the given names (up to a typo) and
+//     the family names (up to a typo, or one missing) agree: one person's date typed wrong;
+//   equal customer numbers, or national ids one typo apart: kNone;
+//   different customer numbers: kTwoPeople;
+//   clearly different given names: kTwoPeople, unless they are one long name typed badly
+//     (kDoubt), a first name typed wrong beside a middle name (kDoubt), or written in the
+//     other record's family name field (kNone);
+//   clearly different family names without an agreeing date of birth: kDoubt.
 enum class Veto : uint8_t { kNone, kDoubt, kTwoPeople };
 Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
 
