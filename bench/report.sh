@@ -77,6 +77,11 @@ LOADS=$(awk -F'\t' -v s="$LARGEST_READ" '$1 == "read-path" && $2 == s && $3 ~ /^
     cost=$(awk -v r="$i" 'BEGIN { if (r > 0) printf "%.1f", 1e6 / r }')
     echo "| ingestion with resolution, $n people: records/s (µs per record) | $(fmt "$i") ($cost) | plain INSERT rows/s | $(fmt "$p") | $(ratio "$i" "$p") | > 20,000 |"
   done
+  n=$(echo "$INGEST_SIZES" | tail -n 1)
+  if [[ -n $n ]]; then
+    o=$(get ingest_one_record_p99 "$n"); hp=$(get baseline_health_check_p99 "$n")
+    echo "| one new record resolved and stored at $n people, p50 / p99 ms | $(fmt "$(get ingest_one_record_p50 "$n")" 2) / $(fmt "$o" 2) | Health/Check round trip p99, same server | $(fmt "$hp" 2) | $(ratio "$o" "$hp") | p99 < 10 ms |"
+  fi
   echo
   echo "## Identity resolution quality"
   echo
