@@ -260,8 +260,6 @@ v1::UnifiedProfile Golden(const std::string& root, const std::set<std::string>& 
   return out;
 }
 
-// The blocking keys that searches go through (e-mail, phone, customer number; see
-// resolution::BlockingKeys for the letters): stored as keyed hashes, never in plaintext.
 // Runs fn(0) ... fn(n - 1), on two threads when n is large enough to be worth one more.
 // Each call must touch only its own slots.
 void ForEachOnTwoThreads(int n, const std::function<void(int)>& fn) {
@@ -276,6 +274,8 @@ void ForEachOnTwoThreads(int n, const std::function<void(int)>& fn) {
   second.join();
 }
 
+// The blocking keys that searches go through (e-mail, phone, customer number; see
+// resolution::BlockingKeys for the letters): stored as keyed hashes, never in plaintext.
 std::vector<std::string> LookupKeys(const std::vector<std::string>& blocking_keys) {
   std::vector<std::string> out;
   for (const std::string& k : blocking_keys) {

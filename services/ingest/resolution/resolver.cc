@@ -84,15 +84,20 @@ uint8_t NameLevel(const std::string& a, const std::string& b) {
 // twice badly ("george", "gergge": two edits apart) or with a middle name left out, and
 // not the other record's family name ("Holly" against "Thomson, Holly": given and family
 // name the other way round).
+// Whether one record's given name sits in the other's family-name field ("Holly" against
+// "Thomson, Holly").
+bool SwappedNames(const PersonRecord& a, const PersonRecord& b) {
+  return (!b.family.empty() && JaroWinkler(a.given, b.family) >= 0.92) ||
+         (!a.family.empty() && JaroWinkler(b.given, a.family) >= 0.92);
+}
+
 bool GivenNamesOfTwoPeople(const PersonRecord& a, const PersonRecord& b) {
   if (NameLevel(a.given, b.given) != 3) return false;
   if (std::min(a.given.size(), b.given.size()) >= 5 && BoundedLevenshtein(a.given, b.given, 2) <= 2) return false;
   // "jnsper" and "jasper dennis": the first given names a typo apart, a second one left out.
   const std::string first_a = a.given.substr(0, a.given.find(' ')), first_b = b.given.substr(0, b.given.find(' '));
   if ((first_a != a.given || first_b != b.given) && NameLevel(first_a, first_b) <= 1) return false;
-  const bool swapped = (!b.family.empty() && JaroWinkler(a.given, b.family) >= 0.92) ||
-                       (!a.family.empty() && JaroWinkler(b.given, a.family) >= 0.92);
-  return !swapped;
+  return !SwappedNames(a, b);
 }
 
 // Days since 1970-01-01 of "YYYY-MM-DD" or "YYYYMMDD"; nullopt for anything else.
@@ -307,9 +312,7 @@ Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
     // Swapped names are no disagreement; a long name typed badly twice is no pair
     // evidence, but no proof of two people either (twins' names differ more).
     if (GivenNamesOfTwoPeople(a, b)) return Veto::kTwoPeople;
-    const bool swapped = (!b.family.empty() && JaroWinkler(a.given, b.family) >= 0.92) ||
-                         (!a.family.empty() && JaroWinkler(b.given, a.family) >= 0.92);
-    if (!swapped) return Veto::kDoubt;
+    if (!SwappedNames(a, b)) return Veto::kDoubt;
   }
   // A different family name, with no date of birth to say it is one person who married
   // or was typed very wrong: a partner or a namesake.
