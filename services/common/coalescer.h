@@ -8,8 +8,12 @@
 // the next one, so a combined call grows with the load, and a request that finds no call
 // in flight goes at once, with no thread hand-over on the way.
 //
+// AsyncCoalescer is the same for callers that must not block (a callback handler): the
+// call returns at once and the answer comes to a Done (services/common/async.h).
+//
 // Used where a round trip costs far more than an item: the read path's access events
-// (services/profile/batching_log.h) and its golden-record reads (services/profile/remote.h).
+// (services/profile/batching_log.h), its golden-record reads (services/profile/remote.h)
+// and the audit service's group commit (services/audit/access_log.h).
 #ifndef CDP_SERVICES_COMMON_COALESCER_H_
 #define CDP_SERVICES_COMMON_COALESCER_H_
 
@@ -22,19 +26,42 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/async.h"
 
 namespace cdp {
+
+template <typename Request>
+struct CoalescerOptions {
+  int senders = 1;                                  // combined calls in flight at most
+  int max_weight = 1000;                            // per combined call (one request may exceed it)
+  std::function<int(const Request&)> weight = [](const Request&) { return 1; };
+};
+
+namespace internal {
+
+// How many requests from the front of `queue` go in the next combined call: whole
+// requests up to the weight, and at least one.
+template <typename Request, typename Queue, typename RequestOf>
+size_t TakeCount(const Queue& queue, const CoalescerOptions<Request>& options, RequestOf request_of) {
+  int weight = 0;
+  size_t take = 0;
+  while (take < queue.size()) {
+    const int w = options.weight(request_of(queue[take]));
+    if (take > 0 && weight + w > options.max_weight) break;
+    weight += w;
+    ++take;
+  }
+  return take;
+}
+
+}  // namespace internal
 
 template <typename Request, typename Response>
 class Coalescer {
  public:
   // Sends a combined call: one response per request, in order, or one error for all.
   using Send = std::function<absl::StatusOr<std::vector<Response>>(const std::vector<const Request*>&)>;
-  struct Options {
-    int senders = 1;                                  // combined calls in flight at most
-    int max_weight = 1000;                            // per combined call (one request may exceed it)
-    std::function<int(const Request&)> weight = [](const Request&) { return 1; };
-  };
+  using Options = CoalescerOptions<Request>;
 
   Coalescer(Send send, Options options) : send_(std::move(send)), options_(std::move(options)) {}
   Coalescer(const Coalescer&) = delete;
@@ -68,14 +95,8 @@ class Coalescer {
   // Takes the front of the queue, sends it without the lock, and answers it.
   void SendOne() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::vector<Pending*> group;
-    int weight = 0;
-    size_t take = 0;
-    while (take < queue_.size()) {
-      const int w = options_.weight(*queue_[take]->request);
-      if (take > 0 && weight + w > options_.max_weight) break;
-      weight += w;
-      ++take;
-    }
+    const size_t take =
+        internal::TakeCount(queue_, options_, [](const Pending* p) -> const Request& { return *p->request; });
     group.assign(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
     ++in_flight_;
@@ -103,6 +124,78 @@ class Coalescer {
   const Options options_;
   absl::Mutex mu_;
   std::vector<Pending*> queue_ ABSL_GUARDED_BY(mu_);
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+template <typename Request, typename Response>
+class AsyncCoalescer {
+ public:
+  // Starts a combined call without blocking, and calls `answer` once with one response
+  // per request, in order, or one error for all.
+  using Answer = Done<std::vector<Response>>;
+  using Send = std::function<void(std::vector<Request>, Answer)>;
+  using Options = CoalescerOptions<Request>;
+
+  // Must outlive every call it has not answered yet.
+  AsyncCoalescer(Send send, Options options) : send_(std::move(send)), options_(std::move(options)) {}
+  AsyncCoalescer(const AsyncCoalescer&) = delete;
+  AsyncCoalescer& operator=(const AsyncCoalescer&) = delete;
+
+  // Returns at once; `done` gets the answer, on the thread that received the combined
+  // call's answer (or on this one, if the send answers before it returns).
+  void Call(Request request, Done<Response> done) ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      queue_.push_back({std::move(request), std::move(done)});
+      if (in_flight_ >= std::max(1, options_.senders)) return;  // goes with the next answered call
+      ++in_flight_;
+    }
+    Pump();
+  }
+
+ private:
+  struct Pending {
+    Request request;
+    Done<Response> done;
+  };
+
+  // Holds one sender's place: sends what has queued, or gives the place back if nothing has.
+  void Pump() ABSL_LOCKS_EXCLUDED(mu_) {
+    std::vector<Request> requests;
+    std::vector<Done<Response>> dones;
+    {
+      absl::MutexLock lock(&mu_);
+      if (queue_.empty()) {
+        --in_flight_;
+        return;
+      }
+      const size_t take =
+          internal::TakeCount(queue_, options_, [](const Pending& p) -> const Request& { return p.request; });
+      for (size_t i = 0; i < take; ++i) {
+        requests.push_back(std::move(queue_[i].request));
+        dones.push_back(std::move(queue_[i].done));
+      }
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+    }
+    send_(std::move(requests), Answer([this, dones = std::move(dones)](absl::StatusOr<std::vector<Response>> sent) mutable {
+      if (sent.ok() && sent->size() != dones.size()) {
+        sent = absl::InternalError(absl::StrCat("a combined call answered ", sent->size(), " of ", dones.size()));
+      }
+      for (size_t i = 0; i < dones.size(); ++i) {
+        if (sent.ok()) {
+          std::move(dones[i])(std::move((*sent)[i]));
+        } else {
+          std::move(dones[i])(sent.status());
+        }
+      }
+      Pump();  // what queued meanwhile goes now, from this sender's place
+    }));
+  }
+
+  const Send send_;
+  const Options options_;
+  absl::Mutex mu_;
+  std::vector<Pending> queue_ ABSL_GUARDED_BY(mu_);
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

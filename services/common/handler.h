@@ -7,7 +7,9 @@
 #include <utility>
 
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/server_callback.h"
 #include "grpcpp/support/status.h"
+#include "services/common/async.h"
 #include "services/common/caller.h"
 #include "services/common/grpc_status.h"
 
@@ -23,6 +25,25 @@ grpc::Status ServeUnary(grpc::ServerContext* context, Response* response, Call c
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
+}
+
+// The same for a callback handler: `call(caller_id, done)` starts the work and calls
+// `done` (an absl::StatusOr<Response>) once, on any thread; the call is finished there.
+// Returns the reactor to hand back to gRPC.
+template <typename Response, typename Call>
+grpc::ServerUnaryReactor* ServeUnaryAsync(grpc::CallbackServerContext* context, Response* response, Call call) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Caller> caller = CallerOf(*context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  call(caller->id, Done<Response>([reactor, response](absl::StatusOr<Response> result) {
+    if (!result.ok()) return reactor->Finish(ToGrpcStatus(result.status()));
+    *response = *std::move(result);
+    reactor->Finish(grpc::Status::OK);
+  }));
+  return reactor;
 }
 
 }  // namespace cdp::rpc

@@ -4,33 +4,40 @@ namespace cdp::profile {
 
 BatchingAccessLog::BatchingAccessLog(AccessLogWriter& next, int max_events)
     : next_(next),
-      coalescer_([this](const auto& requests) { return Send(requests); },
+      coalescer_([this](std::vector<v1::AppendEventsRequest> requests, Events::Answer answer) {
+                   Send(std::move(requests), std::move(answer));
+                 },
                  {.senders = 1,
                   .max_weight = max_events,
                   .weight = [](const v1::AppendEventsRequest& r) { return r.events_size(); }}) {}
 
-absl::StatusOr<v1::AppendEventsResponse> BatchingAccessLog::Append(const v1::AppendEventsRequest& request) {
-  if (request.events_size() == 0) return absl::InvalidArgumentError("events: at least one");
-  return coalescer_.Call(request);
+void BatchingAccessLog::AppendAsync(v1::AppendEventsRequest request, Done<v1::AppendEventsResponse> done) {
+  if (request.events_size() == 0) return std::move(done)(absl::InvalidArgumentError("events: at least one"));
+  coalescer_.Call(std::move(request), std::move(done));
 }
 
-absl::StatusOr<std::vector<v1::AppendEventsResponse>> BatchingAccessLog::Send(
-    const std::vector<const v1::AppendEventsRequest*>& requests) {
+void BatchingAccessLog::Send(std::vector<v1::AppendEventsRequest> requests, Events::Answer answer) {
   v1::AppendEventsRequest combined;
-  for (const v1::AppendEventsRequest* r : requests) {
-    for (const auto& item : r->events()) *combined.add_events() = item;
+  std::vector<int> sizes;
+  sizes.reserve(requests.size());
+  for (v1::AppendEventsRequest& r : requests) {
+    sizes.push_back(r.events_size());
+    for (auto& item : *r.mutable_events()) *combined.add_events() = std::move(item);
   }
-  absl::StatusOr<v1::AppendEventsResponse> sent = next_.Append(combined);
-  if (!sent.ok()) return sent.status();
-  if (sent->events_size() != combined.events_size()) {
-    return absl::InternalError("the log answered for a different number of events");
-  }
-  std::vector<v1::AppendEventsResponse> out(requests.size());
-  int at = 0;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    for (int e = 0; e < requests[i]->events_size(); ++e) *out[i].add_events() = sent->events(at++);
-  }
-  return out;
+  const int total = combined.events_size();
+  next_.AppendAsync(std::move(combined), [total, sizes = std::move(sizes), answer = std::move(answer)](
+                                             absl::StatusOr<v1::AppendEventsResponse> sent) mutable {
+    if (!sent.ok()) return std::move(answer)(sent.status());
+    if (sent->events_size() != total) {
+      return std::move(answer)(absl::InternalError("the log answered for a different number of events"));
+    }
+    std::vector<v1::AppendEventsResponse> out(sizes.size());
+    int at = 0;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      for (int e = 0; e < sizes[i]; ++e) *out[i].add_events() = std::move(*sent->mutable_events(at++));
+    }
+    std::move(answer)(std::move(out));
+  });
 }
 
 }  // namespace cdp::profile

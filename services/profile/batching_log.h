@@ -1,5 +1,6 @@
 // Coalesces the access events of concurrent reads into one AppendEvents call: while one
-// call is in flight, the events of every read that arrives wait for the next one. The
+// call is in flight, the events of every read that arrives wait for the next one (no
+// thread waits: services/common/coalescer.h, AsyncCoalescer). The
 // audit service commits a call's events together, so each read still learns that its own
 // events are durable before it releases anything; an error fails every read of that call.
 #ifndef CDP_SERVICES_PROFILE_BATCHING_LOG_H_
@@ -16,14 +17,14 @@ class BatchingAccessLog : public AccessLogWriter {
   // with more goes alone).
   explicit BatchingAccessLog(AccessLogWriter& next, int max_events = 1000);
 
-  absl::StatusOr<v1::AppendEventsResponse> Append(const v1::AppendEventsRequest& request) override;
+  void AppendAsync(v1::AppendEventsRequest request, Done<v1::AppendEventsResponse> done) override;
 
  private:
-  absl::StatusOr<std::vector<v1::AppendEventsResponse>> Send(
-      const std::vector<const v1::AppendEventsRequest*>& requests);
+  using Events = AsyncCoalescer<v1::AppendEventsRequest, v1::AppendEventsResponse>;
+  void Send(std::vector<v1::AppendEventsRequest> requests, Events::Answer answer);
 
   AccessLogWriter& next_;
-  Coalescer<v1::AppendEventsRequest, v1::AppendEventsResponse> coalescer_;
+  Events coalescer_;
 };
 
 }  // namespace cdp::profile

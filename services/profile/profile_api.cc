@@ -61,10 +61,10 @@ absl::StatusOr<ProfileApi::Checked> ProfileApi::Check(const std::string& caller,
   return out;
 }
 
-absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::string& caller, const Checked& checked,
-                                                                  const v1::ReadContext& ctx,
-                                                                  const std::vector<v1::UnifiedProfile>& profiles,
-                                                                  const std::string& request_id) {
+absl::StatusOr<ProfileApi::Prepared> ProfileApi::Prepare(const std::string& caller, const Checked& checked,
+                                                          const v1::ReadContext& ctx,
+                                                          const std::vector<Profile>& profiles,
+                                                          const std::string& request_id) const {
   v1::AccessEvent base;
   base.set_caller(caller);
   *base.mutable_acting_party() = ctx.acting_party();
@@ -72,23 +72,13 @@ absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::str
   base.set_legal_basis(LegalBasisName(catalog_->purpose(checked.purpose).legal_basis()));
   *base.mutable_justification() = ctx.justification();
   base.set_request_id(request_id);
-  v1::AppendEventsRequest log_request;
-  auto append = [&]() -> absl::StatusOr<v1::AppendEventsResponse> {
-    auto appended = log_.Append(log_request);
-    if (!appended.ok() || appended->events_size() != log_request.events_size()) {
-      log::Error("access_event_not_logged", {{"code", absl::StatusCodeToString(appended.status().code())},
-                                             {"events", log_request.events_size()},
-                                             {"caller", caller}});
-      return absl::UnavailableError("the access log cannot record this read; nothing was released");
-    }
-    return appended;
-  };
+  Prepared out;
 
   // A purpose the caller may not claim: refused, and each attempt logged.
   if (!checked.may_claim) {
-    for (const v1::UnifiedProfile& unified : profiles) {
-      auto* item = log_request.add_events();
-      item->set_customer_id(unified.profile_id());
+    for (const Profile& unified : profiles) {
+      auto* item = out.log_request.add_events();
+      item->set_customer_id(unified->profile_id());
       *item->mutable_event() = base;
       for (consent::FieldId f : checked.fields) {
         (*item->mutable_event()->mutable_fields_withheld())[catalog_->field(f).name()] = "purpose_not_granted_to_caller";
@@ -96,17 +86,15 @@ absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::str
     }
     // (A refused search without hits has no subject to log; it is refused all the same, so
     // the answer never tells whether the key belongs to a customer.)
-    if (log_request.events_size() > 0) RETURN_IF_ERROR(append().status());
-    return absl::PermissionDeniedError(absl::StrCat("caller ", caller, " may not claim purpose ", ctx.purpose()));
+    out.refusal = absl::PermissionDeniedError(absl::StrCat("caller ", caller, " may not claim purpose ", ctx.purpose()));
+    return out;
   }
 
-  std::vector<v1::ProfileView> views;
   const absl::Time now = now_();
-  for (size_t n = 0; n < profiles.size(); ++n) {
-    const v1::UnifiedProfile& unified = profiles[n];
+  for (const Profile& unified : profiles) {
     // Consent of every profile this one is made of; deny wins.
-    std::vector<std::string> ids = {unified.profile_id()};
-    ids.insert(ids.end(), unified.merged_profile_ids().begin(), unified.merged_profile_ids().end());
+    std::vector<std::string> ids = {unified->profile_id()};
+    ids.insert(ids.end(), unified->merged_profile_ids().begin(), unified->merged_profile_ids().end());
     std::vector<consent::ConsentView> consent_views;
     std::vector<std::optional<consent::PurposeId>> view_purpose;  // the purpose in each view's catalog
     for (size_t i = 0; i < ids.size(); ++i) {
@@ -121,36 +109,36 @@ absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::str
       view_purpose.push_back(view->catalog->FindPurpose(ctx.purpose()));
       consent_views.push_back(*std::move(view));
     }
-    auto* item = log_request.add_events();
-    item->set_customer_id(unified.profile_id());
+    auto* item = out.log_request.add_events();
+    item->set_customer_id(unified->profile_id());
     v1::AccessEvent& event = *item->mutable_event();
     event = base;
     event.set_consent_version(consent_views[0].version());
 
-    std::map<std::string, const v1::FieldValue*> values;
-    for (const auto& f : unified.fields()) values[f.field()] = &f;
-    v1::ProfileView out;
-    out.set_profile_id(unified.profile_id());
+    std::map<std::string_view, const v1::FieldValue*> values;
+    for (const auto& f : unified->fields()) values[f.field()] = &f;
+    v1::ProfileView& view = out.views.emplace_back();
+    view.set_profile_id(unified->profile_id());
     for (consent::FieldId f : checked.fields) {
       const std::string& name = catalog_->field(f).name();
       // Decided against the catalog the consent service gave the replica (ids by name:
       // the replica's catalog may be a newer version than this service's file).
       consent::Decision decided;
       for (size_t v = 0; v < consent_views.size(); ++v) {
-        const consent::ConsentView& view = consent_views[v];
+        const consent::ConsentView& consent_view = consent_views[v];
         const std::optional<consent::PurposeId>& p = view_purpose[v];
-        const auto vf = view.catalog->FindField(name);
+        const auto vf = consent_view.catalog->FindField(name);
         if (!p || !vf) {
           decided = consent::Decision{.allow = false,
                                       .rule = p ? consent::Rule::kUnknownField : consent::Rule::kUnknownPurpose};
           break;
         }
-        decided = view.Decide(*p, *vf, now);
+        decided = consent_view.Decide(*p, *vf, now);
         if (!decided.allow) break;
       }
       if (!decided.allow) {
         (*event.mutable_fields_withheld())[name] = consent::RuleName(decided.rule);
-        auto* w = out.add_withheld();
+        auto* w = view.add_withheld();
         w->set_field(name);
         w->set_reason(consent::RuleName(decided.rule));
         continue;
@@ -158,39 +146,78 @@ absl::StatusOr<std::vector<v1::ProfileView>> ProfileApi::ReadMany(const std::str
       auto v = values.find(name);
       if (v == values.end()) continue;  // allowed, but the profile has no value for it
       event.add_fields_released(name);
-      (*out.mutable_fields())[name] = v->second->value();
-      if (ctx.include_lineage()) (*out.mutable_lineage())[name] = v->second->lineage();
+      (*view.mutable_fields())[name] = v->second->value();
+      if (ctx.include_lineage()) (*view.mutable_lineage())[name] = v->second->lineage();
     }
-    out.set_consent_version(event.consent_version());
-    views.push_back(std::move(out));
+    view.set_consent_version(event.consent_version());
   }
-  if (views.empty()) return views;
+  return out;
+}
 
-  // No durable event, no data.
-  ASSIGN_OR_RETURN(v1::AppendEventsResponse appended, append());
-  for (size_t n = 0; n < views.size(); ++n) {
-    views[n].set_access_event_id(appended.events(static_cast<int>(n)).event_id());
-    views[n].set_access_event_position(appended.events(static_cast<int>(n)).position());
+void ProfileApi::ReadManyAsync(const std::string& caller, const Checked& checked, const v1::ReadContext& ctx,
+                               const std::vector<Profile>& profiles, const std::string& request_id,
+                               Done<std::vector<v1::ProfileView>> done) {
+  absl::StatusOr<Prepared> prepared = Prepare(caller, checked, ctx, profiles, request_id);
+  if (!prepared.ok()) return std::move(done)(prepared.status());
+  const int events = prepared->log_request.events_size();
+  if (events == 0) {  // nothing read (a search without hits): nothing to log
+    if (!prepared->refusal.ok()) return std::move(done)(prepared->refusal);
+    return std::move(done)(std::vector<v1::ProfileView>());
   }
-  return views;
+  v1::AppendEventsRequest log_request = std::move(prepared->log_request);
+  // No durable event, no data: the views leave only from here, once the log has answered.
+  log_.AppendAsync(
+      std::move(log_request),
+      [caller, events, prepared = *std::move(prepared),
+       done = std::move(done)](absl::StatusOr<v1::AppendEventsResponse> appended) mutable {
+        if (!appended.ok() || appended->events_size() != events) {
+          log::Error("access_event_not_logged", {{"code", absl::StatusCodeToString(appended.status().code())},
+                                                 {"events", events},
+                                                 {"caller", caller}});
+          return std::move(done)(
+              absl::UnavailableError("the access log cannot record this read; nothing was released"));
+        }
+        if (!prepared.refusal.ok()) return std::move(done)(prepared.refusal);
+        for (size_t n = 0; n < prepared.views.size(); ++n) {
+          prepared.views[n].set_access_event_id(appended->events(static_cast<int>(n)).event_id());
+          prepared.views[n].set_access_event_position(appended->events(static_cast<int>(n)).position());
+        }
+        std::move(done)(std::move(prepared.views));
+      });
 }
 
 absl::StatusOr<v1::ProfileView> ProfileApi::GetProfile(const std::string& caller, const v1::GetProfileRequest& request,
                                                        const std::string& request_id) {
-  ASSIGN_OR_RETURN(Checked checked, Check(caller, request.context()));
+  return Await<v1::ProfileView>(
+      [&](Done<v1::ProfileView> done) { GetProfileAsync(caller, request, request_id, std::move(done)); });
+}
+
+void ProfileApi::GetProfileAsync(const std::string& caller, const v1::GetProfileRequest& request,
+                                 const std::string& request_id, Done<v1::ProfileView> done) {
+  absl::StatusOr<Checked> checked = Check(caller, request.context());
+  if (!checked.ok()) return std::move(done)(checked.status());
   if (request.profile_id().empty() || request.profile_id().size() > 64) {
-    return absl::InvalidArgumentError("profile_id: required");
+    return std::move(done)(absl::InvalidArgumentError("profile_id: required"));
   }
   // The golden record (a merged-away id answers with the profile it lives under).
-  absl::StatusOr<v1::UnifiedProfile> unified = profiles_.Get(request.profile_id());
-  std::vector<v1::UnifiedProfile> found;
-  if (unified.ok()) {
-    found.push_back(*std::move(unified));
-  } else if (!absl::IsNotFound(unified.status()) || checked.may_claim) {
-    return unified.status();
-  }  // else refused below all the same: a refused caller never learns whether the id exists
-  ASSIGN_OR_RETURN(std::vector<v1::ProfileView> views, ReadMany(caller, checked, request.context(), found, request_id));
-  return std::move(views[0]);
+  profiles_.GetManyAsync(
+      {request.profile_id()},
+      [this, caller, request_id, &request, checked = *std::move(checked),
+       done = std::move(done)](absl::StatusOr<ProfileAnswers> answers) mutable {
+        if (answers.ok() && answers->size() != 1) answers = absl::InternalError("profiles answered for other ids");
+        absl::StatusOr<Profile> unified = answers.ok() ? std::move((*answers)[0]) : answers.status();
+        std::vector<Profile> found;
+        if (unified.ok()) {
+          found.push_back(*std::move(unified));
+        } else if (!absl::IsNotFound(unified.status()) || checked.may_claim) {
+          return std::move(done)(unified.status());
+        }  // else refused below all the same: a refused caller never learns whether the id exists
+        ReadManyAsync(caller, checked, request.context(), found, request_id,
+                      [done = std::move(done)](absl::StatusOr<std::vector<v1::ProfileView>> views) mutable {
+                        if (!views.ok()) return std::move(done)(views.status());
+                        std::move(done)(std::move((*views)[0]));
+                      });
+      });
 }
 
 absl::StatusOr<v1::BatchGetProfilesResponse> ProfileApi::BatchGetProfiles(const std::string& caller,
@@ -207,7 +234,7 @@ absl::StatusOr<v1::BatchGetProfilesResponse> ProfileApi::BatchGetProfiles(const 
     }
   }
   ASSIGN_OR_RETURN(auto found, profiles_.GetMany({request.profile_ids().begin(), request.profile_ids().end()}));
-  std::vector<v1::UnifiedProfile> unified;
+  std::vector<Profile> unified;
   for (size_t i = 0; i < found.size(); ++i) {
     if (!found[i].ok()) {
       if (absl::IsNotFound(found[i].status()) && !checked.may_claim) continue;  // refused below, as in GetProfile
@@ -237,7 +264,7 @@ absl::StatusOr<v1::SearchProfilesResponse> ProfileApi::SearchProfiles(const std:
     default: return absl::InvalidArgumentError("key: one of email, phone or customer_number");
   }
   ASSIGN_OR_RETURN(v1::FindProfilesResponse found, profiles_.Find(find));
-  std::vector<v1::UnifiedProfile> unified;
+  std::vector<Profile> unified;
   if (found.profile_ids_size() > 0) {
     ASSIGN_OR_RETURN(auto hits, profiles_.GetMany({found.profile_ids().begin(), found.profile_ids().end()}));
     for (auto& p : hits) {

@@ -19,8 +19,13 @@
 #include "cdp/v1/profile.pb.h"
 #include "consent/catalog.h"
 #include "consent/replica.h"
+#include "services/common/async.h"
 
 namespace cdp::profile {
+
+// A golden record, shared: the profile cache hands out the one it keeps, without a copy.
+using Profile = std::shared_ptr<const v1::UnifiedProfile>;
+using ProfileAnswers = std::vector<absl::StatusOr<Profile>>;
 
 // Golden records (the ingest service in production).
 class ProfileSource {
@@ -28,10 +33,12 @@ class ProfileSource {
   virtual ~ProfileSource() = default;
   // One answer per id, in order: the profile (a merged-away id answers with the profile it
   // lives under) or NotFound for an unknown or erased id. An error for the whole call when
-  // profiles cannot be read at all.
-  virtual absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
-      const std::vector<std::string>& profile_ids) = 0;
-  absl::StatusOr<v1::UnifiedProfile> Get(const std::string& profile_id) {
+  // profiles cannot be read at all. Calls `done` once (services/common/async.h).
+  virtual void GetManyAsync(std::vector<std::string> profile_ids, Done<ProfileAnswers> done) = 0;
+  absl::StatusOr<ProfileAnswers> GetMany(std::vector<std::string> profile_ids) {
+    return Await<ProfileAnswers>([&](Done<ProfileAnswers> done) { GetManyAsync(std::move(profile_ids), std::move(done)); });
+  }
+  absl::StatusOr<Profile> Get(const std::string& profile_id) {
     auto many = GetMany({profile_id});
     if (!many.ok()) return many.status();
     return std::move((*many)[0]);
@@ -40,11 +47,15 @@ class ProfileSource {
   virtual absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& request) = 0;
 };
 
-// The audit log (the audit service in production). OK means durable.
+// The audit log (the audit service in production). OK means durable. Calls `done` once.
 class AccessLogWriter {
  public:
   virtual ~AccessLogWriter() = default;
-  virtual absl::StatusOr<v1::AppendEventsResponse> Append(const v1::AppendEventsRequest& request) = 0;
+  virtual void AppendAsync(v1::AppendEventsRequest request, Done<v1::AppendEventsResponse> done) = 0;
+  absl::StatusOr<v1::AppendEventsResponse> Append(v1::AppendEventsRequest request) {
+    return Await<v1::AppendEventsResponse>(
+        [&](Done<v1::AppendEventsResponse> done) { AppendAsync(std::move(request), std::move(done)); });
+  }
 };
 
 // Consent state (a ConsentReplica in production).
@@ -64,6 +75,10 @@ class ProfileApi {
   // the event (nothing is released then).
   absl::StatusOr<v1::ProfileView> GetProfile(const std::string& caller, const v1::GetProfileRequest& request,
                                              const std::string& request_id);
+  // The same without blocking: `done` is called once, on whichever thread answers last
+  // (the log's, usually). `request` must stay valid until then.
+  void GetProfileAsync(const std::string& caller, const v1::GetProfileRequest& request,
+                       const std::string& request_id, Done<v1::ProfileView> done);
   // GetProfile for up to 100 profiles at once, one event each, all logged before any is
   // released; NOT_FOUND naming profile_ids[i] for an unknown one (nothing is read then).
   absl::StatusOr<v1::BatchGetProfilesResponse> BatchGetProfiles(const std::string& caller,
@@ -83,11 +98,27 @@ class ProfileApi {
     std::vector<consent::FieldId> fields;
   };
   absl::StatusOr<Checked> Check(const std::string& caller, const v1::ReadContext& ctx) const;
-  // Decides, logs (one event per profile, one call to the log) and releases.
+  // Decides, logs (one event per profile, one call to the log) and releases: `done` gets
+  // the views once their events are durable. `ctx` must stay valid until then.
+  void ReadManyAsync(const std::string& caller, const Checked& checked, const v1::ReadContext& ctx,
+                     const std::vector<Profile>& profiles, const std::string& request_id,
+                     Done<std::vector<v1::ProfileView>> done);
   absl::StatusOr<std::vector<v1::ProfileView>> ReadMany(const std::string& caller, const Checked& checked,
                                                         const v1::ReadContext& ctx,
-                                                        const std::vector<v1::UnifiedProfile>& profiles,
-                                                        const std::string& request_id);
+                                                        const std::vector<Profile>& profiles,
+                                                        const std::string& request_id) {
+    return Await<std::vector<v1::ProfileView>>([&](Done<std::vector<v1::ProfileView>> done) {
+      ReadManyAsync(caller, checked, ctx, profiles, request_id, std::move(done));
+    });
+  }
+  // What a read releases and what it logs, decided before anything is logged.
+  struct Prepared {
+    std::vector<v1::ProfileView> views;  // one per profile, without their event ids yet
+    v1::AppendEventsRequest log_request;
+    absl::Status refusal;  // PERMISSION_DENIED for a purpose the caller may not claim
+  };
+  absl::StatusOr<Prepared> Prepare(const std::string& caller, const Checked& checked, const v1::ReadContext& ctx,
+                                   const std::vector<Profile>& profiles, const std::string& request_id) const;
 
   std::shared_ptr<const consent::Catalog> catalog_;
   ConsentLookup consent_;

@@ -67,9 +67,8 @@ void CachingProfileSource::MakeRoomLocked() {
   }
 }
 
-absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> CachingProfileSource::GetMany(
-    const std::vector<std::string>& profile_ids) {
-  std::vector<absl::StatusOr<v1::UnifiedProfile>> answers(profile_ids.size(), absl::UnavailableError("not read"));
+void CachingProfileSource::GetManyAsync(std::vector<std::string> profile_ids, Done<ProfileAnswers> done) {
+  ProfileAnswers answers(profile_ids.size(), absl::UnavailableError("not read"));
   std::vector<size_t> missing;
   int64_t generation = 0;
   {
@@ -77,7 +76,6 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> CachingProfileSo
     if (!CurrentLocked(options_.now())) {
       ++stats_.bypassed;
       if (bypassed_ != nullptr) bypassed_->Increment(static_cast<double>(profile_ids.size()));
-      missing.clear();
       generation = -1;
     } else {
       generation = generation_;
@@ -95,33 +93,40 @@ absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> CachingProfileSo
       }
     }
   }
-  if (generation < 0) return next_.GetMany(profile_ids);  // the feed is not current: no cache
-  if (missing.empty()) return answers;
+  if (generation < 0) return next_.GetManyAsync(std::move(profile_ids), std::move(done));  // not current: no cache
+  if (missing.empty()) return std::move(done)(std::move(answers));
   std::vector<std::string> ids;
   ids.reserve(missing.size());
   for (size_t i : missing) ids.push_back(profile_ids[i]);
-  auto fetched = next_.GetMany(ids);
-  if (!fetched.ok()) return fetched.status();
-  absl::MutexLock lock(&mu_);
-  // Keep what was read only if no change arrived meanwhile and the feed is still current:
-  // otherwise it may already be out of date.
-  const bool keep = generation == generation_ && CurrentLocked(options_.now());
-  for (size_t k = 0; k < missing.size(); ++k) {
-    absl::StatusOr<v1::UnifiedProfile>& answer = (*fetched)[k];
-    if (keep && answer.ok()) {
-      const std::string& key = ids[k];
-      DropLocked(key);
-      MakeRoomLocked();
-      Entry entry{*answer, {key, answer->profile_id()}, next_stamp_++};
-      order_.emplace_back(key, entry.stamp);
-      entry.members.insert(entry.members.end(), answer->merged_profile_ids().begin(),
-                           answer->merged_profile_ids().end());
-      for (const std::string& m : entry.members) by_member_[m].insert(key);
-      entries_.emplace(key, std::move(entry));
+  next_.GetManyAsync(ids, [this, ids, generation, missing = std::move(missing), answers = std::move(answers),
+                           done = std::move(done)](absl::StatusOr<ProfileAnswers> fetched) mutable {
+    if (!fetched.ok()) return std::move(done)(fetched.status());
+    if (fetched->size() != ids.size()) {
+      return std::move(done)(absl::InternalError("profiles answered for other ids"));
     }
-    answers[missing[k]] = std::move(answer);
-  }
-  return answers;
+    {
+      absl::MutexLock lock(&mu_);
+      // Keep what was read only if no change arrived meanwhile and the feed is still
+      // current: otherwise it may already be out of date.
+      const bool keep = generation == generation_ && CurrentLocked(options_.now());
+      for (size_t k = 0; k < missing.size(); ++k) {
+        absl::StatusOr<Profile>& answer = (*fetched)[k];
+        if (keep && answer.ok()) {
+          const std::string& key = ids[k];
+          DropLocked(key);
+          MakeRoomLocked();
+          Entry entry{*answer, {key, (*answer)->profile_id()}, next_stamp_++};
+          order_.emplace_back(key, entry.stamp);
+          entry.members.insert(entry.members.end(), (*answer)->merged_profile_ids().begin(),
+                               (*answer)->merged_profile_ids().end());
+          for (const std::string& m : entry.members) by_member_[m].insert(key);
+          entries_.emplace(key, std::move(entry));
+        }
+        answers[missing[k]] = std::move(answer);
+      }
+    }
+    std::move(done)(std::move(answers));
+  });
 }
 
 void CachingProfileSource::OnChanges(int64_t seq, const std::vector<std::string>& profile_ids) {

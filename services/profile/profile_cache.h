@@ -47,8 +47,8 @@ class CachingProfileSource : public ProfileSource {
   CachingProfileSource(ProfileSource& next, Options options);
   ~CachingProfileSource() override;
 
-  absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
-      const std::vector<std::string>& profile_ids) override;
+  // Hits are answered on the calling thread; misses when the ingest service answers.
+  void GetManyAsync(std::vector<std::string> profile_ids, Done<ProfileAnswers> done) override;
   absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& request) override {
     return next_.Find(request);
   }
@@ -72,7 +72,7 @@ class CachingProfileSource : public ProfileSource {
 
  private:
   struct Entry {
-    v1::UnifiedProfile profile;
+    Profile profile;                   // handed out shared: no copy per read
     std::vector<std::string> members;  // the requested id, the root and every merged part
     uint64_t stamp = 0;                // when it was kept (its place in order_)
   };

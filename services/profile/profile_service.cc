@@ -6,7 +6,7 @@
 namespace cdp::profile {
 namespace {
 
-std::string RequestId(const grpc::ServerContext& context) {
+std::string RequestId(const grpc::ServerContextBase& context) {
   auto it = context.client_metadata().find("x-request-id");
   if (it != context.client_metadata().end() && !it->second.empty() && it->second.size() <= 128) {
     return std::string(it->second.data(), it->second.size());
@@ -16,11 +16,12 @@ std::string RequestId(const grpc::ServerContext& context) {
 
 }  // namespace
 
-grpc::Status ProfileService::GetProfile(grpc::ServerContext* context, const v1::GetProfileRequest* request,
-                                        v1::ProfileView* response) {
+grpc::ServerUnaryReactor* ProfileService::GetProfile(grpc::CallbackServerContext* context,
+                                                     const v1::GetProfileRequest* request, v1::ProfileView* response) {
   const std::string request_id = RequestId(*context);
-  return rpc::ServeUnary(context, response,
-                         [&](const std::string& c) { return api_.GetProfile(c, *request, request_id); });
+  return rpc::ServeUnaryAsync(context, response, [&](const std::string& c, Done<v1::ProfileView> done) {
+    api_.GetProfileAsync(c, *request, request_id, std::move(done));
+  });
 }
 
 grpc::Status ProfileService::BatchGetProfiles(grpc::ServerContext* context, const v1::BatchGetProfilesRequest* request,

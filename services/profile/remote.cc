@@ -14,36 +14,67 @@ void SetDeadline(grpc::ClientContext& ctx, absl::Duration d) {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + d));
 }
 
+// One asynchronous unary call on `channel`: `start(stub, ctx, request, response, callback)`
+// starts it; `done` gets the response or the call's status. The channel learns of the
+// outcome (a failed one is replaced).
+template <typename Service, typename Request, typename Response, typename Start>
+void CallAsync(rpc::RenewingChannel& channel, absl::Duration deadline, Request request, Start start,
+               Done<Response> done) {
+  struct Call {
+    grpc::ClientContext ctx;
+    std::shared_ptr<grpc::Channel> used;
+    std::unique_ptr<typename Service::Stub> stub;
+    Request request;
+    Response response;
+    Done<Response> done;
+  };
+  auto* call = new Call;
+  SetDeadline(call->ctx, deadline);
+  call->used = channel.get();
+  call->stub = Service::NewStub(call->used);
+  call->request = std::move(request);
+  call->done = std::move(done);
+  start(*call->stub, &call->ctx, &call->request, &call->response, [call, &channel](grpc::Status status) {
+    std::unique_ptr<Call> owned(call);
+    absl::Status s = rpc::FromGrpcStatus(status);
+    channel.Observe(s.code(), owned->used);
+    if (!s.ok()) return std::move(owned->done)(std::move(s));
+    std::move(owned->done)(std::move(owned->response));
+  });
+}
+
 }  // namespace
 
-absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> RemoteProfileSource::GetMany(
-    const std::vector<std::string>& profile_ids) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, deadline_);
+void RemoteProfileSource::GetManyAsync(std::vector<std::string> profile_ids, Done<ProfileAnswers> done) {
   v1::GetUnifiedProfilesRequest req;
-  for (const std::string& id : profile_ids) req.add_profile_ids(id);
-  v1::GetUnifiedProfilesResponse resp;
-  const auto used = channel_.get();
-  absl::Status s =
-      rpc::FromGrpcStatus(v1::IngestService::NewStub(used)->GetUnifiedProfiles(&ctx, req, &resp));
-  channel_.Observe(s.code(), used);
-  if (!s.ok()) {
-    // The caller learns whether a profile exists; the ingest service's other troubles are
-    // the platform's, not the caller's.
-    if (absl::IsInvalidArgument(s)) return s;
-    return absl::UnavailableError("profiles cannot be read right now");
-  }
-  if (resp.answers_size() != req.profile_ids_size()) return absl::UnavailableError("profiles cannot be read right now");
-  std::vector<absl::StatusOr<v1::UnifiedProfile>> out;
-  out.reserve(profile_ids.size());
-  for (auto& answer : *resp.mutable_answers()) {
-    if (answer.has_profile()) {
-      out.emplace_back(std::move(*answer.mutable_profile()));
-    } else {
-      out.emplace_back(absl::NotFoundError(absl::StrCat("profile_id: ", answer.not_found())));
-    }
-  }
-  return out;
+  for (std::string& id : profile_ids) req.add_profile_ids(std::move(id));
+  const int asked = req.profile_ids_size();
+  CallAsync<v1::IngestService, v1::GetUnifiedProfilesRequest, v1::GetUnifiedProfilesResponse>(
+      channel_, deadline_, std::move(req),
+      [](auto& stub, auto* ctx, auto* request, auto* response, auto callback) {
+        stub.async()->GetUnifiedProfiles(ctx, request, response, std::move(callback));
+      },
+      [asked, done = std::move(done)](absl::StatusOr<v1::GetUnifiedProfilesResponse> resp) mutable {
+        if (!resp.ok()) {
+          // The caller learns whether a profile exists; the ingest service's other troubles
+          // are the platform's, not the caller's.
+          if (absl::IsInvalidArgument(resp.status())) return std::move(done)(resp.status());
+          return std::move(done)(absl::UnavailableError("profiles cannot be read right now"));
+        }
+        if (resp->answers_size() != asked) {
+          return std::move(done)(absl::UnavailableError("profiles cannot be read right now"));
+        }
+        ProfileAnswers out;
+        out.reserve(static_cast<size_t>(asked));
+        for (auto& answer : *resp->mutable_answers()) {
+          if (answer.has_profile()) {
+            out.emplace_back(std::make_shared<const v1::UnifiedProfile>(std::move(*answer.mutable_profile())));
+          } else {
+            out.emplace_back(absl::NotFoundError(absl::StrCat("profile_id: ", answer.not_found())));
+          }
+        }
+        std::move(done)(std::move(out));
+      });
 }
 
 absl::StatusOr<v1::FindProfilesResponse> RemoteProfileSource::Find(const v1::FindProfilesRequest& request) {
@@ -60,40 +91,45 @@ absl::StatusOr<v1::FindProfilesResponse> RemoteProfileSource::Find(const v1::Fin
   return out;
 }
 
-absl::StatusOr<v1::AppendEventsResponse> RemoteAccessLog::Append(const v1::AppendEventsRequest& request) {
-  grpc::ClientContext ctx;
-  SetDeadline(ctx, deadline_);
-  v1::AppendEventsResponse out;
-  const auto used = channel_.get();
-  absl::Status s = rpc::FromGrpcStatus(v1::AuditService::NewStub(used)->AppendEvents(&ctx, request, &out));
-  channel_.Observe(s.code(), used);
-  if (!s.ok()) return s;
-  return out;
+void RemoteAccessLog::AppendAsync(v1::AppendEventsRequest request, Done<v1::AppendEventsResponse> done) {
+  CallAsync<v1::AuditService, v1::AppendEventsRequest, v1::AppendEventsResponse>(
+      channel_, deadline_, std::move(request),
+      [](auto& stub, auto* ctx, auto* req, auto* resp, auto callback) {
+        stub.async()->AppendEvents(ctx, req, resp, std::move(callback));
+      },
+      std::move(done));
 }
 
 CoalescingProfileSource::CoalescingProfileSource(ProfileSource& next)
     : next_(next),
       coalescer_(
-          [this](const std::vector<const std::vector<std::string>*>& requests) -> absl::StatusOr<std::vector<Answers>> {
+          [this](std::vector<std::vector<std::string>> requests, AsyncCoalescer<std::vector<std::string>, ProfileAnswers>::Answer answer) {
             std::vector<std::string> ids;
-            for (const auto* r : requests) ids.insert(ids.end(), r->begin(), r->end());
-            ASSIGN_OR_RETURN(Answers all, next_.GetMany(ids));
-            if (all.size() != ids.size()) return absl::InternalError("profiles answered for other ids");
-            std::vector<Answers> out(requests.size());
-            size_t at = 0;
-            for (size_t i = 0; i < requests.size(); ++i) {
-              for (size_t n = 0; n < requests[i]->size(); ++n) out[i].push_back(std::move(all[at++]));
+            std::vector<size_t> sizes;
+            for (auto& r : requests) {
+              sizes.push_back(r.size());
+              for (std::string& id : r) ids.push_back(std::move(id));
             }
-            return out;
+            const size_t asked = ids.size();
+            next_.GetManyAsync(std::move(ids), [asked, sizes = std::move(sizes), answer = std::move(answer)](
+                                                   absl::StatusOr<ProfileAnswers> all) mutable {
+              if (!all.ok()) return std::move(answer)(all.status());
+              if (all->size() != asked) return std::move(answer)(absl::InternalError("profiles answered for other ids"));
+              std::vector<ProfileAnswers> out(sizes.size());
+              size_t at = 0;
+              for (size_t i = 0; i < sizes.size(); ++i) {
+                for (size_t n = 0; n < sizes[i]; ++n) out[i].push_back(std::move((*all)[at++]));
+              }
+              std::move(answer)(std::move(out));
+            });
           },
           {.senders = 1,
            .max_weight = 1000,
            .weight = [](const std::vector<std::string>& ids) { return static_cast<int>(ids.size()); }}) {}
 
-absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> CoalescingProfileSource::GetMany(
-    const std::vector<std::string>& profile_ids) {
-  if (profile_ids.empty()) return Answers();
-  return coalescer_.Call(profile_ids);
+void CoalescingProfileSource::GetManyAsync(std::vector<std::string> profile_ids, Done<ProfileAnswers> done) {
+  if (profile_ids.empty()) return std::move(done)(ProfileAnswers());
+  coalescer_.Call(std::move(profile_ids), std::move(done));
 }
 
 }  // namespace cdp::profile

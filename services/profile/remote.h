@@ -1,6 +1,7 @@
 // The profile service's neighbours over mTLS: golden records from the ingest service,
 // access events to the audit service. Each call has a deadline; a channel that fails with
 // UNAVAILABLE is replaced (rpc::RenewingChannel), so a restarted neighbour is found again.
+// Golden-record reads and appends are asynchronous gRPC calls: no thread waits on them.
 #ifndef CDP_SERVICES_PROFILE_REMOTE_H_
 #define CDP_SERVICES_PROFILE_REMOTE_H_
 
@@ -18,8 +19,7 @@ namespace cdp::profile {
 class RemoteProfileSource : public ProfileSource {
  public:
   RemoteProfileSource(rpc::RenewingChannel& channel, absl::Duration deadline) : channel_(channel), deadline_(deadline) {}
-  absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
-      const std::vector<std::string>& profile_ids) override;
+  void GetManyAsync(std::vector<std::string> profile_ids, Done<ProfileAnswers> done) override;
   absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& request) override;
 
  private:
@@ -27,29 +27,27 @@ class RemoteProfileSource : public ProfileSource {
   const absl::Duration deadline_;
 };
 
-// Coalesces the golden-record reads of concurrent requests into combined GetMany calls
-// (services/common/coalescer.h), two in flight at most: one round trip to the ingest
+// Coalesces the golden-record reads of concurrent requests into combined calls
+// (services/common/coalescer.h), one in flight at a time: one round trip to the ingest
 // service and its database serves many reads.
 class CoalescingProfileSource : public ProfileSource {
  public:
   // `next` must outlive this.
   explicit CoalescingProfileSource(ProfileSource& next);
-  absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
-      const std::vector<std::string>& profile_ids) override;
+  void GetManyAsync(std::vector<std::string> profile_ids, Done<ProfileAnswers> done) override;
   absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& request) override {
     return next_.Find(request);
   }
 
  private:
-  using Answers = std::vector<absl::StatusOr<v1::UnifiedProfile>>;
   ProfileSource& next_;
-  Coalescer<std::vector<std::string>, Answers> coalescer_;
+  AsyncCoalescer<std::vector<std::string>, ProfileAnswers> coalescer_;
 };
 
 class RemoteAccessLog : public AccessLogWriter {
  public:
   RemoteAccessLog(rpc::RenewingChannel& channel, absl::Duration deadline) : channel_(channel), deadline_(deadline) {}
-  absl::StatusOr<v1::AppendEventsResponse> Append(const v1::AppendEventsRequest& request) override;
+  void AppendAsync(v1::AppendEventsRequest request, Done<v1::AppendEventsResponse> done) override;
 
  private:
   rpc::RenewingChannel& channel_;

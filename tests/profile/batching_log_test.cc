@@ -6,29 +6,43 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 
 namespace cdp::profile {
 namespace {
 
+// Answers on a thread of its own a moment later, as the audit service's answer arrives
+// on a gRPC thread.
 class SlowLog : public AccessLogWriter {
  public:
-  absl::StatusOr<v1::AppendEventsResponse> Append(const v1::AppendEventsRequest& request) override {
+  ~SlowLog() override {
+    absl::MutexLock lock(&mu_);
+    for (auto& t : threads_) t.join();
+  }
+  void AppendAsync(v1::AppendEventsRequest request, Done<v1::AppendEventsResponse> done) override {
     calls.fetch_add(1);
-    if (fail.load()) return absl::UnavailableError("audit down");
-    // A call takes a moment, as a network call and a commit do, so that reads queue up.
-    absl::SleepFor(absl::Milliseconds(2));
-    v1::AppendEventsResponse out;
-    for (const auto& item : request.events()) {
-      auto* e = out.add_events();
-      e->set_event_id("ev-" + item.customer_id());
-      e->set_position(next.fetch_add(1));
-    }
-    return out;
+    if (fail.load()) return std::move(done)(absl::UnavailableError("audit down"));
+    absl::MutexLock lock(&mu_);
+    threads_.emplace_back([this, request = std::move(request), done = std::move(done)]() mutable {
+      // A call takes a moment, as a network call and a commit do, so that reads queue up.
+      absl::SleepFor(absl::Milliseconds(2));
+      v1::AppendEventsResponse out;
+      for (const auto& item : request.events()) {
+        auto* e = out.add_events();
+        e->set_event_id("ev-" + item.customer_id());
+        e->set_position(next.fetch_add(1));
+      }
+      std::move(done)(std::move(out));
+    });
   }
   std::atomic<int> calls{0};
   std::atomic<int64_t> next{0};
   std::atomic<bool> fail{false};
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
 };
 
 v1::AppendEventsRequest Request(const std::string& customer, int events) {

@@ -25,18 +25,17 @@ const std::string kMarketing = "spiffe://cdp.local/service/marketing";
 
 class FakeProfiles : public ProfileSource {
  public:
-  absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
-      const std::vector<std::string>& ids) override {
-    std::vector<absl::StatusOr<v1::UnifiedProfile>> out;
+  void GetManyAsync(std::vector<std::string> ids, Done<ProfileAnswers> done) override {
+    ProfileAnswers out;
     for (const std::string& id : ids) {
       auto it = profiles.find(id);
       if (it == profiles.end()) {
         out.emplace_back(absl::NotFoundError("profile_id: no such profile"));
       } else {
-        out.emplace_back(it->second);
+        out.emplace_back(std::make_shared<const v1::UnifiedProfile>(it->second));
       }
     }
-    return out;
+    std::move(done)(std::move(out));
   }
   absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest& r) override {
     v1::FindProfilesResponse out;
@@ -52,14 +51,14 @@ class FakeProfiles : public ProfileSource {
 
 class FakeLog : public AccessLogWriter {
  public:
-  absl::StatusOr<v1::AppendEventsResponse> Append(const v1::AppendEventsRequest& request) override {
-    if (fail) return absl::UnavailableError("audit down");
+  void AppendAsync(v1::AppendEventsRequest request, Done<v1::AppendEventsResponse> done) override {
+    if (fail) return std::move(done)(absl::UnavailableError("audit down"));
     v1::AppendEventsResponse out;
     for (const auto& item : request.events()) {
       items.push_back(item);
       out.add_events()->set_event_id(absl::StrCat("ev-", items.size()));
     }
-    return out;
+    std::move(done)(std::move(out));
   }
   bool fail = false;
   std::vector<v1::AppendEventsRequest::Item> items;

@@ -18,20 +18,19 @@ using ::cdp::testing::IsOk;
 
 class FakeSource : public ProfileSource {
  public:
-  absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> GetMany(
-      const std::vector<std::string>& ids) override {
+  void GetManyAsync(std::vector<std::string> ids, Done<ProfileAnswers> done) override {
     ++calls;
     if (during_fetch) during_fetch();
-    std::vector<absl::StatusOr<v1::UnifiedProfile>> out;
+    ProfileAnswers out;
     for (const std::string& id : ids) {
       auto it = profiles.find(id);
       if (it == profiles.end()) {
         out.push_back(absl::NotFoundError("profile_id: no such profile"));
       } else {
-        out.push_back(it->second);
+        out.push_back(std::make_shared<const v1::UnifiedProfile>(it->second));
       }
     }
-    return out;
+    std::move(done)(std::move(out));
   }
   absl::StatusOr<v1::FindProfilesResponse> Find(const v1::FindProfilesRequest&) override {
     return v1::FindProfilesResponse();
@@ -59,7 +58,7 @@ class ProfileCacheTest : public ::testing::Test {
   std::string Email(const std::string& id) {
     auto p = cache_.Get(id);
     EXPECT_THAT(p.status(), IsOk());
-    return p.ok() ? p->fields(0).value() : "";
+    return p.ok() ? (*p)->fields(0).value() : "";
   }
   absl::Time now_ = absl::FromUnixSeconds(1790000000);
   FakeSource source_;
