@@ -100,12 +100,21 @@ int main(int argc, char** argv) {
   // Customers: generated records through WriteRecords; their profile ids from the acks.
   const std::vector<std::string> profiles = platform.Load(absl::GetFlag(FLAGS_people), 5);
   auto reader = cdp::v1::ProfileService::NewStub(pki.Channel(profile.port, "service/support-desk"));
-  auto get = [&](int c, int i) {
+  // A failed read stops the run; the first one says why.
+  std::once_flag told;
+  auto read = [&](const std::string& p) {
     grpc::ClientContext ctx;
     cdp::v1::ProfileView view;
-    const std::string& p = profiles[static_cast<size_t>(c * 7919 + i) % profiles.size()];
-    return reader->GetProfile(&ctx, Read(p), &view).ok();
+    const grpc::Status s = reader->GetProfile(&ctx, Read(p), &view);
+    if (!s.ok()) {
+      std::call_once(told, [&] {
+        std::fprintf(stderr, "GetProfile failed: code %d: %s\n", static_cast<int>(s.error_code()),
+                     s.error_message().c_str());
+      });
+    }
+    return s.ok();
   };
+  auto get = [&](int c, int i) { return read(profiles[static_cast<size_t>(c * 7919 + i) % profiles.size()]); };
   // Until every profile is known to the consent replica (the outbox announces them).
   for (const auto deadline = Clock::now() + std::chrono::seconds(60);;) {
     grpc::ClientContext ctx;
@@ -138,11 +147,7 @@ int main(int argc, char** argv) {
   // over every customer, most reads the first of their profile.
   Phase("GetProfile over a hot set");
   const size_t hot = std::min<size_t>(1000, profiles.size());
-  auto get_hot = [&](int c, int i) {
-    grpc::ClientContext ctx;
-    cdp::v1::ProfileView view;
-    return reader->GetProfile(&ctx, Read(profiles[static_cast<size_t>(c * 7919 + i) % hot]), &view).ok();
-  };
+  auto get_hot = [&](int c, int i) { return read(profiles[static_cast<size_t>(c * 7919 + i) % hot]); };
   for (size_t i = 0; i < hot; ++i) {
     if (!get_hot(0, static_cast<int>(i))) {
       std::fprintf(stderr, "a read of the hot set failed\n");
