@@ -136,8 +136,14 @@ class AsyncCoalescer {
   using Send = std::function<void(std::vector<Request>, Answer)>;
   using Options = CoalescerOptions<Request>;
 
-  // Must outlive every call it has not answered yet.
   AsyncCoalescer(Send send, Options options) : send_(std::move(send)), options_(std::move(options)) {}
+  // Waits until no combined call is in flight: the thread that answers the last one may
+  // still be handing out answers (the callers it finishes may be all a server waits for).
+  ~AsyncCoalescer() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](int* in_flight) { return *in_flight == 0; }, &in_flight_));
+  }
   AsyncCoalescer(const AsyncCoalescer&) = delete;
   AsyncCoalescer& operator=(const AsyncCoalescer&) = delete;
 
