@@ -1,5 +1,6 @@
 #include "services/audit/pg_event_store.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/escaping.h"
@@ -108,8 +109,8 @@ std::vector<storage::Statement> PgEventStore::Statements() {
        "FROM w c WHERE c.back = 0 ORDER BY c.n DESC"},
       {kNewSubjects,
        "INSERT INTO audit.subjects (customer_id, pseudonym) "
-       "SELECT c, 'sp-' || replace(gen_random_uuid()::text, '-', '') FROM unnest($1::text[]) c "
-       "ON CONFLICT (customer_id) DO NOTHING"},
+       "SELECT c, 'sp-' || replace(gen_random_uuid()::text, '-', '') FROM unnest($1::text[]) WITH ORDINALITY AS u(c, n) "
+       "ORDER BY n ON CONFLICT (customer_id) DO NOTHING"},
       {kSubjects, "SELECT customer_id, pseudonym FROM audit.subjects WHERE customer_id = ANY($1::text[])"},
       {kHeads,
        "SELECT tree_size, root_hash, (extract(epoch FROM signed_at) * 1000000)::bigint, key_id, signature "
@@ -194,9 +195,14 @@ absl::StatusOr<std::vector<Hash>> PgEventStore::LeafHashes(int64_t from) {
 
 absl::StatusOr<std::vector<std::string>> PgEventStore::Pseudonyms(const std::vector<std::string>& customer_ids) {
   std::map<std::string, std::string> known;
+  // Each id once, in one order for every caller: concurrent calls with the same new
+  // customers then wait on each other's inserts in the same order instead of deadlocking.
+  std::vector<std::string> sorted = customer_ids;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  const std::string ids = storage::TextArray(sorted);
   RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     known.clear();
-    const std::string ids = storage::TextArray(customer_ids);
     tx.exec_prepared(kNewSubjects, ids);
     for (const pqxx::row& r : tx.exec_prepared(kSubjects, ids)) known[r[0].as<std::string>()] = r[1].as<std::string>();
     return absl::OkStatus();

@@ -3,6 +3,7 @@
 #include "services/audit/access_log.h"
 
 #include <map>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -93,6 +94,28 @@ TEST_F(AccessLogPgTest, EventsAreDurableInOrderAndSurviveARestart) {
   auto next = restarted.Append({Event(99)});
   ASSERT_THAT(next.status(), IsOk());
   EXPECT_EQ((*next)[0].position, 25);
+}
+
+TEST_F(AccessLogPgTest, ConcurrentAppendsOfNewCustomersInAnyOrderAllGetTheirPseudonyms) {
+  // Two profile services (or two coalesced calls of one) log reads of the same new
+  // customers at the same moment, in different orders: neither may fail (each would fail
+  // a read), and each customer gets one pseudonym.
+  for (int round = 0; round < 40; ++round) {
+    std::vector<std::string> forward, backward;
+    for (int i = 0; i < 50; ++i) forward.push_back(absl::StrCat("cust-", round, "-", i));
+    backward.assign(forward.rbegin(), forward.rend());
+    backward.push_back(forward[3]);  // and one twice in a call
+    absl::StatusOr<std::vector<std::string>> a, b;
+    std::thread other([&] { b = store_->Pseudonyms(backward); });
+    a = store_->Pseudonyms(forward);
+    other.join();
+    ASSERT_THAT(a.status(), IsOk()) << round;
+    ASSERT_THAT(b.status(), IsOk()) << round;
+    for (size_t i = 0; i < forward.size(); ++i) {
+      EXPECT_EQ((*a)[i], (*b)[forward.size() - 1 - i]) << forward[i];
+    }
+    EXPECT_EQ(b->back(), (*a)[3]);
+  }
 }
 
 TEST_F(AccessLogPgTest, TheServiceRoleCannotChangeOrRemoveEvents) {
