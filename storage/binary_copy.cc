@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/pg_status.h"
-#include "storage/pool.h"
+#include "storage/session.h"
 
 namespace cdp::storage {
 namespace {

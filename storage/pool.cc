@@ -4,6 +4,7 @@
 #include "pqxx/except"
 #include "pqxx/nontransaction"
 #include "storage/pg_status.h"
+#include "storage/session.h"
 
 namespace cdp::storage {
 

@@ -24,12 +24,6 @@ struct Statement {
   std::string sql;
 };
 
-// Run on every connection the platform opens (pools and binary copies): its statements
-// are short, and compiling one with JIT costs far more than running it. A golden-record
-// read on tables autovacuum had not analysed yet took 490 ms, 460 of them JIT compiling,
-// because the planner's guess of the rows crossed jit_above_cost.
-inline constexpr char kSessionSetup[] = "SET jit = off";
-
 struct PoolOptions {
   std::string dsn;                          // libpq connection string
   int size = 4;                             // connections kept open
