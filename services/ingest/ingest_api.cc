@@ -634,10 +634,11 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
           const auto& group = members_of(best);
           const resolution::Comparison with_best = resolution::Compare(e.n->person, *best_record[best]);
           bool vetoed = resolution::Vetoed(e.n->person, *best_record[best], with_best);
-          for (const MemberView& m : group) {
-            if (vetoed) break;
-            vetoed = resolution::VetoOf(e.n->person, *m.person, resolution::Compare(e.n->person, *m.person)) ==
-                     resolution::Veto::kTwoPeople;
+          if (!vetoed) {
+            std::vector<const resolution::PersonRecord*> members;
+            members.reserve(group.size());
+            for (const MemberView& m : group) members.push_back(m.person);
+            vetoed = resolution::GroupsClash(e.n->person, *best_record[best], {&e.n->person}, members);
           }
           // A contact counts only if no one else around uses it. Finding out takes a pass
           // over the candidates, so only when the answer depends on it (a shared contact

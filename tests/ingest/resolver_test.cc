@@ -103,6 +103,19 @@ TEST_F(ResolverTest, SwappedGivenAndFamilyNamesStillJoin) {
   EXPECT_TRUE(Together(r, first_extra_, first_extra_ + 1));
 }
 
+TEST_F(ResolverTest, SwappedNamesCompareCrosswiseUpToATypo) {
+  PersonRecord a = Person("erin", "matthews", "1996-05-29");
+  PersonRecord b = Person("matthe ws", "erin", "1996-05-29");
+  const Comparison c = Compare(a, b);
+  EXPECT_EQ(c.level[kGiven], 0);
+  EXPECT_EQ(c.level[kFamily], 1);
+  EXPECT_EQ(VetoOf(a, b, c), Veto::kNone);
+  // Unrelated names stay a disagreement.
+  b = Person("bram", "visser", "1996-05-29");
+  EXPECT_EQ(Compare(a, b).level[kGiven], 3);
+  EXPECT_EQ(Compare(a, b).level[kFamily], 3);
+}
+
 TEST_F(ResolverTest, EqualStrongIdOverridesTheGuard) {
   PersonRecord a = Person("johanna", "kok", "1950-01-01", "", "6666WW", "1");
   PersonRecord b = Person("hanneke", "kok", "1950-01-01", "", "6666WW", "1");
@@ -130,14 +143,33 @@ TEST_F(ResolverTest, NationalIdDecidesAndForgivesOneTypo) {
   EXPECT_FALSE(Vetoed(a, b, Compare(a, b)));
   b.national_id = "9806719";
   EXPECT_EQ(Compare(a, b).level[kNationalId], 1);
-  // ... but a typo does not outweigh a clearly different date of birth.
+  // It decides even against a clearly different date of birth: two checksummed numbers
+  // (the BSN) are never one typo apart, so that date is the typo.
+  b.dob = "1975-06-30";
+  EXPECT_FALSE(Vetoed(a, b, Compare(a, b)));
+  // Two typos apart still outweighs different given names ...
+  b = a;
+  b.given = "sara";
+  b.national_id = "9866799";
+  EXPECT_EQ(Compare(a, b).level[kNationalId], 2);
+  EXPECT_FALSE(Vetoed(a, b, Compare(a, b)));
+  // ... but not a date a generation away.
   b.dob = "1975-06-30";
   EXPECT_TRUE(Vetoed(a, b, Compare(a, b)));
-  // Two digits apart is another number, which alone vetoes nothing: the model weighs it.
+  // Two typos among the last three digits are neighbouring numbers, handed out together
+  // (twins registered on one day): another number, which alone vetoes nothing.
   b = a;
-  b.national_id = "9866799";
+  b.given = "sara";
+  b.national_id = "9860728";
   EXPECT_EQ(Compare(a, b).level[kNationalId], 3);
-  EXPECT_FALSE(Vetoed(a, b, Compare(a, b)));
+  EXPECT_TRUE(Vetoed(a, b, Compare(a, b)));
+  // And a name, home and national id a typo apart is personal evidence without a date.
+  b = a;
+  b.dob.clear();
+  b.national_id = "9860779";
+  EXPECT_TRUE(PersonalEvidence(a, b, Compare(a, b)));
+  b.national_id = "1234567";
+  EXPECT_FALSE(PersonalEvidence(a, b, Compare(a, b)));
 }
 
 TEST_F(ResolverTest, DatesTwoTyposApartAreCloseNotDifferent) {
@@ -149,6 +181,14 @@ TEST_F(ResolverTest, DatesTwoTyposApartAreCloseNotDifferent) {
   b.dob = "1969-03-25";  // a parent of the same name
   EXPECT_EQ(Compare(a, b).level[kDob], 3);
   EXPECT_TRUE(Vetoed(a, b, Compare(a, b)));
+  // Two neighbours swapped is a typo when it does not make another valid date a
+  // generation away: "19550309" typed "19505309" (month 53).
+  a.dob = "19550309";
+  b.dob = "19505309";
+  EXPECT_EQ(Compare(a, b).level[kDob], 1);
+  EXPECT_FALSE(Vetoed(a, b, Compare(a, b)));
+  b.dob = "19550390";  // day 90
+  EXPECT_EQ(Compare(a, b).level[kDob], 1);
 }
 
 TEST_F(ResolverTest, DatesAMonthApartAreCloseAcrossMonthEnds) {
@@ -218,6 +258,39 @@ TEST_F(ResolverTest, ADoubtfulRecordJoinsThroughItsClusterButTwinsDoNot) {
   PersonRecord twin = Person("bram", "west", "2007-02-17", "aw@example.com", "5611AA", "8");
   r = Resolve({first, second, twin}, Model::Default(), ResolverOptions{}, 1);
   EXPECT_NE(r.cluster[2], r.cluster[0]);
+}
+
+TEST_F(ResolverTest, OneReplacedGivenNameDoesNotKeepAPersonsRecordsApart) {
+  // Two clusters of one person; one record of the second has another given name (a
+  // source's error). Against the first cluster, its pairs are a minority: they join.
+  PersonRecord a1 = Person("chelsea", "colquhoun", "1969-02-20", "", "2800AA", "22");
+  PersonRecord a2 = a1, b1 = a1, b2 = a1, b3 = a1;
+  a2.street = "tillyard drive";
+  b3.city = "noarlunga downs";
+  b2.given = "eboni";
+  EXPECT_FALSE(GroupsClash(a1, b1, {&a1, &a2}, {&b1, &b2, &b3}));
+  // Half of the pairs is too many: it might as well be the other person.
+  EXPECT_TRUE(GroupsClash(a1, b1, {&a1, &a2}, {&b1, &b2}));
+  // Twins: every pair across says two people.
+  PersonRecord t1 = b2, t2 = b2;
+  EXPECT_TRUE(GroupsClash(a1, t1, {&a1, &a2}, {&t1, &t2}));
+  // Records without a given name do not dilute that.
+  PersonRecord nameless1 = a1, nameless2 = a1;
+  nameless1.given.clear();
+  nameless2.given.clear();
+  EXPECT_TRUE(GroupsClash(a1, t1, {&a1, &nameless1, &nameless2}, {&t1}));
+  // A hard contradiction anywhere forbids the join: different customer numbers ...
+  PersonRecord k1 = a1, k2 = a1;
+  k1.strong_id = "K0005920";
+  k2.strong_id = "K0005921";
+  EXPECT_TRUE(GroupsClash(a1, b1, {&a1, &a2, &k1}, {&b1, &k2}));
+  // ... or dates of birth a generation apart.
+  PersonRecord parent = a1;
+  parent.dob = "1941-02-20";
+  EXPECT_TRUE(GroupsClash(a1, b1, {&a1, &a2}, {&b1, &parent}));
+  // An equal national id on the joining pair decides.
+  a1.national_id = b1.national_id = "2401777";
+  EXPECT_FALSE(GroupsClash(a1, b1, {&a1, &a2}, {&b1, &parent}));
 }
 
 TEST_F(ResolverTest, SharedContactsAreThoseOfDifferentGivenNames) {

@@ -80,10 +80,6 @@ uint8_t NameLevel(const std::string& a, const std::string& b) {
   return 3;
 }
 
-// Given names that are two people's: different (NameLevel 3), not one long name typed
-// twice badly ("george", "gergge": two edits apart) or with a middle name left out, and
-// not the other record's family name ("Holly" against "Thomson, Holly": given and family
-// name the other way round).
 // Whether one record's given name sits in the other's family-name field ("Holly" against
 // "Thomson, Holly").
 bool SwappedNames(const PersonRecord& a, const PersonRecord& b) {
@@ -91,6 +87,9 @@ bool SwappedNames(const PersonRecord& a, const PersonRecord& b) {
          (!a.family.empty() && JaroWinkler(b.given, a.family) >= 0.92);
 }
 
+// Given names that are two people's: different (NameLevel 3), not one long name typed
+// twice badly ("george", "gergge": two edits apart) or with a middle name left out, and
+// not the other record's family name (given and family name the other way round).
 bool GivenNamesOfTwoPeople(const PersonRecord& a, const PersonRecord& b) {
   if (NameLevel(a.given, b.given) != 3) return false;
   if (std::min(a.given.size(), b.given.size()) >= 5 && BoundedLevenshtein(a.given, b.given, 2) <= 2) return false;
@@ -126,16 +125,39 @@ std::optional<int64_t> DayNumber(const std::string& s) {
   return era * 146097 + doe - 719468;
 }
 
-// 0 equal; 1 one character apart, or day and month swapped; 2 two characters apart with
-// the years at most two apart (two typos; a day and a year each one off), or at most a
-// month apart (a date shifted by a time zone, a day misread); 3 different (1996 and 1969
-// are a parent and a child, not a typo).
+// Whether two dates of birth are a generation or more apart (or unreadable): a parent and
+// a child, never one person's date written wrong.
+bool GenerationApart(const std::string& a, const std::string& b) {
+  constexpr int64_t kGenerationDays = 15 * 365;
+  const auto day_a = DayNumber(a), day_b = DayNumber(b);
+  return !day_a || !day_b || std::abs(*day_a - *day_b) >= kGenerationDays;
+}
+
+// Typos between two strings of one length: each differing character, or two neighbours
+// swapped, is one. `first` gets the position of the first typo.
+int Typos(const std::string& a, const std::string& b, size_t* first = nullptr) {
+  int typos = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == b[i]) continue;
+    if (typos++ == 0 && first != nullptr) *first = i;
+    if (i + 1 < a.size() && a[i + 1] != b[i + 1] && a[i] == b[i + 1] && a[i + 1] == b[i]) ++i;
+  }
+  return typos;
+}
+
+// 0 equal; 1 one character apart, two neighbours swapped, or day and month swapped; 2 two
+// characters apart with the years at most two apart (two typos; a day and a year each one
+// off), or at most a month apart (a date shifted by a time zone, a day misread); 3
+// different (1996 and 1969 are a parent and a child, not a typo).
 uint8_t DateLevel(const std::string& a, const std::string& b) {
   if (a == b) return 0;
   if (a.size() != b.size()) return 3;
   int diffs = 0;
   for (size_t i = 0; i < a.size(); ++i) diffs += a[i] != b[i];
   if (diffs == 1) return 1;
+  // Two neighbours swapped is a typo too, unless it makes one valid date another a
+  // generation away: 1996 and 1969 are a parent and a child.
+  if (Typos(a, b) == 1 && !(DayNumber(a) && DayNumber(b) && GenerationApart(a, b))) return 1;
   // Day and month swapped: YYYY-MM-DD.
   if (a.size() == 10 && a.compare(0, 4, b, 0, 4) == 0 && a.compare(5, 2, b, 8, 2) == 0 &&
       a.compare(8, 2, b, 5, 2) == 0) {
@@ -151,28 +173,17 @@ uint8_t DateLevel(const std::string& a, const std::string& b) {
   return 3;
 }
 
-// Whether two dates of birth are a generation or more apart (or unreadable): a parent and
-// a child, never one person's date written wrong.
-bool GenerationApart(const std::string& a, const std::string& b) {
-  constexpr int64_t kGenerationDays = 15 * 365;
-  const auto day_a = DayNumber(a), day_b = DayNumber(b);
-  return !day_a || !day_b || std::abs(*day_a - *day_b) >= kGenerationDays;
-}
-
-// 0 equal; 1 one digit substituted or two neighbours swapped (of a number long enough
-// that this is a typo, not a neighbour); 3 different.
+// 0 equal; 1 one typo: a digit substituted or two neighbours swapped (of a number long
+// enough that this is a typo, not a neighbour); 2 two such typos, not both among the last
+// three digits (numbers handed out in order differ there: a household registered together);
+// 3 different.
 uint8_t NumberLevel(const std::string& a, const std::string& b) {
   if (a == b) return 0;
   if (a.size() != b.size() || a.size() < 6) return 3;
-  std::vector<size_t> diffs;
-  for (size_t i = 0; i < a.size() && diffs.size() <= 2; ++i) {
-    if (a[i] != b[i]) diffs.push_back(i);
-  }
-  if (diffs.size() == 1) return 1;
-  if (diffs.size() == 2 && diffs[1] == diffs[0] + 1 && a[diffs[0]] == b[diffs[1]] &&
-      a[diffs[1]] == b[diffs[0]]) {
-    return 1;
-  }
+  size_t first = 0;
+  const int typos = Typos(a, b, &first);
+  if (typos == 1) return 1;
+  if (typos == 2 && first + 3 < a.size()) return 2;
   return 3;
 }
 
@@ -236,10 +247,20 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b) {
   auto both = [](const std::string& x, const std::string& y) { return !x.empty() && !y.empty(); };
   if (both(a.given, b.given)) c.level[kGiven] = NameLevel(a.given, b.given);
   if (both(a.family, b.family)) c.level[kFamily] = NameLevel(a.family, b.family);
-  // Given and family name written the other way round.
-  if (both(a.given, b.family) && both(a.family, b.given) && a.given == b.family &&
-      a.family == b.given && a.given != a.family) {
-    c.level[kGiven] = c.level[kFamily] = 0;  // a known writing, not a weaker agreement
+  // Given and family name written the other way round ("Matthews, Erin" against "Erin
+  // Matthe ws"): a known writing, so the names compare crosswise, not as a disagreement.
+  if (c.level[kGiven] == 3 && c.level[kFamily] == 3 && a.given != a.family) {
+    // Most pairs stop at the first letters: a name up to a typo starts with the same one,
+    // or one shifted (a letter dropped or swapped at the start).
+    auto may_be_one = [](const std::string& x, const std::string& y) {
+      return x[0] == y[0] || (x.size() > 1 && x[1] == y[0]) || (y.size() > 1 && x[0] == y[1]);
+    };
+    const uint8_t given = may_be_one(a.given, b.family) ? NameLevel(a.given, b.family) : 3;
+    const uint8_t family = given <= 1 && may_be_one(a.family, b.given) ? NameLevel(a.family, b.given) : 3;
+    if (given <= 1 && family <= 1) {
+      c.level[kGiven] = given;
+      c.level[kFamily] = family;
+    }
   }
   if (both(a.dob, b.dob)) c.level[kDob] = DateLevel(a.dob, b.dob);
   if (both(a.email, b.email)) {
@@ -288,10 +309,11 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b) {
 }
 
 Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
-  // One national id per person: an equal one decides. (A clearly different one does not:
-  // the same name and date of birth with a mistyped number is still one person, and the
-  // model weighs the disagreement.)
-  if (c.level[kNationalId] == 0) return Veto::kNone;
+  // One national id per person: an equal one decides, and so does one typo apart
+  // (checksummed ids such as the BSN cannot be one typo apart and both valid). A clearly
+  // different one does not: the same name and date of birth with a mistyped number is
+  // still one person, and the model weighs the disagreement.
+  if (c.level[kNationalId] == 0 || c.level[kNationalId] == 1) return Veto::kNone;
   // Dates of birth a generation apart are a parent and a child, whatever number they were
   // given (two systems may number their customers alike).
   if (c.level[kDob] == 3 && GenerationApart(a.dob, b.dob)) return Veto::kTwoPeople;
@@ -303,9 +325,9 @@ Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
   const bool names_agree = c.level[kGiven] != kUnknown && c.level[kGiven] <= 1 &&
                            (c.level[kFamily] == kUnknown || c.level[kFamily] <= 1);
   if (c.level[kDob] == 3 && !names_agree) return Veto::kDoubt;
-  // A national id one typo apart (checksummed ids such as the BSN cannot be one digit
-  // apart and both valid) outweighs differently written names.
-  if (c.level[kStrongId] == 0 || c.level[kNationalId] == 1) return Veto::kNone;
+  // A national id two typos apart outweighs differently written names (it is not a
+  // household's neighbouring number: see NumberLevel).
+  if (c.level[kStrongId] == 0 || c.level[kNationalId] == 2) return Veto::kNone;
   // Two different customer numbers are two customers.
   if (c.level[kStrongId] == 3) return Veto::kTwoPeople;
   if (c.level[kGiven] == 3) {
@@ -324,6 +346,23 @@ bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
   return VetoOf(a, b, c) != Veto::kNone;
 }
 
+bool GroupsClash(const PersonRecord& a, const PersonRecord& b,
+                 const std::vector<const PersonRecord*>& group_a,
+                 const std::vector<const PersonRecord*>& group_b) {
+  if (!a.national_id.empty() && a.national_id == b.national_id) return false;
+  size_t two_people = 0, named = 0;  // pairs whose given names say two people; can say
+  for (const PersonRecord* x : group_a) {
+    for (const PersonRecord* y : group_b) {
+      const Comparison c = Compare(*x, *y);
+      named += c.level[kGiven] != kUnknown;
+      if (VetoOf(*x, *y, c) != Veto::kTwoPeople) continue;
+      if (c.level[kStrongId] == 3 || (c.level[kDob] == 3 && GenerationApart(x->dob, y->dob))) return true;
+      ++two_people;
+    }
+  }
+  return two_people > 0 && two_people * 2 >= named;
+}
+
 bool PersonalEvidence(const PersonRecord& a, const PersonRecord& b, const Comparison& c,
                       const std::set<std::string>& shared) {
   auto at_most = [&](int field, uint8_t level) {
@@ -339,7 +378,7 @@ bool PersonalEvidence(const PersonRecord& a, const PersonRecord& b, const Compar
   // A contact no one else uses counts with compatible given names (initials too), or with
   // dates of birth near enough to be one date typed wrong (a twin without a given name
   // would share a household's contact, which `shared` then lists).
-  return at_most(kStrongId, 0) || at_most(kNationalId, 0) || at_most(kDob, 1) || whole_name ||
+  return at_most(kStrongId, 0) || at_most(kNationalId, 1) || at_most(kDob, 1) || whole_name ||
          ((at_most(kGiven, 2) || at_most(kDob, 2)) && (email || phone));
 }
 
@@ -399,7 +438,7 @@ Model Model::Default() {
   m.m_[kAddress] = {0.936, 0.005, 0.005, 0.061};   m.u_[kAddress] = {0.00003, 0.00117, 0.04, 0.961};
   m.m_[kStrongId] = {0.99, 0.0, 0.0, 0.01};        m.u_[kStrongId] = {0.00001, 0.00001, 0.00001, 0.99996};
   // The generated data has no national ids: typos are rare, other people's equal numbers rarer.
-  m.m_[kNationalId] = {0.95, 0.03, 0.0, 0.02};     m.u_[kNationalId] = {0.00001, 0.00005, 0.00001, 0.99994};
+  m.m_[kNationalId] = {0.95, 0.03, 0.005, 0.015};     m.u_[kNationalId] = {0.00001, 0.00005, 0.00001, 0.99994};
   m.prior_ = 4.8e-6;
   return m;
 }
@@ -414,7 +453,7 @@ std::string Model::Describe() const {
   for (int f = 0; f < kFieldCount; ++f) {
     for (int l = 0; l < kLevels; ++l) {
       if (l == 2 && (f == kEmail || f == kPhone || f == kStreet || f == kCity || f == kStrongId ||
-                     f == kAddress || f == kNationalId)) {
+                     f == kAddress)) {
         continue;  // these fields have no level 2
       }
       absl::StrAppend(&out, absl::StrFormat("  %-16s %5d %9.5f %9.5f %8.2f\n", FieldName(f), l,
@@ -678,14 +717,13 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
     shared = SharedContacts(all);
   }
   Clusters clusters(records.size());
-  // Whether any record of one cluster is clearly someone else than any of the other.
-  auto AnyVetoed = [&](uint32_t ra, uint32_t rb) {
-    for (uint32_t x : clusters.Members(ra)) {
-      for (uint32_t y : clusters.Members(rb)) {
-        if (VetoOf(records[x], records[y], Compare(records[x], records[y])) == Veto::kTwoPeople) return true;
-      }
-    }
-    return false;
+  auto Clash = [&](const ScoredPair& p, uint32_t ra, uint32_t rb) {
+    auto group = [&](uint32_t root) {
+      std::vector<const PersonRecord*> out;
+      for (uint32_t x : clusters.Members(root)) out.push_back(&records[x]);
+      return out;
+    };
+    return GroupsClash(records[p.a], records[p.b], group(ra), group(rb));
   };
   std::vector<ScoredPair> weak;
   for (ScoredPair p : pairs) {
@@ -702,7 +740,7 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
       out.review.push_back(p);
       continue;
     }
-    if (options.guards && AnyVetoed(ra, rb)) {
+    if (options.guards && Clash(p, ra, rb)) {
       p.reason = ScoredPair::kVetoedInCluster;
       out.review.push_back(p);
       continue;
@@ -728,9 +766,9 @@ Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
       const uint32_t ra = clusters.Find(p.a), rb = clusters.Find(p.b);
       if (ra == rb) continue;
       const size_t fitting = std::min(fits[p.a].size(), fits[p.b].size());
-      if (!HouseholdEvidenceSuffices(records[p.a], records[p.b], fitting) || clusters.Members(ra).size() + clusters.Members(rb).size() >
-                              static_cast<size_t>(options.max_cluster_size) ||
-          AnyVetoed(ra, rb)) {
+      const bool too_large = clusters.Members(ra).size() + clusters.Members(rb).size() >
+                             static_cast<size_t>(options.max_cluster_size);
+      if (!HouseholdEvidenceSuffices(records[p.a], records[p.b], fitting) || too_large || Clash(p, ra, rb)) {
         p.reason = ScoredPair::kWeakEvidence;
         out.review.push_back(p);
         continue;

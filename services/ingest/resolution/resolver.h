@@ -14,7 +14,8 @@
 // Over-merging guards (VetoOf): a pair that is clearly two people (dates of birth a
 // generation apart, different customer numbers, given names that are two people's, as
 // twins') is never joined, whatever else it shares (a household's e-mail, phone or
-// address), and no two clusters join while any pair across them is such a pair. A pair
+// address), and no two clusters join while such pairs across them say they are two
+// people (GroupsClash). A pair
 // that only raises doubt (clearly different dates without agreeing names, a different
 // family name without an agreeing date, a given name typed badly) never joins by itself,
 // but may share a cluster that other records link. A pair agreeing only on what a
@@ -72,11 +73,11 @@ bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
 // cluster holding one may join a cluster holding the other. kDoubt: the pair itself is no
 // evidence, but in a noisy source such a record may still be the same person as the rest
 // of a cluster that other pairs link. In order:
-//   an equal national id: kNone (one person, whatever else differs);
+//   an equal national id, or one a typo apart: kNone (one person, whatever else differs);
 //   clearly different dates of birth 15 years or more apart: kTwoPeople (parent, child);
 //   clearly different dates less apart: kDoubt, unless the given names (up to a typo) and
 //     the family names (up to a typo, or one missing) agree: one person's date typed wrong;
-//   equal customer numbers, or national ids one typo apart: kNone;
+//   equal customer numbers, or national ids two typos apart: kNone;
 //   different customer numbers: kTwoPeople;
 //   clearly different given names: kTwoPeople, unless they are one long name typed badly
 //     (kDoubt), a first name typed wrong beside a middle name (kDoubt), or written in the
@@ -84,6 +85,18 @@ bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
 //   clearly different family names without an agreeing date of birth: kDoubt.
 enum class Veto : uint8_t { kNone, kDoubt, kTwoPeople };
 Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
+
+// Whether the guards forbid joining two groups of records (two clusters, or a new record
+// and a profile) through their pair `a`-`b`. A hard contradiction between any record of
+// one and any of the other forbids it: different customer numbers, or dates of birth a
+// generation apart. Given names of two people (the rest of VetoOf's kTwoPeople) forbid it
+// only when at least half the pairs across the groups with given names on both sides are
+// such (records without one say nothing about it): one record whose given
+// name was replaced (a typo, a nickname, a source's error) must not keep a person's
+// records apart, while twins differ on every pair. An equal national id on `a`-`b` decides.
+bool GroupsClash(const PersonRecord& a, const PersonRecord& b,
+                 const std::vector<const PersonRecord*>& group_a,
+                 const std::vector<const PersonRecord*>& group_b);
 
 // Whether the pair agrees on something personal, not only on what a household shares:
 // an equal strong identifier or national id, the date of birth (up to a typo), the whole
