@@ -18,7 +18,10 @@
 #define CDP_SERVICES_COMMON_COALESCER_H_
 
 #include <algorithm>
+#include <atomic>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -137,12 +140,14 @@ class AsyncCoalescer {
   using Options = CoalescerOptions<Request>;
 
   AsyncCoalescer(Send send, Options options) : send_(std::move(send)), options_(std::move(options)) {}
-  // Waits until no combined call is in flight: the thread that answers the last one may
-  // still be handing out answers (the callers it finishes may be all a server waits for).
+  // Waits until no combined call is in flight and every answer is handed out: the callers
+  // a thread is still finishing may be all a server waits for, and they may use what owns
+  // this coalescer.
   ~AsyncCoalescer() {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(
-        +[](int* in_flight) { return *in_flight == 0; }, &in_flight_));
+        +[](AsyncCoalescer* c) ABSL_NO_THREAD_SAFETY_ANALYSIS { return c->in_flight_ == 0 && c->answering_ == 0; },
+        this));
   }
   AsyncCoalescer(const AsyncCoalescer&) = delete;
   AsyncCoalescer& operator=(const AsyncCoalescer&) = delete;
@@ -165,44 +170,64 @@ class AsyncCoalescer {
     Done<Response> done;
   };
 
-  // Holds one sender's place: sends what has queued, or gives the place back if nothing has.
+  // Holds one sender's place: sends what has queued, until nothing has (then gives the
+  // place back) or a combined call is left to be answered later (its answer goes on from
+  // this place). A loop, not a recursion, for a send that answers before it returns.
   void Pump() ABSL_LOCKS_EXCLUDED(mu_) {
-    std::vector<Request> requests;
-    std::vector<Done<Response>> dones;
-    {
-      absl::MutexLock lock(&mu_);
-      if (queue_.empty()) {
-        --in_flight_;
-        return;
-      }
-      const size_t take =
-          internal::TakeCount(queue_, options_, [](const Pending& p) -> const Request& { return p.request; });
-      for (size_t i = 0; i < take; ++i) {
-        requests.push_back(std::move(queue_[i].request));
-        dones.push_back(std::move(queue_[i].done));
-      }
-      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
-    }
-    send_(std::move(requests), Answer([this, dones = std::move(dones)](absl::StatusOr<std::vector<Response>> sent) mutable {
-      if (sent.ok() && sent->size() != dones.size()) {
-        sent = absl::InternalError(absl::StrCat("a combined call answered ", sent->size(), " of ", dones.size()));
-      }
-      for (size_t i = 0; i < dones.size(); ++i) {
-        if (sent.ok()) {
-          std::move(dones[i])(std::move((*sent)[i]));
-        } else {
-          std::move(dones[i])(sent.status());
+    for (;;) {
+      std::vector<Request> requests;
+      std::vector<Done<Response>> dones;
+      {
+        absl::MutexLock lock(&mu_);
+        if (queue_.empty()) {
+          --in_flight_;
+          return;
         }
+        const size_t take =
+            internal::TakeCount(queue_, options_, [](const Pending& p) -> const Request& { return p.request; });
+        for (size_t i = 0; i < take; ++i) {
+          requests.push_back(std::move(queue_[i].request));
+          dones.push_back(std::move(queue_[i].done));
+        }
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
       }
-      Pump();  // what queued meanwhile goes now, from this sender's place
-    }));
+      // Who goes on from this place: the answer, if it comes after send_ returned, else
+      // this loop. Of the two exchanges, exactly one sees the other's mark.
+      auto turn = std::make_shared<std::atomic<int>>(kSending);
+      send_(std::move(requests),
+            Answer([this, turn, dones = std::move(dones)](absl::StatusOr<std::vector<Response>> sent) mutable {
+              if (sent.ok() && sent->size() != dones.size()) {
+                sent = absl::InternalError(
+                    absl::StrCat("a combined call answered ", sent->size(), " of ", dones.size()));
+              }
+              {
+                absl::MutexLock lock(&mu_);
+                ++answering_;
+              }
+              // What queued meanwhile goes first: the next combined call is on its way
+              // while these answers are handed out.
+              if (turn->exchange(kAnswered) == kReturned) Pump();
+              for (size_t i = 0; i < dones.size(); ++i) {
+                if (sent.ok()) {
+                  std::move(dones[i])(std::move((*sent)[i]));
+                } else {
+                  std::move(dones[i])(sent.status());
+                }
+              }
+              absl::MutexLock lock(&mu_);
+              --answering_;
+            }));
+      if (turn->exchange(kReturned) == kSending) return;  // the answer goes on from here
+    }
   }
+  enum Turn : int { kSending, kAnswered, kReturned };
 
   const Send send_;
   const Options options_;
   absl::Mutex mu_;
-  std::vector<Pending> queue_ ABSL_GUARDED_BY(mu_);
-  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);  // deep under load: erased from the front
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;  // sender places taken
+  int answering_ ABSL_GUARDED_BY(mu_) = 0;  // answers of combined calls being handed out
 };
 
 }  // namespace cdp

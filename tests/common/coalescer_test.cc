@@ -236,5 +236,40 @@ TEST(AsyncCoalescerTest, AFailedOrMiscountedCombinedCallFailsEveryRequestInIt) {
   }
 }
 
+TEST(AsyncCoalescerTest, ASendThatAnswersBeforeItReturnsNeitherRecursesNorStalls) {
+  // The first combined call is answered later, so that a long queue builds behind it;
+  // every later one is answered before the send returns. Pump recursing once per call
+  // would overflow the answering thread's stack here.
+  constexpr int kQueued = 200000;
+  Answers answers;
+  absl::Notification release;
+  std::thread first_answer;
+  std::atomic<int> calls{0};
+  {
+    AsyncCoalescer<std::vector<int>, std::string> c(
+        [&](std::vector<std::vector<int>> requests, AsyncCoalescer<std::vector<int>, std::string>::Answer answer) {
+          std::vector<std::string> out(requests.size(), "x");
+          if (calls++ == 0) {
+            first_answer = std::thread([&release, out = std::move(out), answer = std::move(answer)]() mutable {
+              release.WaitForNotification();
+              std::move(answer)(std::move(out));
+            });
+            return;
+          }
+          std::move(answer)(std::move(out));
+        },
+        Opts(1, 1));
+    answers.Expect(kQueued + 1);
+    for (int i = 0; i <= kQueued; ++i) c.Call({i}, answers.For("x"));
+    release.Notify();
+    answers.WaitForAll();
+    first_answer.join();
+  }
+  EXPECT_EQ(calls.load(), kQueued + 1);  // one request per combined call: weight limit 1
+  absl::MutexLock lock(&answers.mu);
+  EXPECT_EQ(answers.wrong, 0);
+  EXPECT_TRUE(answers.codes.empty());
+}
+
 }  // namespace
 }  // namespace cdp
