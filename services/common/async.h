@@ -20,6 +20,8 @@ template <typename T>
 using Done = absl::AnyInvocable<void(absl::StatusOr<T>) &&>;
 
 // Calls `start(done)` and waits until `done` has been called; returns what it was given.
+// Blocks the calling thread: only for threads that may wait (sync handlers, tools,
+// tests), never on one that delivers asynchronous answers, which could wait on itself.
 template <typename T, typename Start>
 absl::StatusOr<T> Await(Start&& start) {
   absl::Notification finished;

@@ -35,6 +35,7 @@ class ProfileSource {
   // lives under) or NotFound for an unknown or erased id. An error for the whole call when
   // profiles cannot be read at all. Calls `done` once (services/common/async.h).
   virtual void GetManyAsync(std::vector<std::string> profile_ids, Done<ProfileAnswers> done) = 0;
+  // The same, blocking (see Await).
   absl::StatusOr<ProfileAnswers> GetMany(std::vector<std::string> profile_ids) {
     return Await<ProfileAnswers>([&](Done<ProfileAnswers> done) { GetManyAsync(std::move(profile_ids), std::move(done)); });
   }
@@ -52,6 +53,7 @@ class AccessLogWriter {
  public:
   virtual ~AccessLogWriter() = default;
   virtual void AppendAsync(v1::AppendEventsRequest request, Done<v1::AppendEventsResponse> done) = 0;
+  // The same, blocking (see Await).
   absl::StatusOr<v1::AppendEventsResponse> Append(v1::AppendEventsRequest request) {
     return Await<v1::AppendEventsResponse>(
         [&](Done<v1::AppendEventsResponse> done) { AppendAsync(std::move(request), std::move(done)); });
@@ -71,8 +73,9 @@ class ProfileApi {
   // PERMISSION_DENIED for a caller outside the catalog or a purpose it may not claim (the
   // attempt is logged); INVALID_ARGUMENT naming the field (profile_id,
   // context.read_mask.paths[2], context.acting_party.kind, ...); NOT_FOUND for an unknown
-  // profile (PERMISSION_DENIED all the same when the purpose is refused); UNAVAILABLE when consent cannot be confirmed current or the log cannot take
-  // the event (nothing is released then).
+  // profile (PERMISSION_DENIED all the same when the purpose is refused); UNAVAILABLE
+  // when consent cannot be confirmed current or the log cannot take the event (nothing
+  // is released then). Blocks until the log answers (see Await).
   absl::StatusOr<v1::ProfileView> GetProfile(const std::string& caller, const v1::GetProfileRequest& request,
                                              const std::string& request_id);
   // The same without blocking: `done` is called once, on whichever thread answers last
