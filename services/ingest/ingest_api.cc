@@ -573,9 +573,8 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
         const std::string ref = id.first + "/" + id.second;
         bool vetoed = false;
         for (const MemberView& m : members_of(root(known->owner))) {
-          if (m.ref != ref && resolution::VetoOf(e.n->person, *m.person,
-                                                 resolution::Compare(e.n->person, *m.person)) ==
-                                  resolution::Veto::kTwoPeople) {
+          if (m.ref != ref && resolution::ClearlyTwoPeople(resolution::VetoOf(
+                                  e.n->person, *m.person, resolution::Compare(e.n->person, *m.person)))) {
             vetoed = true;
             break;
           }

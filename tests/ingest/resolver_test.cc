@@ -239,7 +239,7 @@ TEST_F(ResolverTest, GarbledGivenNamesDoubtButTwinsAreTwoPeople) {
   EXPECT_EQ(VetoOf(a, b, Compare(a, b)), Veto::kDoubt);
   EXPECT_TRUE(Vetoed(a, b, Compare(a, b)));  // the pair alone never joins
   b.given = "bram";
-  EXPECT_EQ(VetoOf(a, b, Compare(a, b)), Veto::kTwoPeople);
+  EXPECT_EQ(VetoOf(a, b, Compare(a, b)), Veto::kTwoGivenNames);
 }
 
 TEST_F(ResolverTest, ADoubtfulRecordJoinsThroughItsClusterButTwinsDoNot) {
@@ -330,7 +330,7 @@ TEST_F(ResolverTest, OnePersonsOwnWritingsDoNotMakeAContactAHouseholds) {
   PersonRecord typo = Person("jnsper", "dekker", "2007-01-01", "jasper_dekker@example.nl");
   PersonRecord swapped = Person("dekker", "jasper", "", "jasper_dekker@example.nl");
   ASSERT_EQ(Compare(crm, typo).level[kGiven], 3);
-  EXPECT_NE(VetoOf(crm, typo, Compare(crm, typo)), Veto::kTwoPeople);
+  EXPECT_FALSE(ClearlyTwoPeople(VetoOf(crm, typo, Compare(crm, typo))));
   EXPECT_THAT(SharedContacts({&crm, &typo, &swapped}), ::testing::IsEmpty());
   // A sister on the same e-mail makes it the household's.
   PersonRecord sister = Person("sanne", "dekker", "2009-03-04", "jasper_dekker@example.nl");

@@ -333,7 +333,7 @@ Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
   if (c.level[kGiven] == 3) {
     // Swapped names are no disagreement; a long name typed badly twice is no pair
     // evidence, but no proof of two people either (twins' names differ more).
-    if (GivenNamesOfTwoPeople(a, b)) return Veto::kTwoPeople;
+    if (GivenNamesOfTwoPeople(a, b)) return Veto::kTwoGivenNames;
     if (!SwappedNames(a, b)) return Veto::kDoubt;
   }
   // A different family name, with no date of birth to say it is one person who married
@@ -350,17 +350,17 @@ bool GroupsClash(const PersonRecord& a, const PersonRecord& b,
                  const std::vector<const PersonRecord*>& group_a,
                  const std::vector<const PersonRecord*>& group_b) {
   if (!a.national_id.empty() && a.national_id == b.national_id) return false;
-  size_t two_people = 0, named = 0;  // pairs whose given names say two people; can say
+  size_t two_names = 0, named = 0;  // pairs whose given names say two people; can say
   for (const PersonRecord* x : group_a) {
     for (const PersonRecord* y : group_b) {
       const Comparison c = Compare(*x, *y);
       named += c.level[kGiven] != kUnknown;
-      if (VetoOf(*x, *y, c) != Veto::kTwoPeople) continue;
-      if (c.level[kStrongId] == 3 || (c.level[kDob] == 3 && GenerationApart(x->dob, y->dob))) return true;
-      ++two_people;
+      const Veto veto = VetoOf(*x, *y, c);
+      if (veto == Veto::kTwoPeople) return true;
+      two_names += veto == Veto::kTwoGivenNames;
     }
   }
-  return two_people > 0 && two_people * 2 >= named;
+  return two_names > 0 && two_names * 2 >= named;
 }
 
 bool PersonalEvidence(const PersonRecord& a, const PersonRecord& b, const Comparison& c,
@@ -438,7 +438,7 @@ Model Model::Default() {
   m.m_[kAddress] = {0.936, 0.005, 0.005, 0.061};   m.u_[kAddress] = {0.00003, 0.00117, 0.04, 0.961};
   m.m_[kStrongId] = {0.99, 0.0, 0.0, 0.01};        m.u_[kStrongId] = {0.00001, 0.00001, 0.00001, 0.99996};
   // The generated data has no national ids: typos are rare, other people's equal numbers rarer.
-  m.m_[kNationalId] = {0.95, 0.03, 0.005, 0.015};     m.u_[kNationalId] = {0.00001, 0.00005, 0.00001, 0.99994};
+  m.m_[kNationalId] = {0.95, 0.03, 0.005, 0.015};  m.u_[kNationalId] = {0.00001, 0.00005, 0.00001, 0.99994};
   m.prior_ = 4.8e-6;
   return m;
 }

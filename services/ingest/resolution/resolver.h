@@ -70,29 +70,31 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b);
 bool Vetoed(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
 
 // How firmly the guards forbid a pair. kTwoPeople: the records are clearly two people; no
-// cluster holding one may join a cluster holding the other. kDoubt: the pair itself is no
-// evidence, but in a noisy source such a record may still be the same person as the rest
-// of a cluster that other pairs link. In order:
+// cluster holding one may join a cluster holding the other. kTwoGivenNames: their given
+// names are two people's (twins'); clusters holding them join only when such pairs are a
+// minority across them (GroupsClash). kDoubt: the pair itself is no evidence, but in a
+// noisy source such a record may still be the same person as the rest of a cluster that
+// other pairs link. In order:
 //   an equal national id, or one a typo apart: kNone (one person, whatever else differs);
 //   clearly different dates of birth 15 years or more apart: kTwoPeople (parent, child);
 //   clearly different dates less apart: kDoubt, unless the given names (up to a typo) and
 //     the family names (up to a typo, or one missing) agree: one person's date typed wrong;
 //   equal customer numbers, or national ids two typos apart: kNone;
 //   different customer numbers: kTwoPeople;
-//   clearly different given names: kTwoPeople, unless they are one long name typed badly
+//   clearly different given names: kTwoGivenNames, unless they are one long name typed badly
 //     (kDoubt), a first name typed wrong beside a middle name (kDoubt), or written in the
 //     other record's family name field (kNone);
 //   clearly different family names without an agreeing date of birth: kDoubt.
-enum class Veto : uint8_t { kNone, kDoubt, kTwoPeople };
+enum class Veto : uint8_t { kNone, kDoubt, kTwoGivenNames, kTwoPeople };
 Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c);
+inline bool ClearlyTwoPeople(Veto v) { return v == Veto::kTwoGivenNames || v == Veto::kTwoPeople; }
 
 // Whether the guards forbid joining two groups of records (two clusters, or a new record
-// and a profile) through their pair `a`-`b`. A hard contradiction between any record of
-// one and any of the other forbids it: different customer numbers, or dates of birth a
-// generation apart. Given names of two people (the rest of VetoOf's kTwoPeople) forbid it
-// only when at least half the pairs across the groups with given names on both sides are
-// such (records without one say nothing about it): one record whose given
-// name was replaced (a typo, a nickname, a source's error) must not keep a person's
+// and a profile) through their pair `a`-`b`. Any pair across them that VetoOf finds
+// kTwoPeople forbids it (different customer numbers, dates of birth a generation apart).
+// kTwoGivenNames pairs forbid it only when they are at least half the pairs across with
+// given names on both sides (records without one say nothing about it): one record whose
+// given name was replaced (a typo, a nickname, a source's error) must not keep a person's
 // records apart, while twins differ on every pair. An equal national id on `a`-`b` decides.
 bool GroupsClash(const PersonRecord& a, const PersonRecord& b,
                  const std::vector<const PersonRecord*>& group_a,
