@@ -1,11 +1,15 @@
-// PostgreSQL array literals for statement parameters. libpqxx 6.4 cannot bind arrays, so
-// set-based statements take '{"a","b"}' text and cast it ($1::text[]); the literal is a
-// parameter, never SQL text.
+// PostgreSQL arrays as statement parameters. libpqxx 6.4 cannot bind arrays, so set-based
+// statements take '{"a","b"}' text and cast it ($1::text[]); the literal is a parameter,
+// never SQL text. Arrays of bytes go in PostgreSQL's binary array format instead
+// ($1::bytea[]): no hex to write, nor for the server to parse and decode.
 #ifndef CDP_STORAGE_SQL_ARRAY_H_
 #define CDP_STORAGE_SQL_ARRAY_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "pqxx/binarystring"
 
 namespace cdp::storage {
 
@@ -37,6 +41,35 @@ inline std::string TextArray(const std::vector<std::string>& values) {
   }
   out.push_back('}');
   return out;
+}
+
+// A one-dimensional bytea[] without NULLs in the binary format array_recv reads: the
+// number of dimensions, a has-NULLs flag, the element type (bytea), the length and lower
+// bound of the dimension, then each element's length and bytes, all integers big-endian.
+// libpqxx sends a binarystring parameter in binary, so the statement casts it: $1::bytea[].
+inline pqxx::binarystring ByteaArray(const std::vector<std::string>& values) {
+  constexpr uint32_t kByteaOid = 17;
+  std::string out;
+  size_t size = 20 + values.size() * 4;
+  for (const std::string& v : values) size += v.size();
+  out.reserve(size);
+  auto put32 = [&out](uint32_t x) {
+    const char b[4] = {static_cast<char>(x >> 24), static_cast<char>(x >> 16), static_cast<char>(x >> 8),
+                       static_cast<char>(x)};
+    out.append(b, 4);
+  };
+  put32(values.empty() ? 0 : 1);
+  put32(0);
+  put32(kByteaOid);
+  if (!values.empty()) {
+    put32(static_cast<uint32_t>(values.size()));
+    put32(1);
+  }
+  for (const std::string& v : values) {
+    put32(static_cast<uint32_t>(v.size()));
+    out.append(v);
+  }
+  return pqxx::binarystring(out);
 }
 
 }  // namespace cdp::storage

@@ -1,6 +1,7 @@
-// Array literals round-trip through PostgreSQL: whatever the strings hold (quotes,
-// backslashes, commas, braces, spaces, the word NULL, nothing at all, UTF-8), the server
-// reads back exactly the elements that went in.
+// Array parameters round-trip through PostgreSQL: whatever text elements hold (quotes,
+// backslashes, commas, braces, spaces, the word NULL, nothing at all, UTF-8), and whatever
+// bytes (zeros, high bytes, nothing), the server reads back exactly the elements that went
+// in.
 #include "storage/sql_array.h"
 
 #include "gmock/gmock.h"
@@ -35,6 +36,43 @@ TEST(SqlArrayTest, EveryElementComesBackAsItWent) {
     EXPECT_EQ(back, values) << TextArray(values);
     EXPECT_EQ(r[0][0].as<size_t>(), values.size());
   }
+}
+
+TEST(SqlArrayTest, EveryByteaElementComesBackAsItWent) {
+  CDP_REQUIRE_PG();
+  cdp::testing::TestDatabase db;
+  pqxx::connection c(db.AdminDsn());
+  std::string all_bytes;
+  for (int b = 0; b < 256; ++b) all_bytes.push_back(static_cast<char>(b));
+  const std::vector<std::vector<std::string>> cases = {
+      {},
+      {""},
+      {std::string("\0\0", 2), "\\x00", "NULL", "{\"}\"", all_bytes},
+      {std::string(100000, '\xff'), "", "a"},
+  };
+  for (const auto& values : cases) {
+    pqxx::work tx(c);
+    const pqxx::result r = tx.exec_params(
+        "SELECT coalesce(array_length(a, 1), 0), x FROM (SELECT $1::bytea[] AS a) s "
+        "LEFT JOIN LATERAL unnest(a) WITH ORDINALITY AS u(x, n) ON true ORDER BY n",
+        ByteaArray(values));
+    std::vector<std::string> back;
+    for (const auto& row : r) {
+      if (!row[1].is_null()) back.push_back(pqxx::binarystring(row[1]).str());
+    }
+    EXPECT_EQ(back, values);
+    EXPECT_EQ(r[0][0].as<size_t>(), values.size());
+  }
+}
+
+// The binary array is read as bytea[] only: the server refuses it as any other type
+// rather than reading its bytes as something else.
+TEST(SqlArrayTest, ByteaArrayIsNoOtherType) {
+  CDP_REQUIRE_PG();
+  cdp::testing::TestDatabase db;
+  pqxx::connection c(db.AdminDsn());
+  pqxx::work tx(c);
+  EXPECT_THROW(tx.exec_params("SELECT $1::text[]", ByteaArray({"a"})), pqxx::sql_error);
 }
 
 }  // namespace
