@@ -1,6 +1,5 @@
 #include "storage/key_store.h"
 
-#include "absl/strings/escaping.h"
 #include "pqxx/pqxx"
 #include "storage/sql_array.h"
 
@@ -17,7 +16,7 @@ std::vector<Statement> KeyStore::Statements() {
   return {
       {kPut,
        "INSERT INTO keys.data_keys (key_id, wrapped_key) "
-       "SELECT i, decode(k, 'hex') FROM unnest($1::text[], $2::text[]) AS t(i, k) ON CONFLICT (key_id) DO NOTHING"},
+       "SELECT i, k FROM unnest($1::text[], $2::bytea[]) AS t(i, k) ON CONFLICT (key_id) DO NOTHING"},
       {kGet, "SELECT key_id, wrapped_key FROM keys.data_keys WHERE key_id = ANY($1::text[])"},
       {kDestroy, "DELETE FROM keys.data_keys WHERE key_id = ANY($1::text[])"},
   };
@@ -28,10 +27,10 @@ absl::Status KeyStore::Put(const std::vector<std::pair<std::string, std::string>
   std::vector<std::string> ids, wrapped;
   for (const auto& [id, key] : keys) {
     ids.push_back(id);
-    wrapped.push_back(absl::BytesToHexString(key));
+    wrapped.push_back(key);
   }
   return pool_.Autocommit([&](pqxx::transaction_base& tx) {
-    tx.exec_prepared(kPut, TextArray(ids), TextArray(wrapped));
+    tx.exec_prepared(kPut, TextArray(ids), ByteaArray(wrapped));
     return absl::OkStatus();
   });
 }

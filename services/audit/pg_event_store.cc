@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "pqxx/pqxx"
 #include "services/common/status_macros.h"
@@ -29,7 +28,6 @@ constexpr char kEventColumns[] =
     "position, event_id, (extract(epoch FROM recorded_at) * 1000000)::bigint, subject_pseudonym, caller, "
     "acting_party_id, purpose, outcome, fields, entry, leaf_hash";
 
-std::string Hex(std::string_view bytes) { return absl::BytesToHexString(absl::string_view(bytes.data(), bytes.size())); }
 
 Hash HashFrom(const pqxx::field& f) {
   pqxx::binarystring b(f);
@@ -75,9 +73,9 @@ std::vector<storage::Statement> PgEventStore::Statements() {
       {kInsertEvents,
        "INSERT INTO audit.events (position, event_id, recorded_at, subject_pseudonym, caller, "
        "acting_party_id, purpose, outcome, fields, entry, leaf_hash) "
-       "SELECT p, i, TIMESTAMPTZ 'epoch' + t * INTERVAL '1 microsecond', s, c, a, u, o, f::text[], decode(e, 'hex'), decode(l, 'hex') "
+       "SELECT p, i, TIMESTAMPTZ 'epoch' + t * INTERVAL '1 microsecond', s, c, a, u, o, f::text[], e, l "
        "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], "
-       "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) AS x(p, i, t, s, c, a, u, o, f, e, l)"},
+       "$7::text[], $8::text[], $9::text[], $10::bytea[], $11::bytea[]) AS x(p, i, t, s, c, a, u, o, f, e, l)"},
       {kFindSubject, "SELECT pseudonym FROM audit.subjects WHERE customer_id = $1"},
       {kForgetSubject, "SELECT audit.forget_subject($1)"},
       {kEventsOf, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE subject_pseudonym = $1 "
@@ -132,15 +130,15 @@ absl::Status PgEventStore::Append(const std::vector<StoredEvent>& events) {
     purposes.push_back(e.purpose);
     outcomes.push_back(e.outcome);
     fields.push_back(storage::TextArray(e.fields));
-    entries.push_back(Hex(e.entry));
-    leaves.push_back(HashHex(e.leaf_hash));
+    entries.push_back(e.entry);
+    leaves.push_back(HashBytes(e.leaf_hash));
   }
   using storage::TextArray;
   // One statement, so one implicit transaction: all of them or none, in one round trip.
   return pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     tx.exec_prepared(kInsertEvents, TextArray(positions), TextArray(ids), TextArray(times), TextArray(subjects),
                      TextArray(callers), TextArray(actors), TextArray(purposes), TextArray(outcomes),
-                     TextArray(fields), TextArray(entries), TextArray(leaves));
+                     TextArray(fields), storage::ByteaArray(entries), storage::ByteaArray(leaves));
     return absl::OkStatus();
   });
 }

@@ -69,6 +69,7 @@ constexpr char kInsertNewKeys[] = "ingest_insert_new_keys";
 constexpr char kFindByKey[] = "ingest_find_by_key";
 constexpr char kWholeProfiles[] = "ingest_whole_profiles";
 
+using storage::ByteaArray;
 using storage::TextArray;
 
 std::string NewId(const char* prefix) {
@@ -381,15 +382,15 @@ std::vector<storage::Statement> IngestApi::Statements() {
       {kInsertOutboxMany, "INSERT INTO ingest.consent_outbox (profile_id) SELECT unnest($1::text[])"},
       {kInsertRecords,
        "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, seq) "
-       "SELECT s, i, a, p, decode(x, 'hex'), $6 FROM unnest($1::text[], $2::text[], $3::bigint[], "
-       "$4::text[], $5::text[]) AS t(s, i, a, p, x)"},
+       "SELECT s, i, a, p, x, $6 FROM unnest($1::text[], $2::text[], $3::bigint[], "
+       "$4::text[], $5::bytea[]) AS t(s, i, a, p, x)"},
       {kInsertKeysMany,
        "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
-       "SELECT decode(h, 'hex'), s, i FROM unnest($1::text[], $2::text[], $3::text[]) AS t(h, s, i) "
+       "SELECT h, s, i FROM unnest($1::bytea[], $2::text[], $3::text[]) AS t(h, s, i) "
        "ON CONFLICT DO NOTHING"},
       {kInsertNewKeys,
        "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
-       "SELECT decode(h, 'hex'), s, i FROM unnest($1::text[], $2::text[], $3::text[]) AS t(h, s, i)"},
+       "SELECT h, s, i FROM unnest($1::bytea[], $2::text[], $3::text[]) AS t(h, s, i)"},
       // Everything the golden records of many ids need in one round trip: per requested
       // id (start), the root it lives under, every profile merged into that root (with its
       // wrapped key) and the latest version of each of their records. A profile without
@@ -723,8 +724,8 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     struct Row {
       const Entry* e;
       storage::Key256 key;
-      std::string sealed_hex;
-      std::vector<std::string> hashes_hex;
+      std::string sealed;
+      std::vector<std::string> hashes;
     };
     std::vector<Row> rows;
     for (const Entry& e : entries) {
@@ -738,11 +739,10 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       v1::StoredRecord stored;
       stored.mutable_values()->insert(row.e->n->values.begin(), row.e->n->values.end());
       stored.mutable_normal()->insert(row.e->n->normal.begin(), row.e->n->normal.end());
-      row.sealed_hex = absl::BytesToHexString(storage::Seal(
-          row.key, stored.SerializeAsString(),
-          RecordContext(row.e->profile, r.source_system(), r.record_id(), row.e->micros)));
+      row.sealed = storage::Seal(row.key, stored.SerializeAsString(),
+                                 RecordContext(row.e->profile, r.source_system(), r.record_id(), row.e->micros));
       for (const std::string& k : LookupKeys(row.e->keys)) {
-        row.hashes_hex.push_back(absl::BytesToHexString(key_.LookupHash("lookup", k)));
+        row.hashes.push_back(key_.LookupHash("lookup", k));
       }
     });
     for (Row& row : rows) {
@@ -752,8 +752,8 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       insert_ids.push_back(r.record_id());
       insert_micros.push_back(absl::StrCat(e.micros));
       insert_profiles.push_back(e.profile);
-      insert_sealed.push_back(std::move(row.sealed_hex));
-      for (std::string& hash : row.hashes_hex) {
+      insert_sealed.push_back(std::move(row.sealed));
+      for (std::string& hash : row.hashes) {
         (e.first_seen ? key_hashes : again_hashes).push_back(std::move(hash));
         (e.first_seen ? key_sources : again_sources).push_back(r.source_system());
         (e.first_seen ? key_ids : again_ids).push_back(r.record_id());
@@ -763,14 +763,14 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     sealed = absl::Now();
     if (!insert_ids.empty()) {
       work.exec_prepared(kInsertRecords, TextArray(insert_sources), TextArray(insert_ids),
-                         TextArray(insert_micros), TextArray(insert_profiles), TextArray(insert_sealed),
+                         TextArray(insert_micros), TextArray(insert_profiles), ByteaArray(insert_sealed),
                          seq_text);
     }
     if (!key_hashes.empty()) {
-      work.exec_prepared(kInsertNewKeys, TextArray(key_hashes), TextArray(key_sources), TextArray(key_ids));
+      work.exec_prepared(kInsertNewKeys, ByteaArray(key_hashes), TextArray(key_sources), TextArray(key_ids));
     }
     if (!again_hashes.empty()) {
-      work.exec_prepared(kInsertKeysMany, TextArray(again_hashes), TextArray(again_sources), TextArray(again_ids));
+      work.exec_prepared(kInsertKeysMany, ByteaArray(again_hashes), TextArray(again_sources), TextArray(again_ids));
     }
     if (!review_rows.empty()) {
       std::vector<std::string> lefts, rights, bits, reasons;
