@@ -437,46 +437,82 @@ absl::Status IngestApi::Authorize(const std::string& caller, v1::Permission perm
   return catalog_->Authorize(caller, permission).status();
 }
 
-absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
-    const std::string& caller, const v1::WriteRecordsRequest& request) {
+absl::StatusOr<IngestApi::PreparedBatch> IngestApi::Prepare(const std::string& caller,
+                                                            v1::WriteRecordsRequest request) const {
   RETURN_IF_ERROR(Authorize(caller, v1::WRITE_RECORDS));
   if (request.records_size() > options_.max_batch) {
     return absl::InvalidArgumentError(
         absl::StrCat("records: at most ", options_.max_batch, " per batch"));
   }
-  // Checks that need no database first; the rest in one transaction.
+  // Checks that need no database; the rest in one transaction (Write).
   const absl::Time received = absl::Now();
-  v1::WriteRecordsResponse response;
-  std::vector<std::optional<NormalizedRecord>> normalized(static_cast<size_t>(request.records_size()));
-  for (int i = 0; i < request.records_size(); ++i) response.add_acks();
+  PreparedBatch b;
+  b.caller = caller;
+  b.request = std::move(request);
+  const int n = b.request.records_size();
+  b.normalized.resize(static_cast<size_t>(n));
+  b.blocking_keys.resize(static_cast<size_t>(n));
+  b.plaintext.resize(static_cast<size_t>(n));
+  b.lookup_hashes.resize(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) b.response.add_acks();
   auto check = [&](int i) {
-    const v1::SourceRecord& r = request.records(i);
-    v1::RecordAck* ack = response.mutable_acks(i);
+    const v1::SourceRecord& r = b.request.records(i);
+    v1::RecordAck* ack = b.response.mutable_acks(i);
     ack->set_source_system(r.source_system());
     ack->set_record_id(r.record_id());
     ack->set_outcome(v1::RecordAck::REJECTED);
     if (!ValidSource(r.source_system())) {
       ack->set_reason("source_system: lower case letters, digits and dashes, at most 32");
-    } else if (r.record_id().empty() || r.record_id().size() > 128 ||
-               std::any_of(r.record_id().begin(), r.record_id().end(),
-                           [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-      ack->set_reason("record_id: required, at most 128 bytes, no control characters");
-    } else if (!r.has_changed_at()) {
-      ack->set_reason("changed_at: required");
-    } else {
-      auto n = NormalizeAttributes({r.attributes().begin(), r.attributes().end()}, options_.normalize);
-      if (!n.ok()) {
-        ack->set_reason(std::string(n.status().message()));
-      } else {
-        normalized[static_cast<size_t>(i)] = *std::move(n);
-        ack->set_outcome(v1::RecordAck::OUTCOME_UNSPECIFIED);
-      }
+      return;
     }
+    if (r.record_id().empty() || r.record_id().size() > 128 ||
+        std::any_of(r.record_id().begin(), r.record_id().end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+      ack->set_reason("record_id: required, at most 128 bytes, no control characters");
+      return;
+    }
+    if (!r.has_changed_at()) {
+      ack->set_reason("changed_at: required");
+      return;
+    }
+    auto normal = NormalizeAttributes({r.attributes().begin(), r.attributes().end()}, options_.normalize);
+    if (!normal.ok()) {
+      ack->set_reason(std::string(normal.status().message()));
+      return;
+    }
+    ack->set_outcome(v1::RecordAck::OUTCOME_UNSPECIFIED);
+    const size_t k = static_cast<size_t>(i);
+    const NormalizedRecord& rec = b.normalized[k].emplace(*std::move(normal));
+    // What does not depend on the profile the record will join: its blocking keys, the
+    // keyed hashes of its lookup keys, and the bytes to be sealed (with the profile's key).
+    b.blocking_keys[k] = resolution::BlockingKeys(rec.person);
+    for (const std::string& key : LookupKeys(b.blocking_keys[k])) {
+      b.lookup_hashes[k].push_back(key_.LookupHash("lookup", key));
+    }
+    v1::StoredRecord stored;
+    stored.mutable_values()->insert(rec.values.begin(), rec.values.end());
+    stored.mutable_normal()->insert(rec.normal.begin(), rec.normal.end());
+    b.plaintext[k] = stored.SerializeAsString();
   };
   // Normalising (phone numbers, Unicode folding) is the batch's largest piece of work
   // outside the database: a large batch shares it with a second thread. Each record has its
   // own slots, and nothing here touches shared state.
-  ForEachOnTwoThreads(request.records_size(), check);
+  ForEachOnTwoThreads(n, check);
+  b.prepare_time = absl::Now() - received;
+  return b;
+}
+
+absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(const std::string& caller,
+                                                                const v1::WriteRecordsRequest& request) {
+  ASSIGN_OR_RETURN(PreparedBatch batch, Prepare(caller, request));
+  return Write(batch);
+}
+
+absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& batch) {
+  const std::string& caller = batch.caller;
+  const v1::WriteRecordsRequest& request = batch.request;
+  const v1::WriteRecordsResponse& response = batch.response;
+  const std::vector<std::optional<NormalizedRecord>>& normalized = batch.normalized;
   const absl::Status dry_run_done = absl::CancelledError("dry run");
   int new_profiles = 0, joined = 0, reviews = 0;
   v1::WriteRecordsResponse result;
@@ -521,7 +557,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       const v1::SourceRecord& r = request.records(i);
       const NormalizedRecord* n = &*normalized[static_cast<size_t>(i)];
       entries.push_back({i, n, absl::ToUnixMicros(FromProtoTime(r.changed_at())),
-                         resolution::BlockingKeys(n->person), {}});
+                         batch.blocking_keys[static_cast<size_t>(i)], {}});
     }
     if (entries.empty()) return request.dry_run() ? dry_run_done : absl::OkStatus();
 
@@ -719,31 +755,24 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
     // may be stored already: those skip conflicts, which costs PostgreSQL more per row).
     std::vector<std::string> key_hashes, key_sources, key_ids;
     std::vector<std::string> again_hashes, again_sources, again_ids;
-    // Sealing and keyed hashing, on two threads: each row its own slots, the data keys
-    // looked up before (a lookup may query the database).
+    // Sealing with the profiles' data keys, on two threads: each row its own slot, the
+    // keys looked up before (a lookup may query the database).
     struct Row {
       const Entry* e;
       storage::Key256 key;
       std::string sealed;
-      std::vector<std::string> hashes;
     };
     std::vector<Row> rows;
     for (const Entry& e : entries) {
       if (e.profile.empty()) continue;  // duplicate or rejected
       ASSIGN_OR_RETURN(storage::Key256 key, t.DataKey(e.profile));
-      rows.push_back({&e, key, {}, {}});
+      rows.push_back({&e, key, {}});
     }
     ForEachOnTwoThreads(static_cast<int>(rows.size()), [&](int i) {
       Row& row = rows[static_cast<size_t>(i)];
       const v1::SourceRecord& r = request.records(row.e->index);
-      v1::StoredRecord stored;
-      stored.mutable_values()->insert(row.e->n->values.begin(), row.e->n->values.end());
-      stored.mutable_normal()->insert(row.e->n->normal.begin(), row.e->n->normal.end());
-      row.sealed = storage::Seal(row.key, stored.SerializeAsString(),
+      row.sealed = storage::Seal(row.key, batch.plaintext[static_cast<size_t>(row.e->index)],
                                  RecordContext(row.e->profile, r.source_system(), r.record_id(), row.e->micros));
-      for (const std::string& k : LookupKeys(row.e->keys)) {
-        row.hashes.push_back(key_.LookupHash("lookup", k));
-      }
     });
     for (Row& row : rows) {
       const Entry& e = *row.e;
@@ -753,8 +782,8 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
       insert_micros.push_back(absl::StrCat(e.micros));
       insert_profiles.push_back(e.profile);
       insert_sealed.push_back(std::move(row.sealed));
-      for (std::string& hash : row.hashes) {
-        (e.first_seen ? key_hashes : again_hashes).push_back(std::move(hash));
+      for (const std::string& hash : batch.lookup_hashes[static_cast<size_t>(e.index)]) {
+        (e.first_seen ? key_hashes : again_hashes).push_back(hash);
         (e.first_seen ? key_sources : again_sources).push_back(r.source_system());
         (e.first_seen ? key_ids : again_ids).push_back(r.record_id());
       }
@@ -799,7 +828,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(
   for (const auto& ack : result.acks()) rejected += ack.outcome() == v1::RecordAck::REJECTED;
   const absl::Time finished = absl::Now();
   log::Info("records_written", {{"records", request.records_size()},
-                                {"normalize_ms", absl::ToDoubleMilliseconds(started - received)},
+                                {"normalize_ms", absl::ToDoubleMilliseconds(batch.prepare_time)},
                                 {"read_ms", absl::ToDoubleMilliseconds(read_done - started)},
                                 {"resolve_ms", absl::ToDoubleMilliseconds(resolve_done - read_done)},
                                 {"write_ms", absl::ToDoubleMilliseconds(finished - resolve_done)},

@@ -10,6 +10,7 @@
 #define CDP_SERVICES_INGEST_INGEST_API_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "cdp/v1/ingest.pb.h"
 #include "consent/catalog.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "services/ingest/match_index.h"
 #include "services/ingest/record.h"
 #include "services/ingest/resolution/resolver.h"
@@ -56,9 +58,30 @@ class IngestApi {
 
   // One batch: per record ACCEPTED (with its profile), DUPLICATE or REJECTED (with the
   // attribute named). InvalidArgument for a batch over the limit; Unavailable or Aborted
-  // when the database fails, and then nothing of the batch is stored.
+  // when the database fails, and then nothing of the batch is stored. Prepare, then Write.
   absl::StatusOr<v1::WriteRecordsResponse> WriteBatch(const std::string& caller,
                                                       const v1::WriteRecordsRequest& request);
+
+  // A batch checked and normalised, with all of each record's work that does not depend on
+  // the profile it will join, ready for Write.
+  struct PreparedBatch {
+    std::string caller;
+    v1::WriteRecordsRequest request;
+    v1::WriteRecordsResponse response;  // per record REJECTED with the reason, or still open
+    // Per record (empty for a rejected one): normalised, its blocking keys, the keyed
+    // hashes of its lookup keys, and its StoredRecord serialised, to be sealed.
+    std::vector<std::optional<NormalizedRecord>> normalized;
+    std::vector<std::vector<std::string>> blocking_keys;
+    std::vector<std::vector<std::string>> lookup_hashes;
+    std::vector<std::string> plaintext;
+    absl::Duration prepare_time;
+  };
+  // The first half of WriteBatch: no lock, no database, so a stream's next batch is
+  // prepared while the one before it is written. PermissionDenied, or InvalidArgument for
+  // a batch over the limit.
+  absl::StatusOr<PreparedBatch> Prepare(const std::string& caller, v1::WriteRecordsRequest request) const;
+  // The second half: resolution and storage, one batch at a time.
+  absl::StatusOr<v1::WriteRecordsResponse> Write(const PreparedBatch& batch);
 
   // NOT_FOUND for an unknown or erased profile; a merged-away id answers with the profile
   // it lives under.
