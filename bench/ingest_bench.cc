@@ -115,8 +115,8 @@ int main(int argc, char** argv) {
     }
   };
 
-  // 1. Bulk: batches over --streams streams at once, each sending its share in order and
-  // waiting for each answer (as cdpctl import does).
+  // 1. Bulk: batches over --streams streams at once, each sending its share in order with
+  // at most two batches unanswered (as cdpctl import does).
   const int streams = std::max(1, absl::GetFlag(FLAGS_streams));
   const auto bulk_start = Clock::now();
   {
@@ -128,15 +128,24 @@ int main(int argc, char** argv) {
         grpc::ClientContext ctx;
         auto stream = stub->WriteRecords(&ctx);
         const size_t step = static_cast<size_t>(batch_size);
+        int unanswered = 0;
+        auto receive = [&] {
+          cdp::v1::WriteRecordsResponse resp;
+          if (!stream->Read(&resp)) return false;
+          --unanswered;
+          absl::MutexLock lock(&note_mu);
+          note(resp);
+          return true;
+        };
         for (size_t i = static_cast<size_t>(t) * step; i < bulk.size(); i += step * static_cast<size_t>(streams)) {
           cdp::v1::WriteRecordsRequest req;
           for (size_t j = i; j < std::min(bulk.size(), i + step); ++j) *req.add_records() = bulk[j];
-          cdp::v1::WriteRecordsResponse resp;
-          if (!stream->Write(req) || !stream->Read(&resp)) break;
-          absl::MutexLock lock(&note_mu);
-          note(resp);
+          if (!stream->Write(req)) break;
+          if (++unanswered >= 2 && !receive()) break;
         }
         stream->WritesDone();
+        while (unanswered > 0 && receive()) {
+        }
         results[static_cast<size_t>(t)] = stream->Finish();
       });
     }

@@ -1,5 +1,12 @@
 #include "services/ingest/ingest_service.h"
 
+#include <atomic>
+#include <deque>
+#include <future>
+#include <optional>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "services/common/caller.h"
 #include "services/common/grpc_status.h"
@@ -7,18 +14,174 @@
 
 namespace cdp::ingest {
 
-grpc::Status IngestService::WriteRecords(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::WriteRecordsResponse, v1::WriteRecordsRequest>* stream) {
-  absl::StatusOr<rpc::Caller> caller = rpc::CallerOf(*context);
-  if (!caller.ok()) return rpc::ToGrpcStatus(caller.status());
-  v1::WriteRecordsRequest batch;
-  while (stream->Read(&batch)) {
-    auto acks = api_.WriteBatch(caller->id, batch);
-    if (!acks.ok()) return rpc::ToGrpcStatus(acks.status());
-    if (!stream->Write(*acks)) return grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
+namespace {
+
+using Batch = v1::WriteRecordsRequest;
+using Acks = v1::WriteRecordsResponse;
+
+// One WriteRecords stream. gRPC's threads only hand over what arrived and what went out;
+// the batches are worked on a thread of the stream's own, in order. When the client has
+// sent ahead, the next batch is prepared (checked, normalised, hashed: IngestApi::Prepare)
+// beside the one being resolved and stored, so one stream keeps both halves busy. Reads
+// stay at most kReadAhead batches ahead of the work.
+//
+// Deleted when both gRPC (OnDone) and the worker are through with it.
+class WriteRecordsCall : public grpc::ServerBidiReactor<Batch, Acks> {
+ public:
+  static constexpr size_t kReadAhead = 2;
+
+  WriteRecordsCall(IngestApi& api, std::string caller) : api_(api), caller_(std::move(caller)) {
+    StartReadIfRoom();
+    std::thread([this] { Work(); }).detach();
   }
-  return grpc::Status::OK;
+
+  void OnReadDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mu_);
+      reading_ = false;
+      if (ok) {
+        arrived_.push_back(std::move(incoming_));
+        incoming_.Clear();
+      } else {
+        input_ended_ = true;  // the client closed its side, or the call is over
+      }
+    }
+    if (ok) StartReadIfRoom();
+  }
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) gone_ = true;
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    gone_ = true;
+  }
+  void OnDone() override { Unref(); }
+
+ private:
+  void Unref() {
+    if (refs_.fetch_sub(1) == 1) delete this;
+  }
+
+  // Starts the next read unless one is running, the input ended, the call is finished or
+  // enough is waiting. Called by the worker (before it finishes the call) and by
+  // OnReadDone (a reaction: gRPC keeps the stream until it returns, so a read started
+  // there just after Finish completes with ok=false). Never under mu_: gRPC may run
+  // OnReadDone inline.
+  void StartReadIfRoom() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (reading_ || input_ended_ || gone_ || finished_ || arrived_.size() >= kReadAhead) return;
+      reading_ = true;
+    }
+    StartRead(&incoming_);
+  }
+
+  // The next batch the client sent, waiting for it if `wait`; nullopt when there is none
+  // (yet, or any more).
+  std::optional<Batch> Next(bool wait) {
+    std::optional<Batch> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      if (wait) {
+        mu_.Await(absl::Condition(
+            +[](WriteRecordsCall* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+              return !c->arrived_.empty() || c->input_ended_ || c->gone_;
+            },
+            this));
+      }
+      if (arrived_.empty() || gone_) return std::nullopt;
+      batch = std::move(arrived_.front());
+      arrived_.pop_front();
+    }
+    StartReadIfRoom();
+    return batch;
+  }
+
+  // Sends one batch's acks after the previous ones went out; false if the client is gone.
+  bool Send(Acks acks) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](WriteRecordsCall* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) { return !c->writing_ || c->gone_; },
+          this));
+      if (gone_) return false;
+      outgoing_ = std::move(acks);
+      writing_ = true;
+    }
+    StartWrite(&outgoing_);
+    return true;
+  }
+
+  grpc::Status Run() {
+    std::optional<Batch> first = Next(/*wait=*/true);
+    if (!first) return Ended();
+    absl::StatusOr<IngestApi::PreparedBatch> current = api_.Prepare(caller_, *std::move(first));
+    while (true) {
+      if (!current.ok()) return rpc::ToGrpcStatus(current.status());
+      std::future<absl::StatusOr<IngestApi::PreparedBatch>> next;
+      if (std::optional<Batch> ahead = Next(/*wait=*/false)) {
+        next = std::async(std::launch::async,
+                          [this, b = *std::move(ahead)]() mutable { return api_.Prepare(caller_, std::move(b)); });
+      }
+      absl::StatusOr<Acks> acks = api_.Write(*current);
+      if (!acks.ok()) return rpc::ToGrpcStatus(acks.status());  // `next` is joined as it goes
+      if (!Send(*std::move(acks))) return Ended();
+      if (next.valid()) {
+        current = next.get();
+      } else {
+        std::optional<Batch> batch = Next(/*wait=*/true);
+        if (!batch) return Ended();
+        current = api_.Prepare(caller_, *std::move(batch));
+      }
+    }
+  }
+  grpc::Status Ended() {
+    absl::MutexLock lock(&mu_);
+    return gone_ ? grpc::Status(grpc::StatusCode::CANCELLED, "the client went away") : grpc::Status::OK;
+  }
+
+  void Work() {
+    grpc::Status status = Run();
+    {
+      absl::MutexLock lock(&mu_);  // the last acks out first
+      mu_.Await(absl::Condition(
+          +[](WriteRecordsCall* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) { return !c->writing_; }, this));
+      finished_ = true;
+    }
+    Finish(std::move(status));
+    Unref();
+  }
+
+  IngestApi& api_;
+  const std::string caller_;
+  std::atomic<int> refs_{2};  // gRPC's and the worker's
+  absl::Mutex mu_;
+  Batch incoming_;  // the read in progress fills it
+  Acks outgoing_;   // the write in progress sends it
+  std::deque<Batch> arrived_ ABSL_GUARDED_BY(mu_);
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool input_ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool gone_ ABSL_GUARDED_BY(mu_) = false;  // cancelled, or a write failed
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// A call refused before it starts (no verified caller).
+class RefusedCall : public grpc::ServerBidiReactor<Batch, Acks> {
+ public:
+  explicit RefusedCall(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::WriteRecordsRequest, v1::WriteRecordsResponse>* IngestService::WriteRecords(
+    grpc::CallbackServerContext* context) {
+  absl::StatusOr<rpc::Caller> caller = rpc::CallerOf(*context);
+  if (!caller.ok()) return new RefusedCall(rpc::ToGrpcStatus(caller.status()));
+  return new WriteRecordsCall(api_, caller->id);
 }
 
 grpc::Status IngestService::MergeProfiles(grpc::ServerContext* context,

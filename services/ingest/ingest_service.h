@@ -9,14 +9,15 @@
 
 namespace cdp::ingest {
 
-class IngestService : public v1::IngestService::Service {
+// WriteRecords is a callback method (a stream's batches are worked on a thread of its own,
+// see ingest_service.cc); the other methods are synchronous handlers.
+class IngestService : public v1::IngestService::WithCallbackMethod_WriteRecords<v1::IngestService::Service> {
  public:
   // `stopping` says when long-lived streams should end (the process is told to stop).
   IngestService(IngestApi& api, std::function<bool()> stopping) : api_(api), stopping_(std::move(stopping)) {}
 
-  grpc::Status WriteRecords(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::WriteRecordsResponse, v1::WriteRecordsRequest>* stream) override;
+  grpc::ServerBidiReactor<v1::WriteRecordsRequest, v1::WriteRecordsResponse>* WriteRecords(
+      grpc::CallbackServerContext* context) override;
   grpc::Status MergeProfiles(grpc::ServerContext* context, const v1::MergeProfilesRequest* request,
                              v1::MergeProfilesResponse* response) override;
   grpc::Status UnmergeProfile(grpc::ServerContext* context,

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <map>
 
@@ -163,7 +164,6 @@ int RunImport(const std::vector<std::string>& args,
   std::vector<std::string> problems;  // "line 12: reason"
   int64_t rejected = 0;
   std::vector<Line> pending;
-  std::vector<int64_t> in_flight_lines;
 
   auto note = [&](int64_t line, const std::string& id, const std::string& outcome,
                   const std::string& profile, const std::string& reason) {
@@ -171,17 +171,19 @@ int RunImport(const std::vector<std::string>& args,
       acks_out << line << "," << CsvField(id) << "," << outcome << "," << profile << "," << CsvField(reason) << "\n";
     }
   };
-  auto flush = [&]() -> bool {
-    if (pending.empty()) return true;
-    v1::WriteRecordsRequest req;
-    req.set_dry_run(absl::GetFlag(FLAGS_dry_run));
-    for (const Line& l : pending) *req.add_records() = l.record;
-    if (!stream->Write(req)) return false;
+  // Batches go out ahead of their acks (up to `window` unanswered), so the service can
+  // prepare the next batch while it stores one; under --strict one at a time, so that a
+  // rejected line stops the import after its own batch.
+  const size_t window = strict ? 1 : 2;
+  std::deque<std::vector<Line>> in_flight;
+  auto receive = [&]() -> bool {
     v1::WriteRecordsResponse resp;
     if (!stream->Read(&resp)) return false;
-    for (int i = 0; i < resp.acks_size() && i < static_cast<int>(pending.size()); ++i) {
+    const std::vector<Line> batch = std::move(in_flight.front());
+    in_flight.pop_front();
+    for (int i = 0; i < resp.acks_size() && i < static_cast<int>(batch.size()); ++i) {
       const v1::RecordAck& a = resp.acks(i);
-      const int64_t line = pending[static_cast<size_t>(i)].number;
+      const int64_t line = batch[static_cast<size_t>(i)].number;
       switch (a.outcome()) {
         case v1::RecordAck::ACCEPTED:
           ++accepted;
@@ -199,10 +201,19 @@ int RunImport(const std::vector<std::string>& args,
           note(line, a.record_id(), "rejected", "", a.reason());
       }
     }
-    sent += static_cast<int64_t>(pending.size());
-    pending.clear();
+    sent += static_cast<int64_t>(batch.size());
     progress.Update(bytes, sent);
     return true;
+  };
+  auto flush = [&]() -> bool {
+    if (pending.empty()) return true;
+    v1::WriteRecordsRequest req;
+    req.set_dry_run(absl::GetFlag(FLAGS_dry_run));
+    for (const Line& l : pending) *req.add_records() = l.record;
+    if (!stream->Write(req)) return false;
+    in_flight.push_back(std::move(pending));
+    pending.clear();
+    return in_flight.size() < window || receive();
   };
 
   std::vector<std::string> header;
@@ -284,6 +295,8 @@ int RunImport(const std::vector<std::string>& args,
   }
   if (!stopped) flush();
   stream->WritesDone();
+  while (!in_flight.empty() && receive()) {
+  }
   grpc::Status status = stream->Finish();
   progress.Update(bytes, sent, true);
   progress.Done();
