@@ -72,11 +72,24 @@ constexpr char kWholeProfiles[] = "ingest_whole_profiles";
 using storage::ByteaArray;
 using storage::TextArray;
 
-std::string NewId(const char* prefix) {
-  unsigned char b[10];
-  if (RAND_bytes(b, sizeof(b)) != 1) std::abort();  // no randomness: nothing is safe
-  return absl::StrCat(prefix, absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), sizeof(b))));
+std::string RandomHex(size_t bytes) {
+  unsigned char b[16];
+  if (bytes > sizeof(b) || RAND_bytes(b, static_cast<int>(bytes)) != 1) std::abort();  // no randomness: nothing is safe
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), bytes));
 }
+
+std::string NewId(const char* prefix) { return absl::StrCat(prefix, RandomHex(10)); }
+
+// A new profile's id: "p-", the time in milliseconds (11 hex digits), 48 random bits. Ids
+// made close in time sort together, so the indexes and tables keyed by profile (profiles,
+// records by profile, the consent outbox, the key store) take a batch's new profiles on
+// their newest pages instead of one random page each: at a million profiles that is the
+// difference between a few pages and hundreds per batch. The id tells when the profile
+// was made, to the millisecond, and nothing else.
+std::string NewProfileId(absl::Time now) {
+  return absl::StrCat("p-", absl::Hex(absl::ToUnixMillis(now), absl::kZeroPad11), RandomHex(6));
+}
+
 
 std::string RecordContext(const std::string& profile, const std::string& source,
                           const std::string& id, int64_t micros) {
@@ -701,7 +714,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
           review_reason = "between the thresholds";
         }
         if (e.profile.empty()) {
-          e.profile = NewId("p-");
+          e.profile = NewProfileId(started);
           new_profile_ids.push_back(e.profile);
           batch_new.insert(e.profile);
           ack->set_new_profile(true);

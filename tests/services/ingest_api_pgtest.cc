@@ -108,6 +108,16 @@ class IngestApiTest : public ::testing::Test {
   std::unique_ptr<IngestApi> api_;
 };
 
+TEST_F(IngestApiTest, NewProfileIdsSortByWhenTheyWereMade) {
+  const auto [first, second] = JanTwice();
+  ASSERT_EQ(first.size(), 2 + 11 + 12) << first;  // "p-", milliseconds, 48 random bits
+  ASSERT_NE(first, second);
+  // The time part (milliseconds, zero-padded hex) never goes down from one batch to the next.
+  EXPECT_LE(first.substr(0, 13), second.substr(0, 13));
+  const absl::Time made = absl::FromUnixMillis(std::stoll(first.substr(2, 11), nullptr, 16));
+  EXPECT_LT(absl::AbsDuration(absl::Now() - made), absl::Minutes(1));
+}
+
 TEST_F(IngestApiTest, OnePersonFromFourSourcesBecomesOneProfileWithLineage) {
   auto acks = Write({
       Record("crm", "c1", 1000, kJan),
