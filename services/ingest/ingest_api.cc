@@ -90,7 +90,6 @@ std::string NewProfileId(absl::Time now) {
   return absl::StrCat("p-", absl::Hex(absl::ToUnixMillis(now), absl::kZeroPad11), RandomHex(6));
 }
 
-
 std::string RecordContext(const std::string& profile, const std::string& source,
                           const std::string& id, int64_t micros) {
   return absl::StrCat("record|", profile, "|", source, "|", id, "|", micros);
@@ -540,8 +539,8 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
   int64_t batch_seq = 0;
   // Where a batch's time goes, for the log (and for whoever makes it faster).
   const absl::Time started = absl::Now();
-  absl::Time read_done = started, resolve_done = started, keys_done = started, sealed = started,
-             stored = started;
+  absl::Time read_done = started, scored_done = started, resolve_done = started, keys_done = started,
+             sealed = started, stored = started;
   // One batch at a time per process (the database lock makes it one at a time across
   // processes); resolution reads the index in memory, the database is only written.
   absl::MutexLock index_lock(&index_mu_);
@@ -573,6 +572,22 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
                          batch.blocking_keys[static_cast<size_t>(i)], {}});
     }
     if (entries.empty()) return request.dry_run() ? dry_run_done : absl::OkStatus();
+
+    // Scoring a new record against the stored records it shares a blocking key with is
+    // most of resolution's work, and reads the index only: done first, on two threads, for
+    // every record the index does not know. The pass below adds this batch's own records
+    // as candidates and decides in order.
+    std::vector<std::vector<std::pair<const MatchIndex::Entry*, double>>> scored(entries.size());
+    ForEachOnTwoThreads(static_cast<int>(entries.size()), [&](int i) {
+      const Entry& e = entries[static_cast<size_t>(i)];
+      const v1::SourceRecord& r = request.records(e.index);
+      if (index_.Find(r.source_system(), r.record_id()) != nullptr) return;
+      for (const MatchIndex::Entry* c : index_.Candidates(e.keys, static_cast<size_t>(options_.max_block_size))) {
+        scored[static_cast<size_t>(i)].emplace_back(
+            c, options_.model.BayesFactorBits(resolution::Compare(e.n->person, c->person)));
+      }
+    });
+    scored_done = absl::Now();
 
     // Profiles this batch makes live under themselves; the index knows the rest.
     absl::flat_hash_set<std::string> batch_new;
@@ -644,73 +659,74 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
         // Per profile (as it stands, merges included) the best record and the profile that
         // owns it: a joining record goes to that owner, so that undoing a merge later
         // takes it along with the record it matched.
-        std::map<std::string, double> best_bits;
-        std::map<std::string, const resolution::PersonRecord*> best_record;
-        std::map<std::string, std::string> best_owner;
-        auto consider = [&](const std::string& owner, const resolution::PersonRecord& other) {
-          const std::string r_root = root(owner);
-          const double bits = options_.model.BayesFactorBits(resolution::Compare(e.n->person, other));
-          if (!best_bits.count(r_root) || bits > best_bits[r_root]) {
-            best_bits[r_root] = bits;
-            best_record[r_root] = &other;
-            best_owner[r_root] = owner;
-          }
+        struct Best {
+          double bits;
+          const resolution::PersonRecord* record;
+          const std::string* owner;
         };
-        const std::vector<const MatchIndex::Entry*> stored_candidates =
-            index_.Candidates(e.keys, static_cast<size_t>(options_.max_block_size));
+        absl::flat_hash_map<std::string, Best> best_of;
+        auto consider = [&](const std::string& owner, const resolution::PersonRecord& other, double bits) {
+          auto [it, added] = best_of.try_emplace(root(owner), Best{bits, &other, &owner});
+          if (!added && bits > it->second.bits) it->second = Best{bits, &other, &owner};
+        };
         // Contacts the candidates show to be a household's do not count as personal.
         std::vector<const resolution::PersonRecord*> around = {&e.n->person};
-        for (const MatchIndex::Entry* c : stored_candidates) {
-          consider(c->owner, c->person);
+        for (const auto& [c, bits] : scored[static_cast<size_t>(&e - entries.data())]) {
+          consider(c->owner, c->person, bits);
           around.push_back(&c->person);
         }
         for (const std::string& k : e.keys) {
           auto block = batch_index.find(k);
           if (block == batch_index.end()) continue;
           for (const auto& [owner, person] : block->second) {
-            consider(owner, *person);
+            consider(owner, *person, options_.model.BayesFactorBits(resolution::Compare(e.n->person, *person)));
             around.push_back(person);
           }
         }
+        // The profile of the best evidence; on a tie the smaller id, so that the answer
+        // does not depend on the order candidates came in.
         std::string best;
-        for (const auto& [r_root, bits] : best_bits) {
-          if (best.empty() || bits > best_bits[best]) best = r_root;
+        Best top{};
+        for (const auto& [r_root, b] : best_of) {
+          if (best.empty() || b.bits > top.bits || (b.bits == top.bits && r_root < best)) {
+            best = r_root;
+            top = b;
+          }
         }
         std::string review_reason;
-        if (!best.empty() && best_bits[best] >= options_.link_bits) {
+        if (!best.empty() && top.bits >= options_.link_bits) {
           // As in bulk resolution: the record it matched must raise no doubt at all, and no
           // record of the profile may be clearly someone else.
           const auto& group = members_of(best);
-          const resolution::Comparison with_best = resolution::Compare(e.n->person, *best_record[best]);
-          bool vetoed = resolution::Vetoed(e.n->person, *best_record[best], with_best);
+          const resolution::Comparison with_best = resolution::Compare(e.n->person, *top.record);
+          bool vetoed = resolution::Vetoed(e.n->person, *top.record, with_best);
           if (!vetoed) {
             std::vector<const resolution::PersonRecord*> members;
             members.reserve(group.size());
             for (const MemberView& m : group) members.push_back(m.person);
-            vetoed = resolution::GroupsClash(e.n->person, *best_record[best], {&e.n->person}, members);
+            vetoed = resolution::GroupsClash(e.n->person, *top.record, {&e.n->person}, members);
           }
           // A contact counts only if no one else around uses it. Finding out takes a pass
           // over the candidates, so only when the answer depends on it (a shared contact
           // can only take evidence away).
-          bool personal = resolution::PersonalEvidence(e.n->person, *best_record[best], with_best);
+          bool personal = resolution::PersonalEvidence(e.n->person, *top.record, with_best);
           if (personal) {
-            personal = resolution::PersonalEvidence(e.n->person, *best_record[best], with_best,
+            personal = resolution::PersonalEvidence(e.n->person, *top.record, with_best,
                                                     resolution::SharedContacts(around, &e.n->person));
           }
           size_t fitting = 0;
-          for (const auto& [r_root, bits] : best_bits) fitting += bits >= options_.link_bits;
+          for (const auto& [r_root, b] : best_of) fitting += b.bits >= options_.link_bits;
           if (vetoed) {
             review_reason = "a record of the profile disagrees on date of birth, given name or customer number";
-          } else if (!personal &&
-                     !resolution::HouseholdEvidenceSuffices(e.n->person, *best_record[best], fitting)) {
+          } else if (!personal && !resolution::HouseholdEvidenceSuffices(e.n->person, *top.record, fitting)) {
             review_reason = "agrees only on what a household shares";
           } else if (static_cast<int>(group.size()) >= options_.max_cluster_size) {
             review_reason = "the profile has reached the size limit for automatic joins";
           } else {
-            e.profile = best_owner[best];
+            e.profile = *top.owner;
             ++joined;
           }
-        } else if (!best.empty() && best_bits[best] >= options_.review_bits) {
+        } else if (!best.empty() && top.bits >= options_.review_bits) {
           review_reason = "between the thresholds";
         }
         if (e.profile.empty()) {
@@ -720,7 +736,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
           ack->set_new_profile(true);
           ++new_profiles;
           if (!review_reason.empty()) {
-            review_rows.push_back({best, e.profile, best_bits[best], review_reason});
+            review_rows.push_back({best, e.profile, top.bits, review_reason});
             ack->set_review(true);
             ack->set_reason(absl::StrCat("review: ", review_reason));
             ++reviews;
@@ -844,6 +860,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
                                 {"normalize_ms", absl::ToDoubleMilliseconds(batch.prepare_time)},
                                 {"read_ms", absl::ToDoubleMilliseconds(read_done - started)},
                                 {"resolve_ms", absl::ToDoubleMilliseconds(resolve_done - read_done)},
+                                {"score_ms", absl::ToDoubleMilliseconds(scored_done - read_done)},
                                 {"write_ms", absl::ToDoubleMilliseconds(finished - resolve_done)},
                                 {"keys_ms", absl::ToDoubleMilliseconds(keys_done - resolve_done)},
                                 {"seal_ms", absl::ToDoubleMilliseconds(sealed - keys_done)},

@@ -80,12 +80,13 @@ std::vector<const MatchIndex::Entry*> MatchIndex::Candidates(
   std::vector<const Entry*> out;
   out.reserve(found.size());
   for (uint32_t i : found) {
-    if (!erased_.contains(entries_[i].owner)) out.push_back(&entries_[i]);
+    if (erased_.empty() || !erased_.contains(entries_[i].owner)) out.push_back(&entries_[i]);
   }
   return out;
 }
 
 std::string MatchIndex::Root(const std::string& profile) const {
+  if (parent_.empty()) return profile;
   std::string p = profile;
   for (int depth = 0; depth < 100; ++depth) {
     auto it = parent_.find(p);
