@@ -6,6 +6,7 @@
 #include <numeric>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -18,9 +19,10 @@
 namespace cdp::resolution {
 namespace {
 
-bool FirstTokenEqual(const std::string& a, const std::string& b) {
-  return a.substr(0, a.find(' ')) == b.substr(0, b.find(' '));
-}
+// The first word of a name ("jan" of "jan pieter"), without copying.
+std::string_view FirstToken(const std::string& s) { return std::string_view(s).substr(0, s.find(' ')); }
+
+bool FirstTokenEqual(const std::string& a, const std::string& b) { return FirstToken(a) == FirstToken(b); }
 
 std::string Initials(const std::string& s) {
   std::string out;
@@ -94,8 +96,11 @@ bool GivenNamesOfTwoPeople(const PersonRecord& a, const PersonRecord& b) {
   if (NameLevel(a.given, b.given) != 3) return false;
   if (std::min(a.given.size(), b.given.size()) >= 5 && BoundedLevenshtein(a.given, b.given, 2) <= 2) return false;
   // "jnsper" and "jasper dennis": the first given names a typo apart, a second one left out.
-  const std::string first_a = a.given.substr(0, a.given.find(' ')), first_b = b.given.substr(0, b.given.find(' '));
-  if ((first_a != a.given || first_b != b.given) && NameLevel(first_a, first_b) <= 1) return false;
+  const std::string_view first_a = FirstToken(a.given), first_b = FirstToken(b.given);
+  if ((first_a.size() != a.given.size() || first_b.size() != b.given.size()) &&
+      NameLevel(std::string(first_a), std::string(first_b)) <= 1) {
+    return false;
+  }
   return !SwappedNames(a, b);
 }
 

@@ -48,7 +48,17 @@ double JaroWinkler(std::string_view a, std::string_view b) {
 
 int BoundedLevenshtein(std::string_view a, std::string_view b, int limit) {
   if (std::abs(static_cast<int>(a.size()) - static_cast<int>(b.size())) > limit) return limit + 1;
-  std::vector<int> prev(b.size() + 1), cur(b.size() + 1);
+  // Two rows of the table: on the stack for names (up to 64 bytes), else on the heap.
+  constexpr size_t kMax = 64;
+  std::array<int, 2 * (kMax + 1)> rows;
+  std::vector<int> heap;
+  int* prev = rows.data();
+  int* cur = rows.data() + kMax + 1;
+  if (b.size() > kMax) {
+    heap.resize(2 * (b.size() + 1));
+    prev = heap.data();
+    cur = heap.data() + b.size() + 1;
+  }
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(j);
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = static_cast<int>(i);

@@ -1,4 +1,5 @@
-// String similarity for identity resolution. Pure, allocation-free, thread-safe.
+// String similarity for identity resolution. Pure, thread-safe, and free of allocation for
+// strings up to 64 bytes (names).
 #ifndef CDP_SERVICES_INGEST_RESOLUTION_SIMILARITY_H_
 #define CDP_SERVICES_INGEST_RESOLUTION_SIMILARITY_H_
 
