@@ -13,10 +13,14 @@
 #include <cstdlib>
 #include <thread>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <mutex>
 #include <string>
 #include <sys/types.h>
+#include <unistd.h>
 #include <vector>
 
 namespace cdp::bench {
@@ -116,6 +120,37 @@ inline double PeakRssMb(pid_t pid) {
     if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024;
   }
   return 0;
+}
+
+// CPU time (user + system) process `pid` has used so far, in seconds; 0 if it is gone.
+// Unlike wall time, it hardly depends on what else the shared machine is doing.
+inline double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name (field 2) is in parentheses and may hold spaces: count after it.
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(text.substr(close + 1));
+  std::string field;
+  unsigned long long ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::strtoull(field.c_str(), nullptr, 10);  // utime, stime
+  }
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// The CPU time of every running process named `comm` ("postgres": all of a PostgreSQL
+// server's processes, its backends and its writers), in seconds.
+inline double CpuSecondsOfAll(const std::string& comm) {
+  double total = 0;
+  for (const auto& dir : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = dir.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream c(dir.path() / "comm");
+    std::string got;
+    if (std::getline(c, got) && got == comm) total += CpuSeconds(static_cast<pid_t>(std::stol(name)));
+  }
+  return total;
 }
 
 }  // namespace cdp::bench

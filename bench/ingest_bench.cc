@@ -118,6 +118,11 @@ int main(int argc, char** argv) {
   // 1. Bulk: batches over --streams streams at once, each sending its share in order with
   // at most two batches unanswered (as cdpctl import does).
   const int streams = std::max(1, absl::GetFlag(FLAGS_streams));
+  // CPU time per record beside the rate: the service, the PostgreSQL server (every process
+  // named postgres on this machine) and this client. Two cores give 2 s of CPU a second.
+  const double service_cpu0 = cdp::bench::CpuSeconds(ingest->process->pid());
+  const double pg_cpu0 = cdp::bench::CpuSecondsOfAll("postgres");
+  const double self_cpu0 = cdp::bench::CpuSeconds(getpid());
   const auto bulk_start = Clock::now();
   {
     absl::Mutex note_mu;
@@ -158,6 +163,10 @@ int main(int argc, char** argv) {
     }
   }
   const double bulk_rate = static_cast<double>(bulk.size()) / S(Clock::now() - bulk_start);
+  const double per_record_us = 1e6 / static_cast<double>(std::max<size_t>(bulk.size(), 1));
+  const double service_cpu_us = (cdp::bench::CpuSeconds(ingest->process->pid()) - service_cpu0) * per_record_us;
+  const double pg_cpu_us = (cdp::bench::CpuSecondsOfAll("postgres") - pg_cpu0) * per_record_us;
+  const double self_cpu_us = (cdp::bench::CpuSeconds(getpid()) - self_cpu0) * per_record_us;
 
   // 2. One new record at a time against the loaded profiles.
   std::vector<double> one_ms;
@@ -229,11 +238,17 @@ int main(int argc, char** argv) {
   std::printf("  %-46s %6.2f/%6.2f ms   %-40s %4.2f/%4.2f ms\n", "one new record, p50/p99",
               Percentile(one_ms, 0.5), Percentile(one_ms, 0.99), "Health/Check round trip, p50/p99",
               Percentile(rpc_ms, 0.5), Percentile(rpc_ms, 0.99));
+  std::printf("  %-46s %6.1f µs (service %.1f, PostgreSQL %.1f, this client %.1f; wall %.1f µs on 2 cores)\n",
+              "CPU per record (bulk)", service_cpu_us + pg_cpu_us + self_cpu_us, service_cpu_us, pg_cpu_us,
+              self_cpu_us, 1e6 / bulk_rate);
   std::printf("  %-46s %14d\n", "profiles holding more than one person", mixed);
   std::printf("  %-46s %10d of %zu\n\n", "people whose records all share one profile", whole,
               profiles_of_person.size());
   Emit("ingest_bulk_records_per_s", bulk_rate, "1/s");
   Emit("baseline_plain_insert_rows_per_s", baseline_rate, "1/s");
+  Emit("ingest_cpu_per_record_service", service_cpu_us, "us");
+  Emit("ingest_cpu_per_record_postgres", pg_cpu_us, "us");
+  Emit("ingest_cpu_per_record_client", self_cpu_us, "us");
   Emit("ingest_one_record_p50", Percentile(one_ms, 0.5), "ms");
   Emit("ingest_one_record_p99", Percentile(one_ms, 0.99), "ms");
   Emit("baseline_health_check_p50", Percentile(rpc_ms, 0.5), "ms");
@@ -245,15 +260,15 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_service_log_level) == "info" || absl::GetFlag(FLAGS_service_log_level) == "debug") {
     // The service's own account of its full batches: mean time per phase in the first and
     // the last fifth of the load (does the cost per batch grow with the data?).
-    std::vector<std::array<double, 8>> phases;
+    std::vector<std::array<double, 9>> phases;
     for (absl::string_view line : absl::StrSplit(ingest->process->Output(), '\n')) {
       if (!absl::StrContains(line, "records_written") ||
           !absl::StrContains(line, absl::StrCat("\"records\":", batch_size, ","))) {
         continue;
       }
-      std::array<double, 8> p{};
+      std::array<double, 9> p{};
       int i = 0;
-      for (const char* key : {"\"normalize_ms\":", "\"read_ms\":", "\"resolve_ms\":", "\"write_ms\":",
+      for (const char* key : {"\"normalize_ms\":", "\"read_ms\":", "\"resolve_ms\":", "\"score_ms\":", "\"write_ms\":",
                               "\"keys_ms\":", "\"seal_ms\":", "\"store_ms\":", "\"commit_ms\":"}) {
         const size_t at = line.find(key);
         if (at != absl::string_view::npos) {
@@ -273,9 +288,9 @@ int main(int argc, char** argv) {
       };
       std::printf("  per batch of %d (service log)        first fifth   last fifth\n", batch_size);
       const char* names[] = {"check and normalise", "catch up with the database", "resolve in memory",
-                             "seal and write", "  of it: data keys", "  of it: seal rows",
+                             "  of it: score against the index", "seal and write", "  of it: data keys", "  of it: seal rows",
                              "  of it: insert rows", "  of it: commit"};
-      for (int k = 0; k < 8; ++k) {
+      for (int k = 0; k < 9; ++k) {
         std::printf("  %-36s %8.1f ms  %8.1f ms\n", names[k], mean(0, k), mean(phases.size() - fifth, k));
       }
       std::printf("\n");
