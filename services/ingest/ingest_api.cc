@@ -589,9 +589,10 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
     });
     scored_done = absl::Now();
 
-    // Profiles this batch makes live under themselves; the index knows the rest.
+    // Profiles this batch makes live under themselves (the index does not know them); the
+    // index knows where the others live.
     absl::flat_hash_set<std::string> batch_new;
-    auto root = [&](const std::string& p) { return batch_new.count(p) ? p : index_.Root(p); };
+    auto root = [&](const std::string& p) -> const std::string& { return index_.Root(p); };
     // A profile's records as matching sees them: stored ones, then this batch's.
     std::map<std::string, std::vector<MemberView>> members;
     auto members_of = [&](const std::string& r_root) -> std::vector<MemberView>& {
@@ -604,8 +605,9 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
       return it->second;
     };
 
-    // In memory, in order; the batch's own records count as candidates too.
-    absl::flat_hash_map<std::string, std::vector<std::pair<std::string, const resolution::PersonRecord*>>>
+    // In memory, in order; the batch's own records count as candidates too (with the
+    // profile each went to, as held by its Entry).
+    absl::flat_hash_map<std::string, std::vector<std::pair<const std::string*, const resolution::PersonRecord*>>>
         batch_index;
     std::vector<std::string> new_profile_ids;
     struct ReviewRow {
@@ -664,7 +666,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
           const resolution::PersonRecord* record;
           const std::string* owner;
         };
-        absl::flat_hash_map<std::string, Best> best_of;
+        absl::flat_hash_map<std::string_view, Best> best_of;  // by profile id, held by the index or an Entry
         auto consider = [&](const std::string& owner, const resolution::PersonRecord& other, double bits) {
           auto [it, added] = best_of.try_emplace(root(owner), Best{bits, &other, &owner});
           if (!added && bits > it->second.bits) it->second = Best{bits, &other, &owner};
@@ -679,13 +681,13 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
           auto block = batch_index.find(k);
           if (block == batch_index.end()) continue;
           for (const auto& [owner, person] : block->second) {
-            consider(owner, *person, options_.model.BayesFactorBits(resolution::Compare(e.n->person, *person)));
+            consider(*owner, *person, options_.model.BayesFactorBits(resolution::Compare(e.n->person, *person)));
             around.push_back(person);
           }
         }
         // The profile of the best evidence; on a tie the smaller id, so that the answer
         // does not depend on the order candidates came in.
-        std::string best;
+        std::string_view best;
         Best top{};
         for (const auto& [r_root, b] : best_of) {
           if (best.empty() || b.bits > top.bits || (b.bits == top.bits && r_root < best)) {
@@ -697,7 +699,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
         if (!best.empty() && top.bits >= options_.link_bits) {
           // As in bulk resolution: the record it matched must raise no doubt at all, and no
           // record of the profile may be clearly someone else.
-          const auto& group = members_of(best);
+          const auto& group = members_of(std::string(best));
           const resolution::Comparison with_best = resolution::Compare(e.n->person, *top.record);
           bool vetoed = resolution::Vetoed(e.n->person, *top.record, with_best);
           if (!vetoed) {
@@ -736,14 +738,14 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
           ack->set_new_profile(true);
           ++new_profiles;
           if (!review_reason.empty()) {
-            review_rows.push_back({best, e.profile, top.bits, review_reason});
+            review_rows.push_back({std::string(best), e.profile, top.bits, review_reason});
             ack->set_review(true);
             ack->set_reason(absl::StrCat("review: ", review_reason));
             ++reviews;
           }
         }
         members_of(root(e.profile)).push_back({id.first + "/" + id.second, &e.n->person});
-        for (const std::string& k : e.keys) batch_index[k].emplace_back(e.profile, &e.n->person);
+        for (const std::string& k : e.keys) batch_index[k].emplace_back(&e.profile, &e.n->person);
       }
       batch_profile[id] = e.profile;
       batch_versions.insert({id.first, id.second, e.micros});

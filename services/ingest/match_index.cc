@@ -85,15 +85,14 @@ std::vector<const MatchIndex::Entry*> MatchIndex::Candidates(
   return out;
 }
 
-std::string MatchIndex::Root(const std::string& profile) const {
-  if (parent_.empty()) return profile;
-  std::string p = profile;
-  for (int depth = 0; depth < 100; ++depth) {
-    auto it = parent_.find(p);
+const std::string& MatchIndex::Root(const std::string& profile) const {
+  const std::string* p = &profile;
+  for (int depth = 0; depth < 100 && !parent_.empty(); ++depth) {
+    auto it = parent_.find(*p);
     if (it == parent_.end()) break;
-    p = it->second;
+    p = &it->second;
   }
-  return p;
+  return *p;
 }
 
 std::vector<const MatchIndex::Entry*> MatchIndex::Members(const std::string& root) const {

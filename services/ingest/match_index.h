@@ -55,8 +55,9 @@ class MatchIndex {
   // tell anything); each record once.
   std::vector<const Entry*> Candidates(const std::vector<std::string>& blocking_keys,
                                        size_t max_block) const;
-  // The profile `profile` lives under (itself unless merged).
-  std::string Root(const std::string& profile) const;
+  // The profile `profile` lives under (itself unless merged): `profile` or a string the
+  // index holds, valid until the index changes.
+  const std::string& Root(const std::string& profile) const;
   // Every record of `root` and of the profiles merged into it.
   std::vector<const Entry*> Members(const std::string& root) const;
   bool Erased(const std::string& profile) const { return erased_.contains(profile); }
