@@ -95,6 +95,25 @@ std::string RecordContext(const std::string& profile, const std::string& source,
   return absl::StrCat("record|", profile, "|", source, "|", id, "|", micros);
 }
 
+// One record of a batch on its way through resolution and storage.
+struct BatchEntry {
+  int index;
+  const NormalizedRecord* n;
+  int64_t micros;
+  std::vector<std::string> keys;  // blocking keys
+  std::string profile;            // where it goes (the profile that seals it)
+  // A record id the database has never seen (and the first of its versions in this
+  // batch): its lookup keys cannot be there yet.
+  bool first_seen = false;
+};
+
+// A doubtful pair for the review queue.
+struct ReviewRow {
+  std::string left, right;
+  double bits;
+  std::string reason;
+};
+
 // A record of a profile (its latest version), opened.
 struct Member {
   std::string profile;   // the profile that seals it
@@ -306,6 +325,24 @@ bool ValidSource(const std::string& s) {
 }
 
 }  // namespace
+
+// A batch between Resolve and Store: how it was resolved, and what of it went into the
+// index provisionally.
+struct IngestApi::ResolvedBatch {
+  const PreparedBatch* batch = nullptr;  // the caller's; outlives this
+  uint64_t ticket = 0;                   // Store's order
+  uint64_t epoch = 0;                    // the index's epoch it was resolved in
+  uint64_t provisional_end = 0;          // its provisional versions end here in the index
+  bool serially = false;                 // resolved again when stored
+  v1::WriteRecordsResponse result;
+  std::vector<BatchEntry> entries;
+  std::vector<std::string> new_profile_ids;
+  absl::flat_hash_set<std::string> batch_new;  // profiles this batch makes
+  std::vector<ReviewRow> review_rows;
+  int new_profiles = 0, joined = 0, reviews = 0;
+  // Where its time went, for the log.
+  absl::Time started, read_done, scored_done, resolve_done, write_started, keys_done, sealed, stored;
+};
 
 IngestApi::IngestApi(std::shared_ptr<const consent::Catalog> catalog, storage::Pool& pool,
                      const storage::MasterKey& key, storage::KeyStore& keys, Options options)
@@ -521,360 +558,462 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(const std::string
 }
 
 absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& batch) {
-  const std::string& caller = batch.caller;
+  ASSIGN_OR_RETURN(std::shared_ptr<ResolvedBatch> resolved, Resolve(batch));
+  return Store(std::move(resolved));
+}
+
+void IngestApi::ResolveLocked(ResolvedBatch& rb) {
+  const PreparedBatch& batch = *rb.batch;
   const v1::WriteRecordsRequest& request = batch.request;
-  const v1::WriteRecordsResponse& response = batch.response;
   const std::vector<std::optional<NormalizedRecord>>& normalized = batch.normalized;
-  const absl::Status dry_run_done = absl::CancelledError("dry run");
-  int new_profiles = 0, joined = 0, reviews = 0;
-  v1::WriteRecordsResponse result;
-  // What the batch stored, for the index once it is committed.
-  struct Stored {
-    const v1::SourceRecord* record;
-    int64_t micros;
-    std::string owner;
-    const resolution::PersonRecord* person;
+  rb.result = batch.response;
+  rb.entries.clear();
+  rb.new_profile_ids.clear();
+  rb.batch_new.clear();
+  rb.review_rows.clear();
+  rb.new_profiles = rb.joined = rb.reviews = 0;
+  rb.started = absl::Now();
+  rb.scored_done = rb.resolve_done = rb.started;
+  v1::WriteRecordsResponse& result = rb.result;
+  std::vector<BatchEntry>& entries = rb.entries;
+  std::vector<std::string>& new_profile_ids = rb.new_profile_ids;
+  absl::flat_hash_set<std::string>& batch_new = rb.batch_new;
+  std::vector<ReviewRow>& review_rows = rb.review_rows;
+  int& new_profiles = rb.new_profiles;
+  int& joined = rb.joined;
+  int& reviews = rb.reviews;
+  for (int i = 0; i < request.records_size(); ++i) {
+    if (!normalized[static_cast<size_t>(i)]) continue;
+    const v1::SourceRecord& r = request.records(i);
+    const NormalizedRecord* n = &*normalized[static_cast<size_t>(i)];
+    entries.push_back({i, n, absl::ToUnixMicros(FromProtoTime(r.changed_at())),
+                       batch.blocking_keys[static_cast<size_t>(i)], {}});
+  }
+  if (entries.empty()) return;
+
+  // Scoring a new record against the stored records it shares a blocking key with is
+  // most of resolution's work, and reads the index only: done first, on two threads, for
+  // every record the index does not know. The pass below adds this batch's own records
+  // as candidates and decides in order.
+  std::vector<std::vector<std::pair<const MatchIndex::Entry*, double>>> scored(entries.size());
+  ForEachOnTwoThreads(static_cast<int>(entries.size()), [&](int i) {
+    const BatchEntry& e = entries[static_cast<size_t>(i)];
+    const v1::SourceRecord& r = request.records(e.index);
+    if (index_.Find(r.source_system(), r.record_id()) != nullptr) return;
+    for (const MatchIndex::Entry* c : index_.Candidates(e.keys, static_cast<size_t>(options_.max_block_size))) {
+      scored[static_cast<size_t>(i)].emplace_back(
+          c, options_.model.BayesFactorBits(resolution::Compare(e.n->person, c->person)));
+    }
+  });
+  rb.scored_done = absl::Now();
+
+  // Profiles this batch makes live under themselves (the index does not know them); the
+  // index knows where the others live.
+  auto root = [&](const std::string& p) -> const std::string& { return index_.Root(p); };
+  // A profile's records as matching sees them: stored ones, then this batch's.
+  std::map<std::string, std::vector<MemberView>> members;
+  auto members_of = [&](const std::string& r_root) -> std::vector<MemberView>& {
+    auto [it, added] = members.try_emplace(r_root);
+    if (added && !batch_new.count(r_root)) {
+      for (const MatchIndex::Entry* m : index_.Members(r_root)) {
+        it->second.push_back({m->source + "/" + m->id, &m->person});
+      }
+    }
+    return it->second;
   };
-  std::vector<Stored> stored_versions;
-  int64_t batch_seq = 0;
-  // Where a batch's time goes, for the log (and for whoever makes it faster).
-  const absl::Time started = absl::Now();
-  absl::Time read_done = started, scored_done = started, resolve_done = started, keys_done = started,
-             sealed = started, stored = started;
-  // One batch at a time per process (the database lock makes it one at a time across
-  // processes); resolution reads the index in memory, the database is only written.
+
+  // In memory, in order; the batch's own records count as candidates too (with the
+  // profile each went to, as held by its Entry).
+  absl::flat_hash_map<std::string, std::vector<std::pair<const std::string*, const resolution::PersonRecord*>>>
+      batch_index;
+  std::map<std::pair<std::string, std::string>, std::string> batch_profile;
+  std::set<std::tuple<std::string, std::string, int64_t>> batch_versions;
+  for (BatchEntry& e : entries) {
+    const v1::SourceRecord& r = request.records(e.index);
+    v1::RecordAck* ack = result.mutable_acks(e.index);
+    const std::pair<std::string, std::string> id{r.source_system(), r.record_id()};
+    const MatchIndex::Entry* known = index_.Find(id.first, id.second);
+    if (known != nullptr && index_.Erased(known->owner)) {
+      ack->set_outcome(v1::RecordAck::REJECTED);
+      ack->set_reason("the profile of this record was erased; a new record id starts anew");
+      continue;
+    }
+    if ((known != nullptr && std::count(known->versions.begin(), known->versions.end(), e.micros)) ||
+        batch_versions.count({id.first, id.second, e.micros})) {
+      ack->set_outcome(v1::RecordAck::DUPLICATE);
+      ack->set_profile_id(root(known != nullptr ? known->owner : batch_profile[id]));
+      continue;
+    }
+    if (known != nullptr) {
+      // Another version stays with its profile, unless it now contradicts the profile's
+      // other records (a source that reused a record id for someone else).
+      const std::string ref = id.first + "/" + id.second;
+      bool vetoed = false;
+      for (const MemberView& m : members_of(root(known->owner))) {
+        if (m.ref != ref && resolution::ClearlyTwoPeople(resolution::VetoOf(
+                                e.n->person, *m.person, resolution::Compare(e.n->person, *m.person)))) {
+          vetoed = true;
+          break;
+        }
+      }
+      if (vetoed) {
+        ack->set_outcome(v1::RecordAck::REJECTED);
+        ack->set_reason(
+            "this version contradicts the other records of its profile (date of birth, given "
+            "name or customer number); was the record id reused? A person must look");
+        continue;
+      }
+      e.profile = known->owner;
+    } else if (batch_profile.count(id)) {
+      e.profile = batch_profile[id];  // another version earlier in this batch
+    } else {
+      e.first_seen = true;
+      // Per profile (as it stands, merges included) the best record and the profile that
+      // owns it: a joining record goes to that owner, so that undoing a merge later
+      // takes it along with the record it matched.
+      struct Best {
+        double bits;
+        const resolution::PersonRecord* record;
+        const std::string* owner;
+      };
+      absl::flat_hash_map<std::string_view, Best> best_of;  // by profile id, held by the index or an Entry
+      auto consider = [&](const std::string& owner, const resolution::PersonRecord& other, double bits) {
+        auto [it, added] = best_of.try_emplace(root(owner), Best{bits, &other, &owner});
+        if (!added && bits > it->second.bits) it->second = Best{bits, &other, &owner};
+      };
+      // Contacts the candidates show to be a household's do not count as personal.
+      std::vector<const resolution::PersonRecord*> around = {&e.n->person};
+      for (const auto& [c, bits] : scored[static_cast<size_t>(&e - entries.data())]) {
+        consider(c->owner, c->person, bits);
+        around.push_back(&c->person);
+      }
+      for (const std::string& k : e.keys) {
+        auto block = batch_index.find(k);
+        if (block == batch_index.end()) continue;
+        for (const auto& [owner, person] : block->second) {
+          consider(*owner, *person, options_.model.BayesFactorBits(resolution::Compare(e.n->person, *person)));
+          around.push_back(person);
+        }
+      }
+      // The profile of the best evidence; on a tie the smaller id, so that the answer
+      // does not depend on the order candidates came in.
+      std::string_view best;
+      Best top{};
+      for (const auto& [r_root, b] : best_of) {
+        if (best.empty() || b.bits > top.bits || (b.bits == top.bits && r_root < best)) {
+          best = r_root;
+          top = b;
+        }
+      }
+      std::string review_reason;
+      if (!best.empty() && top.bits >= options_.link_bits) {
+        // As in bulk resolution: the record it matched must raise no doubt at all, and no
+        // record of the profile may be clearly someone else.
+        const auto& group = members_of(std::string(best));
+        const resolution::Comparison with_best = resolution::Compare(e.n->person, *top.record);
+        bool vetoed = resolution::Vetoed(e.n->person, *top.record, with_best);
+        if (!vetoed) {
+          std::vector<const resolution::PersonRecord*> members;
+          members.reserve(group.size());
+          for (const MemberView& m : group) members.push_back(m.person);
+          vetoed = resolution::GroupsClash(e.n->person, *top.record, {&e.n->person}, members);
+        }
+        // A contact counts only if no one else around uses it. Finding out takes a pass
+        // over the candidates, so only when the answer depends on it (a shared contact
+        // can only take evidence away).
+        bool personal = resolution::PersonalEvidence(e.n->person, *top.record, with_best);
+        if (personal) {
+          personal = resolution::PersonalEvidence(e.n->person, *top.record, with_best,
+                                                  resolution::SharedContacts(around, &e.n->person));
+        }
+        size_t fitting = 0;
+        for (const auto& [r_root, b] : best_of) fitting += b.bits >= options_.link_bits;
+        if (vetoed) {
+          review_reason = "a record of the profile disagrees on date of birth, given name or customer number";
+        } else if (!personal && !resolution::HouseholdEvidenceSuffices(e.n->person, *top.record, fitting)) {
+          review_reason = "agrees only on what a household shares";
+        } else if (static_cast<int>(group.size()) >= options_.max_cluster_size) {
+          review_reason = "the profile has reached the size limit for automatic joins";
+        } else {
+          e.profile = *top.owner;
+          ++joined;
+        }
+      } else if (!best.empty() && top.bits >= options_.review_bits) {
+        review_reason = "between the thresholds";
+      }
+      if (e.profile.empty()) {
+        e.profile = NewProfileId(rb.started);
+        new_profile_ids.push_back(e.profile);
+        batch_new.insert(e.profile);
+        ack->set_new_profile(true);
+        ++new_profiles;
+        if (!review_reason.empty()) {
+          review_rows.push_back({std::string(best), e.profile, top.bits, review_reason});
+          ack->set_review(true);
+          ack->set_reason(absl::StrCat("review: ", review_reason));
+          ++reviews;
+        }
+      }
+      members_of(root(e.profile)).push_back({id.first + "/" + id.second, &e.n->person});
+      for (const std::string& k : e.keys) batch_index[k].emplace_back(&e.profile, &e.n->person);
+    }
+    batch_profile[id] = e.profile;
+    batch_versions.insert({id.first, id.second, e.micros});
+    ack->set_outcome(v1::RecordAck::ACCEPTED);
+    ack->set_profile_id(root(e.profile));
+  }
+
+  rb.resolve_done = absl::Now();
+}
+
+absl::StatusOr<int64_t> IngestApi::StoreIn(pqxx::work& work, ResolvedBatch& rb) {
+  const PreparedBatch& batch = *rb.batch;
+  const v1::WriteRecordsRequest& request = batch.request;
+  const std::vector<BatchEntry>& entries = rb.entries;
+  const std::vector<std::string>& new_profile_ids = rb.new_profile_ids;
+  const absl::flat_hash_set<std::string>& batch_new = rb.batch_new;
+  rb.write_started = absl::Now();
+  Tx t(work, key_, keys_);
+  // Writes, set-based, stamped with the batch's sequence number: new profiles (with data
+  // keys and outbox rows), records, lookup keys, review candidates.
+  const int64_t batch_seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
+  const std::string seq_text = absl::StrCat(batch_seq);
+  // New profiles' data keys are committed in the key store before this transaction
+  // commits: a profile never exists without its key. The key store commits on its own
+  // connection while this transaction seals and inserts; the wait for it is at the end.
+  // (Should this transaction fail, the keys stay behind, opening nothing.)
+  std::vector<std::pair<std::string, std::string>> wrapped;
+  std::future<absl::Status> keys_stored;  // declared after `wrapped`: joined before it goes
+  if (!new_profile_ids.empty()) {
+    for (const std::string& id : new_profile_ids) {
+      wrapped.emplace_back(id, key_.NewWrappedDataKey(id));
+      RETURN_IF_ERROR(t.Remember(id, wrapped.back().second));
+    }
+    keys_stored = std::async(std::launch::async, [&] { return keys_.Put(wrapped); });
+    work.exec_prepared(kInsertProfiles, TextArray(new_profile_ids), seq_text);
+    work.exec_prepared(kInsertOutboxMany, TextArray(new_profile_ids));
+  }
+  // The data keys of the profiles records join, in one query.
+  std::set<std::string> owners;
+  for (const BatchEntry& e : entries) {
+    if (!e.profile.empty() && !batch_new.count(e.profile)) owners.insert(e.profile);
+  }
+  RETURN_IF_ERROR(t.LoadKeys(owners));
+  rb.keys_done = absl::Now();
+  std::vector<std::string> insert_sources, insert_ids, insert_micros, insert_profiles, insert_sealed;
+  // Lookup keys of records first seen (plain inserts) and of other versions (whose keys
+  // may be stored already: those skip conflicts, which costs PostgreSQL more per row).
+  std::vector<std::string> key_hashes, key_sources, key_ids;
+  std::vector<std::string> again_hashes, again_sources, again_ids;
+  // Sealing with the profiles' data keys, on two threads: each row its own slot, the
+  // keys looked up before (a lookup may query the database).
+  struct Row {
+    const BatchEntry* e;
+    storage::Key256 key;
+    std::string sealed;
+  };
+  std::vector<Row> rows;
+  for (const BatchEntry& e : entries) {
+    if (e.profile.empty()) continue;  // duplicate or rejected
+    ASSIGN_OR_RETURN(storage::Key256 key, t.DataKey(e.profile));
+    rows.push_back({&e, key, {}});
+  }
+  ForEachOnTwoThreads(static_cast<int>(rows.size()), [&](int i) {
+    Row& row = rows[static_cast<size_t>(i)];
+    const v1::SourceRecord& r = request.records(row.e->index);
+    row.sealed = storage::Seal(row.key, batch.plaintext[static_cast<size_t>(row.e->index)],
+                               RecordContext(row.e->profile, r.source_system(), r.record_id(), row.e->micros));
+  });
+  for (Row& row : rows) {
+    const BatchEntry& e = *row.e;
+    const v1::SourceRecord& r = request.records(e.index);
+    insert_sources.push_back(r.source_system());
+    insert_ids.push_back(r.record_id());
+    insert_micros.push_back(absl::StrCat(e.micros));
+    insert_profiles.push_back(e.profile);
+    insert_sealed.push_back(std::move(row.sealed));
+    for (const std::string& hash : batch.lookup_hashes[static_cast<size_t>(e.index)]) {
+      (e.first_seen ? key_hashes : again_hashes).push_back(hash);
+      (e.first_seen ? key_sources : again_sources).push_back(r.source_system());
+      (e.first_seen ? key_ids : again_ids).push_back(r.record_id());
+    }
+  }
+  rb.sealed = absl::Now();
+  if (!insert_ids.empty()) {
+    work.exec_prepared(kInsertRecords, TextArray(insert_sources), TextArray(insert_ids),
+                       TextArray(insert_micros), TextArray(insert_profiles), ByteaArray(insert_sealed),
+                       seq_text);
+  }
+  if (!key_hashes.empty()) {
+    work.exec_prepared(kInsertNewKeys, ByteaArray(key_hashes), TextArray(key_sources), TextArray(key_ids));
+  }
+  if (!again_hashes.empty()) {
+    work.exec_prepared(kInsertKeysMany, ByteaArray(again_hashes), TextArray(again_sources), TextArray(again_ids));
+  }
+  if (!rb.review_rows.empty()) {
+    std::vector<std::string> lefts, rights, bits, reasons;
+    for (const ReviewRow& row : rb.review_rows) {
+      lefts.push_back(row.left);
+      rights.push_back(row.right);
+      bits.push_back(absl::StrCat(row.bits));
+      reasons.push_back(row.reason);
+    }
+    work.exec_prepared(kInsertCandidates, TextArray(lefts), TextArray(rights), TextArray(bits),
+                       TextArray(reasons));
+  }
+  if (keys_stored.valid()) RETURN_IF_ERROR(keys_stored.get());
+  rb.stored = absl::Now();
+  return batch_seq;
+}
+
+void IngestApi::AddToIndex(const ResolvedBatch& rb, bool provisional) {
+  for (const BatchEntry& e : rb.entries) {
+    if (e.profile.empty()) continue;  // duplicate or rejected
+    const v1::SourceRecord& r = rb.batch->request.records(e.index);
+    index_.AddVersion(r.source_system(), r.record_id(), e.micros, e.profile, e.n->person, provisional);
+  }
+}
+
+void IngestApi::DropProvisional() {
+  index_.RollBack();
+  ++epoch_;
+}
+
+absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> IngestApi::Resolve(const PreparedBatch& batch) {
+  auto rb = std::make_shared<ResolvedBatch>();
+  rb->batch = &batch;
   absl::MutexLock index_lock(&index_mu_);
+  ResolveLocked(*rb);
+  rb->read_done = rb->started;  // nothing read: the database is checked when it is stored
+  if (!batch.request.dry_run()) {
+    AddToIndex(*rb, /*provisional=*/true);
+    rb->provisional_end = index_.provisional_end();
+  }
+  rb->epoch = epoch_;
+  rb->ticket = next_ticket_++;
+  return rb;
+}
+
+void IngestApi::WaitForTurn(uint64_t ticket) {
+  struct Waiting {
+    IngestApi* api;
+    uint64_t ticket;
+  } waiting{this, ticket};
+  absl::MutexLock lock(&turn_mu_);
+  turn_mu_.Await(absl::Condition(
+      +[](Waiting* w) ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->api->turn_ == w->ticket; }, &waiting));
+}
+
+void IngestApi::EndTurn() {
+  absl::MutexLock lock(&turn_mu_);
+  ++turn_;
+}
+
+absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Store(std::shared_ptr<ResolvedBatch> rb) {
+  WaitForTurn(rb->ticket);
+  absl::StatusOr<v1::WriteRecordsResponse> result = StoreInTurn(*rb);
+  EndTurn();
+  return result;
+}
+
+void IngestApi::Abandon(std::shared_ptr<ResolvedBatch> rb) {
+  WaitForTurn(rb->ticket);
+  {
+    absl::MutexLock index_lock(&index_mu_);
+    // Its records, and those of batches resolved after it, leave the index; those are
+    // resolved again when their turn comes.
+    if (rb->epoch == epoch_) DropProvisional();
+  }
+  EndTurn();
+}
+
+absl::StatusOr<v1::WriteRecordsResponse> IngestApi::StoreInTurn(ResolvedBatch& rb) {
+  int64_t expected = 0;
+  {
+    absl::MutexLock index_lock(&index_mu_);
+    if (rb.epoch != epoch_) return WriteSerially(rb);
+    expected = index_.seq();
+  }
+  if (rb.batch->request.dry_run()) return Finished(rb);
+  // The batch was resolved against the index as this process left the database at
+  // `expected`. If someone else wrote since (another instance, a merge, an erasure), the
+  // resolution may be stale: it is done again, one batch at a time, after catching up.
+  bool raced = false;
+  int64_t batch_seq = 0;
   absl::Status status = pool_.Transact([&](pqxx::work& work) -> absl::Status {
-    result = response;
-    new_profiles = joined = reviews = 0;
-    stored_versions.clear();
-    Tx t(work, key_, keys_);
+    work.exec_prepared(kLock);
+    if (work.exec_prepared1(kSeqNow)[0].as<int64_t>() != expected) {
+      raced = true;
+      return absl::AbortedError("another writer came first");
+    }
+    ASSIGN_OR_RETURN(batch_seq, StoreIn(work, rb));
+    return absl::OkStatus();
+  });
+  if (raced) return WriteSerially(rb);
+  absl::MutexLock index_lock(&index_mu_);
+  if (!status.ok()) {
+    DropProvisional();  // nothing of it is stored: its records, and later ones, leave the index
+    return status;
+  }
+  index_.Settle(rb.provisional_end);
+  index_.set_seq(batch_seq);
+  return Finished(rb);
+}
+
+absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteSerially(ResolvedBatch& rb) {
+  absl::MutexLock index_lock(&index_mu_);
+  // Whatever is provisional in the index was resolved before this batch is stored: it
+  // leaves (and is resolved again in its turn), so that the index holds only what the
+  // database does while this batch is resolved against it.
+  DropProvisional();
+  const absl::Status dry_run_done = absl::CancelledError("dry run");
+  int64_t batch_seq = 0;
+  absl::Status status = pool_.Transact([&](pqxx::work& work) -> absl::Status {
+    const absl::Time started = absl::Now();
     work.exec_prepared(kLock);
     RETURN_IF_ERROR(CatchUp(work));
-    read_done = absl::Now();
-
-    struct Entry {
-      int index;
-      const NormalizedRecord* n;
-      int64_t micros;
-      std::vector<std::string> keys;  // blocking keys
-      std::string profile;            // where it goes (the profile that seals it)
-      // A record id the database has never seen (and the first of its versions in this
-      // batch): its lookup keys cannot be there yet.
-      bool first_seen = false;
-    };
-    std::vector<Entry> entries;
-    for (int i = 0; i < request.records_size(); ++i) {
-      if (!normalized[static_cast<size_t>(i)]) continue;
-      const v1::SourceRecord& r = request.records(i);
-      const NormalizedRecord* n = &*normalized[static_cast<size_t>(i)];
-      entries.push_back({i, n, absl::ToUnixMicros(FromProtoTime(r.changed_at())),
-                         batch.blocking_keys[static_cast<size_t>(i)], {}});
-    }
-    if (entries.empty()) return request.dry_run() ? dry_run_done : absl::OkStatus();
-
-    // Scoring a new record against the stored records it shares a blocking key with is
-    // most of resolution's work, and reads the index only: done first, on two threads, for
-    // every record the index does not know. The pass below adds this batch's own records
-    // as candidates and decides in order.
-    std::vector<std::vector<std::pair<const MatchIndex::Entry*, double>>> scored(entries.size());
-    ForEachOnTwoThreads(static_cast<int>(entries.size()), [&](int i) {
-      const Entry& e = entries[static_cast<size_t>(i)];
-      const v1::SourceRecord& r = request.records(e.index);
-      if (index_.Find(r.source_system(), r.record_id()) != nullptr) return;
-      for (const MatchIndex::Entry* c : index_.Candidates(e.keys, static_cast<size_t>(options_.max_block_size))) {
-        scored[static_cast<size_t>(i)].emplace_back(
-            c, options_.model.BayesFactorBits(resolution::Compare(e.n->person, c->person)));
-      }
-    });
-    scored_done = absl::Now();
-
-    // Profiles this batch makes live under themselves (the index does not know them); the
-    // index knows where the others live.
-    absl::flat_hash_set<std::string> batch_new;
-    auto root = [&](const std::string& p) -> const std::string& { return index_.Root(p); };
-    // A profile's records as matching sees them: stored ones, then this batch's.
-    std::map<std::string, std::vector<MemberView>> members;
-    auto members_of = [&](const std::string& r_root) -> std::vector<MemberView>& {
-      auto [it, added] = members.try_emplace(r_root);
-      if (added && !batch_new.count(r_root)) {
-        for (const MatchIndex::Entry* m : index_.Members(r_root)) {
-          it->second.push_back({m->source + "/" + m->id, &m->person});
-        }
-      }
-      return it->second;
-    };
-
-    // In memory, in order; the batch's own records count as candidates too (with the
-    // profile each went to, as held by its Entry).
-    absl::flat_hash_map<std::string, std::vector<std::pair<const std::string*, const resolution::PersonRecord*>>>
-        batch_index;
-    std::vector<std::string> new_profile_ids;
-    struct ReviewRow {
-      std::string left, right;
-      double bits;
-      std::string reason;
-    };
-    std::vector<ReviewRow> review_rows;
-    std::map<std::pair<std::string, std::string>, std::string> batch_profile;
-    std::set<std::tuple<std::string, std::string, int64_t>> batch_versions;
-    for (Entry& e : entries) {
-      const v1::SourceRecord& r = request.records(e.index);
-      v1::RecordAck* ack = result.mutable_acks(e.index);
-      const std::pair<std::string, std::string> id{r.source_system(), r.record_id()};
-      const MatchIndex::Entry* known = index_.Find(id.first, id.second);
-      if (known != nullptr && index_.Erased(known->owner)) {
-        ack->set_outcome(v1::RecordAck::REJECTED);
-        ack->set_reason("the profile of this record was erased; a new record id starts anew");
-        continue;
-      }
-      if ((known != nullptr && std::count(known->versions.begin(), known->versions.end(), e.micros)) ||
-          batch_versions.count({id.first, id.second, e.micros})) {
-        ack->set_outcome(v1::RecordAck::DUPLICATE);
-        ack->set_profile_id(root(known != nullptr ? known->owner : batch_profile[id]));
-        continue;
-      }
-      if (known != nullptr) {
-        // Another version stays with its profile, unless it now contradicts the profile's
-        // other records (a source that reused a record id for someone else).
-        const std::string ref = id.first + "/" + id.second;
-        bool vetoed = false;
-        for (const MemberView& m : members_of(root(known->owner))) {
-          if (m.ref != ref && resolution::ClearlyTwoPeople(resolution::VetoOf(
-                                  e.n->person, *m.person, resolution::Compare(e.n->person, *m.person)))) {
-            vetoed = true;
-            break;
-          }
-        }
-        if (vetoed) {
-          ack->set_outcome(v1::RecordAck::REJECTED);
-          ack->set_reason(
-              "this version contradicts the other records of its profile (date of birth, given "
-              "name or customer number); was the record id reused? A person must look");
-          continue;
-        }
-        e.profile = known->owner;
-      } else if (batch_profile.count(id)) {
-        e.profile = batch_profile[id];  // another version earlier in this batch
-      } else {
-        e.first_seen = true;
-        // Per profile (as it stands, merges included) the best record and the profile that
-        // owns it: a joining record goes to that owner, so that undoing a merge later
-        // takes it along with the record it matched.
-        struct Best {
-          double bits;
-          const resolution::PersonRecord* record;
-          const std::string* owner;
-        };
-        absl::flat_hash_map<std::string_view, Best> best_of;  // by profile id, held by the index or an Entry
-        auto consider = [&](const std::string& owner, const resolution::PersonRecord& other, double bits) {
-          auto [it, added] = best_of.try_emplace(root(owner), Best{bits, &other, &owner});
-          if (!added && bits > it->second.bits) it->second = Best{bits, &other, &owner};
-        };
-        // Contacts the candidates show to be a household's do not count as personal.
-        std::vector<const resolution::PersonRecord*> around = {&e.n->person};
-        for (const auto& [c, bits] : scored[static_cast<size_t>(&e - entries.data())]) {
-          consider(c->owner, c->person, bits);
-          around.push_back(&c->person);
-        }
-        for (const std::string& k : e.keys) {
-          auto block = batch_index.find(k);
-          if (block == batch_index.end()) continue;
-          for (const auto& [owner, person] : block->second) {
-            consider(*owner, *person, options_.model.BayesFactorBits(resolution::Compare(e.n->person, *person)));
-            around.push_back(person);
-          }
-        }
-        // The profile of the best evidence; on a tie the smaller id, so that the answer
-        // does not depend on the order candidates came in.
-        std::string_view best;
-        Best top{};
-        for (const auto& [r_root, b] : best_of) {
-          if (best.empty() || b.bits > top.bits || (b.bits == top.bits && r_root < best)) {
-            best = r_root;
-            top = b;
-          }
-        }
-        std::string review_reason;
-        if (!best.empty() && top.bits >= options_.link_bits) {
-          // As in bulk resolution: the record it matched must raise no doubt at all, and no
-          // record of the profile may be clearly someone else.
-          const auto& group = members_of(std::string(best));
-          const resolution::Comparison with_best = resolution::Compare(e.n->person, *top.record);
-          bool vetoed = resolution::Vetoed(e.n->person, *top.record, with_best);
-          if (!vetoed) {
-            std::vector<const resolution::PersonRecord*> members;
-            members.reserve(group.size());
-            for (const MemberView& m : group) members.push_back(m.person);
-            vetoed = resolution::GroupsClash(e.n->person, *top.record, {&e.n->person}, members);
-          }
-          // A contact counts only if no one else around uses it. Finding out takes a pass
-          // over the candidates, so only when the answer depends on it (a shared contact
-          // can only take evidence away).
-          bool personal = resolution::PersonalEvidence(e.n->person, *top.record, with_best);
-          if (personal) {
-            personal = resolution::PersonalEvidence(e.n->person, *top.record, with_best,
-                                                    resolution::SharedContacts(around, &e.n->person));
-          }
-          size_t fitting = 0;
-          for (const auto& [r_root, b] : best_of) fitting += b.bits >= options_.link_bits;
-          if (vetoed) {
-            review_reason = "a record of the profile disagrees on date of birth, given name or customer number";
-          } else if (!personal && !resolution::HouseholdEvidenceSuffices(e.n->person, *top.record, fitting)) {
-            review_reason = "agrees only on what a household shares";
-          } else if (static_cast<int>(group.size()) >= options_.max_cluster_size) {
-            review_reason = "the profile has reached the size limit for automatic joins";
-          } else {
-            e.profile = *top.owner;
-            ++joined;
-          }
-        } else if (!best.empty() && top.bits >= options_.review_bits) {
-          review_reason = "between the thresholds";
-        }
-        if (e.profile.empty()) {
-          e.profile = NewProfileId(started);
-          new_profile_ids.push_back(e.profile);
-          batch_new.insert(e.profile);
-          ack->set_new_profile(true);
-          ++new_profiles;
-          if (!review_reason.empty()) {
-            review_rows.push_back({std::string(best), e.profile, top.bits, review_reason});
-            ack->set_review(true);
-            ack->set_reason(absl::StrCat("review: ", review_reason));
-            ++reviews;
-          }
-        }
-        members_of(root(e.profile)).push_back({id.first + "/" + id.second, &e.n->person});
-        for (const std::string& k : e.keys) batch_index[k].emplace_back(&e.profile, &e.n->person);
-      }
-      batch_profile[id] = e.profile;
-      batch_versions.insert({id.first, id.second, e.micros});
-      ack->set_outcome(v1::RecordAck::ACCEPTED);
-      ack->set_profile_id(root(e.profile));
-    }
-
-    resolve_done = absl::Now();
-    if (request.dry_run()) return dry_run_done;
-    // Writes, set-based, stamped with the batch's sequence number: new profiles (with data
-    // keys and outbox rows), records, lookup keys, review candidates.
-    batch_seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
-    const std::string seq_text = absl::StrCat(batch_seq);
-    // New profiles' data keys are committed in the key store before this transaction
-    // commits: a profile never exists without its key. The key store commits on its own
-    // connection while this transaction seals and inserts; the wait for it is at the end.
-    // (Should this transaction fail, the keys stay behind, opening nothing.)
-    std::vector<std::pair<std::string, std::string>> wrapped;
-    std::future<absl::Status> keys_stored;  // declared after `wrapped`: joined before it goes
-    if (!new_profile_ids.empty()) {
-      for (const std::string& id : new_profile_ids) {
-        wrapped.emplace_back(id, key_.NewWrappedDataKey(id));
-        RETURN_IF_ERROR(t.Remember(id, wrapped.back().second));
-      }
-      keys_stored = std::async(std::launch::async, [&] { return keys_.Put(wrapped); });
-      work.exec_prepared(kInsertProfiles, TextArray(new_profile_ids), seq_text);
-      work.exec_prepared(kInsertOutboxMany, TextArray(new_profile_ids));
-    }
-    // The data keys of the profiles records join, in one query.
-    std::set<std::string> owners;
-    for (const Entry& e : entries) {
-      if (!e.profile.empty() && !batch_new.count(e.profile)) owners.insert(e.profile);
-    }
-    RETURN_IF_ERROR(t.LoadKeys(owners));
-    keys_done = absl::Now();
-    std::vector<std::string> insert_sources, insert_ids, insert_micros, insert_profiles, insert_sealed;
-    // Lookup keys of records first seen (plain inserts) and of other versions (whose keys
-    // may be stored already: those skip conflicts, which costs PostgreSQL more per row).
-    std::vector<std::string> key_hashes, key_sources, key_ids;
-    std::vector<std::string> again_hashes, again_sources, again_ids;
-    // Sealing with the profiles' data keys, on two threads: each row its own slot, the
-    // keys looked up before (a lookup may query the database).
-    struct Row {
-      const Entry* e;
-      storage::Key256 key;
-      std::string sealed;
-    };
-    std::vector<Row> rows;
-    for (const Entry& e : entries) {
-      if (e.profile.empty()) continue;  // duplicate or rejected
-      ASSIGN_OR_RETURN(storage::Key256 key, t.DataKey(e.profile));
-      rows.push_back({&e, key, {}});
-    }
-    ForEachOnTwoThreads(static_cast<int>(rows.size()), [&](int i) {
-      Row& row = rows[static_cast<size_t>(i)];
-      const v1::SourceRecord& r = request.records(row.e->index);
-      row.sealed = storage::Seal(row.key, batch.plaintext[static_cast<size_t>(row.e->index)],
-                                 RecordContext(row.e->profile, r.source_system(), r.record_id(), row.e->micros));
-    });
-    for (Row& row : rows) {
-      const Entry& e = *row.e;
-      const v1::SourceRecord& r = request.records(e.index);
-      insert_sources.push_back(r.source_system());
-      insert_ids.push_back(r.record_id());
-      insert_micros.push_back(absl::StrCat(e.micros));
-      insert_profiles.push_back(e.profile);
-      insert_sealed.push_back(std::move(row.sealed));
-      for (const std::string& hash : batch.lookup_hashes[static_cast<size_t>(e.index)]) {
-        (e.first_seen ? key_hashes : again_hashes).push_back(hash);
-        (e.first_seen ? key_sources : again_sources).push_back(r.source_system());
-        (e.first_seen ? key_ids : again_ids).push_back(r.record_id());
-      }
-      stored_versions.push_back({&r, e.micros, e.profile, &e.n->person});
-    }
-    sealed = absl::Now();
-    if (!insert_ids.empty()) {
-      work.exec_prepared(kInsertRecords, TextArray(insert_sources), TextArray(insert_ids),
-                         TextArray(insert_micros), TextArray(insert_profiles), ByteaArray(insert_sealed),
-                         seq_text);
-    }
-    if (!key_hashes.empty()) {
-      work.exec_prepared(kInsertNewKeys, ByteaArray(key_hashes), TextArray(key_sources), TextArray(key_ids));
-    }
-    if (!again_hashes.empty()) {
-      work.exec_prepared(kInsertKeysMany, ByteaArray(again_hashes), TextArray(again_sources), TextArray(again_ids));
-    }
-    if (!review_rows.empty()) {
-      std::vector<std::string> lefts, rights, bits, reasons;
-      for (const ReviewRow& row : review_rows) {
-        lefts.push_back(row.left);
-        rights.push_back(row.right);
-        bits.push_back(absl::StrCat(row.bits));
-        reasons.push_back(row.reason);
-      }
-      work.exec_prepared(kInsertCandidates, TextArray(lefts), TextArray(rights), TextArray(bits),
-                         TextArray(reasons));
-    }
-    if (keys_stored.valid()) RETURN_IF_ERROR(keys_stored.get());
-    stored = absl::Now();
+    const absl::Time caught_up = absl::Now();
+    ResolveLocked(rb);
+    rb.started = started;
+    rb.read_done = caught_up;
+    if (rb.batch->request.dry_run()) return dry_run_done;
+    ASSIGN_OR_RETURN(batch_seq, StoreIn(work, rb));
     return absl::OkStatus();
   });
   if (status.ok() && batch_seq > 0) {
     // Committed: the index takes the batch, and is then as current as the database.
-    for (const Stored& s : stored_versions) {
-      index_.AddVersion(s.record->source_system(), s.record->record_id(), s.micros, s.owner, *s.person);
-    }
+    AddToIndex(rb, /*provisional=*/false);
     if (index_.seq() == batch_seq - 1) index_.set_seq(batch_seq);
   }
-  if (!status.ok() && !(request.dry_run() && status == dry_run_done)) return status;
+  if (!status.ok() && !(rb.batch->request.dry_run() && status == dry_run_done)) return status;
+  rb.serially = true;
+  return Finished(rb);
+}
+
+v1::WriteRecordsResponse IngestApi::Finished(const ResolvedBatch& rb) {
   int rejected = 0;
-  for (const auto& ack : result.acks()) rejected += ack.outcome() == v1::RecordAck::REJECTED;
+  for (const auto& ack : rb.result.acks()) rejected += ack.outcome() == v1::RecordAck::REJECTED;
   const absl::Time finished = absl::Now();
-  log::Info("records_written", {{"records", request.records_size()},
-                                {"normalize_ms", absl::ToDoubleMilliseconds(batch.prepare_time)},
-                                {"read_ms", absl::ToDoubleMilliseconds(read_done - started)},
-                                {"resolve_ms", absl::ToDoubleMilliseconds(resolve_done - read_done)},
-                                {"score_ms", absl::ToDoubleMilliseconds(scored_done - read_done)},
-                                {"write_ms", absl::ToDoubleMilliseconds(finished - resolve_done)},
-                                {"keys_ms", absl::ToDoubleMilliseconds(keys_done - resolve_done)},
-                                {"seal_ms", absl::ToDoubleMilliseconds(sealed - keys_done)},
-                                {"store_ms", absl::ToDoubleMilliseconds(stored - sealed)},
-                                {"commit_ms", absl::ToDoubleMilliseconds(finished - stored)},
+  const absl::Time wrote = std::max(rb.resolve_done, rb.write_started);
+  auto ms = [](absl::Duration d) { return absl::ToDoubleMilliseconds(std::max(d, absl::ZeroDuration())); };
+  log::Info("records_written", {{"records", rb.batch->request.records_size()},
+                                {"normalize_ms", ms(rb.batch->prepare_time)},
+                                {"read_ms", ms(rb.read_done - rb.started)},
+                                {"resolve_ms", ms(rb.resolve_done - rb.read_done)},
+                                {"score_ms", ms(rb.scored_done - rb.read_done)},
+                                {"write_ms", ms(finished - wrote)},
+                                {"keys_ms", ms(rb.keys_done - wrote)},
+                                {"seal_ms", ms(rb.sealed - rb.keys_done)},
+                                {"store_ms", ms(rb.stored - rb.sealed)},
+                                {"commit_ms", ms(finished - rb.stored)},
                                 {"rejected", rejected},
-                                {"new_profiles", new_profiles},
-                                {"joined", joined},
-                                {"review", reviews},
-                                {"dry_run", request.dry_run()},
-                                {"caller", caller}});
-  return result;
+                                {"new_profiles", rb.new_profiles},
+                                {"joined", rb.joined},
+                                {"review", rb.reviews},
+                                {"dry_run", rb.batch->request.dry_run()},
+                                {"resolved_again", rb.serially},
+                                {"caller", rb.batch->caller}});
+  return rb.result;
 }
 
 absl::Status IngestApi::LoadIndex() {

@@ -80,8 +80,28 @@ class IngestApi {
   // prepared while the one before it is written. PermissionDenied, or InvalidArgument for
   // a batch over the limit.
   absl::StatusOr<PreparedBatch> Prepare(const std::string& caller, v1::WriteRecordsRequest request) const;
-  // The second half: resolution and storage, one batch at a time.
+  // The second half, resolution and storage: Resolve, then Store.
   absl::StatusOr<v1::WriteRecordsResponse> Write(const PreparedBatch& batch);
+
+  // Resolution and storage as two steps, so that a batch is resolved while the one before
+  // it is stored. Resolve works in memory only: it resolves the batch against the matching
+  // index, whose records the batches resolved before it and not yet stored already joined
+  // provisionally, and then its own join them too. Store writes the batch in one
+  // transaction, the batches in the order Resolve handed them out (a Store waits for the
+  // earlier ones). Every batch from Resolve must go to Store or Abandon exactly once, from
+  // any thread, and `batch` must outlive that.
+  //
+  // When another writer (another instance, a merge, an erasure) wrote in between, or an
+  // earlier batch failed or was abandoned, a batch's resolution may be stale: Store then
+  // takes the provisional records out of the index, catches up with the database and
+  // resolves the batch again under the ingest lock, as one transaction. Store's errors are
+  // WriteBatch's; after one, nothing of the batch is stored.
+  struct ResolvedBatch;
+  absl::StatusOr<std::shared_ptr<ResolvedBatch>> Resolve(const PreparedBatch& batch);
+  absl::StatusOr<v1::WriteRecordsResponse> Store(std::shared_ptr<ResolvedBatch> resolved);
+  // Drops a resolved batch unstored: its records (and those of batches resolved after it,
+  // which Store resolves again) leave the index when its turn comes.
+  void Abandon(std::shared_ptr<ResolvedBatch> resolved);
 
   // NOT_FOUND for an unknown or erased profile; a merged-away id answers with the profile
   // it lives under.
@@ -126,8 +146,24 @@ class IngestApi {
   absl::Status Authorize(const std::string& caller, v1::Permission permission) const;
   // The golden records of `ids`: per id, the profile or NotFound (unknown or erased).
   absl::StatusOr<std::vector<absl::StatusOr<v1::UnifiedProfile>>> ReadProfiles(const std::vector<std::string>& ids);
-  // Brings the index up to the database's sequence number, in `work`.
+  // Brings the index up to the database's sequence number, in `work`. The index must hold
+  // nothing provisional.
   absl::Status CatchUp(pqxx::work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
+  // Resolves rb.batch against the index as it stands.
+  void ResolveLocked(ResolvedBatch& rb) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
+  // Writes a resolved batch in `work`, which holds the ingest lock; its sequence number.
+  absl::StatusOr<int64_t> StoreIn(pqxx::work& work, ResolvedBatch& rb);
+  // The batch's records into the index (provisionally: until Settle or RollBack).
+  void AddToIndex(const ResolvedBatch& rb, bool provisional) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
+  // Takes every provisional record out of the index; batches resolved before are stale.
+  void DropProvisional() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
+  void WaitForTurn(uint64_t ticket);
+  void EndTurn();
+  absl::StatusOr<v1::WriteRecordsResponse> StoreInTurn(ResolvedBatch& rb);
+  // Catches up, resolves again and stores, all under the ingest lock in one transaction.
+  absl::StatusOr<v1::WriteRecordsResponse> WriteSerially(ResolvedBatch& rb);
+  // Logs where the batch's time went and hands out its acks.
+  v1::WriteRecordsResponse Finished(const ResolvedBatch& rb);
 
   std::shared_ptr<const consent::Catalog> catalog_;
   storage::Pool& pool_;
@@ -136,6 +172,12 @@ class IngestApi {
   const Options options_;
   absl::Mutex index_mu_;
   MatchIndex index_ ABSL_GUARDED_BY(index_mu_);
+  // Grows whenever the index's provisional records are taken out: a batch resolved in an
+  // earlier epoch is resolved again.
+  uint64_t epoch_ ABSL_GUARDED_BY(index_mu_) = 0;
+  uint64_t next_ticket_ ABSL_GUARDED_BY(index_mu_) = 0;
+  absl::Mutex turn_mu_;
+  uint64_t turn_ ABSL_GUARDED_BY(turn_mu_) = 0;  // the ticket whose Store may run
 };
 
 }  // namespace cdp::ingest

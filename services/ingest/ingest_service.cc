@@ -114,28 +114,63 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<Batch, Acks> {
     return true;
   }
 
+  // Batch N+1 is resolved (in memory) while batch N is stored, and batch N+2 prepared
+  // meanwhile when it has come in. A batch's acks go out once it is stored, after the
+  // next batch's storing has started: a client slow to read its acks then holds up its
+  // own stream only, never another stream's batches waiting behind one resolved here.
   grpc::Status Run() {
+    using Prepared = absl::StatusOr<IngestApi::PreparedBatch>;
+    std::future<absl::StatusOr<Acks>> storing;  // the batch being stored
     std::optional<Batch> first = Next(/*wait=*/true);
     if (!first) return Ended();
-    absl::StatusOr<IngestApi::PreparedBatch> current = api_.Prepare(caller_, *std::move(first));
+    Prepared current = api_.Prepare(caller_, *std::move(first));
     while (true) {
-      if (!current.ok()) return rpc::ToGrpcStatus(current.status());
-      std::future<absl::StatusOr<IngestApi::PreparedBatch>> next;
+      if (!current.ok()) return FinishWith(storing, rpc::ToGrpcStatus(current.status()));
+      std::future<Prepared> next;
       if (std::optional<Batch> ahead = Next(/*wait=*/false)) {
         next = std::async(std::launch::async,
                           [this, b = *std::move(ahead)]() mutable { return api_.Prepare(caller_, std::move(b)); });
       }
-      absl::StatusOr<Acks> acks = api_.Write(*current);
-      if (!acks.ok()) return rpc::ToGrpcStatus(acks.status());  // `next` is joined as it goes
-      if (!Send(*std::move(acks))) return Ended();
+      auto batch = std::make_shared<const IngestApi::PreparedBatch>(*std::move(current));
+      absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> resolved = api_.Resolve(*batch);
+      if (!resolved.ok()) return FinishWith(storing, rpc::ToGrpcStatus(resolved.status()));
+      std::optional<Acks> before;
+      if (storing.valid()) {
+        absl::StatusOr<Acks> acks = storing.get();
+        if (!acks.ok()) {
+          api_.Abandon(*std::move(resolved));
+          return rpc::ToGrpcStatus(acks.status());
+        }
+        before = *std::move(acks);
+      }
+      storing = std::async(std::launch::async, [this, batch, r = *std::move(resolved)]() mutable {
+        return api_.Store(std::move(r));
+      });
+      if (before && !Send(*std::move(before))) return Ended();
       if (next.valid()) {
         current = next.get();
-      } else {
-        std::optional<Batch> batch = Next(/*wait=*/true);
-        if (!batch) return Ended();
-        current = api_.Prepare(caller_, *std::move(batch));
+        continue;
       }
+      if (std::optional<Batch> ahead = Next(/*wait=*/false)) {
+        current = api_.Prepare(caller_, *std::move(ahead));
+        continue;
+      }
+      // Nothing more has come in: this batch's acks go out before waiting for more, for a
+      // client that waits for them before it sends the next.
+      if (grpc::Status s = FinishWith(storing, grpc::Status::OK); !s.ok()) return s;
+      std::optional<Batch> more = Next(/*wait=*/true);
+      if (!more) return Ended();
+      current = api_.Prepare(caller_, *std::move(more));
     }
+  }
+  // Waits for the batch being stored (if any) and sends its acks; then `status`, unless
+  // storing failed or the client went away.
+  grpc::Status FinishWith(std::future<absl::StatusOr<Acks>>& storing, grpc::Status status) {
+    if (!storing.valid()) return status;
+    absl::StatusOr<Acks> acks = storing.get();
+    if (!acks.ok()) return rpc::ToGrpcStatus(acks.status());
+    if (!Send(*std::move(acks))) return Ended();
+    return status;
   }
   grpc::Status Ended() {
     absl::MutexLock lock(&mu_);

@@ -10,7 +10,8 @@ namespace cdp::ingest {
 uint64_t MatchIndex::KeyHash(const std::string& key) { return absl::Hash<std::string>()(key); }
 
 void MatchIndex::AddVersion(const std::string& source, const std::string& id, int64_t micros,
-                            const std::string& owner, const resolution::PersonRecord& person) {
+                            const std::string& owner, const resolution::PersonRecord& person,
+                            bool provisional) {
   const std::string ref = absl::StrCat(source, std::string(1, '\0'), id);
   auto [it, added] = by_ref_.try_emplace(ref, static_cast<uint32_t>(entries_.size()));
   if (added) {
@@ -19,19 +20,57 @@ void MatchIndex::AddVersion(const std::string& source, const std::string& id, in
   }
   Entry& e = entries_[it->second];
   if (std::find(e.versions.begin(), e.versions.end(), micros) != e.versions.end()) return;
+  Undo undo{it->second, added, true, false, e.latest, {}, static_cast<uint32_t>(e.keys.size())};
   e.versions.push_back(micros);
-  if (erased_.contains(e.owner)) return;
-  if (micros >= e.latest) {
-    e.latest = micros;
-    e.person = person;
+  if (!erased_.contains(e.owner)) {
+    if (micros >= e.latest) {
+      if (provisional && !added) undo.old_person = e.person;
+      undo.replaced_person = true;
+      e.latest = micros;
+      e.person = person;
+    }
+    // Every version's keys, so that a record is found by an e-mail it had before; each key
+    // once per record, however many versions share it.
+    for (const std::string& k : resolution::BlockingKeys(person)) {
+      const uint64_t h = KeyHash(k);
+      if (std::find(e.keys.begin(), e.keys.end(), h) != e.keys.end()) continue;
+      e.keys.push_back(h);
+      blocks_[h].push_back(it->second);
+    }
   }
-  // Every version's keys, so that a record is found by an e-mail it had before; each key
-  // once per record, however many versions share it.
-  for (const std::string& k : resolution::BlockingKeys(person)) {
-    const uint64_t h = KeyHash(k);
-    if (std::find(e.keys.begin(), e.keys.end(), h) != e.keys.end()) continue;
-    e.keys.push_back(h);
-    blocks_[h].push_back(it->second);
+  if (provisional) journal_.push_back(std::move(undo));
+}
+
+void MatchIndex::Settle(uint64_t end) {
+  while (!journal_.empty() && journal_base_ < end) {
+    journal_.pop_front();
+    ++journal_base_;
+  }
+}
+
+void MatchIndex::RollBack() {
+  while (!journal_.empty()) {
+    Undo& u = journal_.back();
+    Entry& e = entries_[u.entry];
+    for (size_t k = u.old_keys; k < e.keys.size(); ++k) {
+      auto block = blocks_.find(e.keys[k]);
+      block->second.pop_back();  // last in: this entry
+      if (block->second.empty()) blocks_.erase(block);
+    }
+    e.keys.resize(u.old_keys);
+    if (u.replaced_person && !u.added_entry) {
+      e.latest = u.old_latest;
+      e.person = erased_.contains(e.owner) ? resolution::PersonRecord{} : std::move(u.old_person);
+    }
+    if (u.added_version) e.versions.pop_back();
+    if (u.added_entry) {
+      auto owned = owned_.find(e.owner);
+      owned->second.pop_back();
+      if (owned->second.empty()) owned_.erase(owned);
+      by_ref_.erase(absl::StrCat(e.source, std::string(1, '\0'), e.id));
+      entries_.pop_back();
+    }
+    journal_.pop_back();
   }
 }
 

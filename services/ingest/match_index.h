@@ -15,6 +15,7 @@
 #define CDP_SERVICES_INGEST_MATCH_INDEX_H_
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,20 @@ class MatchIndex {
   size_t records() const { return entries_.size(); }
 
   // A record version, as stored. Versions older than the latest only add their keys.
+  // A provisional version (of a batch resolved but not yet committed) can be taken back
+  // with RollBack until Settle makes it permanent; while provisional versions are held,
+  // every AddVersion must be provisional (they are taken back last in, first out).
   void AddVersion(const std::string& source, const std::string& id, int64_t micros,
-                  const std::string& owner, const resolution::PersonRecord& person);
+                  const std::string& owner, const resolution::PersonRecord& person,
+                  bool provisional = false);
+  // How many provisional versions were added so far (a position for Settle).
+  uint64_t provisional_end() const { return journal_base_ + journal_.size(); }
+  bool has_provisional() const { return !journal_.empty(); }
+  // The provisional versions added before position `end` are permanent.
+  void Settle(uint64_t end);
+  // Takes back every provisional version, newest first, as if it had never been added (a
+  // record whose profile was erased meanwhile keeps nothing to match).
+  void RollBack();
   // A profile's state as stored: where it is merged into ("" for none), and whether it
   // was erased (its records then leave the index).
   void SetProfile(const std::string& profile, const std::string& merged_into, bool erased);
@@ -65,8 +78,21 @@ class MatchIndex {
  private:
   static uint64_t KeyHash(const std::string& key);
 
+  // What a provisional AddVersion changed, to take it back.
+  struct Undo {
+    uint32_t entry;
+    bool added_entry;          // the record was new
+    bool added_version;        // a version was appended
+    bool replaced_person;      // it became the latest version
+    int64_t old_latest;
+    resolution::PersonRecord old_person;
+    uint32_t old_keys;         // entry.keys.size() before
+  };
+
   int64_t seq_ = 0;
   std::vector<Entry> entries_;
+  std::deque<Undo> journal_;
+  uint64_t journal_base_ = 0;  // position of journal_.front()
   absl::flat_hash_map<std::string, uint32_t> by_ref_;               // source '\0' id
   absl::flat_hash_map<uint64_t, std::vector<uint32_t>> blocks_;     // key hash -> entries
   absl::flat_hash_map<std::string, std::vector<uint32_t>> owned_;   // profile -> entries

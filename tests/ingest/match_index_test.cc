@@ -91,5 +91,84 @@ TEST(MatchIndexTest, AnErasedProfileLeavesMemoryAndMatching) {
   EXPECT_TRUE(index.Candidates({"ea2@x.nl"}, 100).empty());
 }
 
+// Everything a lookup can see of the index, to compare states.
+std::string Dump(const MatchIndex& index, const std::vector<std::string>& refs, const std::vector<std::string>& keys) {
+  std::string out = "records " + std::to_string(index.records()) + "\n";
+  for (const std::string& ref : refs) {
+    const auto slash = ref.find('/');
+    const MatchIndex::Entry* e = index.Find(ref.substr(0, slash), ref.substr(slash + 1));
+    if (e == nullptr) {
+      out += ref + " -\n";
+      continue;
+    }
+    out += ref + " " + e->owner + " " + std::to_string(e->latest) + " " + e->person.email + " versions " +
+           std::to_string(e->versions.size()) + " keys " + std::to_string(e->keys.size()) + "\n";
+  }
+  for (const std::string& k : keys) {
+    out += k;
+    for (const std::string& id : Ids(index.Candidates({k}, 100))) out += " " + id;
+    out += "\n";
+  }
+  for (const std::string& p : {"p-a", "p-b", "p-new"}) {
+    out += p;
+    for (const std::string& id : Ids(index.Members(p))) out += " " + id;
+    out += "\n";
+  }
+  return out;
+}
+
+TEST(MatchIndexTest, RollingBackProvisionalVersionsRestoresTheIndexExactly) {
+  MatchIndex index;
+  index.AddVersion("crm", "c1", 100, "p-a", Person("jan", "berg", "jan@x.nl"));
+  index.AddVersion("crm", "c2", 100, "p-b", Person("els", "berg", "els@x.nl"));
+  const std::vector<std::string> refs = {"crm/c1", "crm/c2", "web/w1", "web/w2"};
+  const std::vector<std::string> keys = {"ejan@x.nl", "eels@x.nl", "enew@x.nl", "eshared@x.nl"};
+  const std::string before = Dump(index, refs, keys);
+
+  // A newer version of c1 with a new e-mail, an older one of c2, two new records (one
+  // of a new profile), and a repeat of a version already there.
+  index.AddVersion("crm", "c1", 200, "p-a", Person("jan", "berg", "new@x.nl"), true);
+  index.AddVersion("crm", "c2", 50, "p-b", Person("els", "berg", "shared@x.nl"), true);
+  index.AddVersion("web", "w1", 300, "p-a", Person("jan", "berg", "shared@x.nl"), true);
+  index.AddVersion("web", "w2", 300, "p-new", Person("piet", "berg", "shared@x.nl"), true);
+  index.AddVersion("crm", "c1", 100, "p-a", Person("jan", "berg", "jan@x.nl"), true);
+  EXPECT_TRUE(index.has_provisional());
+  EXPECT_EQ(index.Find("crm", "c1")->person.email, "new@x.nl");
+  EXPECT_EQ(Ids(index.Candidates({"eshared@x.nl"}, 100)), (std::vector<std::string>{"crm/c2", "web/w1", "web/w2"}));
+  EXPECT_NE(Dump(index, refs, keys), before);
+
+  index.RollBack();
+  EXPECT_FALSE(index.has_provisional());
+  EXPECT_EQ(Dump(index, refs, keys), before);
+  // And it takes new versions afterwards as before.
+  index.AddVersion("web", "w1", 300, "p-a", Person("jan", "berg", "shared@x.nl"));
+  EXPECT_EQ(Ids(index.Members("p-a")), (std::vector<std::string>{"crm/c1", "web/w1"}));
+}
+
+TEST(MatchIndexTest, SettledVersionsStayWhenLaterOnesAreRolledBack) {
+  MatchIndex index;
+  index.AddVersion("crm", "c1", 100, "p-a", Person("jan", "berg", "jan@x.nl"), true);
+  const uint64_t first_batch = index.provisional_end();
+  index.AddVersion("crm", "c2", 100, "p-b", Person("els", "berg", "els@x.nl"), true);
+  index.Settle(first_batch);
+  index.RollBack();
+  EXPECT_NE(index.Find("crm", "c1"), nullptr);
+  EXPECT_EQ(index.Find("crm", "c2"), nullptr);
+  EXPECT_EQ(Ids(index.Candidates({"ejan@x.nl"}, 100)), std::vector<std::string>{"crm/c1"});
+  EXPECT_TRUE(index.Candidates({"eels@x.nl"}, 100).empty());
+}
+
+TEST(MatchIndexTest, ARollBackDoesNotBringBackWhatAnErasureCleared) {
+  MatchIndex index;
+  index.AddVersion("crm", "c1", 100, "p-a", Person("jan", "berg", "jan@x.nl"));
+  index.AddVersion("crm", "c1", 200, "p-a", Person("jan", "berg", "new@x.nl"), true);
+  index.MarkErased("p-a");  // erased while the newer version waited to be stored
+  index.RollBack();
+  const MatchIndex::Entry* e = index.Find("crm", "c1");
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->person.email.empty());
+  EXPECT_TRUE(e->person.given.empty());
+}
+
 }  // namespace
 }  // namespace cdp::ingest
