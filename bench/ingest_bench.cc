@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
   };
 
   // 1. Bulk: batches over --streams streams at once, each sending its share in order with
-  // at most two batches unanswered (as cdpctl import does).
+  // at most four batches unanswered (as cdpctl import does).
   const int streams = std::max(1, absl::GetFlag(FLAGS_streams));
   // CPU time per record beside the rate: the service, the PostgreSQL server (every process
   // named postgres on this machine) and this client. Two cores give 2 s of CPU a second.
@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
           cdp::v1::WriteRecordsRequest req;
           for (size_t j = i; j < std::min(bulk.size(), i + step); ++j) *req.add_records() = bulk[j];
           if (!stream->Write(req)) break;
-          if (++unanswered >= 2 && !receive()) break;
+          if (++unanswered >= 4 && !receive()) break;
         }
         stream->WritesDone();
         while (unanswered > 0 && receive()) {

@@ -51,6 +51,9 @@ const char kImportUsage[] =
 
 namespace {
 
+// Batches unanswered at most: one being stored, one resolved, one prepared, one on its way.
+constexpr size_t kImportWindow = 4;
+
 struct Line {
   int64_t number = 0;
   v1::SourceRecord record;
@@ -171,10 +174,11 @@ int RunImport(const std::vector<std::string>& args,
       acks_out << line << "," << CsvField(id) << "," << outcome << "," << profile << "," << CsvField(reason) << "\n";
     }
   };
-  // Batches go out ahead of their acks (up to `window` unanswered), so the service can
-  // prepare the next batch while it stores one; under --strict one at a time, so that a
-  // rejected line stops the import after its own batch.
-  const size_t window = strict ? 1 : 2;
+  // Batches go out ahead of their acks (up to `window` unanswered), so that the service
+  // always has the next ones at hand: it stores one batch while it resolves the next and
+  // prepares the one after. Under --strict one at a time, so that a rejected line stops
+  // the import after its own batch.
+  const size_t window = strict ? 1 : kImportWindow;
   std::deque<std::vector<Line>> in_flight;
   auto receive = [&]() -> bool {
     v1::WriteRecordsResponse resp;
