@@ -340,6 +340,7 @@ struct IngestApi::ResolvedBatch {
   absl::flat_hash_set<std::string> batch_new;  // profiles this batch makes
   std::vector<ReviewRow> review_rows;
   int new_profiles = 0, joined = 0, reviews = 0;
+  int64_t candidates = 0;  // stored records scored against
   // Where its time went, for the log.
   absl::Time started, read_done, scored_done, resolve_done, write_started, keys_done, sealed, stored;
 };
@@ -606,6 +607,8 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
     }
   });
   rb.scored_done = absl::Now();
+  rb.candidates = 0;
+  for (const auto& list : scored) rb.candidates += static_cast<int64_t>(list.size());
 
   // Profiles this batch makes live under themselves (the index does not know them); the
   // index knows where the others live.
@@ -894,6 +897,8 @@ absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> IngestApi::Resolve(con
   return rb;
 }
 
+const v1::WriteRecordsResponse& IngestApi::ResolvedAcks(const ResolvedBatch& resolved) { return resolved.result; }
+
 void IngestApi::WaitForTurn(uint64_t ticket) {
   struct Waiting {
     IngestApi* api;
@@ -929,11 +934,14 @@ void IngestApi::Abandon(std::shared_ptr<ResolvedBatch> rb) {
 
 absl::StatusOr<v1::WriteRecordsResponse> IngestApi::StoreInTurn(ResolvedBatch& rb) {
   int64_t expected = 0;
+  bool stale = false;
   {
     absl::MutexLock index_lock(&index_mu_);
-    if (rb.epoch != epoch_) return WriteSerially(rb);
+    stale = rb.epoch != epoch_;
     expected = index_.seq();
   }
+  // Only Store changes the epoch, and this is the only Store running: it stays as seen.
+  if (stale) return WriteSerially(rb);
   if (rb.batch->request.dry_run()) return Finished(rb);
   // The batch was resolved against the index as this process left the database at
   // `expected`. If someone else wrote since (another instance, a merge, an erasure), the
@@ -1010,6 +1018,7 @@ v1::WriteRecordsResponse IngestApi::Finished(const ResolvedBatch& rb) {
                                 {"new_profiles", rb.new_profiles},
                                 {"joined", rb.joined},
                                 {"review", rb.reviews},
+                                {"candidates", rb.candidates},
                                 {"dry_run", rb.batch->request.dry_run()},
                                 {"resolved_again", rb.serially},
                                 {"caller", rb.batch->caller}});

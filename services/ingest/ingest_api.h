@@ -99,6 +99,8 @@ class IngestApi {
   struct ResolvedBatch;
   absl::StatusOr<std::shared_ptr<ResolvedBatch>> Resolve(const PreparedBatch& batch);
   absl::StatusOr<v1::WriteRecordsResponse> Store(std::shared_ptr<ResolvedBatch> resolved);
+  // The acks as resolved: what Store answers, unless it has to resolve the batch again.
+  static const v1::WriteRecordsResponse& ResolvedAcks(const ResolvedBatch& resolved);
   // Drops a resolved batch unstored: its records (and those of batches resolved after it,
   // which Store resolves again) leave the index when its turn comes.
   void Abandon(std::shared_ptr<ResolvedBatch> resolved);

@@ -594,6 +594,100 @@ TEST_F(IngestApiTest, ARecordThatJoinedDuringAMergeLeavesWithItsSideOnUnmerge) {
   EXPECT_EQ(side_a->source_records(), 1);
 }
 
+// Resolve and Store apart, as a stream does: batch N+1 is resolved while N waits to be
+// stored.
+class IngestPipelineTest : public IngestApiTest {
+ protected:
+  void SetUp() override {
+    IngestApiTest::SetUp();
+    // As the service does before serving: the index is as current as the database, so a
+    // batch resolved now needs no second look unless someone writes in between.
+    ASSERT_THAT(api_->LoadIndex(), IsOk());
+  }
+  IngestApi::PreparedBatch Prepared(std::vector<v1::SourceRecord> records) {
+    v1::WriteRecordsRequest req;
+    for (auto& r : records) *req.add_records() = std::move(r);
+    auto prepared = api_->Prepare(kOperator, req);
+    EXPECT_THAT(prepared.status(), IsOk());
+    return prepared.ok() ? *std::move(prepared) : IngestApi::PreparedBatch{};
+  }
+  std::shared_ptr<IngestApi::ResolvedBatch> Resolved(IngestApi& api, const IngestApi::PreparedBatch& batch) {
+    auto resolved = api.Resolve(batch);
+    EXPECT_THAT(resolved.status(), IsOk());
+    return resolved.ok() ? *std::move(resolved) : nullptr;
+  }
+  v1::RecordAck Stored(IngestApi& api, std::shared_ptr<IngestApi::ResolvedBatch> resolved) {
+    auto acks = api.Store(std::move(resolved));
+    EXPECT_THAT(acks.status(), IsOk());
+    return acks.ok() && acks->acks_size() > 0 ? acks->acks(0) : v1::RecordAck();
+  }
+  static v1::SourceRecord JanAtTheWebshop() {
+    return Record("webshop", "w1", 2000, {{"full_name", "Jan van der Berg"},
+                                          {"email", "jp.vanderberg@example.nl"},
+                                          {"date_of_birth", "1980-04-09"}});
+  }
+};
+
+TEST_F(IngestPipelineTest, ABatchResolvedBeforeTheOneBeforeItIsStoredJoinsItsRecords) {
+  const auto crm = Prepared({Record("crm", "c1", 1000, kJan)});
+  const auto web = Prepared({JanAtTheWebshop()});
+  auto first = Resolved(*api_, crm);
+  auto second = Resolved(*api_, web);  // the CRM record is not stored yet
+  const v1::RecordAck a = Stored(*api_, first);
+  const v1::RecordAck b = Stored(*api_, second);
+  ASSERT_EQ(a.outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_TRUE(a.new_profile());
+  EXPECT_EQ(b.outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_EQ(b.profile_id(), a.profile_id()) << b.reason();
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.profiles"), 1);
+}
+
+TEST_F(IngestPipelineTest, ABatchStoredAfterAnAbandonedOneIsResolvedAgainWithoutIt) {
+  const auto crm = Prepared({Record("crm", "c1", 1000, kJan)});
+  const auto web = Prepared({JanAtTheWebshop()});
+  const auto again = Prepared({Record("crm", "c1", 1000, kJan)});
+  auto first = Resolved(*api_, crm);
+  auto second = Resolved(*api_, web);     // would join the CRM record's new profile
+  auto repeat = Resolved(*api_, again);   // a repeat of a version not yet stored
+  ASSERT_TRUE(first && second && repeat);
+  EXPECT_EQ(IngestApi::ResolvedAcks(*repeat).acks(0).outcome(), v1::RecordAck::DUPLICATE);
+  const std::string never_stored = IngestApi::ResolvedAcks(*first).acks(0).profile_id();
+  api_->Abandon(first);
+  const v1::RecordAck b = Stored(*api_, second);
+  EXPECT_EQ(b.outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_NE(b.profile_id(), never_stored);  // the profile it would have joined never came to be
+  EXPECT_TRUE(b.new_profile());
+  const v1::RecordAck c = Stored(*api_, repeat);
+  EXPECT_EQ(c.outcome(), v1::RecordAck::ACCEPTED) << "the version was never stored, so it is no duplicate";
+  EXPECT_EQ(c.profile_id(), b.profile_id()) << c.reason();
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 2);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.profiles WHERE profile_id = '", never_stored, "'")), 0);
+}
+
+TEST_F(IngestPipelineTest, AnotherWriterInBetweenMakesABatchResolveAgainstWhatItWrote) {
+  auto catalog = consent::Catalog::FromFile(kCatalog);
+  ASSERT_THAT(catalog.status(), IsOk());
+  IngestApi other(*catalog, *pool_, *key_, *keys_, IngestApi::Options{});
+  // This instance is current with the database (one batch of its own stored).
+  ASSERT_EQ(Write({Record("crm", "c9", 1000, {{"given_name", "Kees"}, {"family_name", "Dekker"}})})
+                .acks(0)
+                .outcome(),
+            v1::RecordAck::ACCEPTED);
+  const auto web = Prepared({JanAtTheWebshop()});
+  auto mine = Resolved(*api_, web);  // resolved before the other instance wrote Jan's CRM record
+  ASSERT_TRUE(mine);
+  EXPECT_TRUE(IngestApi::ResolvedAcks(*mine).acks(0).new_profile());
+  v1::WriteRecordsRequest req;
+  *req.add_records() = Record("crm", "c1", 1000, kJan);
+  auto theirs = other.WriteBatch(kOperator, req);
+  ASSERT_THAT(theirs.status(), IsOk());
+  const v1::RecordAck b = Stored(*api_, mine);
+  EXPECT_EQ(b.outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_EQ(b.profile_id(), theirs->acks(0).profile_id()) << b.reason();
+  EXPECT_FALSE(b.new_profile());
+}
+
 TEST_F(IngestApiTest, TwoInstancesOnOneDatabaseSeeEachOthersRecordsAndMerges) {
   auto catalog = consent::Catalog::FromFile(kCatalog);
   ASSERT_THAT(catalog.status(), IsOk());
