@@ -121,11 +121,12 @@ LOADS=$(awk -F'\t' -v s="$LARGEST_READ" '$1 == "read-path" && $2 == s && $3 ~ /^
     echo "| $n | $(fmt "$(get access_log_append_per_s "$n")") | $(fmt "$(get access_log_proof_p99 "$n")" 3) | $(fmt "$(get access_log_verify_per_s "$n")") | $(fmt "$(get access_log_start_per_s "$n")") | $(fmt "$(get access_log_peak_rss "$n")") |"
   done
   echo
-  echo "| people ingested | records/s | plain INSERT rows/s | ratio | µs per record | peak MB of cdp-ingest |"
-  echo "|---|---|---|---|---|---|"
+  echo "| people ingested | records/s | plain INSERT rows/s | ratio | µs per record | CPU µs per record: service / PostgreSQL / client | peak MB of cdp-ingest |"
+  echo "|---|---|---|---|---|---|---|"
   for n in $INGEST_SIZES; do
     i=$(get ingest_bulk_records_per_s "$n"); p=$(get baseline_plain_insert_rows_per_s "$n")
-    echo "| $n | $(fmt "$i") | $(fmt "$p") | $(ratio "$i" "$p") | $(awk -v r="$i" 'BEGIN { if (r > 0) printf "%.1f", 1e6 / r }') | $(fmt "$(get ingest_service_peak_rss "$n")") |"
+    cpu="$(fmt "$(get ingest_cpu_per_record_service "$n")" 1) / $(fmt "$(get ingest_cpu_per_record_postgres "$n")" 1) / $(fmt "$(get ingest_cpu_per_record_client "$n")" 1)"
+    echo "| $n | $(fmt "$i") | $(fmt "$p") | $(ratio "$i" "$p") | $(awk -v r="$i" 'BEGIN { if (r > 0) printf "%.1f", 1e6 / r }') | $cpu | $(fmt "$(get ingest_service_peak_rss "$n")") |"
   done
   echo
   echo "## Not measured yet"
