@@ -20,10 +20,9 @@ using Batch = v1::WriteRecordsRequest;
 using Acks = v1::WriteRecordsResponse;
 
 // One WriteRecords stream. gRPC's threads only hand over what arrived and what went out;
-// the batches are worked on a thread of the stream's own, in order. When the client has
-// sent ahead, the next batch is prepared (checked, normalised, hashed: IngestApi::Prepare)
-// beside the one being resolved and stored, so one stream keeps both halves busy. Reads
-// stay at most kReadAhead batches ahead of the work.
+// the batches are worked on a thread of the stream's own, in order, as a pipeline (see
+// Run): stored, resolved and prepared (IngestApi::Store, Resolve, Prepare) side by side
+// when the client has sent ahead. Reads stay at most kReadAhead batches ahead of the work.
 //
 // Deleted when both gRPC (OnDone) and the worker are through with it.
 class WriteRecordsCall : public grpc::ServerBidiReactor<Batch, Acks> {
