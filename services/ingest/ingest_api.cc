@@ -107,6 +107,16 @@ struct BatchEntry {
   bool first_seen = false;
 };
 
+// What a batch writes, made ready before its transaction: new profiles' data keys
+// (wrapped), sealed records and the arrays the statements take.
+struct SealedRows {
+  bool ready = false;
+  std::vector<std::pair<std::string, std::string>> wrapped;  // profile id, wrapped data key
+  std::vector<std::string> sources, ids, micros, profiles, sealed;
+  std::vector<std::string> key_hashes, key_sources, key_ids;        // of records first seen
+  std::vector<std::string> again_hashes, again_sources, again_ids;  // of other versions
+};
+
 // A doubtful pair for the review queue.
 struct ReviewRow {
   std::string left, right;
@@ -341,8 +351,10 @@ struct IngestApi::ResolvedBatch {
   std::vector<ReviewRow> review_rows;
   int new_profiles = 0, joined = 0, reviews = 0;
   int64_t candidates = 0;  // stored records scored against
+  SealedRows rows;         // what it writes, ready before its transaction
   // Where its time went, for the log.
-  absl::Time started, read_done, scored_done, resolve_done, write_started, keys_done, sealed, stored;
+  absl::Time started, read_done, scored_done, resolve_done, seal_started, keys_done, sealed, write_started,
+      stored;
 };
 
 IngestApi::IngestApi(std::shared_ptr<const consent::Catalog> catalog, storage::Pool& pool,
@@ -769,45 +781,25 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
   rb.resolve_done = absl::Now();
 }
 
-absl::StatusOr<int64_t> IngestApi::StoreIn(pqxx::work& work, ResolvedBatch& rb) {
+absl::Status IngestApi::SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb) {
   const PreparedBatch& batch = *rb.batch;
   const v1::WriteRecordsRequest& request = batch.request;
-  const std::vector<BatchEntry>& entries = rb.entries;
-  const std::vector<std::string>& new_profile_ids = rb.new_profile_ids;
-  const absl::flat_hash_set<std::string>& batch_new = rb.batch_new;
-  rb.write_started = absl::Now();
-  Tx t(work, key_, keys_);
-  // Writes, set-based, stamped with the batch's sequence number: new profiles (with data
-  // keys and outbox rows), records, lookup keys, review candidates.
-  const int64_t batch_seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
-  const std::string seq_text = absl::StrCat(batch_seq);
-  // New profiles' data keys are committed in the key store before this transaction
-  // commits: a profile never exists without its key. The key store commits on its own
-  // connection while this transaction seals and inserts; the wait for it is at the end.
-  // (Should this transaction fail, the keys stay behind, opening nothing.)
-  std::vector<std::pair<std::string, std::string>> wrapped;
-  std::future<absl::Status> keys_stored;  // declared after `wrapped`: joined before it goes
-  if (!new_profile_ids.empty()) {
-    for (const std::string& id : new_profile_ids) {
-      wrapped.emplace_back(id, key_.NewWrappedDataKey(id));
-      RETURN_IF_ERROR(t.Remember(id, wrapped.back().second));
-    }
-    keys_stored = std::async(std::launch::async, [&] { return keys_.Put(wrapped); });
-    work.exec_prepared(kInsertProfiles, TextArray(new_profile_ids), seq_text);
-    work.exec_prepared(kInsertOutboxMany, TextArray(new_profile_ids));
+  SealedRows& out = rb.rows;
+  out = SealedRows();
+  rb.seal_started = absl::Now();
+  Tx t(tx, key_, keys_);
+  // New profiles' data keys, unwrapped once for sealing.
+  for (const std::string& id : rb.new_profile_ids) {
+    out.wrapped.emplace_back(id, key_.NewWrappedDataKey(id));
+    RETURN_IF_ERROR(t.Remember(id, out.wrapped.back().second));
   }
   // The data keys of the profiles records join, in one query.
   std::set<std::string> owners;
-  for (const BatchEntry& e : entries) {
-    if (!e.profile.empty() && !batch_new.count(e.profile)) owners.insert(e.profile);
+  for (const BatchEntry& e : rb.entries) {
+    if (!e.profile.empty() && !rb.batch_new.count(e.profile)) owners.insert(e.profile);
   }
   RETURN_IF_ERROR(t.LoadKeys(owners));
   rb.keys_done = absl::Now();
-  std::vector<std::string> insert_sources, insert_ids, insert_micros, insert_profiles, insert_sealed;
-  // Lookup keys of records first seen (plain inserts) and of other versions (whose keys
-  // may be stored already: those skip conflicts, which costs PostgreSQL more per row).
-  std::vector<std::string> key_hashes, key_sources, key_ids;
-  std::vector<std::string> again_hashes, again_sources, again_ids;
   // Sealing with the profiles' data keys, on two threads: each row its own slot, the
   // keys looked up before (a lookup may query the database).
   struct Row {
@@ -816,7 +808,7 @@ absl::StatusOr<int64_t> IngestApi::StoreIn(pqxx::work& work, ResolvedBatch& rb) 
     std::string sealed;
   };
   std::vector<Row> rows;
-  for (const BatchEntry& e : entries) {
+  for (const BatchEntry& e : rb.entries) {
     if (e.profile.empty()) continue;  // duplicate or rejected
     ASSIGN_OR_RETURN(storage::Key256 key, t.DataKey(e.profile));
     rows.push_back({&e, key, {}});
@@ -830,28 +822,52 @@ absl::StatusOr<int64_t> IngestApi::StoreIn(pqxx::work& work, ResolvedBatch& rb) 
   for (Row& row : rows) {
     const BatchEntry& e = *row.e;
     const v1::SourceRecord& r = request.records(e.index);
-    insert_sources.push_back(r.source_system());
-    insert_ids.push_back(r.record_id());
-    insert_micros.push_back(absl::StrCat(e.micros));
-    insert_profiles.push_back(e.profile);
-    insert_sealed.push_back(std::move(row.sealed));
+    out.sources.push_back(r.source_system());
+    out.ids.push_back(r.record_id());
+    out.micros.push_back(absl::StrCat(e.micros));
+    out.profiles.push_back(e.profile);
+    out.sealed.push_back(std::move(row.sealed));
+    // Lookup keys of records first seen (plain inserts) and of other versions (whose keys
+    // may be stored already: those skip conflicts, which costs PostgreSQL more per row).
     for (const std::string& hash : batch.lookup_hashes[static_cast<size_t>(e.index)]) {
-      (e.first_seen ? key_hashes : again_hashes).push_back(hash);
-      (e.first_seen ? key_sources : again_sources).push_back(r.source_system());
-      (e.first_seen ? key_ids : again_ids).push_back(r.record_id());
+      (e.first_seen ? out.key_hashes : out.again_hashes).push_back(hash);
+      (e.first_seen ? out.key_sources : out.again_sources).push_back(r.source_system());
+      (e.first_seen ? out.key_ids : out.again_ids).push_back(r.record_id());
     }
   }
   rb.sealed = absl::Now();
-  if (!insert_ids.empty()) {
-    work.exec_prepared(kInsertRecords, TextArray(insert_sources), TextArray(insert_ids),
-                       TextArray(insert_micros), TextArray(insert_profiles), ByteaArray(insert_sealed),
-                       seq_text);
+  out.ready = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> IngestApi::InsertRows(pqxx::work& work, ResolvedBatch& rb) {
+  const SealedRows& rows = rb.rows;
+  rb.write_started = absl::Now();
+  // Writes, set-based, stamped with the batch's sequence number: new profiles (with data
+  // keys and outbox rows), records, lookup keys, review candidates.
+  const int64_t batch_seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
+  const std::string seq_text = absl::StrCat(batch_seq);
+  // New profiles' data keys are committed in the key store before this transaction
+  // commits: a profile never exists without its key. The key store commits on its own
+  // connection while this transaction inserts; the wait for it is at the end. (Should
+  // this transaction fail, the keys stay behind, opening nothing.)
+  std::future<absl::Status> keys_stored;
+  if (!rows.wrapped.empty()) {
+    keys_stored = std::async(std::launch::async, [&] { return keys_.Put(rows.wrapped); });
+    work.exec_prepared(kInsertProfiles, TextArray(rb.new_profile_ids), seq_text);
+    work.exec_prepared(kInsertOutboxMany, TextArray(rb.new_profile_ids));
   }
-  if (!key_hashes.empty()) {
-    work.exec_prepared(kInsertNewKeys, ByteaArray(key_hashes), TextArray(key_sources), TextArray(key_ids));
+  if (!rows.ids.empty()) {
+    work.exec_prepared(kInsertRecords, TextArray(rows.sources), TextArray(rows.ids), TextArray(rows.micros),
+                       TextArray(rows.profiles), ByteaArray(rows.sealed), seq_text);
   }
-  if (!again_hashes.empty()) {
-    work.exec_prepared(kInsertKeysMany, ByteaArray(again_hashes), TextArray(again_sources), TextArray(again_ids));
+  if (!rows.key_hashes.empty()) {
+    work.exec_prepared(kInsertNewKeys, ByteaArray(rows.key_hashes), TextArray(rows.key_sources),
+                       TextArray(rows.key_ids));
+  }
+  if (!rows.again_hashes.empty()) {
+    work.exec_prepared(kInsertKeysMany, ByteaArray(rows.again_hashes), TextArray(rows.again_sources),
+                       TextArray(rows.again_ids));
   }
   if (!rb.review_rows.empty()) {
     std::vector<std::string> lefts, rights, bits, reasons;
@@ -885,15 +901,26 @@ void IngestApi::DropProvisional() {
 absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> IngestApi::Resolve(const PreparedBatch& batch) {
   auto rb = std::make_shared<ResolvedBatch>();
   rb->batch = &batch;
-  absl::MutexLock index_lock(&index_mu_);
-  ResolveLocked(*rb);
-  rb->read_done = rb->started;  // nothing read: the database is checked when it is stored
-  if (!batch.request.dry_run()) {
-    AddToIndex(*rb, /*provisional=*/true);
-    rb->provisional_end = index_.provisional_end();
+  {
+    absl::MutexLock index_lock(&index_mu_);
+    ResolveLocked(*rb);
+    rb->read_done = rb->started;  // nothing read: the database is checked when it is stored
+    if (!batch.request.dry_run()) {
+      AddToIndex(*rb, /*provisional=*/true);
+      rb->provisional_end = index_.provisional_end();
+    }
+    rb->epoch = epoch_;
+    rb->ticket = next_ticket_++;
   }
-  rb->epoch = epoch_;
-  rb->ticket = next_ticket_++;
+  // Data keys and sealing need no lock: done here, beside the batch before being stored.
+  // Should anything stop them, Store does it all again in its transaction.
+  if (!batch.request.dry_run()) {
+    if (absl::Status sealed = pool_.Autocommit([&](pqxx::transaction_base& tx) { return SealRows(tx, *rb); });
+        !sealed.ok()) {
+      rb->rows = SealedRows();
+      log::Warning("batch_not_sealed_ahead", {{"code", absl::StatusCodeToString(sealed.code())}});
+    }
+  }
   return rb;
 }
 
@@ -941,7 +968,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::StoreInTurn(ResolvedBatch& r
     expected = index_.seq();
   }
   // Only Store changes the epoch, and this is the only Store running: it stays as seen.
-  if (stale) return WriteSerially(rb);
+  if (stale || (!rb.batch->request.dry_run() && !rb.rows.ready)) return WriteSerially(rb);
   if (rb.batch->request.dry_run()) return Finished(rb);
   // The batch was resolved against the index as this process left the database at
   // `expected`. If someone else wrote since (another instance, a merge, an erasure), the
@@ -954,7 +981,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::StoreInTurn(ResolvedBatch& r
       raced = true;
       return absl::AbortedError("another writer came first");
     }
-    ASSIGN_OR_RETURN(batch_seq, StoreIn(work, rb));
+    ASSIGN_OR_RETURN(batch_seq, InsertRows(work, rb));
     return absl::OkStatus();
   });
   if (raced) return WriteSerially(rb);
@@ -985,7 +1012,8 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteSerially(ResolvedBatch&
     rb.started = started;
     rb.read_done = caught_up;
     if (rb.batch->request.dry_run()) return dry_run_done;
-    ASSIGN_OR_RETURN(batch_seq, StoreIn(work, rb));
+    RETURN_IF_ERROR(SealRows(work, rb));
+    ASSIGN_OR_RETURN(batch_seq, InsertRows(work, rb));
     return absl::OkStatus();
   });
   if (status.ok() && batch_seq > 0) {
@@ -1002,17 +1030,16 @@ v1::WriteRecordsResponse IngestApi::Finished(const ResolvedBatch& rb) {
   int rejected = 0;
   for (const auto& ack : rb.result.acks()) rejected += ack.outcome() == v1::RecordAck::REJECTED;
   const absl::Time finished = absl::Now();
-  const absl::Time wrote = std::max(rb.resolve_done, rb.write_started);
   auto ms = [](absl::Duration d) { return absl::ToDoubleMilliseconds(std::max(d, absl::ZeroDuration())); };
   log::Info("records_written", {{"records", rb.batch->request.records_size()},
                                 {"normalize_ms", ms(rb.batch->prepare_time)},
                                 {"read_ms", ms(rb.read_done - rb.started)},
                                 {"resolve_ms", ms(rb.resolve_done - rb.read_done)},
                                 {"score_ms", ms(rb.scored_done - rb.read_done)},
-                                {"write_ms", ms(finished - wrote)},
-                                {"keys_ms", ms(rb.keys_done - wrote)},
+                                {"keys_ms", ms(rb.keys_done - rb.seal_started)},
                                 {"seal_ms", ms(rb.sealed - rb.keys_done)},
-                                {"store_ms", ms(rb.stored - rb.sealed)},
+                                {"write_ms", ms(finished - rb.write_started)},
+                                {"store_ms", ms(rb.stored - rb.write_started)},
                                 {"commit_ms", ms(finished - rb.stored)},
                                 {"rejected", rejected},
                                 {"new_profiles", rb.new_profiles},

@@ -153,8 +153,10 @@ class IngestApi {
   absl::Status CatchUp(pqxx::work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
   // Resolves rb.batch against the index as it stands.
   void ResolveLocked(ResolvedBatch& rb) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
-  // Writes a resolved batch in `work`, which holds the ingest lock; its sequence number.
-  absl::StatusOr<int64_t> StoreIn(pqxx::work& work, ResolvedBatch& rb);
+  // Makes rb.rows: unwraps or makes the data keys its records need and seals them.
+  absl::Status SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb);
+  // Writes rb.rows in `work`, which holds the ingest lock; the batch's sequence number.
+  absl::StatusOr<int64_t> InsertRows(pqxx::work& work, ResolvedBatch& rb);
   // The batch's records into the index (provisionally: until Settle or RollBack).
   void AddToIndex(const ResolvedBatch& rb, bool provisional) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
   // Takes every provisional record out of the index; batches resolved before are stale.
