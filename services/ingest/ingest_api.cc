@@ -781,7 +781,7 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
   rb.resolve_done = absl::Now();
 }
 
-absl::Status IngestApi::SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb) {
+absl::Status IngestApi::SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb, bool ahead) {
   const PreparedBatch& batch = *rb.batch;
   const v1::WriteRecordsRequest& request = batch.request;
   SealedRows& out = rb.rows;
@@ -793,10 +793,22 @@ absl::Status IngestApi::SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb) 
     out.wrapped.emplace_back(id, key_.NewWrappedDataKey(id));
     RETURN_IF_ERROR(t.Remember(id, out.wrapped.back().second));
   }
-  // The data keys of the profiles records join, in one query.
+  // The data keys of the profiles records join: those of profiles that batches still on
+  // their way to the database make are in memory, the others come in one query.
   std::set<std::string> owners;
-  for (const BatchEntry& e : rb.entries) {
-    if (!e.profile.empty() && !rb.batch_new.count(e.profile)) owners.insert(e.profile);
+  {
+    absl::MutexLock lock(&pending_mu_);
+    if (ahead) {
+      for (const auto& [id, wrapped] : out.wrapped) pending_keys_[id] = wrapped;
+    }
+    for (const BatchEntry& e : rb.entries) {
+      if (e.profile.empty() || rb.batch_new.count(e.profile)) continue;
+      if (auto pending = pending_keys_.find(e.profile); pending != pending_keys_.end()) {
+        RETURN_IF_ERROR(t.Remember(e.profile, pending->second));
+      } else {
+        owners.insert(e.profile);
+      }
+    }
   }
   RETURN_IF_ERROR(t.LoadKeys(owners));
   rb.keys_done = absl::Now();
@@ -896,6 +908,8 @@ void IngestApi::AddToIndex(const ResolvedBatch& rb, bool provisional) {
 void IngestApi::DropProvisional() {
   index_.RollBack();
   ++epoch_;
+  absl::MutexLock lock(&pending_mu_);
+  pending_keys_.clear();  // their profiles will not be made
 }
 
 absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> IngestApi::Resolve(const PreparedBatch& batch) {
@@ -915,7 +929,7 @@ absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> IngestApi::Resolve(con
   // Data keys and sealing need no lock: done here, beside the batch before being stored.
   // Should anything stop them, Store does it all again in its transaction.
   if (!batch.request.dry_run()) {
-    if (absl::Status sealed = pool_.Autocommit([&](pqxx::transaction_base& tx) { return SealRows(tx, *rb); });
+    if (absl::Status sealed = pool_.Autocommit([&](pqxx::transaction_base& tx) { return SealRows(tx, *rb, /*ahead=*/true); });
         !sealed.ok()) {
       rb->rows = SealedRows();
       log::Warning("batch_not_sealed_ahead", {{"code", absl::StatusCodeToString(sealed.code())}});
@@ -992,10 +1006,15 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::StoreInTurn(ResolvedBatch& r
   }
   index_.Settle(rb.provisional_end);
   index_.set_seq(batch_seq);
+  {
+    absl::MutexLock lock(&pending_mu_);
+    for (const std::string& id : rb.new_profile_ids) pending_keys_.erase(id);  // in the key store now
+  }
   return Finished(rb);
 }
 
 absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteSerially(ResolvedBatch& rb) {
+  resolved_again_.fetch_add(1, std::memory_order_relaxed);
   absl::MutexLock index_lock(&index_mu_);
   // Whatever is provisional in the index was resolved before this batch is stored: it
   // leaves (and is resolved again in its turn), so that the index holds only what the
@@ -1012,7 +1031,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteSerially(ResolvedBatch&
     rb.started = started;
     rb.read_done = caught_up;
     if (rb.batch->request.dry_run()) return dry_run_done;
-    RETURN_IF_ERROR(SealRows(work, rb));
+    RETURN_IF_ERROR(SealRows(work, rb, /*ahead=*/false));
     ASSIGN_OR_RETURN(batch_seq, InsertRows(work, rb));
     return absl::OkStatus();
   });

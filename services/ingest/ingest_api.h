@@ -9,11 +9,13 @@
 #ifndef CDP_SERVICES_INGEST_INGEST_API_H_
 #define CDP_SERVICES_INGEST_INGEST_API_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "pqxx/pqxx"
 #include "cdp/v1/ingest.pb.h"
@@ -99,6 +101,9 @@ class IngestApi {
   struct ResolvedBatch;
   absl::StatusOr<std::shared_ptr<ResolvedBatch>> Resolve(const PreparedBatch& batch);
   absl::StatusOr<v1::WriteRecordsResponse> Store(std::shared_ptr<ResolvedBatch> resolved);
+  // How many batches Store had to resolve again so far (see above): a stream's pipeline
+  // runs without, unless other writers interleave.
+  int64_t batches_resolved_again() const { return resolved_again_.load(std::memory_order_relaxed); }
   // The acks as resolved: what Store answers, unless it has to resolve the batch again.
   static const v1::WriteRecordsResponse& ResolvedAcks(const ResolvedBatch& resolved);
   // Drops a resolved batch unstored: its records (and those of batches resolved after it,
@@ -153,8 +158,9 @@ class IngestApi {
   absl::Status CatchUp(pqxx::work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
   // Resolves rb.batch against the index as it stands.
   void ResolveLocked(ResolvedBatch& rb) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
-  // Makes rb.rows: unwraps or makes the data keys its records need and seals them.
-  absl::Status SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb);
+  // Makes rb.rows: unwraps or makes the data keys its records need and seals them. `ahead`:
+  // before its turn to be stored, so its new profiles' keys go to pending_keys_ meanwhile.
+  absl::Status SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb, bool ahead);
   // Writes rb.rows in `work`, which holds the ingest lock; the batch's sequence number.
   absl::StatusOr<int64_t> InsertRows(pqxx::work& work, ResolvedBatch& rb);
   // The batch's records into the index (provisionally: until Settle or RollBack).
@@ -182,6 +188,11 @@ class IngestApi {
   uint64_t next_ticket_ ABSL_GUARDED_BY(index_mu_) = 0;
   absl::Mutex turn_mu_;
   uint64_t turn_ ABSL_GUARDED_BY(turn_mu_) = 0;  // the ticket whose Store may run
+  // Wrapped data keys of profiles that resolved batches make and that are not stored yet:
+  // a later batch joining one seals with it before it reaches the key store.
+  std::atomic<int64_t> resolved_again_{0};
+  absl::Mutex pending_mu_;
+  absl::flat_hash_map<std::string, std::string> pending_keys_ ABSL_GUARDED_BY(pending_mu_);
 };
 
 }  // namespace cdp::ingest

@@ -641,6 +641,9 @@ TEST_F(IngestPipelineTest, ABatchResolvedBeforeTheOneBeforeItIsStoredJoinsItsRec
   EXPECT_EQ(b.profile_id(), a.profile_id()) << b.reason();
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 2);
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.profiles"), 1);
+  // Neither had to be resolved again: the second sealed its record with the key of the
+  // profile the first makes before that key reached the key store.
+  EXPECT_EQ(api_->batches_resolved_again(), 0);
 }
 
 TEST_F(IngestPipelineTest, ABatchStoredAfterAnAbandonedOneIsResolvedAgainWithoutIt) {
@@ -663,6 +666,7 @@ TEST_F(IngestPipelineTest, ABatchStoredAfterAnAbandonedOneIsResolvedAgainWithout
   EXPECT_EQ(c.profile_id(), b.profile_id()) << c.reason();
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 2);
   EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.profiles WHERE profile_id = '", never_stored, "'")), 0);
+  EXPECT_EQ(api_->batches_resolved_again(), 2);
 }
 
 TEST_F(IngestPipelineTest, AnotherWriterInBetweenMakesABatchResolveAgainstWhatItWrote) {
@@ -686,6 +690,7 @@ TEST_F(IngestPipelineTest, AnotherWriterInBetweenMakesABatchResolveAgainstWhatIt
   EXPECT_EQ(b.outcome(), v1::RecordAck::ACCEPTED);
   EXPECT_EQ(b.profile_id(), theirs->acks(0).profile_id()) << b.reason();
   EXPECT_FALSE(b.new_profile());
+  EXPECT_EQ(api_->batches_resolved_again(), 1);
 }
 
 TEST_F(IngestApiTest, TwoInstancesOnOneDatabaseSeeEachOthersRecordsAndMerges) {
