@@ -905,7 +905,16 @@ void IngestApi::AddToIndex(const ResolvedBatch& rb, bool provisional) {
   }
 }
 
+void IngestApi::ApplyStored() {
+  absl::MutexLock lock(&stored_mu_);
+  if (!stored_) return;
+  index_.Settle(stored_->provisional_end);
+  index_.set_seq(stored_->seq);
+  stored_.reset();
+}
+
 void IngestApi::DropProvisional() {
+  ApplyStored();  // what is stored stays
   index_.RollBack();
   ++epoch_;
   absl::MutexLock lock(&pending_mu_);
@@ -917,13 +926,14 @@ absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> IngestApi::Resolve(con
   rb->batch = &batch;
   {
     absl::MutexLock index_lock(&index_mu_);
+    ApplyStored();
     ResolveLocked(*rb);
     rb->read_done = rb->started;  // nothing read: the database is checked when it is stored
     if (!batch.request.dry_run()) {
       AddToIndex(*rb, /*provisional=*/true);
       rb->provisional_end = index_.provisional_end();
     }
-    rb->epoch = epoch_;
+    rb->epoch = epoch_.load();
     rb->ticket = next_ticket_++;
   }
   // Data keys and sealing need no lock: done here, beside the batch before being stored.
@@ -968,20 +978,17 @@ void IngestApi::Abandon(std::shared_ptr<ResolvedBatch> rb) {
     absl::MutexLock index_lock(&index_mu_);
     // Its records, and those of batches resolved after it, leave the index; those are
     // resolved again when their turn comes.
-    if (rb->epoch == epoch_) DropProvisional();
+    if (rb->epoch == epoch_.load()) DropProvisional();
   }
   EndTurn();
 }
 
 absl::StatusOr<v1::WriteRecordsResponse> IngestApi::StoreInTurn(ResolvedBatch& rb) {
-  int64_t expected = 0;
-  bool stale = false;
-  {
-    absl::MutexLock index_lock(&index_mu_);
-    stale = rb.epoch != epoch_;
-    expected = index_.seq();
-  }
-  // Only Store changes the epoch, and this is the only Store running: it stays as seen.
+  // Neither the index lock nor its wait: resolution may hold it for the next batch. The
+  // epoch and the sequence number change only in Store's turns (and at start-up), so they
+  // stay as read here.
+  const bool stale = rb.epoch != epoch_.load();
+  const int64_t expected = known_seq_.load();
   if (stale || (!rb.batch->request.dry_run() && !rb.rows.ready)) return WriteSerially(rb);
   if (rb.batch->request.dry_run()) return Finished(rb);
   // The batch was resolved against the index as this process left the database at
@@ -999,13 +1006,18 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::StoreInTurn(ResolvedBatch& r
     return absl::OkStatus();
   });
   if (raced) return WriteSerially(rb);
-  absl::MutexLock index_lock(&index_mu_);
   if (!status.ok()) {
+    absl::MutexLock index_lock(&index_mu_);
     DropProvisional();  // nothing of it is stored: its records, and later ones, leave the index
     return status;
   }
-  index_.Settle(rb.provisional_end);
-  index_.set_seq(batch_seq);
+  // Its provisional records are permanent and the index is as current as the database at
+  // `batch_seq`: told to whoever takes the index lock next (ApplyStored).
+  {
+    absl::MutexLock lock(&stored_mu_);
+    stored_ = Stored{batch_seq, rb.provisional_end};
+  }
+  known_seq_.store(batch_seq);
   {
     absl::MutexLock lock(&pending_mu_);
     for (const std::string& id : rb.new_profile_ids) pending_keys_.erase(id);  // in the key store now
@@ -1038,7 +1050,10 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteSerially(ResolvedBatch&
   if (status.ok() && batch_seq > 0) {
     // Committed: the index takes the batch, and is then as current as the database.
     AddToIndex(rb, /*provisional=*/false);
-    if (index_.seq() == batch_seq - 1) index_.set_seq(batch_seq);
+    if (index_.seq() == batch_seq - 1) {
+      index_.set_seq(batch_seq);
+      known_seq_.store(batch_seq);
+    }
   }
   if (!status.ok() && !(rb.batch->request.dry_run() && status == dry_run_done)) return status;
   rb.serially = true;
@@ -1073,6 +1088,7 @@ v1::WriteRecordsResponse IngestApi::Finished(const ResolvedBatch& rb) {
 
 absl::Status IngestApi::LoadIndex() {
   absl::MutexLock lock(&index_mu_);
+  DropProvisional();  // catching up needs an index with nothing provisional (none at start-up)
   const absl::Time started = absl::Now();
   // No lock needed: a writer stamps its rows and takes its number in one commit, so rows
   // up to the number read are all there, and later ones are left to the next catch-up.
@@ -1132,6 +1148,7 @@ absl::Status IngestApi::CatchUp(pqxx::work& work) {
     }
   }
   index_.set_seq(head);
+  known_seq_.store(head);
   if (t.keyless() > 0) {
     log::Warning("profiles_without_data_key", {{"profiles", t.keyless()},
                                                {"hint", "erased after this database's backup, or the wrong key store"}});

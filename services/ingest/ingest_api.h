@@ -165,6 +165,9 @@ class IngestApi {
   absl::StatusOr<int64_t> InsertRows(pqxx::work& work, ResolvedBatch& rb);
   // The batch's records into the index (provisionally: until Settle or RollBack).
   void AddToIndex(const ResolvedBatch& rb, bool provisional) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
+  // Makes the index take what Store last stored: its provisional records become
+  // permanent, its sequence number the database's.
+  void ApplyStored() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
   // Takes every provisional record out of the index; batches resolved before are stale.
   void DropProvisional() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
   void WaitForTurn(uint64_t ticket);
@@ -183,8 +186,17 @@ class IngestApi {
   absl::Mutex index_mu_;
   MatchIndex index_ ABSL_GUARDED_BY(index_mu_);
   // Grows whenever the index's provisional records are taken out: a batch resolved in an
-  // earlier epoch is resolved again.
-  uint64_t epoch_ ABSL_GUARDED_BY(index_mu_) = 0;
+  // earlier epoch is resolved again. Changed under index_mu_, in Store's turns only.
+  std::atomic<uint64_t> epoch_{0};
+  // The database's sequence number as this process last left it (the index reaches it
+  // at the next ApplyStored).
+  std::atomic<int64_t> known_seq_{0};
+  struct Stored {
+    int64_t seq;
+    uint64_t provisional_end;
+  };
+  absl::Mutex stored_mu_;
+  std::optional<Stored> stored_ ABSL_GUARDED_BY(stored_mu_);  // not yet applied to the index
   uint64_t next_ticket_ ABSL_GUARDED_BY(index_mu_) = 0;
   absl::Mutex turn_mu_;
   uint64_t turn_ ABSL_GUARDED_BY(turn_mu_) = 0;  // the ticket whose Store may run
