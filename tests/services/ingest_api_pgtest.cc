@@ -594,6 +594,45 @@ TEST_F(IngestApiTest, ARecordThatJoinedDuringAMergeLeavesWithItsSideOnUnmerge) {
   EXPECT_EQ(side_a->source_records(), 1);
 }
 
+TEST_F(IngestApiTest, TheDatabaseKeepsEveryRecordWithAnExistingProfile) {
+  const std::string p = Write({Record("crm", "c1", 1000, kJan)}).acks(0).profile_id();
+  ASSERT_FALSE(p.empty());
+  auto sqlstate = [](const std::string& dsn, const std::string& sql) -> std::string {
+    try {
+      pqxx::connection c(dsn);
+      pqxx::work tx(c);
+      tx.exec0(sql);
+      tx.commit();
+      return "ok";
+    } catch (const pqxx::insufficient_privilege&) {
+      return "42501";  // libpqxx 6.4 leaves sqlstate() empty on this one
+    } catch (const pqxx::sql_error& e) {
+      return e.sqlstate().empty() ? std::string(e.what()) : e.sqlstate();
+    }
+  };
+  const std::string service = db_->DsnAs("cdp_ingest");
+  // A record naming no profile, alone or among good ones: refused, nothing stored.
+  EXPECT_EQ(sqlstate(service, "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed) "
+                              "VALUES ('crm', 'x1', 1, 'p-nobody', '\\x00')"),
+            "23503");
+  EXPECT_EQ(sqlstate(service, absl::StrCat("INSERT INTO ingest.records (source_system, record_id, changed_at_us, "
+                                           "profile_id, sealed) VALUES ('crm', 'x2', 1, '", p, "', '\\x00'), "
+                                           "('crm', 'x3', 1, 'p-nobody', '\\x00')")),
+            "23503");
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 1);
+  // A record never moves to a profile that does not exist; a profile with records is
+  // never deleted or renamed.
+  EXPECT_EQ(sqlstate(service, "UPDATE ingest.records SET profile_id = 'p-nobody'"), "23503");
+  EXPECT_EQ(sqlstate(service, "DELETE FROM ingest.profiles"), "23503");
+  EXPECT_EQ(sqlstate(db_->AdminDsn(), "DELETE FROM ingest.profiles"), "23503");
+  EXPECT_EQ(sqlstate(db_->AdminDsn(), "UPDATE ingest.profiles SET profile_id = 'p-renamed'"), "23503");
+  // What the service does is still allowed: a new version of the record, and an erasure.
+  auto newer = Write({Record("crm", "c1", 2000, kJan)});
+  EXPECT_EQ(newer.acks(0).outcome(), v1::RecordAck::ACCEPTED);
+  EXPECT_EQ(sqlstate(service, "UPDATE ingest.records SET sealed = '\\x'"), "ok");
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 2);
+}
+
 // Resolve and Store apart, as a stream does: batch N+1 is resolved while N waits to be
 // stored.
 class IngestPipelineTest : public IngestApiTest {
