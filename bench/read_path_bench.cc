@@ -131,12 +131,14 @@ int main(int argc, char** argv) {
   Phase("baseline: Health/Check");
   auto health = grpc::health::v1::Health::NewStub(pki.Channel(profile.port, "service/support-desk"));
   std::vector<double> health_ms;
+  const auto health_cpu0 = platform.CpuNow();
   const double health_rate = Throughput(clients, seconds, [&](int, int) {
     grpc::ClientContext ctx;
     grpc::health::v1::HealthCheckRequest req;
     grpc::health::v1::HealthCheckResponse resp;
     return health->Check(&ctx, req, &resp).ok();
   }, &health_ms);
+  const std::string health_cpu = cdp::bench::Platform::CpuPerCall(health_cpu0, platform.CpuNow(), health_ms.size());
 
   // 2. GetProfile: maximum rate, then half of it, open loop.
   Phase("GetProfile at its maximum rate");
@@ -155,7 +157,9 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<double> hot_ms;
+  const auto hot_cpu0 = platform.CpuNow();
   const double hot_rate = Throughput(clients, seconds, get_hot, &hot_ms);
+  const std::string hot_cpu = cdp::bench::Platform::CpuPerCall(hot_cpu0, platform.CpuNow(), hot_ms.size());
   // Open loop at fractions of each one's maximum: latency against load, beside the
   // transport's at the same fractions of its own maximum.
   std::vector<double> half_ms;
@@ -286,6 +290,8 @@ int main(int argc, char** argv) {
               absl::StrFormat("GetProfile over %zu profiles held in the cache", hot).c_str(), hot_rate,
               "Health/Check on the same server", health_rate, hot_rate / health_rate);
   std::printf("  %-48s %5.2f/%5.2f ms\n", "  p50/p99", Percentile(hot_ms, 0.5), Percentile(hot_ms, 0.99));
+  std::printf("  %-48s %s\n", "  CPU per cached GetProfile", hot_cpu.c_str());
+  std::printf("  %-48s %s\n", "  CPU per Health/Check (the baseline)", health_cpu.c_str());
   std::printf("  %-48s %10.0f/s\n", "access-log appends (AppendEvents, 1 event/call)", append_rate);
   std::printf("  %-48s %10.0f/s\n", "  AppendEvents, 20 events/call", append_batched_rate);
   std::printf("  %-48s %10.0f/s\n", "  the sequencer alone (in process, 64 callers)", sequencer_rate);
