@@ -100,8 +100,8 @@ struct BatchEntry {
   int index;
   const NormalizedRecord* n;
   int64_t micros;
-  std::vector<std::string> keys;  // blocking keys
-  std::string profile;            // where it goes (the profile that seals it)
+  const std::vector<std::string>* keys;  // blocking keys (the PreparedBatch's)
+  std::string profile;                   // where it goes (the profile that seals it)
   // A record id the database has never seen (and the first of its versions in this
   // batch): its lookup keys cannot be there yet.
   bool first_seen = false;
@@ -600,7 +600,7 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
     const v1::SourceRecord& r = request.records(i);
     const NormalizedRecord* n = &*normalized[static_cast<size_t>(i)];
     entries.push_back({i, n, absl::ToUnixMicros(FromProtoTime(r.changed_at())),
-                       batch.blocking_keys[static_cast<size_t>(i)], {}});
+                       &batch.blocking_keys[static_cast<size_t>(i)], {}});
   }
   if (entries.empty()) return;
 
@@ -613,7 +613,7 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
     const BatchEntry& e = entries[static_cast<size_t>(i)];
     const v1::SourceRecord& r = request.records(e.index);
     if (index_.Find(r.source_system(), r.record_id()) != nullptr) return;
-    for (const MatchIndex::Entry* c : index_.Candidates(e.keys, static_cast<size_t>(options_.max_block_size))) {
+    for (const MatchIndex::Entry* c : index_.Candidates(*e.keys, static_cast<size_t>(options_.max_block_size))) {
       scored[static_cast<size_t>(i)].emplace_back(
           c, options_.model.BayesFactorBits(resolution::Compare(e.n->person, c->person)));
     }
@@ -702,7 +702,7 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
         consider(c->owner, c->person, bits);
         around.push_back(&c->person);
       }
-      for (const std::string& k : e.keys) {
+      for (const std::string& k : *e.keys) {
         auto block = batch_index.find(k);
         if (block == batch_index.end()) continue;
         for (const auto& [owner, person] : block->second) {
@@ -770,7 +770,7 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
         }
       }
       members_of(root(e.profile)).push_back({id.first + "/" + id.second, &e.n->person});
-      for (const std::string& k : e.keys) batch_index[k].emplace_back(&e.profile, &e.n->person);
+      for (const std::string& k : *e.keys) batch_index[k].emplace_back(&e.profile, &e.n->person);
     }
     batch_profile[id] = e.profile;
     batch_versions.insert({id.first, id.second, e.micros});
@@ -901,7 +901,7 @@ void IngestApi::AddToIndex(const ResolvedBatch& rb, bool provisional) {
   for (const BatchEntry& e : rb.entries) {
     if (e.profile.empty()) continue;  // duplicate or rejected
     const v1::SourceRecord& r = rb.batch->request.records(e.index);
-    index_.AddVersion(r.source_system(), r.record_id(), e.micros, e.profile, e.n->person, provisional);
+    index_.AddVersion(r.source_system(), r.record_id(), e.micros, e.profile, e.n->person, provisional, e.keys);
   }
 }
 

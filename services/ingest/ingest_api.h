@@ -3,9 +3,11 @@
 //
 // Storage (schema "ingest", storage/migrations/ingest/): every record version is sealed
 // with the data key of the profile it joined; lookups (e-mail, phone, customer number) go
-// through keyed hashes. Resolution reads a matching index in memory (match_index.h) that
-// catches up with the database before each batch; one batch runs in one transaction under
-// an advisory lock, so two writers never create two profiles for one person at once.
+// through keyed hashes. Resolution reads a matching index in memory (match_index.h); a
+// batch is stored in one transaction under an advisory lock, and only if nobody wrote since
+// the index was last as current as the database (otherwise it catches up and resolves the
+// batch again in that transaction), so two writers never create two profiles for one
+// person at once. A batch is resolved while the one before it is stored (Resolve, Store).
 #ifndef CDP_SERVICES_INGEST_INGEST_API_H_
 #define CDP_SERVICES_INGEST_INGEST_API_H_
 
@@ -200,9 +202,9 @@ class IngestApi {
   uint64_t next_ticket_ ABSL_GUARDED_BY(index_mu_) = 0;
   absl::Mutex turn_mu_;
   uint64_t turn_ ABSL_GUARDED_BY(turn_mu_) = 0;  // the ticket whose Store may run
+  std::atomic<int64_t> resolved_again_{0};
   // Wrapped data keys of profiles that resolved batches make and that are not stored yet:
   // a later batch joining one seals with it before it reaches the key store.
-  std::atomic<int64_t> resolved_again_{0};
   absl::Mutex pending_mu_;
   absl::flat_hash_map<std::string, std::string> pending_keys_ ABSL_GUARDED_BY(pending_mu_);
 };

@@ -11,7 +11,7 @@ uint64_t MatchIndex::KeyHash(const std::string& key) { return absl::Hash<std::st
 
 void MatchIndex::AddVersion(const std::string& source, const std::string& id, int64_t micros,
                             const std::string& owner, const resolution::PersonRecord& person,
-                            bool provisional) {
+                            bool provisional, const std::vector<std::string>* blocking_keys) {
   const std::string ref = absl::StrCat(source, std::string(1, '\0'), id);
   auto [it, added] = by_ref_.try_emplace(ref, static_cast<uint32_t>(entries_.size()));
   if (added) {
@@ -31,7 +31,9 @@ void MatchIndex::AddVersion(const std::string& source, const std::string& id, in
     }
     // Every version's keys, so that a record is found by an e-mail it had before; each key
     // once per record, however many versions share it.
-    for (const std::string& k : resolution::BlockingKeys(person)) {
+    std::vector<std::string> made;
+    if (blocking_keys == nullptr) blocking_keys = &(made = resolution::BlockingKeys(person));
+    for (const std::string& k : *blocking_keys) {
       const uint64_t h = KeyHash(k);
       if (std::find(e.keys.begin(), e.keys.end(), h) != e.keys.end()) continue;
       e.keys.push_back(h);

@@ -46,9 +46,10 @@ class MatchIndex {
   // A provisional version (of a batch resolved but not yet committed) can be taken back
   // with RollBack until Settle makes it permanent; while provisional versions are held,
   // every AddVersion must be provisional (they are taken back last in, first out).
+  // `blocking_keys`, if given, are resolution::BlockingKeys(person), made already.
   void AddVersion(const std::string& source, const std::string& id, int64_t micros,
                   const std::string& owner, const resolution::PersonRecord& person,
-                  bool provisional = false);
+                  bool provisional = false, const std::vector<std::string>* blocking_keys = nullptr);
   // How many provisional versions were added so far (a position for Settle).
   uint64_t provisional_end() const { return journal_base_ + journal_.size(); }
   bool has_provisional() const { return !journal_.empty(); }
