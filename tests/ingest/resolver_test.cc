@@ -1,5 +1,7 @@
 #include "services/ingest/resolution/resolver.h"
 
+#include <random>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/ingest/resolution/similarity.h"
@@ -21,6 +23,26 @@ TEST(SimilarityTest, BoundedLevenshteinStopsAtTheLimit) {
   EXPECT_EQ(BoundedLevenshtein("kitten", "sitting", 1), 2);
   EXPECT_EQ(BoundedLevenshtein("1234567", "1234567", 1), 0);
   EXPECT_EQ(BoundedLevenshtein("1234567", "1243567", 2), 2);
+}
+
+TEST(SimilarityTest, WithinOneEditAgreesWithLevenshteinOnManyPairs) {
+  // Short strings over a small alphabet, so that one-edit pairs are common.
+  std::mt19937 random(7);
+  auto word = [&] {
+    std::string w(random() % 7, 'a');
+    for (char& c : w) c = static_cast<char>('a' + random() % 3);
+    return w;
+  };
+  int near = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const std::string a = word(), b = i % 2 == 0 ? word() : a.substr(0, a.size() / 2) + word().substr(0, 1) +
+                                                                  a.substr(std::min(a.size(), a.size() / 2 + random() % 2));
+    const bool expected = BoundedLevenshtein(a, b, 1) <= 1;
+    near += expected;
+    ASSERT_EQ(WithinOneEdit(a, b), expected) << '"' << a << "\" and \"" << b << '"';
+  }
+  EXPECT_GT(near, 20000);  // the test saw plenty of both answers
+  EXPECT_LT(near, 180000);
 }
 
 PersonRecord Person(std::string given, std::string family, std::string dob, std::string email = "",

@@ -69,7 +69,7 @@ size_t AgreeingInitials(const std::string& a, const std::string& b) {
 uint8_t NameLevel(const std::string& a, const std::string& b) {
   if (a == b) return 0;
   // One edit is a typo in a name, not in an initial ("f" and "s" are two people).
-  if ((std::min(a.size(), b.size()) >= 4 && BoundedLevenshtein(a, b, 1) <= 1) ||
+  if ((std::min(a.size(), b.size()) >= 4 && WithinOneEdit(a, b)) ||
       JaroWinkler(a, b) >= 0.92) {
     return 1;
   }
@@ -291,8 +291,11 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b) {
   // 2 the same city; 3 elsewhere.
   const bool same_house = both(a.house_number, b.house_number) && a.house_number == b.house_number;
   const bool same_postcode = both(a.postcode, b.postcode) && a.postcode == b.postcode;
-  const bool same_street = both(a.street, b.street) && CloseLevel(a.street, b.street, 0.88) <= 1;
   const bool same_city = both(a.city, b.city) && CloseLevel(a.city, b.city, 0.88) <= 1;
+  // The street only counts in the same city (or where a city is missing): for a pair in two
+  // cities it is not compared at all, which spares most pairs a Jaro-Winkler.
+  const bool same_street = (same_city || !both(a.city, b.city)) && both(a.street, b.street) &&
+                           CloseLevel(a.street, b.street, 0.88) <= 1;
   if (both(a.postcode, b.postcode) || both(a.street, b.street) || both(a.city, b.city)) {
     if ((same_postcode || (same_street && (same_city || !both(a.city, b.city)))) && same_house) {
       c.level[kAddress] = 0;

@@ -74,4 +74,14 @@ int BoundedLevenshtein(std::string_view a, std::string_view b, int limit) {
   return std::min(prev[b.size()], limit + 1);
 }
 
+bool WithinOneEdit(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.size() - a.size() > 1) return false;
+  size_t i = 0;
+  while (i < a.size() && a[i] == b[i]) ++i;
+  if (i == a.size()) return true;  // equal, or b has one byte more at the end
+  // The first difference: substituted (same lengths) or inserted into b.
+  return a.substr(a.size() == b.size() ? i + 1 : i) == b.substr(i + 1);
+}
+
 }  // namespace cdp::resolution

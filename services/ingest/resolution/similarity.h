@@ -15,6 +15,10 @@ double JaroWinkler(std::string_view a, std::string_view b);
 // known to exceed `limit`.
 int BoundedLevenshtein(std::string_view a, std::string_view b, int limit);
 
+// BoundedLevenshtein(a, b, 1) <= 1, in one pass over the strings: equal, or one byte
+// substituted, inserted or deleted.
+bool WithinOneEdit(std::string_view a, std::string_view b);
+
 }  // namespace cdp::resolution
 
 #endif  // CDP_SERVICES_INGEST_RESOLUTION_SIMILARITY_H_
