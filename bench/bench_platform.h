@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "bench/bench_util.h"
 #include "cdp/v1/ingest.grpc.pb.h"
@@ -42,29 +41,12 @@ struct Platform {
                                 absl::StrCat("--audit_target=127.0.0.1:", audit.port)});
   }
 
-  // CPU seconds used so far by each service, by PostgreSQL (every process named postgres)
-  // and by this process: two samples around a run, divided by its calls, say where each
-  // call's work was done.
+  // CPU seconds so far of each service, PostgreSQL and this process (bench_util.h CpuNow).
   std::map<std::string, double> CpuNow() const {
-    return {{"profile", CpuSeconds(profile.process->pid())},
-            {"audit", CpuSeconds(audit.process->pid())},
-            {"consent", CpuSeconds(consent.process->pid())},
-            {"ingest", CpuSeconds(ingest.process->pid())},
-            {"postgres", CpuSecondsOfAll("postgres")},
-            {"client", CpuSeconds(getpid())}};
-  }
-  // "total µs (profile a, audit b, ...)" per call between two samples.
-  static std::string CpuPerCall(const std::map<std::string, double>& before, const std::map<std::string, double>& after,
-                                size_t calls) {
-    if (calls == 0) return "-";
-    double total = 0;
-    std::string parts;
-    for (const auto& [name, seconds] : after) {
-      const double us = (seconds - before.at(name)) * 1e6 / static_cast<double>(calls);
-      total += us;
-      absl::StrAppend(&parts, parts.empty() ? "" : ", ", name, " ", absl::StrFormat("%.0f", us));
-    }
-    return absl::StrFormat("%.0f us (%s)", total, parts);
+    return bench::CpuNow({{"profile", profile.process->pid()},
+                          {"audit", audit.process->pid()},
+                          {"consent", consent.process->pid()},
+                          {"ingest", ingest.process->pid()}});
   }
 
   testing::RunningService Start(const std::string& name, std::vector<std::string> extra) {

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <mutex>
 #include <string>
@@ -151,6 +152,44 @@ inline double CpuSecondsOfAll(const std::string& comm) {
     if (std::getline(c, got) && got == comm) total += CpuSeconds(static_cast<pid_t>(std::stol(name)));
   }
   return total;
+}
+
+// CPU seconds used so far by each named process, by PostgreSQL ("postgres": every process
+// of that name) and by this process ("client"). Two samples around a run, divided by its
+// calls (CpuPerCallUs), say where each call's work was done.
+inline std::map<std::string, double> CpuNow(const std::map<std::string, pid_t>& processes) {
+  std::map<std::string, double> out;
+  for (const auto& [name, pid] : processes) out[name] = CpuSeconds(pid);
+  out["postgres"] = CpuSecondsOfAll("postgres");
+  out["client"] = CpuSeconds(getpid());
+  return out;
+}
+
+// Microseconds of CPU per call between two CpuNow samples, by process, and their sum
+// under "total". Empty for no calls.
+inline std::map<std::string, double> CpuPerCallUs(const std::map<std::string, double>& before,
+                                                  const std::map<std::string, double>& after, size_t calls) {
+  std::map<std::string, double> out;
+  if (calls == 0) return out;
+  double total = 0;
+  for (const auto& [name, seconds] : after) {
+    const double us = (seconds - before.at(name)) * 1e6 / static_cast<double>(calls);
+    out[name] = us;
+    total += us;
+  }
+  out["total"] = total;
+  return out;
+}
+
+// "252 us (audit 46, client 67, ...)", or "-" for none.
+inline std::string DescribeCpu(const std::map<std::string, double>& per_call_us) {
+  if (per_call_us.empty()) return "-";
+  std::string parts;
+  for (const auto& [name, us] : per_call_us) {
+    if (name == "total") continue;
+    parts += (parts.empty() ? "" : ", ") + name + " " + std::to_string(static_cast<long long>(us + 0.5));
+  }
+  return std::to_string(static_cast<long long>(per_call_us.at("total") + 0.5)) + " us (" + parts + ")";
 }
 
 }  // namespace cdp::bench

@@ -133,9 +133,8 @@ int main(int argc, char** argv) {
   std::vector<cdp::v1::WriteRecordsResponse> answers(batches.size());
   // CPU time per record beside the rate: the service, the PostgreSQL server (every process
   // named postgres on this machine) and this client. Two cores give 2 s of CPU a second.
-  const double service_cpu0 = cdp::bench::CpuSeconds(ingest->process->pid());
-  const double pg_cpu0 = cdp::bench::CpuSecondsOfAll("postgres");
-  const double self_cpu0 = cdp::bench::CpuSeconds(getpid());
+  const std::map<std::string, pid_t> measured = {{"service", ingest->process->pid()}};
+  const auto cpu0 = cdp::bench::CpuNow(measured);
   const auto bulk_start = Clock::now();
   {
     std::vector<grpc::Status> results(static_cast<size_t>(streams));
@@ -171,10 +170,8 @@ int main(int argc, char** argv) {
     }
   }
   const double bulk_rate = static_cast<double>(bulk_records) / S(Clock::now() - bulk_start);
-  const double per_record_us = 1e6 / static_cast<double>(std::max<size_t>(bulk_records, 1));
-  const double service_cpu_us = (cdp::bench::CpuSeconds(ingest->process->pid()) - service_cpu0) * per_record_us;
-  const double pg_cpu_us = (cdp::bench::CpuSecondsOfAll("postgres") - pg_cpu0) * per_record_us;
-  const double self_cpu_us = (cdp::bench::CpuSeconds(getpid()) - self_cpu0) * per_record_us;
+  std::map<std::string, double> cpu_us = cdp::bench::CpuPerCallUs(cpu0, cdp::bench::CpuNow(measured), bulk_records);
+  const double service_cpu_us = cpu_us["service"], pg_cpu_us = cpu_us["postgres"], self_cpu_us = cpu_us["client"];
   for (const cdp::v1::WriteRecordsResponse& resp : answers) note(resp);
   answers.clear();
 

@@ -138,7 +138,8 @@ int main(int argc, char** argv) {
     grpc::health::v1::HealthCheckResponse resp;
     return health->Check(&ctx, req, &resp).ok();
   }, &health_ms);
-  const std::string health_cpu = cdp::bench::Platform::CpuPerCall(health_cpu0, platform.CpuNow(), health_ms.size());
+  const std::string health_cpu =
+      cdp::bench::DescribeCpu(cdp::bench::CpuPerCallUs(health_cpu0, platform.CpuNow(), health_ms.size()));
 
   // 2. GetProfile: maximum rate, then half of it, open loop.
   Phase("GetProfile at its maximum rate");
@@ -159,7 +160,8 @@ int main(int argc, char** argv) {
   std::vector<double> hot_ms;
   const auto hot_cpu0 = platform.CpuNow();
   const double hot_rate = Throughput(clients, seconds, get_hot, &hot_ms);
-  const std::string hot_cpu = cdp::bench::Platform::CpuPerCall(hot_cpu0, platform.CpuNow(), hot_ms.size());
+  const std::string hot_cpu =
+      cdp::bench::DescribeCpu(cdp::bench::CpuPerCallUs(hot_cpu0, platform.CpuNow(), hot_ms.size()));
   // Open loop at fractions of each one's maximum: latency against load, beside the
   // transport's at the same fractions of its own maximum.
   std::vector<double> half_ms;
