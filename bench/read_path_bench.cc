@@ -144,7 +144,10 @@ int main(int argc, char** argv) {
   // 2. GetProfile: maximum rate, then half of it, open loop.
   Phase("GetProfile at its maximum rate");
   std::vector<double> max_ms;
+  const auto read_cpu0 = platform.CpuNow();
   const double read_rate = Throughput(clients, seconds, get, &max_ms);
+  const std::string read_cpu =
+      cdp::bench::DescribeCpu(cdp::bench::CpuPerCallUs(read_cpu0, platform.CpuNow(), max_ms.size()));
   // The same reads over a hot set the profile cache holds (read once first): what a read
   // costs when its golden record needs no call to cdp-ingest. The figures above spread
   // over every customer, most reads the first of their profile.
@@ -288,6 +291,7 @@ int main(int argc, char** argv) {
               Percentile(health_ms, 0.5), Percentile(health_ms, 0.99));
   std::printf("  %-48s %5.2f/%5.2f ms\n", "  p50/p99 at half its maximum rate (open loop)", Percentile(half_ms, 0.5),
               Percentile(half_ms, 0.99));
+  std::printf("  %-48s %s\n", "  CPU per GetProfile", read_cpu.c_str());
   std::printf("  %-48s %10.0f/s   %-36s %8.0f/s %7.3f\n",
               absl::StrFormat("GetProfile over %zu profiles held in the cache", hot).c_str(), hot_rate,
               "Health/Check on the same server", health_rate, hot_rate / health_rate);

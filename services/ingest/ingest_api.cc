@@ -458,6 +458,9 @@ std::vector<storage::Statement> IngestApi::Statements() {
       // wrapped key) and the latest version of each of their records. A profile without
       // records comes once, with NULL record columns. The keys travel with the walks:
       // joining profiles again afterwards let the planner hash the whole table per read.
+      // The walk down looks up each step's children by index in a subquery that OFFSET 0
+      // keeps apart: as a plain join, a table without statistics yet (just after a bulk
+      // import) made the planner hash a scan of every profile on every read.
       {kWholeProfiles,
        "WITH RECURSIVE up(start, id, next, erased, depth) AS ("
        " SELECT profile_id, profile_id, merged_into, erased_at IS NOT NULL, 0 FROM ingest.profiles"
@@ -466,8 +469,9 @@ std::vector<storage::Statement> IngestApi::Statements() {
        " FROM ingest.profiles p JOIN up ON p.profile_id = up.next WHERE up.depth < 100),"
        " down(start, root, id, erased, depth) AS ("
        " SELECT start, id, id, erased, 0 FROM up WHERE next IS NULL UNION ALL"
-       " SELECT down.start, down.root, p.profile_id, p.erased_at IS NOT NULL, down.depth + 1"
-       " FROM ingest.profiles p JOIN down ON p.merged_into = down.id WHERE down.depth < 100)"
+       " SELECT down.start, down.root, p.profile_id, p.erased, down.depth + 1 FROM down CROSS JOIN LATERAL"
+       " (SELECT profile_id, erased_at IS NOT NULL AS erased FROM ingest.profiles WHERE merged_into = down.id"
+       " OFFSET 0) p WHERE down.depth < 100)"
        " SELECT d.start, d.root, d.id, d.erased, r.source_system, r.record_id, r.changed_at_us, r.sealed"
        " FROM down d"
        " LEFT JOIN LATERAL (SELECT DISTINCT ON (source_system, record_id) source_system, record_id, changed_at_us,"
