@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <thread>
 
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/process.h"
@@ -63,6 +65,40 @@ TEST(CryptoTest, LookupHashesAreKeyedAndSeparatedByKind) {
   EXPECT_NE(a.LookupHash("email", "jan@example.nl"), b.LookupHash("email", "jan@example.nl"));
   EXPECT_NE(a.LookupHash("email", "x"), a.LookupHash("phone", "x"));
   EXPECT_EQ(a.LookupHash("email", "x").size(), 32u);
+}
+
+// Hashes already stored must keep matching: HMAC-SHA256(HMAC-SHA256(master, "cdp lookup
+// hash key v1"), kind || 0 || value), computed apart (Python's hmac). Two keys used in
+// turn on one thread, which keeps one keyed context.
+TEST(CryptoTest, LookupHashesAreTheDocumentedHmac) {
+  auto a = MasterKey::FromText("cdp-master-key-v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+  auto b = MasterKey::FromText("cdp-master-key-v1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=");
+  ASSERT_THAT(a.status(), IsOk());
+  ASSERT_THAT(b.status(), IsOk());
+  auto hex = [](const std::string& s) { return absl::BytesToHexString(s); };
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(hex(a->LookupHash("lookup", "email:jan@example.nl")),
+              "cc81a7ad1766894242a3efda160b9075e88cb107a0a4c2fe78867c4ae299b04a");
+    EXPECT_EQ(hex(b->LookupHash("lookup", "email:jan@example.nl")),
+              "824982254ceb6edf231dcd985544f7033229b8e0f19d60ac7228389832c07388");
+    EXPECT_EQ(hex(b->LookupHash("email", "")), "aa2496c5db985a9fafa843be7e69cffc36c7d538add5f33cb51b8033c38c49d0");
+    EXPECT_EQ(hex(a->LookupHash("email", "")), "2b029ef0bb4e82f1dbb49de89ba62c1e68679df158d391d4715bfabd3ddf3e3f");
+  }
+}
+
+// Each thread keeps OpenSSL contexts of its own: what one thread sealed or hashed, another
+// opens or hashes alike.
+TEST(CryptoTest, ValuesSealedOnOneThreadOpenOnAnother) {
+  MasterKey master = Key();
+  auto dek = master.UnwrapDataKey(master.NewWrappedDataKey("c-1"), "c-1");
+  ASSERT_THAT(dek.status(), IsOk());
+  std::string sealed, hash;
+  std::thread([&] {
+    sealed = Seal(*dek, "0612345678", "c-1/phone");
+    hash = master.LookupHash("phone", "+31612345678");
+  }).join();
+  EXPECT_THAT(Open(*dek, sealed, "c-1/phone"), IsOkAndHolds(std::string("0612345678")));
+  EXPECT_EQ(master.LookupHash("phone", "+31612345678"), hash);
 }
 
 TEST(CryptoTest, KeyFilesAreCheckedForFormatAndPermissions) {
