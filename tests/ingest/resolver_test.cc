@@ -113,6 +113,32 @@ TEST_F(ResolverTest, TwinsSharingEverythingButTheirGivenNameNeverJoin) {
   EXPECT_FALSE(Together(r, first_extra_, first_extra_ + 1));
 }
 
+TEST_F(ResolverTest, AGivenNameWithItsLettersScrambledIsATypoNotATwin) {
+  PersonRecord oliver = Person("oliver", "miller", "2002-05-21", "oliver.miller@example.com", "5555AB", "4");
+  PersonRecord typo = oliver;
+  typo.given = "oievr";  // one letter left out, two others swapped
+  ASSERT_EQ(Compare(oliver, typo).level[kGiven], 3);
+  EXPECT_FALSE(Vetoed(oliver, typo, Compare(oliver, typo)));
+  oliver.given = "isaac";
+  typo.given = "icsac";
+  ASSERT_EQ(Compare(oliver, typo).level[kGiven], 3);
+  EXPECT_FALSE(Vetoed(oliver, typo, Compare(oliver, typo)));
+  // Twins' names sharing most of their letters are still two people, and so are names
+  // of the same letters.
+  for (const auto& [x, y] : std::vector<std::pair<std::string, std::string>>{
+           {"lars", "lisa"}, {"daan", "sanne"}, {"sem", "mes"}, {"noor", "roos"}, {"ilse", "lies"}, {"anne", "enna"}}) {
+    PersonRecord a = oliver, b = oliver;
+    a.given = x;
+    b.given = y;
+    EXPECT_TRUE(Vetoed(a, b, Compare(a, b))) << x << " " << y;
+  }
+  PersonRecord ilse = Person("ilse", "de boer", "1990-05-05", "fam.deboer@example.nl", "9999ZZ", "7");
+  PersonRecord lies = ilse;
+  lies.given = "lies";
+  Resolution r = Run({ilse, lies});
+  EXPECT_FALSE(Together(r, first_extra_, first_extra_ + 1));
+}
+
 TEST_F(ResolverTest, HouseholdSharingAnEmailNeverJoins) {
   Resolution r = Run({Person("kees", "dekker", "1961-02-03", "familie.dekker@example.nl", "8888YY", "3"),
                       Person("kees", "dekker", "1989-11-30", "familie.dekker@example.nl", "8888YY", "3")});
@@ -256,10 +282,14 @@ TEST_F(ResolverTest, AWrongDateOfBirthDoesNotSeparateAWholeName) {
 TEST_F(ResolverTest, GarbledGivenNamesDoubtButTwinsAreTwoPeople) {
   PersonRecord a = Person("george", "davies", "2004-06-23", "gdavies72@example.com");
   PersonRecord b = a;
-  b.given = "gergge";
+  b.given = "eorgge";
   ASSERT_EQ(Compare(a, b).level[kGiven], 3);
   EXPECT_EQ(VetoOf(a, b, Compare(a, b)), Veto::kDoubt);
   EXPECT_TRUE(Vetoed(a, b, Compare(a, b)));  // the pair alone never joins
+  // The same first letter and nearly the same letters: one name scrambled, no doubt.
+  b.given = "gergge";
+  ASSERT_EQ(Compare(a, b).level[kGiven], 3);
+  EXPECT_EQ(VetoOf(a, b, Compare(a, b)), Veto::kNone);
   b.given = "bram";
   EXPECT_EQ(VetoOf(a, b, Compare(a, b)), Veto::kTwoGivenNames);
 }

@@ -1,6 +1,7 @@
 #include "services/ingest/resolution/resolver.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <cmath>
 #include <numeric>
@@ -87,6 +88,28 @@ uint8_t NameLevel(const std::string& a, const std::string& b) {
 bool SwappedNames(const PersonRecord& a, const PersonRecord& b) {
   return (!b.family.empty() && JaroWinkler(a.given, b.family) >= 0.92) ||
          (!a.family.empty() && JaroWinkler(b.given, a.family) >= 0.92);
+}
+
+// One given name with its letters scrambled ("oievr" for "oliver", "icsac" for "isaac"):
+// the same first letter, then nearly the same letters in another order, of nearly the
+// same length. Two people's names rarely share four letters in five ("lars" and "lisa"
+// share three in four); names made of the same letters begin differently ("ilse" and
+// "lies", twins a scramble would join).
+bool ScrambledName(const std::string& a, const std::string& b) {
+  if (std::min(a.size(), b.size()) < 4 || std::max(a.size(), b.size()) - std::min(a.size(), b.size()) > 1 ||
+      a[0] != b[0]) {
+    return false;
+  }
+  std::array<int, 256> count{};
+  for (unsigned char ch : a) ++count[ch];
+  size_t common = 0;
+  for (unsigned char ch : b) {
+    if (count[ch] > 0) {
+      --count[ch];
+      ++common;
+    }
+  }
+  return 2 * common * 10 >= 8 * (a.size() + b.size());
 }
 
 // Given names that are two people's: different (NameLevel 3), not one long name typed
@@ -338,7 +361,7 @@ Veto VetoOf(const PersonRecord& a, const PersonRecord& b, const Comparison& c) {
   if (c.level[kStrongId] == 0 || c.level[kNationalId] == 2) return Veto::kNone;
   // Two different customer numbers are two customers.
   if (c.level[kStrongId] == 3) return Veto::kTwoPeople;
-  if (c.level[kGiven] == 3) {
+  if (c.level[kGiven] == 3 && !ScrambledName(a.given, b.given)) {
     // Swapped names are no disagreement; a long name typed badly twice is no pair
     // evidence, but no proof of two people either (twins' names differ more).
     if (GivenNamesOfTwoPeople(a, b)) return Veto::kTwoGivenNames;
