@@ -153,9 +153,16 @@ std::string NewUuid() {
   if (RAND_bytes(b, sizeof(b)) != 1) std::abort();  // no randomness: ids could repeat
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  std::string hex = absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), 16));
-  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
-                      hex.substr(16, 4), "-", hex.substr(20));
+  // 8-4-4-4-12 hex digits, written in place: one per access event, so no temporaries.
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t at = 0;
+  for (size_t i = 0; i < sizeof(b); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++at;  // past a dash
+    out[at++] = kHex[b[i] >> 4];
+    out[at++] = kHex[b[i] & 0x0f];
+  }
+  return out;
 }
 
 v1::KantaraReceipt BuildReceipt(const Catalog& catalog, const ReceiptSigner& signer,

@@ -34,14 +34,20 @@ void FieldsOf(const v1::AccessEvent& e, std::vector<std::string>* out) {
 }  // namespace
 
 std::string EntryOf(const v1::AccessEvent& event) {
-  v1::AccessEvent e = event;
-  e.clear_explanation();
+  // The explanation is rendered for each reader and never part of the entry. An event as
+  // appended has none and is encoded as it is: copying each one cost the audit service
+  // 5% of its CPU.
+  if (!event.explanation().empty()) {
+    v1::AccessEvent e = event;
+    e.clear_explanation();
+    return EntryOf(e);
+  }
   std::string out;
   {
     google::protobuf::io::StringOutputStream stream(&out);
     google::protobuf::io::CodedOutputStream coded(&stream);
     coded.SetSerializationDeterministic(true);
-    e.SerializeToCodedStream(&coded);
+    event.SerializeToCodedStream(&coded);
   }
   return out;
 }

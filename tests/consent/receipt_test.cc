@@ -53,6 +53,17 @@ TEST(ReceiptTest, UuidsAreVersionFour) {
   ASSERT_EQ(a.size(), 36u);
   EXPECT_EQ(a[14], '4');
   EXPECT_THAT(std::string("89ab"), HasSubstr(std::string(1, a[19])));
+  // 8-4-4-4-12 lower-case hex digits.
+  for (int n = 0; n < 100; ++n) {
+    const std::string u = NewUuid();
+    for (size_t i = 0; i < u.size(); ++i) {
+      if (i == 8 || i == 13 || i == 18 || i == 23) {
+        EXPECT_EQ(u[i], '-') << u;
+      } else {
+        EXPECT_NE(std::string("0123456789abcdef").find(u[i]), std::string::npos) << u;
+      }
+    }
+  }
 }
 
 }  // namespace
