@@ -4,6 +4,7 @@
 #include "pqxx/pqxx"
 #include "services/common/log.h"
 #include "services/common/tls.h"
+#include "storage/sql_array.h"
 
 namespace cdp::ingest {
 namespace {
@@ -16,7 +17,7 @@ constexpr int kBatch = 1000;
 
 std::vector<storage::Statement> ConsentRegistrar::Statements() {
   return {{kPending, "SELECT profile_id FROM ingest.consent_outbox ORDER BY created_at LIMIT $1"},
-          {kDone, "DELETE FROM ingest.consent_outbox WHERE profile_id = $1"}};
+          {kDone, "DELETE FROM ingest.consent_outbox WHERE profile_id = ANY($1::text[])"}};
 }
 
 ConsentRegistrar::ConsentRegistrar(storage::Pool& pool,
@@ -70,7 +71,7 @@ void ConsentRegistrar::Run() {
     if (failing) log::Info("consent_registration_recovered");
     failing = false;
     absl::Status done = pool_.Transact([&](pqxx::work& tx) {
-      for (const auto& id : ids) tx.exec_prepared(kDone, id);
+      tx.exec_prepared(kDone, storage::TextArray(ids));  // one statement, not one per profile
       return absl::OkStatus();
     });
     if (done.ok()) {

@@ -175,6 +175,14 @@ TEST_F(ReadPathTest, ConsentDecidesEachReadAndEveryReadIsInTheSignedLog) {
   ASSERT_THAT(care.status(), IsOk());
   EXPECT_EQ(care->fields().at("email"), "jan.berg@example.nl");  // a contract purpose
   std::vector<v1::ProfileView> reads = {*care};
+  // Announced profiles leave the outbox (the registrar deletes them once registered).
+  int64_t waiting = -1;
+  for (absl::Time end = absl::Now() + absl::Seconds(10); absl::Now() < end && waiting != 0;) {
+    pqxx::connection c(db_->AdminDsn());
+    waiting = pqxx::nontransaction(c).exec1("SELECT count(*) FROM ingest.consent_outbox")[0].as<int64_t>();
+    if (waiting != 0) absl::Notification().WaitForNotificationWithTimeout(absl::Milliseconds(50));
+  }
+  EXPECT_EQ(waiting, 0);
 
   // Marketing: off until the customer says yes, off again after they revoke.
   auto off = Read("service/marketing", customer, "direct-marketing");
