@@ -16,7 +16,10 @@ constexpr int kBatch = 1000;
 }  // namespace
 
 std::vector<storage::Statement> ConsentRegistrar::Statements() {
-  return {{kPending, "SELECT profile_id FROM ingest.consent_outbox ORDER BY created_at LIMIT $1"},
+  // Oldest first by profile id, which begins with the time the profile was made: its
+  // primary key answers at once, where ORDER BY created_at read the whole table (and the
+  // rows a large import had left dead) every poll: 2.6 ms a poll after 200k profiles.
+  return {{kPending, "SELECT profile_id FROM ingest.consent_outbox ORDER BY profile_id LIMIT $1"},
           {kDone, "DELETE FROM ingest.consent_outbox WHERE profile_id = ANY($1::text[])"}};
 }
 
