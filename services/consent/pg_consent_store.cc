@@ -1,11 +1,15 @@
 #include "services/consent/pg_consent_store.h"
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "consent/state.h"
 #include "pqxx/pqxx"
 #include "services/common/proto_time.h"
 #include "services/common/status_macros.h"
+#include "storage/sql_array.h"
 
 namespace cdp::consent {
 namespace {
@@ -94,16 +98,24 @@ std::vector<storage::Statement> PgConsentStore::Statements() {
                     "head_position = (SELECT position FROM ins) WHERE customer_id = $1 "
                     "RETURNING head_position")},
       {kScrubErased, "SELECT consent.scrub_erased($1)"},
+      // A batch's registration entries, at positions $1 + 1, $1 + 2, ... in the order of
+      // the ids ($2), each with its state ($9).
       {kInsertRegistration,
        absl::StrCat("INSERT INTO consent.changes (position, customer_id, version, changed_at, "
                     "channel, actor_kind, actor_id, caller, catalog_version, delta, state) "
-                    "VALUES ($1, $2, 0, ",
-                    absl::StrFormat(kFromMicros, 3), ", $4, $5, $6, $7, $8, $9, $9)")},
+                    "SELECT $1 + u.n, u.c, 0, ",
+                    absl::StrFormat(kFromMicros, 3),
+                    ", $4, $5, $6, $7, $8, u.s, u.s FROM unnest($2::text[], $9::bytea[]) WITH ORDINALITY "
+                    "AS u(c, s, n)")},
       {kLockFeed, "SELECT position FROM consent.feed_head FOR UPDATE"},
       {kSetFeed, "UPDATE consent.feed_head SET position = $1"},
+      // Of the ids $1 (in order, each once), those not registered yet, at positions $2 + 1,
+      // $2 + 2, ... (the caller holds the feed's lock: no one else numbers meanwhile).
       {kRegister,
-       "INSERT INTO consent.customers (customer_id, version, head_position) VALUES ($1, 0, $2) "
-       "ON CONFLICT (customer_id) DO NOTHING"},
+       "WITH fresh AS (SELECT u.c, row_number() OVER (ORDER BY u.n) AS k FROM unnest($1::text[]) "
+       "WITH ORDINALITY AS u(c, n) WHERE NOT EXISTS (SELECT 1 FROM consent.customers x WHERE x.customer_id = u.c)) "
+       "INSERT INTO consent.customers (customer_id, version, head_position) "
+       "SELECT c, 0, $2 + k FROM fresh ORDER BY k RETURNING customer_id, head_position"},
       {kCurrent,
        "SELECT c.head_position, c.version, ch.state FROM consent.customers c "
        "JOIN consent.changes ch ON ch.position = c.head_position WHERE c.customer_id = $1"},
@@ -134,18 +146,32 @@ absl::StatusOr<int> PgConsentStore::RegisterCustomers(const std::vector<std::str
   RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     added = 0;
     // Taking the feed's lock first keeps the positions of this batch together and in order.
-    int64_t position = tx.exec_prepared1(kLockFeed)[0].as<int64_t>();
+    const int64_t head = tx.exec_prepared1(kLockFeed)[0].as<int64_t>();
+    // Three statements for the whole batch, not two per customer.
+    std::vector<std::string> distinct;
+    absl::flat_hash_set<std::string> seen;
     for (const std::string& id : customer_ids) {
-      if (tx.exec_prepared(kRegister, id, position + 1).affected_rows() == 0) continue;
-      ++position;
-      ++added;
-      v1::CustomerConsent state = EmptyState(id);
-      tx.exec_prepared(kInsertRegistration, position, id, Micros(meta.at),
-                       static_cast<int>(meta.channel),
-                       static_cast<int>(meta.acting_party.kind()), meta.acting_party.id(),
-                       meta.caller, meta.catalog_version, Bytes(state));
+      if (seen.insert(id).second) distinct.push_back(id);
     }
-    tx.exec_prepared(kSetFeed, position);
+    std::vector<std::pair<int64_t, std::string>> fresh;  // position, customer
+    for (const pqxx::row& r : tx.exec_prepared(kRegister, storage::TextArray(distinct), head)) {
+      fresh.emplace_back(r[1].as<int64_t>(), r[0].as<std::string>());
+    }
+    if (fresh.empty()) return absl::OkStatus();
+    std::sort(fresh.begin(), fresh.end());
+    std::vector<std::string> ids, states;
+    for (auto& [position, id] : fresh) {
+      if (position != head + 1 + static_cast<int64_t>(ids.size())) {
+        return absl::InternalError("consent: registration positions are not consecutive");
+      }
+      states.push_back(EmptyState(id).SerializeAsString());
+      ids.push_back(std::move(id));
+    }
+    tx.exec_prepared(kInsertRegistration, head, storage::TextArray(ids), Micros(meta.at),
+                     static_cast<int>(meta.channel), static_cast<int>(meta.acting_party.kind()),
+                     meta.acting_party.id(), meta.caller, meta.catalog_version, storage::ByteaArray(states));
+    added = static_cast<int>(ids.size());
+    tx.exec_prepared(kSetFeed, head + added);
     return absl::OkStatus();
   }));
   return added;

@@ -476,6 +476,37 @@ TEST_F(ConsentApiTest, RegisteringTwiceIsHarmless) {
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
+TEST_F(ConsentApiTest, ABatchOfNewCustomersTakesTheNextPositionsInItsOrder) {
+  auto positions = [&](int64_t* head) {
+    std::map<std::string, int64_t> out;
+    EXPECT_THAT(store_->Snapshot([&](int64_t h) { *head = h; return absl::OkStatus(); },
+                                 [&](const v1::CustomerConsent& state) {
+                                   out[state.customer_id()] = state.position();
+                                   return absl::OkStatus();
+                                 }),
+                IsOk());
+    return out;
+  };
+  int64_t before = 0, after = 0;
+  positions(&before);
+  v1::RegisterCustomersRequest reg;
+  for (const char* id : {"c-9", "c-1", "c-8", "c-9"}) reg.add_customer_ids(id);  // c-1 is known
+  auto done = api_->RegisterCustomers(kOperator, reg);
+  ASSERT_THAT(done.status(), IsOk());
+  EXPECT_EQ(done->registered(), 2);
+  std::map<std::string, int64_t> now = positions(&after);
+  EXPECT_EQ(after, before + 2);
+  EXPECT_EQ(now["c-9"], before + 1);
+  EXPECT_EQ(now["c-8"], before + 2);
+  EXPECT_EQ(Version("c-8"), 0);
+  // Nothing new: the feed stays where it was.
+  done = api_->RegisterCustomers(kOperator, reg);
+  ASSERT_THAT(done.status(), IsOk());
+  EXPECT_EQ(done->registered(), 0);
+  positions(&before);
+  EXPECT_EQ(before, after);
+}
+
 TEST_F(ConsentApiTest, ErasureEmptiesTheHistoryEndsTheFeedWithItAndAnswersNotFound) {
   const std::string kRights = "spiffe://cdp.local/service/rights";
   ASSERT_THAT(api_->UpdateConsent(kPortal, Update("c-1", "k1", {FieldChoice("email", "direct-marketing", true)})).status(),
