@@ -17,7 +17,14 @@
 
 namespace cdp::storage {
 
-void Require(bool ok, const char* what);
+// OpenSSL failing to draw random bytes or to run AES-GCM leaves nothing safe to do: a
+// reused nonce or an empty "ciphertext" would be worse than stopping.
+void Require(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "cdp crypto: %s failed; stopping\n", what);
+    std::abort();
+  }
+}
 
 namespace {
 
@@ -94,15 +101,6 @@ ThreadContexts& Contexts() {
 }
 
 }  // namespace
-
-// OpenSSL failing to draw random bytes or to run AES-GCM leaves nothing safe to do: a
-// reused nonce or an empty "ciphertext" would be worse than stopping.
-void Require(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "cdp crypto: %s failed; stopping\n", what);
-    std::abort();
-  }
-}
 
 std::string Seal(const Key256& key, std::string_view plaintext, std::string_view aad) {
   std::string out(1 + kNonce + plaintext.size() + kTag, '\0');
