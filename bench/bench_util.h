@@ -26,6 +26,15 @@
 
 namespace cdp::bench {
 
+// The 20 fields a benchmark's profile read asks for (bench/read_path_bench.cc), and so
+// the fields an access event of such a read names (bench/access_log_bench.cc).
+inline constexpr const char* kReadFields[] = {
+    "customer_number", "given_name", "family_name_prefix", "family_name", "initials",
+    "date_of_birth", "email", "phone_mobile", "phone_home", "postal_address",
+    "delivery_address", "billing_address", "order_history", "payment_method_summary",
+    "invoice_history", "contact_history", "loyalty_tier", "social_handles",
+    "channel_preferences", "language_preference"};
+
 inline void Emit(const std::string& name, double value, const std::string& unit) {
   std::printf("{\"name\":\"%s\",\"value\":%.6g,\"unit\":\"%s\"}\n", name.c_str(), value,
               unit.c_str());

@@ -60,18 +60,12 @@ using cdp::bench::Phase;
 using cdp::bench::Throughput;
 using Clock = std::chrono::steady_clock;
 
-const char* kFields[] = {"customer_number", "given_name", "family_name_prefix", "family_name", "initials",
-                         "date_of_birth", "email", "phone_mobile", "phone_home", "postal_address",
-                         "delivery_address", "billing_address", "order_history", "payment_method_summary",
-                         "invoice_history", "contact_history", "loyalty_tier", "social_handles",
-                         "channel_preferences", "language_preference"};
-
 cdp::v1::GetProfileRequest Read(const std::string& profile) {
   cdp::v1::GetProfileRequest req;
   req.set_profile_id(profile);
   auto* ctx = req.mutable_context();
   ctx->set_purpose("customer-care-human");
-  for (const char* f : kFields) ctx->mutable_read_mask()->add_paths(f);
+  for (const char* f : cdp::bench::kReadFields) ctx->mutable_read_mask()->add_paths(f);
   ctx->mutable_acting_party()->set_kind(cdp::v1::ActingParty::HUMAN_AGENT);
   ctx->mutable_acting_party()->set_id("agent-7");
   ctx->mutable_justification()->set_code(cdp::v1::Justification::CUSTOMER_REQUEST);
