@@ -20,15 +20,14 @@ std::string_view OutcomeOf(const v1::AccessEvent& e) {
   return OutcomeFor(static_cast<size_t>(e.fields_released_size()), e.fields_withheld().size());
 }
 
-// The fields an event names, released or withheld, sorted and each once (the `fields`
-// column; the verifier reads the same from an entry with ReadEntry).
-void FieldsOf(const v1::AccessEvent& e, std::vector<std::string>* out) {
-  out->resize(static_cast<size_t>(e.fields_released_size()) + e.fields_withheld().size());
-  size_t n = 0;
-  for (const std::string& f : e.fields_released()) (*out)[n++].assign(f);
-  for (const auto& [field, reason] : e.fields_withheld()) (*out)[n++].assign(field);
-  std::sort(out->begin(), out->end());
-  out->erase(std::unique(out->begin(), out->end()), out->end());
+// The `fields` column of an event (FieldsColumn); the verifier reads the same names from
+// its entry with ReadEntry.
+std::string FieldsOf(const v1::AccessEvent& e) {
+  std::vector<std::string_view> names(e.fields_released().begin(), e.fields_released().end());
+  for (const auto& [field, reason] : e.fields_withheld()) names.push_back(field);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return FieldsColumn(names);
 }
 
 }  // namespace
@@ -108,6 +107,16 @@ absl::StatusOr<std::vector<AccessLog::Appended>> AccessLog::Append(std::vector<v
     if (e.subject_pseudonym().empty()) {
       return absl::InvalidArgumentError(absl::StrCat("events[", i, "].subject_pseudonym: required"));
     }
+    for (int k = 0; k < e.fields_released_size(); ++k) {
+      if (!ValidFieldName(e.fields_released(k))) {
+        return absl::InvalidArgumentError(absl::StrCat("events[", i, "].fields_released[", k, "]: a field name, without spaces"));
+      }
+    }
+    for (const auto& [field, reason] : e.fields_withheld()) {
+      if (!ValidFieldName(field)) {
+        return absl::InvalidArgumentError(absl::StrCat("events[", i, "].fields_withheld: \"", field, "\" is not a field name (without spaces)"));
+      }
+    }
   }
   if (events.empty()) return std::vector<Appended>{};
   {
@@ -149,8 +158,7 @@ absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGr
       e.set_event_id(consent::NewUuid());
       *e.mutable_time() = ToProtoTime(now);
       StoredEvent row{e.position(), e.event_id(), now, e.subject_pseudonym(), e.caller(),
-                      e.acting_party().id(), e.purpose(), std::string(OutcomeOf(e)), {}, EntryOf(e), {}};
-      FieldsOf(e, &row.fields);
+                      e.acting_party().id(), e.purpose(), std::string(OutcomeOf(e)), FieldsOf(e), EntryOf(e), {}};
       row.leaf_hash = LeafHash(row.entry);
       rows.push_back(std::move(row));
       results[g].push_back({e.event_id(), e.position(), now});
@@ -305,7 +313,7 @@ absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {
       if (entry.position != e.position || entry.event_id != e.event_id || entry.caller != e.caller ||
           entry.purpose != e.purpose || entry.subject_pseudonym != e.subject_pseudonym ||
           entry.acting_party_id != e.acting_party_id || OutcomeFor(entry.released, entry.withheld) != e.outcome ||
-          !std::equal(entry.fields.begin(), entry.fields.end(), e.fields.begin(), e.fields.end()) ||
+          !IsFieldsColumn(e.fields, entry.fields) ||
           entry.time != e.recorded_at) {
         return bad_here(at, "a column differs from the entry that was logged");
       }

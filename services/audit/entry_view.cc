@@ -101,6 +101,29 @@ bool StringOrSkip(uint32_t field, int type, WireReader& r, std::string_view* out
 
 }  // namespace
 
+bool ValidFieldName(std::string_view name) { return !name.empty() && name.find(' ') == std::string_view::npos; }
+
+std::string FieldsColumn(const std::vector<std::string_view>& fields) {
+  std::string out;
+  for (size_t k = 0; k < fields.size(); ++k) {
+    if (k > 0) out += ' ';
+    out.append(fields[k]);
+  }
+  return out;
+}
+
+bool IsFieldsColumn(std::string_view column, const std::vector<std::string_view>& fields) {
+  for (size_t k = 0; k < fields.size(); ++k) {
+    if (k > 0) {
+      if (column.empty() || column.front() != ' ') return false;
+      column.remove_prefix(1);
+    }
+    if (column.substr(0, fields[k].size()) != fields[k]) return false;
+    column.remove_prefix(fields[k].size());
+  }
+  return column.empty();
+}
+
 bool ReadEntry(std::string_view entry, EntryView* out) {
   out->position = 0;
   out->event_id = out->caller = out->subject_pseudonym = out->purpose = out->acting_party_id = {};

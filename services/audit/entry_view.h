@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -26,6 +27,17 @@ namespace cdp::audit {
 inline std::string_view OutcomeFor(size_t released, size_t withheld) {
   return released == 0 && withheld > 0 ? "denied" : "released";
 }
+
+// An event's `fields` column: the field names it requests, releases or withholds, sorted,
+// each once, joined by single spaces (a name with a space, or an empty one, is refused
+// before it is logged; see ValidFieldName). One text value rather than a text[] array: the
+// verifier reads every event's columns, and PostgreSQL sends an array element by element,
+// which cost more than all the other columns together. The one definition of the column.
+bool ValidFieldName(std::string_view name);
+// `fields` is sorted and each name appears once (sort and unique them first).
+std::string FieldsColumn(const std::vector<std::string_view>& fields);
+// Whether `column` is what FieldsColumn makes of `fields`, without building it.
+bool IsFieldsColumn(std::string_view column, const std::vector<std::string_view>& fields);
 
 struct EntryView {
   int64_t position = 0;

@@ -33,7 +33,9 @@ struct StoredEvent {
   std::string acting_party_id;
   std::string purpose;
   std::string outcome;               // "released" or "denied"
-  std::vector<std::string> fields;   // requested, released or withheld
+  // The fields requested, released or withheld: sorted, each once, joined by single spaces
+  // (field names have none; see FieldsColumn).
+  std::string fields;
   std::string entry;
   Hash leaf_hash{};
 };

@@ -46,10 +46,7 @@ StoredEvent EventFrom(const pqxx::row& r) {
   e.acting_party_id = r[5].as<std::string>();
   e.purpose = r[6].as<std::string>();
   e.outcome = r[7].as<std::string>();
-  auto parser = r[8].as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next()) {
-    if (item.first == pqxx::array_parser::string_value) e.fields.push_back(item.second);
-  }
+  e.fields = r[8].as<std::string>();
   pqxx::binarystring entry(r[9]);
   e.entry = entry.str();
   e.leaf_hash = HashFrom(r[10]);
@@ -73,7 +70,7 @@ std::vector<storage::Statement> PgEventStore::Statements() {
       {kInsertEvents,
        "INSERT INTO audit.events (position, event_id, recorded_at, subject_pseudonym, caller, "
        "acting_party_id, purpose, outcome, fields, entry, leaf_hash) "
-       "SELECT p, i, TIMESTAMPTZ 'epoch' + t * INTERVAL '1 microsecond', s, c, a, u, o, f::text[], e, l "
+       "SELECT p, i, TIMESTAMPTZ 'epoch' + t * INTERVAL '1 microsecond', s, c, a, u, o, f, e, l "
        "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], "
        "$7::text[], $8::text[], $9::text[], $10::bytea[], $11::bytea[]) AS x(p, i, t, s, c, a, u, o, f, e, l)"},
       {kFindSubject, "SELECT pseudonym FROM audit.subjects WHERE customer_id = $1"},
@@ -90,7 +87,7 @@ std::vector<storage::Statement> PgEventStore::Statements() {
       // One static statement for every combination of filters: an empty filter matches all.
       {kQuery, absl::StrCat("SELECT ", kEventColumns, " FROM audit.events WHERE ($1 = '' OR caller = $1) "
                             "AND ($2 = '' OR acting_party_id = $2) AND ($3 = '' OR purpose = $3) "
-                            "AND ($4 = '' OR $4 = ANY(fields)) AND ($5 = '' OR outcome = $5) "
+                            "AND ($4 = '' OR $4 = ANY(string_to_array(fields, ' '))) AND ($5 = '' OR outcome = $5) "
                             "AND ($6 = '' OR subject_pseudonym = $6) "
                             "AND recorded_at >= TIMESTAMPTZ 'epoch' + $7 * INTERVAL '1 microsecond' "
                             "AND recorded_at < TIMESTAMPTZ 'epoch' + $8 * INTERVAL '1 microsecond' "
@@ -129,7 +126,7 @@ absl::Status PgEventStore::Append(const std::vector<StoredEvent>& events) {
     actors.push_back(e.acting_party_id);
     purposes.push_back(e.purpose);
     outcomes.push_back(e.outcome);
-    fields.push_back(storage::TextArray(e.fields));
+    fields.push_back(e.fields);
     entries.push_back(e.entry);
     leaves.push_back(HashBytes(e.leaf_hash));
   }
@@ -163,7 +160,7 @@ absl::Status PgEventStore::Scan(int64_t from, int64_t to,
     e.acting_party_id.assign(r.bytes(5));
     e.purpose.assign(r.bytes(6));
     e.outcome.assign(r.bytes(7));
-    RETURN_IF_ERROR(r.TextArray(8, &e.fields));
+    e.fields.assign(r.bytes(8));
     e.entry.assign(r.bytes(9));
     e.leaf_hash = HashFromBytes(r.bytes(10));
     return visit(e);

@@ -209,6 +209,30 @@ TEST_F(AccessLogTest, EventsWithoutCallerPurposeOrSubjectAreRefusedByName) {
   EXPECT_TRUE(store_.events().empty());
 }
 
+TEST_F(AccessLogTest, FieldNamesThatTheFieldsColumnCannotHoldAreRefusedByName) {
+  for (const std::string bad : {"", "date of_birth", "email "}) {
+    SCOPED_TRACE(bad);
+    v1::AccessEvent released = Event("s-1");
+    released.add_fields_released(bad);
+    EXPECT_THAT(log_->Append({Event("s-0"), released}).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("events[1].fields_released[1]")));
+    v1::AccessEvent withheld = Event("s-1");
+    (*withheld.mutable_fields_withheld())[bad] = "no consent for this purpose";
+    EXPECT_THAT(log_->Append({withheld}).status(),
+                StatusIs(absl::StatusCode::kInvalidArgument, ::testing::HasSubstr("events[0].fields_withheld")));
+  }
+  EXPECT_TRUE(store_.events().empty());
+  // The column names each field once, sorted, whether released or withheld or both.
+  v1::AccessEvent e = Event("s-2");
+  e.add_fields_released("phone_mobile");
+  e.add_fields_released("email");
+  e.add_fields_released("date_of_birth");
+  ASSERT_THAT(log_->Append({e}).status(), IsOk());
+  ASSERT_EQ(store_.events().size(), 1u);
+  EXPECT_EQ(store_.events()[0].fields, "date_of_birth email phone_mobile");
+  EXPECT_TRUE(log_->Verify()->ok);
+}
+
 TEST_F(AccessLogTest, SignedHeadsAndProofsVerifyWithNothingButThePublicKey) {
   std::vector<AccessLog::Appended> appended;
   for (int i = 0; i < 13; ++i) {

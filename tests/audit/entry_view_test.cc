@@ -152,5 +152,23 @@ TEST(ReadEntryTest, RefusesWhatTheParserRefusesAndAgreesOnWhatItAccepts) {
   EXPECT_GT(accepted, 1000);
 }
 
+TEST(FieldsColumnTest, IsFieldsColumnAcceptsExactlyWhatFieldsColumnMakes) {
+  const std::vector<std::vector<std::string_view>> lists = {
+      {}, {"email"}, {"date_of_birth", "email"}, {"email", "email_verified", "given_name"}};
+  for (const auto& fields : lists) {
+    const std::string column = FieldsColumn(fields);
+    EXPECT_TRUE(IsFieldsColumn(column, fields)) << column;
+    for (const std::string& other :
+         {column + " ", " " + column, column + "x", absl::StrCat(column, " email"), column.substr(0, column.size() / 2),
+          std::string("email  email_verified given_name"), std::string("email_verified")}) {
+      if (other != column) EXPECT_FALSE(IsFieldsColumn(other, fields)) << "'" << other << "' for '" << column << "'";
+    }
+  }
+  EXPECT_EQ(FieldsColumn({"date_of_birth", "email"}), "date_of_birth email");
+  EXPECT_TRUE(ValidFieldName("date_of_birth"));
+  EXPECT_FALSE(ValidFieldName(""));
+  EXPECT_FALSE(ValidFieldName("date of_birth"));
+}
+
 }  // namespace
 }  // namespace cdp::audit
