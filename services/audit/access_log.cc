@@ -25,8 +25,7 @@ std::string_view OutcomeOf(const v1::AccessEvent& e) {
 std::string FieldsOf(const v1::AccessEvent& e) {
   std::vector<std::string_view> names(e.fields_released().begin(), e.fields_released().end());
   for (const auto& [field, reason] : e.fields_withheld()) names.push_back(field);
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
+  SortFieldNames(&names);
   return FieldsColumn(names);
 }
 

@@ -34,7 +34,9 @@ inline std::string_view OutcomeFor(size_t released, size_t withheld) {
 // verifier reads every event's columns, and PostgreSQL sends an array element by element,
 // which cost more than all the other columns together. The one definition of the column.
 bool ValidFieldName(std::string_view name);
-// `fields` is sorted and each name appears once (sort and unique them first).
+// Sorts field names bytewise and drops repeats: the column's order.
+void SortFieldNames(std::vector<std::string_view>* fields);
+// `fields` as SortFieldNames leaves them.
 std::string FieldsColumn(const std::vector<std::string_view>& fields);
 // Whether `column` is what FieldsColumn makes of `fields`, without building it.
 bool IsFieldsColumn(std::string_view column, const std::vector<std::string_view>& fields);

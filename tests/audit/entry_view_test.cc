@@ -56,7 +56,9 @@ v1::AccessEvent RandomEvent(std::mt19937& rng) {
     for (char& c : s) c = static_cast<char>('a' + rng() % 26);
     return s;
   };
-  const char* kFields[] = {"given_name", "family_name", "email", "phone", "address", "date_of_birth"};
+  // With a name that begins another and one past ASCII (bytes above 0x7f sort last).
+  const char* kFields[] = {"given_name", "family_name", "email", "phone", "address", "date_of_birth",
+                           "email_verified", "\xc3\xa9tat_civil"};
   v1::AccessEvent e;
   e.set_event_id(word(36));
   e.set_position(static_cast<int64_t>(rng() % 4 == 0 ? rng() : rng() % 1000));
@@ -67,8 +69,8 @@ v1::AccessEvent RandomEvent(std::mt19937& rng) {
   e.set_purpose(word(20));
   e.set_legal_basis(word(10));
   e.mutable_justification()->set_reference(word(30));
-  for (int k = static_cast<int>(rng() % 5); k > 0; --k) e.add_fields_released(kFields[rng() % 6]);
-  for (int k = static_cast<int>(rng() % 4); k > 0; --k) (*e.mutable_fields_withheld())[kFields[rng() % 6]] = word(20);
+  for (int k = static_cast<int>(rng() % 5); k > 0; --k) e.add_fields_released(kFields[rng() % 8]);
+  for (int k = static_cast<int>(rng() % 4); k > 0; --k) (*e.mutable_fields_withheld())[kFields[rng() % 8]] = word(20);
   e.set_consent_version(static_cast<int64_t>(rng() % 100));
   e.set_request_id(word(20));
   if (rng() % 5 != 0) {
