@@ -108,12 +108,14 @@ absl::StatusOr<std::vector<AccessLog::Appended>> AccessLog::Append(std::vector<v
     }
     for (int k = 0; k < e.fields_released_size(); ++k) {
       if (!ValidFieldName(e.fields_released(k))) {
-        return absl::InvalidArgumentError(absl::StrCat("events[", i, "].fields_released[", k, "]: a field name, without spaces"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("events[", i, "].fields_released[", k, "]: not a field name (empty, or with a space)"));
       }
     }
     for (const auto& [field, reason] : e.fields_withheld()) {
       if (!ValidFieldName(field)) {
-        return absl::InvalidArgumentError(absl::StrCat("events[", i, "].fields_withheld: \"", field, "\" is not a field name (without spaces)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("events[", i, "].fields_withheld: a key that is not a field name (empty, or with a space)"));
       }
     }
   }
