@@ -133,34 +133,6 @@ absl::Status BinaryRow::Timestamp(int i, absl::Time* out) const {
   return absl::OkStatus();
 }
 
-absl::Status BinaryRow::TextArray(int i, std::vector<std::string>* out) const {
-  out->clear();
-  const std::string_view b = bytes(i);
-  if (null(i) || b.size() < 12) return Malformed("not an array");
-  constexpr uint32_t kTextOid = 25;
-  const char* p = b.data();
-  const char* end = p + b.size();
-  const uint32_t dimensions = BigEndian32(p);
-  const uint32_t element_type = BigEndian32(p + 8);
-  p += 12;  // dimensions, has-nulls flag, element type
-  if (element_type != kTextOid) return Malformed("not an array of text");
-  if (dimensions == 0) return p == end ? absl::OkStatus() : Malformed("bytes after an empty array");
-  if (dimensions != 1 || end - p < 8) return Malformed("not a one-dimensional array");
-  const uint32_t count = BigEndian32(p);
-  p += 8;  // count, lower bound
-  for (uint32_t k = 0; k < count; ++k) {
-    if (end - p < 4) return Malformed("array element cut short");
-    const int32_t length = static_cast<int32_t>(BigEndian32(p));
-    p += 4;
-    if (length == -1) return Malformed("a NULL array element");
-    if (length < 0 || length > end - p) return Malformed("array element runs past the array");
-    out->emplace_back(p, static_cast<size_t>(length));
-    p += length;
-  }
-  if (p != end) return Malformed("bytes after the array's elements");
-  return absl::OkStatus();
-}
-
 absl::Status CopyOutBinary(const std::string& dsn, const std::string& query,
                            const std::function<absl::Status(const BinaryRow&)>& on_row) {
   // The caller's connection string, with a bound on connecting and keepalives so that a

@@ -29,11 +29,10 @@ class BinaryRow {
   bool null(int i) const { return i < 0 || i >= size() || !columns_[static_cast<size_t>(i)].has_value(); }
   // The raw bytes of column i (text, bytea); empty for NULL or no such column.
   std::string_view bytes(int i) const { return null(i) ? std::string_view() : *columns_[static_cast<size_t>(i)]; }
-  // Column i decoded as int8, timestamptz (finite), or text[] (one dimension, no NULL
-  // elements). DataLoss when the column is missing, NULL or not of that shape.
+  // Column i decoded as int8 or timestamptz (finite). DataLoss when the column is
+  // missing, NULL or not of that shape.
   absl::Status Int64(int i, int64_t* out) const;
   absl::Status Timestamp(int i, absl::Time* out) const;
-  absl::Status TextArray(int i, std::vector<std::string>* out) const;
 
  private:
   friend class BinaryCopyParser;
