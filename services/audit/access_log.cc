@@ -98,6 +98,22 @@ absl::Status AccessLog::Start() {
   return absl::OkStatus();
 }
 
+absl::Status CheckFieldNames(const v1::AccessEvent& event, const std::string& at) {
+  for (int k = 0; k < event.fields_released_size(); ++k) {
+    if (!ValidFieldName(event.fields_released(k))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, "fields_released[", k, "]: not a field name (empty, or with a space)"));
+    }
+  }
+  for (const auto& [field, reason] : event.fields_withheld()) {
+    if (!ValidFieldName(field)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, "fields_withheld: a key that is not a field name (empty, or with a space)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<AccessLog::Appended>> AccessLog::Append(std::vector<v1::AccessEvent> events) {
   for (size_t i = 0; i < events.size(); ++i) {
     const v1::AccessEvent& e = events[i];
@@ -106,18 +122,7 @@ absl::StatusOr<std::vector<AccessLog::Appended>> AccessLog::Append(std::vector<v
     if (e.subject_pseudonym().empty()) {
       return absl::InvalidArgumentError(absl::StrCat("events[", i, "].subject_pseudonym: required"));
     }
-    for (int k = 0; k < e.fields_released_size(); ++k) {
-      if (!ValidFieldName(e.fields_released(k))) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("events[", i, "].fields_released[", k, "]: not a field name (empty, or with a space)"));
-      }
-    }
-    for (const auto& [field, reason] : e.fields_withheld()) {
-      if (!ValidFieldName(field)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("events[", i, "].fields_withheld: a key that is not a field name (empty, or with a space)"));
-      }
-    }
+    RETURN_IF_ERROR(CheckFieldNames(e, absl::StrCat("events[", i, "].")));
   }
   if (events.empty()) return std::vector<Appended>{};
   {

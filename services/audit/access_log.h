@@ -33,6 +33,9 @@ namespace cdp::audit {
 
 // The entry of an event (see the file comment).
 std::string EntryOf(const v1::AccessEvent& event);
+// InvalidArgument naming the first field name of `event` that its `fields` column cannot
+// hold (entry_view.h, ValidFieldName), its path prefixed with `at` ("events[3]."); else OK.
+absl::Status CheckFieldNames(const v1::AccessEvent& event, const std::string& at);
 // The JSON a tree head's JWS signs: {"tree_size":N,"root_hash":"<hex>","timestamp":"<RFC 3339>"}.
 std::string TreeHeadJson(int64_t tree_size, const Hash& root, absl::Time at);
 // Whether `signature` (compact JWS) signs exactly the head of `tree_size` events with
@@ -70,7 +73,8 @@ class AccessLog {
 
   // Appends `events` (event id, position and time are the log's to set) and returns once
   // they are durable, in the order given. Unavailable if the store failed (none of them
-  // is logged); InvalidArgument if an event lacks its caller, purpose or subject.
+  // is logged); InvalidArgument if an event lacks its caller, purpose or subject, or names
+  // a field the fields column cannot hold (CheckFieldNames).
   absl::StatusOr<std::vector<Appended>> Append(std::vector<v1::AccessEvent> events);
 
   // The latest signed tree head (signing the current tree first if none is signed yet).

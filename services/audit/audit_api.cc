@@ -110,6 +110,7 @@ absl::StatusOr<v1::AppendEventsResponse> AuditApi::AppendEvents(const std::strin
     if (e.justification().code() == v1::Justification::CODE_UNSPECIFIED) {
       return absl::InvalidArgumentError(at + "event.justification.code: required");
     }
+    RETURN_IF_ERROR(CheckFieldNames(e, at + "event."));
     customers.push_back(item.customer_id());
     events.push_back(e);
   }

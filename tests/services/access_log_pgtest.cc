@@ -21,6 +21,7 @@ namespace cdp::audit {
 namespace {
 
 using ::cdp::testing::IsOk;
+using ::cdp::testing::StatusIs;
 using ::testing::HasSubstr;
 
 v1::AccessEvent Event(int i) {
@@ -277,6 +278,16 @@ TEST_F(AccessLogPgTest, TheLogRecordsWhoAppendedEachEventWhateverTheAppenderClai
   ASSERT_TRUE(stored.ParseFromString(entry));
   EXPECT_EQ(stored.recorded_by(), "spiffe://cdp.local/service/profile");
   EXPECT_EQ(stored.caller(), Event(1).caller());  // the appender's account of who read
+
+  // A field name the log cannot store is refused with its path in the request, and
+  // nothing of the call is logged.
+  const int64_t logged = log_->size();
+  auto* bad = req.add_events();
+  *bad = *item;
+  bad->mutable_event()->add_fields_released("date of birth");
+  EXPECT_THAT(api.AppendEvents("spiffe://cdp.local/service/profile", req).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("events[1].event.fields_released[2]")));
+  EXPECT_EQ(log_->size(), logged);
 }
 
 TEST_F(AccessLogPgTest, ExportsDisarmSpreadsheetFormulasAndOnlyConsolesNameAuditors) {
