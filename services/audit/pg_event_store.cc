@@ -105,7 +105,7 @@ std::vector<storage::Statement> PgEventStore::Statements() {
       {kNewSubjects,
        "INSERT INTO audit.subjects (customer_id, pseudonym) "
        "SELECT c, 'sp-' || replace(gen_random_uuid()::text, '-', '') FROM unnest($1::text[]) WITH ORDINALITY AS u(c, n) "
-       "ORDER BY n ON CONFLICT (customer_id) DO NOTHING"},
+       "ORDER BY n ON CONFLICT (customer_id) DO NOTHING RETURNING customer_id, pseudonym"},
       {kSubjects, "SELECT customer_id, pseudonym FROM audit.subjects WHERE customer_id = ANY($1::text[])"},
       {kHeads,
        "SELECT tree_size, root_hash, (extract(epoch FROM signed_at) * 1000000)::bigint, key_id, signature "
@@ -195,11 +195,23 @@ absl::StatusOr<std::vector<std::string>> PgEventStore::Pseudonyms(const std::vec
   std::vector<std::string> sorted = customer_ids;
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-  const std::string ids = storage::TextArray(sorted);
-  RETURN_IF_ERROR(pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  // The insert answers for the customers it made, which are usually all of them (the
+  // caller asks only for those it has not seen): one statement, its own transaction. The
+  // rest already had a pseudonym, or another call made theirs meanwhile; a second
+  // statement, which sees every insert committed before it, reads those.
+  RETURN_IF_ERROR(pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
     known.clear();
-    tx.exec_prepared(kNewSubjects, ids);
-    for (const pqxx::row& r : tx.exec_prepared(kSubjects, ids)) known[r[0].as<std::string>()] = r[1].as<std::string>();
+    for (const pqxx::row& r : tx.exec_prepared(kNewSubjects, storage::TextArray(sorted))) {
+      known[r[0].as<std::string>()] = r[1].as<std::string>();
+    }
+    std::vector<std::string> rest;
+    for (const std::string& id : sorted) {
+      if (known.count(id) == 0) rest.push_back(id);
+    }
+    if (rest.empty()) return absl::OkStatus();
+    for (const pqxx::row& r : tx.exec_prepared(kSubjects, storage::TextArray(rest))) {
+      known[r[0].as<std::string>()] = r[1].as<std::string>();
+    }
     return absl::OkStatus();
   }));
   std::vector<std::string> out;

@@ -117,6 +117,10 @@ TEST_F(AccessLogPgTest, ConcurrentAppendsOfNewCustomersInAnyOrderAllGetTheirPseu
       EXPECT_EQ((*a)[i], (*b)[forward.size() - 1 - i]) << forward[i];
     }
     EXPECT_EQ(b->back(), (*a)[3]);
+    // Asked again, later: the same pseudonyms, read rather than made.
+    auto again = store_->Pseudonyms(forward);
+    ASSERT_THAT(again.status(), IsOk());
+    EXPECT_EQ(*again, *a);
   }
 }
 
