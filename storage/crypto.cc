@@ -33,6 +33,8 @@ constexpr size_t kNonce = 12;
 constexpr size_t kTag = 16;
 constexpr char kPrefix[] = "cdp-master-key-v1:";
 
+// One-shot HMAC, not a thread's kept context (LookupHash): this runs once per key at
+// start-up, and the master key should not stay behind in a context.
 Key256 Derive(const Key256& master, std::string_view label) {
   Key256 out{};
   unsigned int len = 0;

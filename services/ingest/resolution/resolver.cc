@@ -320,7 +320,7 @@ Comparison Compare(const PersonRecord& a, const PersonRecord& b) {
   const bool same_street = (same_city || !both(a.city, b.city)) && both(a.street, b.street) &&
                            CloseLevel(a.street, b.street, 0.88) <= 1;
   if (both(a.postcode, b.postcode) || both(a.street, b.street) || both(a.city, b.city)) {
-    if ((same_postcode || (same_street && (same_city || !both(a.city, b.city)))) && same_house) {
+    if ((same_postcode || same_street) && same_house) {
       c.level[kAddress] = 0;
     } else if (same_postcode || (same_street && same_city)) {
       c.level[kAddress] = 1;
