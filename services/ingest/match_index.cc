@@ -15,10 +15,10 @@ void MatchIndex::AddVersion(const std::string& source, const std::string& id, in
   const std::string ref = absl::StrCat(source, std::string(1, '\0'), id);
   auto [it, added] = by_ref_.try_emplace(ref, static_cast<uint32_t>(entries_.size()));
   if (added) {
-    entries_.push_back({source, id, owner, micros, {}, person});
+    entries_.push_back(std::make_unique<Entry>(Entry{source, id, owner, micros, {}, person}));
     owned_[owner].push_back(it->second);
   }
-  Entry& e = entries_[it->second];
+  Entry& e = *entries_[it->second];
   if (std::find(e.versions.begin(), e.versions.end(), micros) != e.versions.end()) return;
   Undo undo{it->second, added, true, false, e.latest, {}, static_cast<uint32_t>(e.keys.size())};
   e.versions.push_back(micros);
@@ -53,7 +53,7 @@ void MatchIndex::Settle(uint64_t end) {
 void MatchIndex::RollBack() {
   while (!journal_.empty()) {
     Undo& u = journal_.back();
-    Entry& e = entries_[u.entry];
+    Entry& e = *entries_[u.entry];
     for (size_t k = u.old_keys; k < e.keys.size(); ++k) {
       auto block = blocks_.find(e.keys[k]);
       block->second.pop_back();  // last in: this entry
@@ -93,7 +93,7 @@ void MatchIndex::SetProfile(const std::string& profile, const std::string& merge
   if (erased && erased_.insert(profile).second) {
     // Its data is unreadable in the database now; it leaves memory as well.
     if (auto owned = owned_.find(profile); owned != owned_.end()) {
-      for (uint32_t i : owned->second) entries_[i].person = {};
+      for (uint32_t i : owned->second) entries_[i]->person = {};
     }
   }
 }
@@ -105,7 +105,7 @@ void MatchIndex::MarkErased(const std::string& profile) {
 
 const MatchIndex::Entry* MatchIndex::Find(const std::string& source, const std::string& id) const {
   auto it = by_ref_.find(absl::StrCat(source, std::string(1, '\0'), id));
-  return it == by_ref_.end() ? nullptr : &entries_[it->second];
+  return it == by_ref_.end() ? nullptr : entries_[it->second].get();
 }
 
 std::vector<const MatchIndex::Entry*> MatchIndex::Candidates(
@@ -121,7 +121,7 @@ std::vector<const MatchIndex::Entry*> MatchIndex::Candidates(
   std::vector<const Entry*> out;
   out.reserve(found.size());
   for (uint32_t i : found) {
-    if (erased_.empty() || !erased_.contains(entries_[i].owner)) out.push_back(&entries_[i]);
+    if (erased_.empty() || !erased_.contains(entries_[i]->owner)) out.push_back(entries_[i].get());
   }
   return out;
 }
@@ -144,7 +144,7 @@ std::vector<const MatchIndex::Entry*> MatchIndex::Members(const std::string& roo
     if (auto c = children_.find(p); c != children_.end()) todo.insert(todo.end(), c->second.begin(), c->second.end());
     if (erased_.contains(p)) continue;
     if (auto o = owned_.find(p); o != owned_.end()) {
-      for (uint32_t e : o->second) out.push_back(&entries_[e]);
+      for (uint32_t e : o->second) out.push_back(entries_[e].get());
     }
   }
   return out;

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -91,7 +92,11 @@ class MatchIndex {
   };
 
   int64_t seq_ = 0;
-  std::vector<Entry> entries_;
+  // Each Entry on its own, not in one array: an array of a million records of 500 bytes
+  // doubles by allocating and moving all of them at once, and fresh pages cost the kernel
+  // more than the move (ingesting 2.5M records stalled 5.7 s at the last doubling, in a
+  // program outside the project, and spent three quarters of its time in page faults).
+  std::vector<std::unique_ptr<Entry>> entries_;
   std::deque<Undo> journal_;
   uint64_t journal_base_ = 0;  // position of journal_.front()
   absl::flat_hash_map<std::string, uint32_t> by_ref_;               // source '\0' id
