@@ -22,6 +22,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "services/ingest/resolution/resolver.h"
 
 namespace cdp::ingest {
@@ -100,7 +101,9 @@ class MatchIndex {
   std::deque<Undo> journal_;
   uint64_t journal_base_ = 0;  // position of journal_.front()
   absl::flat_hash_map<std::string, uint32_t> by_ref_;               // source '\0' id
-  absl::flat_hash_map<uint64_t, std::vector<uint32_t>> blocks_;     // key hash -> entries
+  // Key hash -> entries. Most blocks hold a person's few records: up to four stay in the
+  // map's own slot (as large as a std::vector), with no allocation of their own.
+  absl::flat_hash_map<uint64_t, absl::InlinedVector<uint32_t, 4>> blocks_;
   absl::flat_hash_map<std::string, std::vector<uint32_t>> owned_;   // profile -> entries
   absl::flat_hash_map<std::string, std::string> parent_;            // merged -> into
   absl::flat_hash_map<std::string, std::vector<std::string>> children_;
