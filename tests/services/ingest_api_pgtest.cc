@@ -10,6 +10,8 @@
 #include "gtest/gtest.h"
 #include "pqxx/pqxx"
 #include "services/common/proto_time.h"
+#include "services/ingest/record.h"
+#include "services/ingest/resolution/resolver.h"
 #include "storage/migrate.h"
 #include "storage/migrations.h"
 #include "tests/testing/status_matchers.h"
@@ -61,10 +63,15 @@ class IngestApiTest : public ::testing::Test {
     keys_ = std::make_unique<storage::KeyStore>(*key_pool_);
     auto catalog = consent::Catalog::FromFile(kCatalog);
     ASSERT_THAT(catalog.status(), IsOk());
+    catalog_ = *catalog;
     auto key = storage::MasterKey::FromText(storage::MasterKey::GenerateText());
     ASSERT_THAT(key.status(), IsOk());
     key_ = std::make_unique<storage::MasterKey>(*key);
-    api_ = std::make_unique<IngestApi>(*catalog, *pool_, *key_, *keys_, IngestApi::Options{});
+    UseOptions(IngestApi::Options{});
+  }
+  // The API on the same databases with other options.
+  void UseOptions(IngestApi::Options options) {
+    api_ = std::make_unique<IngestApi>(catalog_, *pool_, *key_, *keys_, std::move(options));
   }
   v1::WriteRecordsResponse Write(std::vector<v1::SourceRecord> records, bool dry_run = false) {
     v1::WriteRecordsRequest req;
@@ -105,6 +112,7 @@ class IngestApiTest : public ::testing::Test {
   std::unique_ptr<storage::Pool> key_pool_;
   std::unique_ptr<storage::KeyStore> keys_;
   std::unique_ptr<storage::MasterKey> key_;
+  std::shared_ptr<const consent::Catalog> catalog_;
   std::unique_ptr<IngestApi> api_;
 };
 
@@ -234,6 +242,33 @@ TEST_F(IngestApiTest, InitialsAtAHomeJoinTheOnePersonTheyFitAndOtherwiseGoToRevi
   EXPECT_NE(one.acks(0).profile_id(), first.acks(0).profile_id());
   EXPECT_TRUE(one.acks(0).review());
   EXPECT_THAT(one.acks(0).reason(), HasSubstr("household"));
+}
+
+TEST_F(IngestApiTest, EvidenceAboveTheThresholdJoinsAndBetweenTheThresholdsGoesToReview) {
+  // Jan's CRM record, and webshop accounts with his name and birth date only.
+  const std::map<std::string, std::string> webshop = {
+      {"given_name", "Jan Pieter"}, {"family_name", "van der Berg"}, {"date_of_birth", "1980-04-09"}};
+  auto jan = NormalizeAttributes(kJan);
+  auto shop = NormalizeAttributes(webshop);
+  ASSERT_THAT(jan.status(), IsOk());
+  ASSERT_THAT(shop.status(), IsOk());
+  IngestApi::Options options;
+  const double bits = options.model.BayesFactorBits(resolution::Compare(shop->person, jan->person));
+  // The link threshold just under the pair's evidence: it joins.
+  options.link_bits = bits - 1;
+  options.review_bits = bits - 2;
+  UseOptions(options);
+  auto first = Write({Record("crm", "c1", 1000, kJan)});
+  auto above = Write({Record("webshop", "w1", 2000, webshop)});
+  EXPECT_EQ(above.acks(0).profile_id(), first.acks(0).profile_id()) << above.acks(0).reason();
+  // Just over it, the same evidence is worth a look, not a join.
+  options.link_bits = bits + 1;
+  options.review_bits = bits - 1;
+  UseOptions(options);
+  auto between = Write({Record("webshop", "w2", 2000, webshop)});
+  EXPECT_NE(between.acks(0).profile_id(), first.acks(0).profile_id());
+  EXPECT_TRUE(between.acks(0).review());
+  EXPECT_THAT(between.acks(0).reason(), HasSubstr("between the thresholds"));
 }
 
 TEST_F(IngestApiTest, BadRecordsAreRejectedByNameAndNothingOfThemIsStored) {
