@@ -4,10 +4,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -102,13 +104,44 @@ ThreadContexts& Contexts() {
   return contexts;
 }
 
+// A thread's public random bytes not yet handed out.
+struct RandomBuffer {
+  unsigned char bytes[4096];
+  size_t used = sizeof(bytes);  // all of it: the first draw fills it
+};
+
+RandomBuffer& ThreadRandom() {
+  // After fork() the child has only the thread that forked, with a copy of its buffer:
+  // dropped there, or parent and child would hand out the same nonces.
+  static const bool registered = [] {
+    return pthread_atfork(nullptr, nullptr, [] { ThreadRandom().used = sizeof(RandomBuffer::bytes); }) == 0;
+  }();
+  Require(registered, "pthread_atfork");
+  thread_local RandomBuffer buffer;
+  return buffer;
+}
+
 }  // namespace
+
+void PublicRandomBytes(unsigned char* out, size_t n) {
+  RandomBuffer& b = ThreadRandom();
+  if (n > sizeof(b.bytes) / 4) {
+    Require(RAND_bytes(out, static_cast<int>(n)) == 1, "RAND_bytes");
+    return;
+  }
+  if (sizeof(b.bytes) - b.used < n) {
+    Require(RAND_bytes(b.bytes, sizeof(b.bytes)) == 1, "RAND_bytes");
+    b.used = 0;
+  }
+  std::memcpy(out, b.bytes + b.used, n);
+  b.used += n;
+}
 
 std::string Seal(const Key256& key, std::string_view plaintext, std::string_view aad) {
   std::string out(1 + kNonce + plaintext.size() + kTag, '\0');
   auto* bytes = reinterpret_cast<unsigned char*>(out.data());
   bytes[0] = kVersion;
-  Require(RAND_bytes(bytes + 1, kNonce) == 1, "RAND_bytes");
+  PublicRandomBytes(bytes + 1, kNonce);
   EVP_CIPHER_CTX* ctx = Contexts().seal;
   int len = 0, tail = 0;
   Require(EVP_EncryptInit_ex(ctx, nullptr, nullptr, key.data(), bytes + 1) == 1 &&

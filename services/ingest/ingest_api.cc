@@ -1,7 +1,5 @@
 #include "services/ingest/ingest_api.h"
 
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <map>
 #include <set>
@@ -25,6 +23,7 @@
 #include "services/common/status_macros.h"
 #include "services/ingest/normalize.h"
 #include "services/ingest/record.h"
+#include "storage/crypto.h"
 #include "storage/sql_array.h"
 
 namespace cdp::ingest {
@@ -74,7 +73,8 @@ using storage::TextArray;
 
 std::string RandomHex(size_t bytes) {
   unsigned char b[16];
-  if (bytes > sizeof(b) || RAND_bytes(b, static_cast<int>(bytes)) != 1) std::abort();  // no randomness: nothing is safe
+  if (bytes > sizeof(b)) std::abort();
+  storage::PublicRandomBytes(b, bytes);
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(b), bytes));
 }
 

@@ -1,9 +1,13 @@
 #include "storage/crypto.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
@@ -99,6 +103,54 @@ TEST(CryptoTest, ValuesSealedOnOneThreadOpenOnAnother) {
   }).join();
   EXPECT_THAT(Open(*dek, sealed, "c-1/phone"), IsOkAndHolds(std::string("0612345678")));
   EXPECT_EQ(master.LookupHash("phone", "+31612345678"), hash);
+}
+
+// Nonces come from a buffer each thread fills: no two draws, on one thread or two, and
+// across refills, hand out the same bytes.
+TEST(CryptoTest, PublicRandomBytesAreNeverHandedOutTwice) {
+  std::set<std::string> seen;
+  std::vector<std::string> other(3000);
+  std::thread second([&] {
+    for (std::string& s : other) {
+      s.resize(12);
+      PublicRandomBytes(reinterpret_cast<unsigned char*>(s.data()), s.size());
+    }
+  });
+  for (int i = 0; i < 3000; ++i) {  // about nine fills of 4 KB
+    std::string s(12, '\0');
+    PublicRandomBytes(reinterpret_cast<unsigned char*>(s.data()), s.size());
+    EXPECT_TRUE(seen.insert(s).second) << "draw " << i;
+  }
+  second.join();
+  for (const std::string& s : other) EXPECT_TRUE(seen.insert(s).second);
+  // A draw larger than the buffer keeps is made directly, and differs too.
+  std::string large(8192, '\0');
+  PublicRandomBytes(reinterpret_cast<unsigned char*>(large.data()), large.size());
+  EXPECT_NE(large, std::string(8192, '\0'));
+}
+
+// A forked child holds a copy of its parent's buffer: it must not hand out what the parent
+// will (two sealed values with one nonce and key give the key stream away).
+TEST(CryptoTest, AForkedChildDrawsOtherBytesThanItsParent) {
+  unsigned char warm[12];
+  PublicRandomBytes(warm, sizeof(warm));  // the buffer is full now, and the child copies it
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    unsigned char mine[12];
+    PublicRandomBytes(mine, sizeof(mine));
+    _exit(write(fds[1], mine, sizeof(mine)) == static_cast<ssize_t>(sizeof(mine)) ? 0 : 1);
+  }
+  close(fds[1]);
+  unsigned char theirs[12], mine[12];
+  ASSERT_EQ(read(fds[0], theirs, sizeof(theirs)), static_cast<ssize_t>(sizeof(theirs)));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  PublicRandomBytes(mine, sizeof(mine));
+  EXPECT_NE(std::string(reinterpret_cast<char*>(mine), 12), std::string(reinterpret_cast<char*>(theirs), 12));
 }
 
 TEST(CryptoTest, KeyFilesAreCheckedForFormatAndPermissions) {
