@@ -33,6 +33,7 @@ void MatchIndex::AddVersion(const std::string& source, const std::string& id, in
     // once per record, however many versions share it.
     std::vector<std::string> made;
     if (blocking_keys == nullptr) blocking_keys = &(made = resolution::BlockingKeys(person));
+    e.keys.reserve(e.keys.size() + blocking_keys->size());
     for (const std::string& k : *blocking_keys) {
       const uint64_t h = KeyHash(k);
       if (std::find(e.keys.begin(), e.keys.end(), h) != e.keys.end()) continue;

@@ -441,20 +441,25 @@ std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& rec
 Model::Model() {
   for (auto& row : m_) row.fill(0.25);
   for (auto& row : u_) row.fill(0.25);
+  Finish();
 }
 
-double Model::Weight(const Comparison& c) const {
-  double w = std::log2(prior_ / (1 - prior_));
+void Model::Finish() {
   for (int f = 0; f < kFieldCount; ++f) {
-    const uint8_t l = c.level[f];
-    if (l == kUnknown) continue;
-    w += std::log2(std::max(m_[f][l], 1e-9) / u_[f][l]);
+    for (int l = 0; l < kLevels; ++l) bits_[f][l] = std::log2(std::max(m_[f][l], 1e-9) / u_[f][l]);
   }
-  return w;
+  prior_bits_ = std::log2(prior_ / (1 - prior_));
 }
+
+double Model::Weight(const Comparison& c) const { return prior_bits_ + BayesFactorBits(c); }
 
 double Model::BayesFactorBits(const Comparison& c) const {
-  return Weight(c) - std::log2(prior_ / (1 - prior_));
+  double bits = 0;
+  for (int f = 0; f < kFieldCount; ++f) {
+    const uint8_t l = c.level[f];
+    if (l != kUnknown) bits += bits_[f][l];
+  }
+  return bits;
 }
 
 Model Model::Default() {
@@ -471,6 +476,7 @@ Model Model::Default() {
   // The generated data has no national ids: typos are rare, other people's equal numbers rarer.
   m.m_[kNationalId] = {0.95, 0.03, 0.005, 0.015};  m.u_[kNationalId] = {0.00001, 0.00005, 0.00001, 0.99994};
   m.prior_ = 4.8e-6;
+  m.Finish();
   return m;
 }
 
@@ -488,7 +494,7 @@ std::string Model::Describe() const {
         continue;  // these fields have no level 2
       }
       absl::StrAppend(&out, absl::StrFormat("  %-16s %5d %9.5f %9.5f %8.2f\n", FieldName(f), l,
-                                            m_[f][l], u_[f][l], std::log2(std::max(m_[f][l], 1e-9) / u_[f][l])));
+                                            m_[f][l], u_[f][l], bits_[f][l]));
     }
   }
   return out;
@@ -582,7 +588,10 @@ Model Model::Train(const std::vector<PersonRecord>& records, int random_pairs, i
     for (double v : u_count[f]) total += v + 1;
     for (int l = 0; l < kLevels; ++l) model.u_[f][l] = (u_count[f][l] + 1) / total;
   }
-  if (n < 2) return model;
+  if (n < 2) {
+    model.Finish();
+    return model;
+  }
 
   // m by EM in two sessions, as Splink trains: pairs sharing a date of birth (and an
   // initial) teach every field but the date; pairs sharing name prefixes teach the date.
@@ -631,6 +640,7 @@ Model Model::Train(const std::vector<PersonRecord>& records, int random_pairs, i
   const double expected = std::max(by_dob.expected_matches, by_name.expected_matches);
   const double all_pairs = static_cast<double>(n) * static_cast<double>(n - 1) / 2;
   model.prior_ = std::clamp(expected / all_pairs, 1e-12, 0.5);
+  model.Finish();
   return model;
 }
 

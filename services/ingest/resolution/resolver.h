@@ -148,9 +148,16 @@ class Model {
   std::string Describe() const;
 
  private:
+  // Fills bits_ and prior_bits_ from m_, u_ and prior_; called last by every constructor.
+  void Finish();
+
   std::array<std::array<double, kLevels>, kFieldCount> m_{};
   std::array<std::array<double, kLevels>, kFieldCount> u_{};
   double prior_ = 0.5;
+  // log2(m / u) per field and level, and the prior's log-odds: made once, since every
+  // candidate pair is weighed (a log2 per field was 2% of cdp-ingest's CPU).
+  std::array<std::array<double, kLevels>, kFieldCount> bits_{};
+  double prior_bits_ = 0;
 };
 
 struct ResolverOptions {
