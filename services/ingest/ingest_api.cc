@@ -642,16 +642,18 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
   };
 
   // In memory, in order; the batch's own records count as candidates too (with the
-  // profile each went to, as held by its Entry).
-  absl::flat_hash_map<std::string, std::vector<std::pair<const std::string*, const resolution::PersonRecord*>>>
+  // profile each went to, as held by its Entry). Keyed by views of the request's strings
+  // and the batch's blocking keys, which outlive this pass: no copies of them.
+  absl::flat_hash_map<absl::string_view, std::vector<std::pair<const std::string*, const resolution::PersonRecord*>>>
       batch_index;
-  std::map<std::pair<std::string, std::string>, std::string> batch_profile;
-  std::set<std::tuple<std::string, std::string, int64_t>> batch_versions;
+  using RecordRef = std::pair<absl::string_view, absl::string_view>;  // source, record id
+  absl::flat_hash_map<RecordRef, const std::string*> batch_profile;    // -> its Entry's profile
+  absl::flat_hash_set<std::tuple<absl::string_view, absl::string_view, int64_t>> batch_versions;
   for (BatchEntry& e : entries) {
     const v1::SourceRecord& r = request.records(e.index);
     v1::RecordAck* ack = result.mutable_acks(e.index);
-    const std::pair<std::string, std::string> id{r.source_system(), r.record_id()};
-    const MatchIndex::Entry* known = index_.Find(id.first, id.second);
+    const RecordRef id{r.source_system(), r.record_id()};
+    const MatchIndex::Entry* known = index_.Find(r.source_system(), r.record_id());
     if (known != nullptr && index_.Erased(known->owner)) {
       ack->set_outcome(v1::RecordAck::REJECTED);
       ack->set_reason("the profile of this record was erased; a new record id starts anew");
@@ -660,13 +662,13 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
     if ((known != nullptr && std::count(known->versions.begin(), known->versions.end(), e.micros)) ||
         batch_versions.count({id.first, id.second, e.micros})) {
       ack->set_outcome(v1::RecordAck::DUPLICATE);
-      ack->set_profile_id(root(known != nullptr ? known->owner : batch_profile[id]));
+      ack->set_profile_id(root(known != nullptr ? known->owner : *batch_profile.at(id)));
       continue;
     }
     if (known != nullptr) {
       // Another version stays with its profile, unless it now contradicts the profile's
       // other records (a source that reused a record id for someone else).
-      const std::string ref = id.first + "/" + id.second;
+      const std::string ref = absl::StrCat(id.first, "/", id.second);
       bool vetoed = false;
       for (const MemberView& m : members_of(root(known->owner))) {
         if (m.ref != ref && resolution::ClearlyTwoPeople(resolution::VetoOf(
@@ -683,8 +685,8 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
         continue;
       }
       e.profile = known->owner;
-    } else if (batch_profile.count(id)) {
-      e.profile = batch_profile[id];  // another version earlier in this batch
+    } else if (auto earlier = batch_profile.find(id); earlier != batch_profile.end()) {
+      e.profile = *earlier->second;  // another version earlier in this batch
     } else {
       e.first_seen = true;
       // Per profile (as it stands, merges included) the best record and the profile that
@@ -780,10 +782,10 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
           ++reviews;
         }
       }
-      members_of(root(e.profile)).push_back({id.first + "/" + id.second, &e.n->person});
+      members_of(root(e.profile)).push_back({absl::StrCat(id.first, "/", id.second), &e.n->person});
       for (const std::string& k : *e.keys) batch_index[k].emplace_back(&e.profile, &e.n->person);
     }
-    batch_profile[id] = e.profile;
+    batch_profile[id] = &e.profile;
     batch_versions.insert({id.first, id.second, e.micros});
     ack->set_outcome(v1::RecordAck::ACCEPTED);
     ack->set_profile_id(root(e.profile));
