@@ -662,6 +662,7 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
     if ((known != nullptr && std::count(known->versions.begin(), known->versions.end(), e.micros)) ||
         batch_versions.count({id.first, id.second, e.micros})) {
       ack->set_outcome(v1::RecordAck::DUPLICATE);
+      // A version earlier in this batch: batch_profile holds every record batch_versions does.
       ack->set_profile_id(root(known != nullptr ? known->owner : *batch_profile.at(id)));
       continue;
     }

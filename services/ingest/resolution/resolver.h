@@ -148,7 +148,8 @@ class Model {
   std::string Describe() const;
 
  private:
-  // Fills bits_ and prior_bits_ from m_, u_ and prior_; called last by every constructor.
+  // Fills bits_ and prior_bits_ from m_, u_ and prior_: the last step of Model(), Default
+  // and Train.
   void Finish();
 
   std::array<std::array<double, kLevels>, kFieldCount> m_{};
