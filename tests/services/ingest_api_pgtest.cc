@@ -655,12 +655,24 @@ TEST_F(IngestApiTest, TheDatabaseKeepsEveryRecordWithAnExistingProfile) {
                                            "('crm', 'x3', 1, 'p-nobody', '\\x00')")),
             "23503");
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 1);
-  // A record never moves to a profile that does not exist; a profile with records is
-  // never deleted or renamed.
+  // The same for the consent outbox and review candidates, on either side.
+  EXPECT_EQ(sqlstate(service, "INSERT INTO ingest.consent_outbox (profile_id) VALUES ('p-nobody')"), "23503");
+  EXPECT_EQ(sqlstate(service, absl::StrCat("INSERT INTO ingest.match_candidates (left_profile, right_profile, "
+                                           "score, reason) VALUES ('", p, "', 'p-nobody', 1, 'r')")),
+            "23503");
+  EXPECT_EQ(sqlstate(service, absl::StrCat("INSERT INTO ingest.match_candidates (left_profile, right_profile, "
+                                           "score, reason) VALUES ('p-nobody', '", p, "', 1, 'r')")),
+            "23503");
+  // A record never moves to a profile that does not exist; a profile is never deleted,
+  // emptied out or renamed, whether records name it or not.
   EXPECT_EQ(sqlstate(service, "UPDATE ingest.records SET profile_id = 'p-nobody'"), "23503");
   EXPECT_EQ(sqlstate(service, "DELETE FROM ingest.profiles"), "23503");
   EXPECT_EQ(sqlstate(db_->AdminDsn(), "DELETE FROM ingest.profiles"), "23503");
+  EXPECT_EQ(sqlstate(db_->AdminDsn(), "TRUNCATE ingest.profiles CASCADE"), "23503");
   EXPECT_EQ(sqlstate(db_->AdminDsn(), "UPDATE ingest.profiles SET profile_id = 'p-renamed'"), "23503");
+  EXPECT_EQ(sqlstate(db_->AdminDsn(), "INSERT INTO ingest.profiles (profile_id) VALUES ('p-alone')"), "ok");
+  EXPECT_EQ(sqlstate(db_->AdminDsn(), "DELETE FROM ingest.profiles WHERE profile_id = 'p-alone'"), "23503");
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.profiles WHERE profile_id = 'p-alone'"), 1);
   // What the service does is still allowed: a new version of the record, and an erasure.
   auto newer = Write({Record("crm", "c1", 2000, kJan)});
   EXPECT_EQ(newer.acks(0).outcome(), v1::RecordAck::ACCEPTED);
