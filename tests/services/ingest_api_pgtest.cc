@@ -2,6 +2,7 @@
 // bad input, golden record with lineage, merge and unmerge, encryption at rest.
 #include "services/ingest/ingest_api.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -194,6 +195,39 @@ TEST_F(IngestApiTest, ProfilesAreFoundByEmailPhoneOrCustomerNumberThroughKeyedHa
               StatusIs(absl::StatusCode::kPermissionDenied));
   // Nothing in the keys table says what was looked up.
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE position(convert_to('vanderberg', 'UTF8') IN key_hash) > 0"), 0);
+}
+
+// Lookup keys were stored under whole 32-byte hashes before migration 0006, which keeps
+// their first 16 bytes: what the service computes for the same key now.
+TEST_F(IngestApiTest, LookupKeysStoredUnderWholeHashesAreFoundAfterMigration0006) {
+  const std::string p = Write({Record("crm", "c1", 1000, kJan)}).acks(0).profile_id();
+  ASSERT_EQ(Count("SELECT count(*) FROM ingest.record_keys"), 3);  // e-mail, phone, customer number
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE length(key_hash) = 16"), 3);
+  v1::FindProfilesRequest r;
+  r.set_email("jp.vanderberg@example.nl");
+  auto found = [&]() -> std::vector<std::string> {
+    auto f = api_->FindProfiles(kProfile, r);
+    EXPECT_THAT(f.status(), IsOk());
+    return f.ok() ? std::vector<std::string>(f->profile_ids().begin(), f->profile_ids().end())
+                  : std::vector<std::string>{};
+  };
+  ASSERT_EQ(found(), std::vector<std::string>{p});
+  // The rows as an older version stored them: 16 more bytes of the same hash.
+  auto admin = [&](const std::string& sql) {
+    pqxx::connection c(db_->AdminDsn());
+    pqxx::work tx(c);
+    tx.exec0(sql);
+    tx.commit();
+  };
+  admin("UPDATE ingest.record_keys SET key_hash = key_hash || decode(repeat('ab', 16), 'hex')");
+  EXPECT_TRUE(found().empty());
+  const storage::MigrationSet all = storage::migrations::ingest();
+  auto it = std::find_if(all.files.begin(), all.files.end(),
+                         [](const storage::Migration& m) { return m.name == "0006_shorter_lookup_hashes.sql"; });
+  ASSERT_NE(it, all.files.end());
+  admin(it->sql);
+  EXPECT_EQ(found(), std::vector<std::string>{p});
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE length(key_hash) = 16"), 3);
 }
 
 TEST_F(IngestApiTest, SourceTrustAndPhoneRegionComeFromConfiguration) {
