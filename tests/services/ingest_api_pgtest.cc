@@ -98,6 +98,13 @@ class IngestApiTest : public ::testing::Test {
     pqxx::work tx(c);
     return tx.exec1(sql)[0].as<int64_t>();
   }
+  // Runs and commits `sql` as the database's administrator, behind the service's back.
+  void AdminExec(const std::string& sql) {
+    pqxx::connection c(db_->AdminDsn());
+    pqxx::work tx(c);
+    tx.exec0(sql);
+    tx.commit();
+  }
   std::map<std::string, v1::FieldValue> Fields(const std::string& profile) {
     v1::GetUnifiedProfileRequest r;
     r.set_profile_id(profile);
@@ -213,19 +220,13 @@ TEST_F(IngestApiTest, LookupKeysStoredUnderWholeHashesAreFoundAfterMigration0006
   };
   ASSERT_EQ(found(), std::vector<std::string>{p});
   // The rows as an older version stored them: 16 more bytes of the same hash.
-  auto admin = [&](const std::string& sql) {
-    pqxx::connection c(db_->AdminDsn());
-    pqxx::work tx(c);
-    tx.exec0(sql);
-    tx.commit();
-  };
-  admin("UPDATE ingest.record_keys SET key_hash = key_hash || decode(repeat('ab', 16), 'hex')");
+  AdminExec("UPDATE ingest.record_keys SET key_hash = key_hash || decode(repeat('ab', 16), 'hex')");
   EXPECT_TRUE(found().empty());
   const storage::MigrationSet all = storage::migrations::ingest();
   auto it = std::find_if(all.files.begin(), all.files.end(),
                          [](const storage::Migration& m) { return m.name == "0006_shorter_lookup_hashes.sql"; });
   ASSERT_NE(it, all.files.end());
-  admin(it->sql);
+  AdminExec(it->sql);
   EXPECT_EQ(found(), std::vector<std::string>{p});
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE length(key_hash) = 16"), 3);
 }
@@ -856,12 +857,7 @@ TEST_F(IngestApiTest, TwoInstancesOnOneDatabaseSeeEachOthersRecordsAndMerges) {
 
 TEST_F(IngestApiTest, AnUnreadableCandidateStopsTheBatchInsteadOfSkippingAVeto) {
   Write({Record("crm", "c1", 1000, kJan)});
-  {
-    pqxx::connection c(db_->AdminDsn());
-    pqxx::work tx(c);
-    tx.exec0("UPDATE ingest.records SET sealed = '\\x01deadbeef'::bytea");
-    tx.commit();
-  }
+  AdminExec("UPDATE ingest.records SET sealed = '\\x01deadbeef'::bytea");
   // A service starting on this database cannot build its matching index, and refuses
   // batches rather than resolve without the record.
   auto catalog = consent::Catalog::FromFile(kCatalog);
