@@ -52,7 +52,9 @@ constexpr char kErasedIds[] = "ingest_erased_ids";
 constexpr char kErasure[] = "ingest_erasure";
 constexpr char kEraseProfiles[] = "ingest_erase_profiles";
 constexpr char kEraseRecords[] = "ingest_erase_records";
+constexpr char kErasedLookups[] = "ingest_erased_lookups";
 constexpr char kEraseLookups[] = "ingest_erase_lookups";
+constexpr char kEraseUnrecordedLookups[] = "ingest_erase_unrecorded_lookups";
 constexpr char kEraseCandidates[] = "ingest_erase_candidates";
 constexpr char kEraseOutbox[] = "ingest_erase_outbox";
 constexpr char kInsertErasure[] = "ingest_insert_erasure";
@@ -113,6 +115,7 @@ struct SealedRows {
   bool ready = false;
   std::vector<std::pair<std::string, std::string>> wrapped;  // profile id, wrapped data key
   std::vector<std::string> sources, ids, micros, profiles, sealed;
+  std::vector<std::string> lookups;  // per record, its lookup hashes one after the other
   std::vector<std::string> key_hashes, key_sources, key_ids;        // of records first seen
   std::vector<std::string> again_hashes, again_sources, again_ids;  // of other versions
 };
@@ -326,6 +329,32 @@ std::string StoredLookupHash(const storage::MasterKey& key, const std::string& l
   return hash;
 }
 
+// Deletes the lookup keys of every version of the profiles' records: by primary key, from
+// the hashes each version's row keeps. Versions stored before rows kept them (NULL) are
+// found by record instead, which scans record_keys; only an erasure that has any pays that.
+absl::Status EraseLookups(pqxx::transaction_base& work, const std::vector<std::string>& profiles) {
+  std::vector<std::string> hashes, sources, ids;
+  bool unrecorded = false;
+  for (const pqxx::row& r : work.exec_prepared(kErasedLookups, TextArray(profiles))) {
+    if (r[2].is_null()) {
+      unrecorded = true;
+      continue;
+    }
+    const std::string lookups = pqxx::binarystring(r[2]).str();
+    if (lookups.size() % kLookupHashBytes != 0) {
+      return absl::DataLossError("ingest.records.lookup_hashes: not a whole number of hashes");
+    }
+    for (size_t at = 0; at < lookups.size(); at += kLookupHashBytes) {
+      hashes.push_back(lookups.substr(at, kLookupHashBytes));
+      sources.push_back(r[0].as<std::string>());
+      ids.push_back(r[1].as<std::string>());
+    }
+  }
+  if (!hashes.empty()) work.exec_prepared(kEraseLookups, ByteaArray(hashes), TextArray(sources), TextArray(ids));
+  if (unrecorded) work.exec_prepared(kEraseUnrecordedLookups, TextArray(profiles));
+  return absl::OkStatus();
+}
+
 // The blocking keys that searches go through (e-mail, phone, customer number; see
 // resolution::BlockingKeys for the letters): stored as keyed hashes, never in plaintext.
 std::vector<std::string> LookupKeys(const std::vector<std::string>& blocking_keys) {
@@ -424,11 +453,19 @@ std::vector<storage::Statement> IngestApi::Statements() {
       {kEraseProfiles,
        "UPDATE ingest.profiles SET erased_at = now(), changed_seq = $2 WHERE profile_id = ANY($1::text[])"},
       {kEraseRecords,
-       "UPDATE ingest.records SET sealed = ''::bytea WHERE profile_id = ANY($1::text[]) "
+       "UPDATE ingest.records SET sealed = ''::bytea, lookup_hashes = ''::bytea WHERE profile_id = ANY($1::text[]) "
        "RETURNING source_system, record_id"},
+      // An erasure's lookup keys: each version's own hashes, deleted by primary key; for
+      // versions stored before their row kept them (NULL), by record, which scans the table.
+      {kErasedLookups,
+       "SELECT source_system, record_id, lookup_hashes FROM ingest.records WHERE profile_id = ANY($1::text[])"},
       {kEraseLookups,
+       "DELETE FROM ingest.record_keys k USING unnest($1::bytea[], $2::text[], $3::text[]) AS t(h, s, i) "
+       "WHERE k.key_hash = t.h AND k.source_system = t.s AND k.record_id = t.i"},
+      {kEraseUnrecordedLookups,
        "DELETE FROM ingest.record_keys WHERE (source_system, record_id) IN "
-       "(SELECT source_system, record_id FROM ingest.records WHERE profile_id = ANY($1::text[]))"},
+       "(SELECT source_system, record_id FROM ingest.records WHERE profile_id = ANY($1::text[]) "
+       "AND lookup_hashes IS NULL)"},
       {kEraseCandidates,
        "DELETE FROM ingest.match_candidates WHERE left_profile = ANY($1::text[]) OR right_profile = ANY($1::text[])"},
       {kEraseOutbox, "DELETE FROM ingest.consent_outbox WHERE profile_id = ANY($1::text[])"},
@@ -453,9 +490,9 @@ std::vector<storage::Statement> IngestApi::Statements() {
        " GROUP BY t.root HAVING coalesce(max(r.changed_at_us), 0) < $1 ORDER BY t.root LIMIT $2"},
       {kInsertOutboxMany, "INSERT INTO ingest.consent_outbox (profile_id) SELECT unnest($1::text[])"},
       {kInsertRecords,
-       "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, seq) "
-       "SELECT s, i, a, p, x, $6 FROM unnest($1::text[], $2::text[], $3::bigint[], "
-       "$4::text[], $5::bytea[]) AS t(s, i, a, p, x)"},
+       "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, lookup_hashes, seq) "
+       "SELECT s, i, a, p, x, h, $7 FROM unnest($1::text[], $2::text[], $3::bigint[], "
+       "$4::text[], $5::bytea[], $6::bytea[]) AS t(s, i, a, p, x, h)"},
       {kInsertKeysMany,
        "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
        "SELECT h, s, i FROM unnest($1::bytea[], $2::text[], $3::text[]) AS t(h, s, i) "
@@ -865,7 +902,10 @@ absl::Status IngestApi::SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb, 
     out.sealed.push_back(std::move(row.sealed));
     // Lookup keys of records first seen (plain inserts) and of other versions (whose keys
     // may be stored already: those skip conflicts, which costs PostgreSQL more per row).
+    // The record's row keeps them too, for erasure to delete exactly these.
+    std::string& lookups = out.lookups.emplace_back();
     for (const std::string& hash : batch.lookup_hashes[static_cast<size_t>(e.index)]) {
+      lookups += hash;
       (e.first_seen ? out.key_hashes : out.again_hashes).push_back(hash);
       (e.first_seen ? out.key_sources : out.again_sources).push_back(r.source_system());
       (e.first_seen ? out.key_ids : out.again_ids).push_back(r.record_id());
@@ -895,7 +935,7 @@ absl::StatusOr<int64_t> IngestApi::InsertRows(pqxx::work& work, ResolvedBatch& r
   }
   if (!rows.ids.empty()) {
     work.exec_prepared(kInsertRecords, TextArray(rows.sources), TextArray(rows.ids), TextArray(rows.micros),
-                       TextArray(rows.profiles), ByteaArray(rows.sealed), seq_text);
+                       TextArray(rows.profiles), ByteaArray(rows.sealed), ByteaArray(rows.lookups), seq_text);
   }
   if (!rows.key_hashes.empty()) {
     work.exec_prepared(kInsertNewKeys, ByteaArray(rows.key_hashes), TextArray(rows.key_sources),
@@ -1550,7 +1590,7 @@ absl::StatusOr<v1::EraseProfileResponse> IngestApi::EraseProfile(const std::stri
 
     const std::vector<std::string> ids(profiles.begin(), profiles.end());
     const int64_t seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
-    work.exec_prepared(kEraseLookups, TextArray(ids));
+    RETURN_IF_ERROR(EraseLookups(work, ids));
     std::set<std::pair<std::string, std::string>> refs;
     for (const pqxx::row& r : work.exec_prepared(kEraseRecords, TextArray(ids))) {
       refs.emplace(r[0].as<std::string>(), r[1].as<std::string>());

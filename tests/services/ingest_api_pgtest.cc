@@ -497,6 +497,54 @@ TEST_F(IngestApiTest, ErasureDestroysTheKeyAndLookupsKeepsOnlyWhatTheLawRequires
   EXPECT_TRUE(none->empty());
 }
 
+TEST_F(IngestApiTest, ErasureDeletesTheLookupKeysOfEveryVersionAndOfNoOneElse) {
+  const std::string kRights = "spiffe://cdp.local/service/rights";
+  // Jan's record in two versions with different e-mail addresses: four lookup keys in all.
+  auto moved = kJan;
+  moved["email"] = "jan@berg.nl";
+  const std::string jan = Write({Record("crm", "c1", 1000, kJan)}).acks(0).profile_id();
+  ASSERT_EQ(Write({Record("crm", "c1", 2000, moved)}).acks(0).profile_id(), jan);
+  const std::string piet = Write({Record("crm", "c2", 1000, {{"customer_number", "K0000002"},
+                                                             {"full_name", "Piet de Vries"},
+                                                             {"email", "piet@devries.nl"},
+                                                             {"phone_mobile", "06-87654321"}})})
+                               .acks(0).profile_id();
+  const std::string kees = Write({Record("webshop", "w1", 1000, {{"customer_number", "K0000003"},
+                                                                 {"full_name", "Kees Jansen"},
+                                                                 {"email", "kees@jansen.nl"}})})
+                               .acks(0).profile_id();
+  ASSERT_NE(piet, jan);
+  ASSERT_NE(kees, jan);
+  const std::string jans = "SELECT count(*) FROM ingest.record_keys WHERE record_id = 'c1'";
+  ASSERT_EQ(Count(jans), 4);
+  // Each version's row holds the hashes written for it, as record_keys has them.
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records r, ingest.record_keys k "
+                  "WHERE r.record_id = 'c1' AND k.record_id = 'c1' AND position(k.key_hash IN r.lookup_hashes) > 0"),
+            6);
+  // Kees's record as a version from before rows kept their hashes stored it.
+  AdminExec("UPDATE ingest.records SET lookup_hashes = NULL WHERE record_id = 'w1'");
+  const std::string others = "SELECT count(*) FROM ingest.record_keys WHERE record_id <> 'c1'";
+  ASSERT_EQ(Count(others), 5);
+
+  v1::EraseProfileRequest erase;
+  erase.set_profile_id(jan);
+  ASSERT_THAT(api_->EraseProfile(kRights, erase).status(), IsOk());
+  EXPECT_EQ(Count(jans), 0);
+  EXPECT_EQ(Count(others), 5);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records WHERE record_id = 'c1' AND lookup_hashes <> ''::bytea"), 0);
+
+  erase.set_profile_id(kees);
+  ASSERT_THAT(api_->EraseProfile(kRights, erase).status(), IsOk());
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE record_id = 'w1'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE record_id = 'c2'"), 3);
+  v1::FindProfilesRequest find;
+  find.set_email("piet@devries.nl");
+  auto found = api_->FindProfiles(kProfile, find);
+  ASSERT_THAT(found.status(), IsOk());
+  EXPECT_EQ(std::vector<std::string>(found->profile_ids().begin(), found->profile_ids().end()),
+            std::vector<std::string>{piet});
+}
+
 TEST_F(IngestApiTest, ACustomerWithoutBillingRecordsHasNothingKept) {
   auto acks = Write({Record("crm", "c1", 1000, kJan)});
   v1::EraseProfileRequest erase;
