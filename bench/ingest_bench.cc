@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   }
   const int64_t people = absl::GetFlag(FLAGS_people);
   const int batch_size = absl::GetFlag(FLAGS_batch);
-  cdp::testing::TestPki pki({"service/ingest", "operator/cdpctl"});
+  cdp::testing::TestPki pki({"service/ingest", "operator/cdpctl", "service/rights"});
   cdp::testing::TestDatabase db;
   auto ingest = cdp::testing::StartService("ingest", pki, db, {"--log_level=" + absl::GetFlag(FLAGS_service_log_level)});
   if (!ingest.ok()) return 1;
@@ -203,7 +203,30 @@ int main(int argc, char** argv) {
     rpc_ms.push_back(Ms(Clock::now() - t0));
   }
 
-  // 3. Baseline: plain rows, same count and size, one transaction per batch.
+  // 3. Erasing one customer at a time, 20 spread over the loaded profiles. An erasure holds
+  // the ingest lock throughout: this is also how long ingestion stands still for one.
+  std::vector<double> erase_ms;
+  {
+    auto rights = cdp::v1::IngestService::NewStub(pki.Channel(ingest->port, "service/rights"));
+    const size_t step = std::max<size_t>(1, records_of_profile.size() / 20);
+    size_t i = 0;
+    for (const auto& [profile, refs] : records_of_profile) {
+      if (i++ % step != 0 || erase_ms.size() >= 20) continue;
+      grpc::ClientContext ctx;
+      cdp::v1::EraseProfileRequest req;
+      req.set_profile_id(profile);
+      cdp::v1::EraseProfileResponse resp;
+      const auto t0 = Clock::now();
+      const grpc::Status s = rights->EraseProfile(&ctx, req, &resp);
+      if (!s.ok()) {
+        std::fprintf(stderr, "EraseProfile: %s\n", s.error_message().c_str());
+        return 1;
+      }
+      erase_ms.push_back(Ms(Clock::now() - t0));
+    }
+  }
+
+  // 4. Baseline: plain rows, same count and size, one transaction per batch.
   double baseline_rate = 0;
   {
     pqxx::connection c(db.AdminDsn());
@@ -246,6 +269,9 @@ int main(int argc, char** argv) {
   std::printf("  %-46s %6.2f/%6.2f ms   %-40s %4.2f/%4.2f ms\n", "one new record, p50/p99",
               Percentile(one_ms, 0.5), Percentile(one_ms, 0.99), "Health/Check round trip, p50/p99",
               Percentile(rpc_ms, 0.5), Percentile(rpc_ms, 0.99));
+  std::printf("  %-46s %6.2f/%6.2f ms   %-40s %4.2f/%4.2f ms\n", "erase one customer, p50/p99",
+              Percentile(erase_ms, 0.5), Percentile(erase_ms, 0.99), "one new record, p50/p99 (above)",
+              Percentile(one_ms, 0.5), Percentile(one_ms, 0.99));
   std::printf("  %-46s %6.1f µs (service %.1f, PostgreSQL %.1f, this client %.1f; wall %.1f µs on 2 cores)\n",
               "CPU per record (bulk)", service_cpu_us + pg_cpu_us + self_cpu_us, service_cpu_us, pg_cpu_us,
               self_cpu_us, 1e6 / bulk_rate);
@@ -259,6 +285,8 @@ int main(int argc, char** argv) {
   Emit("ingest_cpu_per_record_client", self_cpu_us, "us");
   Emit("ingest_one_record_p50", Percentile(one_ms, 0.5), "ms");
   Emit("ingest_one_record_p99", Percentile(one_ms, 0.99), "ms");
+  Emit("ingest_erase_one_p50", Percentile(erase_ms, 0.5), "ms");
+  Emit("ingest_erase_one_p99", Percentile(erase_ms, 0.99), "ms");
   Emit("baseline_health_check_p50", Percentile(rpc_ms, 0.5), "ms");
   Emit("baseline_health_check_p99", Percentile(rpc_ms, 0.99), "ms");
   Emit("ingest_profiles_mixing_people", mixed, "profiles");

@@ -83,6 +83,8 @@ LOADS=$(awk -F'\t' -v s="$LARGEST_READ" '$1 == "read-path" && $2 == s && $3 ~ /^
   if [[ -n $n ]]; then
     o=$(get ingest_one_record_p99 "$n"); hp=$(get baseline_health_check_p99 "$n")
     echo "| one new record resolved and stored at $n people, p50 / p99 ms | $(fmt "$(get ingest_one_record_p50 "$n")" 2) / $(fmt "$o" 2) | Health/Check round trip p99, same server | $(fmt "$hp" 2) | $(ratio "$o" "$hp") | p99 < 10 ms |"
+    e=$(get ingest_erase_one_p99 "$n")
+    echo "| one customer erased at $n people (ingestion waits meanwhile), p50 / p99 ms | $(fmt "$(get ingest_erase_one_p50 "$n")" 2) / $(fmt "$e" 2) | one new record p99, same run | $(fmt "$o" 2) | $(ratio "$e" "$o") | |"
   fi
   echo
   echo "## Identity resolution quality"
