@@ -500,30 +500,12 @@ std::vector<storage::Statement> IngestApi::Statements() {
       {kInsertNewKeys,
        "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
        "SELECT h, s, i FROM unnest($1::bytea[], $2::text[], $3::text[]) AS t(h, s, i)"},
-      // Everything the golden records of many ids need in one round trip: per requested
-      // id (start), the root it lives under, every profile merged into that root (with its
-      // wrapped key) and the latest version of each of their records. A profile without
-      // records comes once, with NULL record columns. The keys travel with the walks:
-      // joining profiles again afterwards let the planner hash the whole table per read.
-      // The walk down looks up each step's children by index in a subquery that OFFSET 0
-      // keeps apart: as a plain join, a table without statistics yet (just after a bulk
-      // import) made the planner hash a scan of every profile on every read.
+      // Everything the golden records of many ids need in one round trip (see migration
+      // ingest/0008 for what and why a function): per requested id, the root it lives
+      // under, every profile merged into it, and the latest version of their records.
       {kWholeProfiles,
-       "WITH RECURSIVE up(start, id, next, erased, depth) AS ("
-       " SELECT profile_id, profile_id, merged_into, erased_at IS NOT NULL, 0 FROM ingest.profiles"
-       " WHERE profile_id = ANY($1::text[])"
-       " UNION ALL SELECT up.start, p.profile_id, p.merged_into, p.erased_at IS NOT NULL, up.depth + 1"
-       " FROM ingest.profiles p JOIN up ON p.profile_id = up.next WHERE up.depth < 100),"
-       " down(start, root, id, erased, depth) AS ("
-       " SELECT start, id, id, erased, 0 FROM up WHERE next IS NULL UNION ALL"
-       " SELECT down.start, down.root, p.profile_id, p.erased, down.depth + 1 FROM down CROSS JOIN LATERAL"
-       " (SELECT profile_id, erased_at IS NOT NULL AS erased FROM ingest.profiles WHERE merged_into = down.id"
-       " OFFSET 0) p WHERE down.depth < 100)"
-       " SELECT d.start, d.root, d.id, d.erased, r.source_system, r.record_id, r.changed_at_us, r.sealed"
-       " FROM down d"
-       " LEFT JOIN LATERAL (SELECT DISTINCT ON (source_system, record_id) source_system, record_id, changed_at_us,"
-       " sealed FROM ingest.records WHERE profile_id = d.id ORDER BY source_system, record_id, changed_at_us DESC)"
-       " r ON true"},
+       "SELECT start, root, id, erased, source_system, record_id, changed_at_us, sealed "
+       "FROM ingest.whole_profiles($1::text[])"},
       {kFindByKey,
        "WITH RECURSIVE hit AS (SELECT DISTINCT r.profile_id FROM ingest.record_keys k "
        " JOIN ingest.records r ON r.source_system = k.source_system AND r.record_id = k.record_id "
