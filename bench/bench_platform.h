@@ -23,6 +23,19 @@
 
 namespace cdp::bench {
 
+// Settles a bench's databases (the data keys' too) after a bulk load, before anything is
+// measured: the loaded tables vacuumed and analysed now, not by autovacuum in the middle
+// of a measurement (at 200k customers it took the records and their lookup keys during the
+// reads), and the dirty pages written out now, not by a checkpoint.
+inline void SettleDatabases(const testing::TestDatabase& db) {
+  for (const std::string& dsn : {db.AdminDsn(), db.Keys().AdminDsn()}) {
+    pqxx::connection c(dsn);
+    pqxx::nontransaction(c).exec0("VACUUM (ANALYZE)");
+  }
+  pqxx::connection c(db.AdminDsn());
+  pqxx::nontransaction(c).exec0("CHECKPOINT");
+}
+
 struct Platform {
   // `identities` adds callers' certificates to the services' own and the operator's.
   explicit Platform(const std::vector<std::string>& identities)
@@ -88,18 +101,7 @@ struct Platform {
     flush();
     stream->WritesDone();
     if (!stream->Finish().ok()) std::exit(1);
-    // The databases settled before anything is measured: the loaded tables (the data
-    // keys' too) vacuumed and analysed now, not by autovacuum during the reads (at 200k
-    // customers it took the records and their lookup keys in the middle of them), and the
-    // dirty pages written out now, not by a checkpoint in the middle of a measurement.
-    auto vacuum = [](const testing::TestDatabase& d) {
-      pqxx::connection c(d.AdminDsn());
-      pqxx::nontransaction(c).exec0("VACUUM (ANALYZE)");
-    };
-    vacuum(db);
-    vacuum(db.Keys());
-    pqxx::connection c(db.AdminDsn());
-    pqxx::nontransaction(c).exec0("CHECKPOINT");
+    SettleDatabases(db);
     return profiles;
   }
 
