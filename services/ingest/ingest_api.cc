@@ -455,8 +455,7 @@ std::vector<storage::Statement> IngestApi::Statements() {
       {kEraseRecords,
        "UPDATE ingest.records SET sealed = ''::bytea, lookup_hashes = ''::bytea WHERE profile_id = ANY($1::text[]) "
        "RETURNING source_system, record_id"},
-      // An erasure's lookup keys: each version's own hashes, deleted by primary key; for
-      // versions stored before their row kept them (NULL), by record, which scans the table.
+      // An erasure's lookup keys (EraseLookups says which statement serves which rows).
       {kErasedLookups,
        "SELECT source_system, record_id, lookup_hashes FROM ingest.records WHERE profile_id = ANY($1::text[])"},
       {kEraseLookups,
