@@ -24,6 +24,9 @@
 #include <unistd.h>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
 namespace cdp::bench {
 
 // The 20 fields a benchmark's profile read asks for (bench/read_path_bench.cc), and so
@@ -41,9 +44,11 @@ inline void Emit(const std::string& name, double value, const std::string& unit)
 }
 
 // Tells the person waiting what the benchmark is doing now (stderr, so tables and JSON
-// lines on stdout stay clean); also lets a profiler be pointed at one phase.
+// lines on stdout stay clean); also lets a profiler be pointed at one phase. The time (UTC,
+// to the millisecond) lines a phase up with PostgreSQL's and the services' logs.
 inline void Phase(const std::string& what) {
-  std::fprintf(stderr, "[bench] %s\n", what.c_str());
+  const std::string now = absl::FormatTime("%H:%M:%E3S", absl::Now(), absl::UTCTimeZone());
+  std::fprintf(stderr, "[bench %s] %s\n", now.c_str(), what.c_str());
   std::fflush(stderr);
 }
 
