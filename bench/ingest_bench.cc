@@ -10,7 +10,9 @@
 //   client in transactions of one batch each, no resolution, no encryption;
 //   baseline (latency): a unary gRPC round trip to the same server over the same channel
 //   (grpc.health.v1.Health/Check: no database, so its time is the transport's alone; a
-//   ListMatchCandidates page, used before, varied with PostgreSQL's plan from 0.5 to 12 ms).
+//   ListMatchCandidates page, used before, varied with PostgreSQL's plan from 0.5 to 12 ms);
+//   and as many one-row INSERT + COMMITs at the same pace (each record waits for a commit:
+//   what the disk's fsync adds to the tail, same run).
 // Prints a table and JSON lines {"name","value","unit"}.
 #include <array>
 #include <chrono>
@@ -181,6 +183,7 @@ int main(int argc, char** argv) {
   // that the bulk load sets off.
   cdp::bench::SettleDatabases(db);
   std::vector<double> one_ms;
+  const auto one_start = Clock::now();
   {
     grpc::ClientContext ctx;
     auto stream = stub->WriteRecords(&ctx);
@@ -195,6 +198,21 @@ int main(int argc, char** argv) {
     }
     stream->WritesDone();
     stream->Finish();
+  }
+  const auto one_took = Clock::now() - one_start;
+  // Each record waits for its commit: as many one-row commits at the same pace show how
+  // much of the p99 is the disk's.
+  std::vector<double> commit_ms;
+  {
+    cdp::bench::DurableCommits commits(db.AdminDsn(), 1);
+    const auto every = one_took / std::max<size_t>(1, one_ms.size());
+    const auto start = Clock::now();
+    for (size_t i = 0; i < one_ms.size(); ++i) {
+      std::this_thread::sleep_until(start + every * i);
+      const auto t0 = Clock::now();
+      if (!commits(0, static_cast<int>(i))) return 1;
+      commit_ms.push_back(Ms(Clock::now() - t0));
+    }
   }
   std::vector<double> rpc_ms;
   auto health = grpc::health::v1::Health::NewStub(channel);
@@ -273,6 +291,8 @@ int main(int argc, char** argv) {
   std::printf("  %-46s %6.2f/%6.2f ms   %-40s %4.2f/%4.2f ms\n", "one new record, p50/p99",
               Percentile(one_ms, 0.5), Percentile(one_ms, 0.99), "Health/Check round trip, p50/p99",
               Percentile(rpc_ms, 0.5), Percentile(rpc_ms, 0.99));
+  std::printf("  %-46s %6s %6s      %-40s %4.2f/%4.2f ms\n", "", "", "", "one-row INSERT + COMMIT, same pace",
+              Percentile(commit_ms, 0.5), Percentile(commit_ms, 0.99));
   std::printf("  %-46s %6.2f/%6.2f ms   %-40s %4.2f/%4.2f ms\n", "erase one customer, p50/p99",
               Percentile(erase_ms, 0.5), Percentile(erase_ms, 0.99), "one new record, p50/p99 (above)",
               Percentile(one_ms, 0.5), Percentile(one_ms, 0.99));
@@ -293,6 +313,8 @@ int main(int argc, char** argv) {
   Emit("ingest_erase_one_p99", Percentile(erase_ms, 0.99), "ms");
   Emit("baseline_health_check_p50", Percentile(rpc_ms, 0.5), "ms");
   Emit("baseline_health_check_p99", Percentile(rpc_ms, 0.99), "ms");
+  Emit("baseline_commit_p50", Percentile(commit_ms, 0.5), "ms");
+  Emit("baseline_commit_p99", Percentile(commit_ms, 0.99), "ms");
   Emit("ingest_profiles_mixing_people", mixed, "profiles");
   Emit("ingest_people_in_one_profile_share",
        profiles_of_person.empty() ? 0 : static_cast<double>(whole) / static_cast<double>(profiles_of_person.size()),
