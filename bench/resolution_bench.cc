@@ -21,6 +21,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -41,6 +42,9 @@ ABSL_FLAG(bool, show_model, false, "print each trained model's m/u table");
 ABSL_FLAG(std::vector<std::string>, generated, std::vector<std::string>({"10000", "100000"}),
           "sizes (people) of generated Dutch data sets to resolve, e.g. 10000,100000,1000000");
 ABSL_FLAG(int, explain, 0, "print this many missed and wrongly joined pairs per set, with levels");
+ABSL_FLAG(bool, block_stats, false,
+          "print, per kind of blocking key, its blocks, the pairs they make and how many of those are "
+          "the same person (what each kind costs and what it finds)");
 
 namespace {
 
@@ -129,6 +133,58 @@ Dataset Generated(int64_t people, int64_t* rejected) {
     d.source.push_back(0);
   });
   return d;
+}
+
+// Per kind of blocking key (its first letter, resolution::BlockingKeys): blocks, the
+// largest, the pairs compared within the blocks under their limit, how many of those pairs are
+// the same person, and how many same-person pairs no other kind of key brings together.
+// Blocks grow with the data while a person's records do not: a kind whose pairs grow
+// faster than its true pairs makes the cost per record grow with the data.
+void PrintBlockStats(const Dataset& d, const cdp::resolution::BlockLimits& limits) {
+  std::map<char, std::map<uint64_t, std::vector<uint32_t>>> blocks;
+  for (uint32_t i = 0; i < d.records.size(); ++i) {
+    for (const std::string& k : cdp::resolution::BlockingKeys(d.records[i])) {
+      blocks[k[0]][absl::Hash<std::string>()(k)].push_back(i);
+    }
+  }
+  std::map<std::pair<uint32_t, uint32_t>, std::string> kinds_of_pair;  // true pairs only
+  struct Row { size_t blocks = 0, largest = 0, skipped = 0; int64_t pairs = 0, same = 0; };
+  std::map<char, Row> rows;
+  for (const auto& [kind, by_key] : blocks) {
+    Row& row = rows[kind];
+    for (const auto& [key, members] : by_key) {
+      ++row.blocks;
+      row.largest = std::max(row.largest, members.size());
+      if (members.size() > limits.Of(std::string(1, kind))) {
+        ++row.skipped;
+        continue;
+      }
+      for (size_t i = 0; i < members.size(); ++i) {
+        for (size_t j = i + 1; j < members.size(); ++j) {
+          const uint32_t a = members[i], b = members[j];
+          if (d.link_only && d.source[a] == d.source[b]) continue;
+          ++row.pairs;
+          if (d.truth[a] != d.truth[b]) continue;
+          ++row.same;
+          std::string& kinds = kinds_of_pair[{std::min(a, b), std::max(a, b)}];
+          if (kinds.find(kind) == std::string::npos) kinds += kind;
+        }
+      }
+    }
+  }
+  std::map<char, int64_t> only;
+  for (const auto& [pair, kinds] : kinds_of_pair) {
+    if (kinds.size() == 1) ++only[kinds[0]];
+  }
+  std::printf("  blocking keys of %s (blocks over %d records skipped, %d for kinds n, d, g)\n", d.name.c_str(),
+              limits.max, limits.max_common);
+  std::printf("    %-4s %10s %8s %8s %12s %10s %10s %12s\n", "kind", "blocks", "largest", "skipped", "pairs",
+              "same", "only here", "pairs/record");
+  for (const auto& [kind, r] : rows) {
+    std::printf("    %-4c %10zu %8zu %8zu %12lld %10lld %10lld %12.2f\n", kind, r.blocks, r.largest, r.skipped,
+                static_cast<long long>(r.pairs), static_cast<long long>(r.same),
+                static_cast<long long>(only[kind]), static_cast<double>(r.pairs) / d.records.size());
+  }
 }
 
 struct Quality {
@@ -301,6 +357,7 @@ int main(int argc, char** argv) {
                 resolution.review.size(), d.records.size() / elapsed, u.precision, u.recall, u.f1,
                 b.precision, b.recall, b.f1, published[s]);
     if (absl::GetFlag(FLAGS_show_model)) std::printf("%s\n", model.Describe().c_str());
+    if (absl::GetFlag(FLAGS_block_stats)) PrintBlockStats(d, options.blocks);
     if (int n = absl::GetFlag(FLAGS_explain); n > 0) {
       static const char* kReasons[] = {"linked", "between thresholds", "cluster too large",
                                        "vetoed in cluster", "weak evidence"};

@@ -645,7 +645,7 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
     const BatchEntry& e = entries[static_cast<size_t>(i)];
     const v1::SourceRecord& r = request.records(e.index);
     if (index_.Find(r.source_system(), r.record_id()) != nullptr) return;
-    for (const MatchIndex::Entry* c : index_.Candidates(*e.keys, static_cast<size_t>(options_.max_block_size))) {
+    for (const MatchIndex::Entry* c : index_.Candidates(*e.keys, options_.blocks)) {
       scored[static_cast<size_t>(i)].emplace_back(
           c, options_.model.BayesFactorBits(resolution::Compare(e.n->person, c->person)));
     }

@@ -44,7 +44,7 @@ class IngestApi {
     double review_bits = 17.7;
     int max_cluster_size = 10;       // records a profile may gather by resolution
     int max_batch = 1000;
-    int max_block_size = 100;  // larger blocks are skipped: a name thousands share says nothing
+    resolution::BlockLimits blocks;  // larger blocks are skipped: a name thousands share says nothing
     // Survivorship: sources in order of trust, most trusted first; others after them.
     std::vector<std::string> source_trust = {"crm", "billing", "webshop", "contact-centre"};
     NormalizeOptions normalize;  // e.g. the region of phone numbers without a country code

@@ -110,11 +110,11 @@ const MatchIndex::Entry* MatchIndex::Find(const std::string& source, const std::
 }
 
 std::vector<const MatchIndex::Entry*> MatchIndex::Candidates(
-    const std::vector<std::string>& blocking_keys, size_t max_block) const {
+    const std::vector<std::string>& blocking_keys, const resolution::BlockLimits& limits) const {
   std::vector<uint32_t> found;
   for (const std::string& k : blocking_keys) {
     auto it = blocks_.find(KeyHash(k));
-    if (it == blocks_.end() || it->second.size() > max_block) continue;
+    if (it == blocks_.end() || it->second.size() > limits.Of(k)) continue;
     found.insert(found.end(), it->second.begin(), it->second.end());
   }
   std::sort(found.begin(), found.end());

@@ -67,10 +67,10 @@ class MatchIndex {
   void MarkErased(const std::string& profile);
 
   const Entry* Find(const std::string& source, const std::string& id) const;
-  // Records sharing a blocking key, blocks larger than `max_block` skipped (too common to
-  // tell anything); each record once.
+  // Records sharing a blocking key, blocks over their limit skipped (too common to tell
+  // anything); each record once.
   std::vector<const Entry*> Candidates(const std::vector<std::string>& blocking_keys,
-                                       size_t max_block) const;
+                                       const resolution::BlockLimits& limits) const;
   // The profile `profile` lives under (itself unless merged): `profile` or a string the
   // index holds, valid until the index changes.
   const std::string& Root(const std::string& profile) const;

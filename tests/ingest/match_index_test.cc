@@ -32,9 +32,9 @@ TEST(MatchIndexTest, FindsRecordsByAnyVersionsKeysAndKeepsTheLatestPerson) {
   EXPECT_EQ(e->person.email, "new@example.nl");
   EXPECT_EQ(e->versions.size(), 3u);
   // Found by its old e-mail as well as by its new one, once.
-  EXPECT_EQ(Ids(index.Candidates({"eold@example.nl", "enew@example.nl"}, 100)),
+  EXPECT_EQ(Ids(index.Candidates({"eold@example.nl", "enew@example.nl"}, {})),
             std::vector<std::string>{"crm/c1"});
-  EXPECT_TRUE(index.Candidates({"enobody@example.nl"}, 100).empty());
+  EXPECT_TRUE(index.Candidates({"enobody@example.nl"}, {}).empty());
   EXPECT_EQ(index.Find("crm", "c2"), nullptr);
   EXPECT_EQ(index.Find("webshop", "c1"), nullptr);
 }
@@ -44,8 +44,26 @@ TEST(MatchIndexTest, SkipsBlocksTooCommonToTellAnything) {
   for (int i = 0; i < 5; ++i) {
     index.AddVersion("crm", std::to_string(i), 1, "p-" + std::to_string(i), Person("a", "b", "shared@x.nl"));
   }
-  EXPECT_EQ(index.Candidates({"eshared@x.nl"}, 5).size(), 5u);
-  EXPECT_TRUE(index.Candidates({"eshared@x.nl"}, 4).empty());
+  EXPECT_EQ(index.Candidates({"eshared@x.nl"}, {.max = 5}).size(), 5u);
+  EXPECT_TRUE(index.Candidates({"eshared@x.nl"}, {.max = 4}).empty());
+}
+
+// A name or a date of birth is shared by more people the more there are: their blocks
+// stop at a lower limit than an e-mail address's, which a household shares at most.
+TEST(MatchIndexTest, NameAndBirthDateBlocksStopSooner) {
+  MatchIndex index;
+  for (int i = 0; i < 5; ++i) {
+    index.AddVersion("crm", std::to_string(i), 1, "p-" + std::to_string(i), Person("jan", "berg", "shared@x.nl"));
+  }
+  const std::vector<std::string> keys = resolution::BlockingKeys(Person("jan", "berg", "other@x.nl"));
+  const auto name = std::find_if(keys.begin(), keys.end(), [](const std::string& k) { return k[0] == 'n'; });
+  ASSERT_NE(name, keys.end());
+  const std::string name_key = *name;
+  EXPECT_EQ(index.Candidates({name_key}, {.max = 100, .max_common = 5}).size(), 5u);
+  EXPECT_TRUE(index.Candidates({name_key}, {.max = 100, .max_common = 4}).empty());
+  EXPECT_EQ(index.Candidates({"eshared@x.nl"}, {.max = 100, .max_common = 4}).size(), 5u);
+  // The lower of the two holds for a common key.
+  EXPECT_TRUE(index.Candidates({name_key}, {.max = 4, .max_common = 10}).empty());
 }
 
 TEST(MatchIndexTest, ManyVersionsOfFewRecordsDoNotFillABlock) {
@@ -56,7 +74,7 @@ TEST(MatchIndexTest, ManyVersionsOfFewRecordsDoNotFillABlock) {
     index.AddVersion("crm", "a", v, "p-a", Person("anna", "smit", "home@x.nl"));
     index.AddVersion("crm", "b", v, "p-b", Person("bert", "smit", "home@x.nl"));
   }
-  EXPECT_EQ(Ids(index.Candidates({"ehome@x.nl"}, 100)), (std::vector<std::string>{"crm/a", "crm/b"}));
+  EXPECT_EQ(Ids(index.Candidates({"ehome@x.nl"}, {})), (std::vector<std::string>{"crm/a", "crm/b"}));
 }
 
 TEST(MatchIndexTest, MergesAndUnmergesMoveWholeProfiles) {
@@ -79,7 +97,7 @@ TEST(MatchIndexTest, AnErasedProfileLeavesMemoryAndMatching) {
   index.AddVersion("crm", "c1", 1, "p-a", Person("jan", "berg", "a@x.nl"));
   index.SetProfile("p-a", "", true);
   EXPECT_TRUE(index.Erased("p-a"));
-  EXPECT_TRUE(index.Candidates({"ea@x.nl"}, 100).empty());
+  EXPECT_TRUE(index.Candidates({"ea@x.nl"}, {}).empty());
   EXPECT_TRUE(index.Members("p-a").empty());
   // Its personal data is gone from memory; only that the record existed remains.
   ASSERT_NE(index.Find("crm", "c1"), nullptr);
@@ -88,7 +106,7 @@ TEST(MatchIndexTest, AnErasedProfileLeavesMemoryAndMatching) {
   // Versions arriving later (stored before the erasure) do not bring it back.
   index.AddVersion("crm", "c1", 2, "p-a", Person("jan", "berg", "a2@x.nl"));
   EXPECT_TRUE(index.Find("crm", "c1")->person.email.empty());
-  EXPECT_TRUE(index.Candidates({"ea2@x.nl"}, 100).empty());
+  EXPECT_TRUE(index.Candidates({"ea2@x.nl"}, {}).empty());
 }
 
 // Everything a lookup can see of the index, to compare states.
@@ -106,7 +124,7 @@ std::string Dump(const MatchIndex& index, const std::vector<std::string>& refs, 
   }
   for (const std::string& k : keys) {
     out += k;
-    for (const std::string& id : Ids(index.Candidates({k}, 100))) out += " " + id;
+    for (const std::string& id : Ids(index.Candidates({k}, {}))) out += " " + id;
     out += "\n";
   }
   for (const std::string& p : {"p-a", "p-b", "p-new"}) {
@@ -134,7 +152,7 @@ TEST(MatchIndexTest, RollingBackProvisionalVersionsRestoresTheIndexExactly) {
   index.AddVersion("crm", "c1", 100, "p-a", Person("jan", "berg", "jan@x.nl"), true);
   EXPECT_TRUE(index.has_provisional());
   EXPECT_EQ(index.Find("crm", "c1")->person.email, "new@x.nl");
-  EXPECT_EQ(Ids(index.Candidates({"eshared@x.nl"}, 100)), (std::vector<std::string>{"crm/c2", "web/w1", "web/w2"}));
+  EXPECT_EQ(Ids(index.Candidates({"eshared@x.nl"}, {})), (std::vector<std::string>{"crm/c2", "web/w1", "web/w2"}));
   EXPECT_NE(Dump(index, refs, keys), before);
 
   index.RollBack();
@@ -154,8 +172,8 @@ TEST(MatchIndexTest, SettledVersionsStayWhenLaterOnesAreRolledBack) {
   index.RollBack();
   EXPECT_NE(index.Find("crm", "c1"), nullptr);
   EXPECT_EQ(index.Find("crm", "c2"), nullptr);
-  EXPECT_EQ(Ids(index.Candidates({"ejan@x.nl"}, 100)), std::vector<std::string>{"crm/c1"});
-  EXPECT_TRUE(index.Candidates({"eels@x.nl"}, 100).empty());
+  EXPECT_EQ(Ids(index.Candidates({"ejan@x.nl"}, {})), std::vector<std::string>{"crm/c1"});
+  EXPECT_TRUE(index.Candidates({"eels@x.nl"}, {}).empty());
 }
 
 TEST(MatchIndexTest, ARollBackDoesNotBringBackWhatAnErasureCleared) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <random>
 #include <string_view>
+#include <tuple>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -600,13 +601,14 @@ Model Model::Train(const std::vector<PersonRecord>& records, int random_pairs, i
   // A third session, on customer number and e-mail, sees what the first two cannot meet:
   // records with initials only or without a date of birth.
   constexpr size_t kMaxPairs = 2000000;
+  constexpr BlockLimits kTraining{.max = 400, .max_common = 400};  // thinned below instead
   int64_t skipped = 0;
   std::vector<Session> sessions = {
-      RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "dg"), kMaxPairs), model.u_,
+      RunEm(records, Thin(CandidatePairs(records, kTraining, &skipped, "dg"), kMaxPairs), model.u_,
             {kDob}, iterations),
-      RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "n"), kMaxPairs), model.u_,
+      RunEm(records, Thin(CandidatePairs(records, kTraining, &skipped, "n"), kMaxPairs), model.u_,
             {kGiven, kFamily}, iterations),
-      RunEm(records, Thin(CandidatePairs(records, 400, &skipped, "sei"), kMaxPairs), model.u_,
+      RunEm(records, Thin(CandidatePairs(records, kTraining, &skipped, "sei"), kMaxPairs), model.u_,
             {kStrongId, kEmail, kNationalId}, iterations)};
   const std::vector<std::vector<int>> blocked = {{kDob}, {kGiven, kFamily}, {kStrongId, kEmail, kNationalId}};
   // Each field's m: the sessions not blocked on it, weighted by how many matches they saw
@@ -673,15 +675,26 @@ std::vector<std::string> BlockingKeys(const PersonRecord& r) {
   return keys;
 }
 
+size_t BlockLimits::Of(std::string_view key) const {
+  const bool common = !key.empty() && (key[0] == 'n' || key[0] == 'd' || key[0] == 'g');
+  return static_cast<size_t>(std::max(0, common ? std::min(max, max_common) : max));
+}
+
 std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<PersonRecord>& records,
-                                                          int max_block_size, int64_t* skipped,
+                                                          const BlockLimits& limits, int64_t* skipped,
                                                           const std::string& kinds) {
-  std::vector<std::pair<uint64_t, uint32_t>> keyed;
+  struct Keyed {
+    uint64_t hash;
+    uint32_t record;
+    uint32_t limit;  // of the key's block
+    bool operator<(const Keyed& o) const { return std::tie(hash, record) < std::tie(o.hash, o.record); }
+  };
+  std::vector<Keyed> keyed;
   keyed.reserve(records.size() * 6);
   for (uint32_t i = 0; i < records.size(); ++i) {
     for (const std::string& k : BlockingKeys(records[i])) {
       if (!kinds.empty() && kinds.find(k[0]) == std::string::npos) continue;
-      keyed.emplace_back(absl::Hash<std::string>()(k), i);
+      keyed.push_back({absl::Hash<std::string>()(k), i, static_cast<uint32_t>(limits.Of(k))});
     }
   }
   std::sort(keyed.begin(), keyed.end());
@@ -689,14 +702,14 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Pers
   int64_t skip = 0;
   for (size_t start = 0; start < keyed.size();) {
     size_t end = start;
-    while (end < keyed.size() && keyed[end].first == keyed[start].first) ++end;
+    while (end < keyed.size() && keyed[end].hash == keyed[start].hash) ++end;
     const size_t size = end - start;
-    if (size > static_cast<size_t>(max_block_size)) {
+    if (size > keyed[start].limit) {
       ++skip;
     } else {
       for (size_t i = start; i < end; ++i) {
         for (size_t j = i + 1; j < end; ++j) {
-          uint32_t a = keyed[i].second, b = keyed[j].second;
+          uint32_t a = keyed[i].record, b = keyed[j].record;
           if (a != b) pairs.emplace_back(std::min(a, b), std::max(a, b));
         }
       }
@@ -712,7 +725,7 @@ std::vector<std::pair<uint32_t, uint32_t>> CandidatePairs(const std::vector<Pers
 Resolution Resolve(const std::vector<PersonRecord>& records, const Model& model,
                    const ResolverOptions& options, int threads) {
   Resolution out;
-  auto candidates = CandidatePairs(records, options.max_block_size, &out.skipped_blocks);
+  auto candidates = CandidatePairs(records, options.blocks, &out.skipped_blocks);
   out.candidate_pairs = static_cast<int64_t>(candidates.size());
 
   // Score in parallel: each thread keeps the pairs worth a look from its slice.
