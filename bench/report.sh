@@ -145,10 +145,11 @@ LOADS=$(awk -F'\t' -v s="$LARGEST_READ" '$1 == "read-path" && $2 == s && $3 ~ /^
 # Plots (PNG, gnuplot from Debian).
 if command -v gnuplot >/dev/null; then
   for l in $LOADS; do
-    printf '%s %s %s %s %s %s %s\n' "$l" \
+    printf '%s %s %s %s %s %s %s %s\n' "$l" \
       "$(get "read_path_open_loop@${l}_p50" "$LARGEST_READ")" "$(get "read_path_open_loop@${l}_p99" "$LARGEST_READ")" \
       "$(get "read_path_open_loop@${l}_p999" "$LARGEST_READ")" "$(get "baseline_health_open_loop@${l}_p50" "$LARGEST_READ")" \
-      "$(get "baseline_health_open_loop@${l}_p99" "$LARGEST_READ")" "$(get "baseline_health_open_loop@${l}_p999" "$LARGEST_READ")"
+      "$(get "baseline_health_open_loop@${l}_p99" "$LARGEST_READ")" "$(get "baseline_health_open_loop@${l}_p999" "$LARGEST_READ")" \
+      "$(get "baseline_commit_open_loop@${l}_p99" "$LARGEST_READ")"
   done >"$DIR/latency-vs-load.dat"
   for n in $READ_SIZES; do
     printf '%s %s %s %s %s %s %s\n' "$n" "$(get read_path_get_profile_per_s "$n")" "$(get baseline_health_check_per_s "$n")" \
@@ -172,7 +173,8 @@ plot "$DIR/latency-vs-load.dat" using 1:2 with linespoints title "GetProfile p50
      "" using 1:4 with linespoints title "GetProfile p99.9", \
      "" using 1:5 with linespoints dashtype 2 title "Health/Check p50 (baseline)", \
      "" using 1:6 with linespoints dashtype 2 title "Health/Check p99 (baseline)", \
-     "" using 1:7 with linespoints dashtype 2 title "Health/Check p99.9 (baseline)"
+     "" using 1:7 with linespoints dashtype 2 title "Health/Check p99.9 (baseline)", \
+     "" using 1:8 with linespoints dashtype 3 title "one-row INSERT + COMMIT p99, same rate (baseline)"
 unset logscale y
 set output "$DIR/throughput-vs-size.png"
 set title "Throughput against data size"
