@@ -8,13 +8,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "bench/bench_util.h"
+#include "bench/durable_commits.h"
 #include "cdp/v1/ingest.grpc.pb.h"
 #include "pqxx/pqxx"
 #include "services/common/client.h"
@@ -36,36 +36,6 @@ inline void SettleDatabases(const testing::TestDatabase& db) {
   pqxx::connection c(db.AdminDsn());
   pqxx::nontransaction(c).exec0("CHECKPOINT");
 }
-
-// Durable one-row writes, the baseline for a figure that waits for a commit (a read's
-// access event, a record ingested on its own): INSERT + COMMIT on the bench's database, one
-// connection per client (calls from client c use connection c only). On the shared VMs here
-// a commit now and then waits 20-160 ms for its fsync; the same run's commits show how much
-// of a tail is the disk's, which no service can hide while it promises durability.
-class DurableCommits {
- public:
-  DurableCommits(const std::string& dsn, int clients) {
-    for (int c = 0; c < clients; ++c) conns_.push_back(std::make_unique<pqxx::connection>(dsn));
-    pqxx::nontransaction(*conns_[0]).exec0(
-        "CREATE TABLE IF NOT EXISTS bench_commits (id bigserial PRIMARY KEY, payload text NOT NULL)");
-    for (auto& c : conns_) c->prepare("bench_commit", "INSERT INTO bench_commits (payload) VALUES ($1)");
-  }
-  // One commit from client `c`; false if it failed.
-  bool operator()(int c, int) {
-    try {
-      pqxx::work tx(*conns_.at(static_cast<size_t>(c)));
-      tx.exec_prepared0("bench_commit", std::string(200, 'x'));  // about an access event's size
-      tx.commit();
-      return true;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "bench commit: %s\n", e.what());
-      return false;
-    }
-  }
-
- private:
-  std::vector<std::unique_ptr<pqxx::connection>> conns_;
-};
 
 struct Platform {
   // `identities` adds callers' certificates to the services' own and the operator's.

@@ -25,6 +25,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "bench/bench_util.h"
+#include "bench/durable_commits.h"
 #include "cdp/v1/consent.grpc.pb.h"
 #include "consent/replica.h"
 #include "pqxx/pqxx"
@@ -110,25 +111,11 @@ int main(int argc, char** argv) {
   Throughput(1, 1, unary, &rpc_lat);
 
   // 2. PostgreSQL baseline: one small INSERT + COMMIT per transaction.
+  double pg_rate = 0;
   {
-    pqxx::connection c(db.AdminDsn());
-    pqxx::work tx(c);
-    tx.exec0("CREATE TABLE bench_commit (id bigserial PRIMARY KEY, payload bytea NOT NULL)");
-    tx.commit();
+    cdp::bench::DurableCommits commits(db.AdminDsn(), clients, 600);
+    pg_rate = Throughput(clients, seconds, [&](int c, int i) { return commits(c, i); }, nullptr);
   }
-  std::vector<std::unique_ptr<pqxx::connection>> conns;
-  for (int c = 0; c < clients; ++c) {
-    conns.push_back(std::make_unique<pqxx::connection>(db.AdminDsn()));
-    conns.back()->prepare("ins", "INSERT INTO bench_commit (payload) VALUES ($1)");
-  }
-  const pqxx::binarystring payload(std::string(600, 'x'));
-  const double pg_rate = Throughput(clients, seconds, [&](int c, int) {
-    pqxx::work tx(*conns[static_cast<size_t>(c)]);
-    tx.exec_prepared("ins", payload);
-    tx.commit();
-    return true;
-  }, nullptr);
-  conns.clear();
 
   // 3. UpdateConsent: each client updates its own slice of customers.
   const std::vector<std::string> fields = {"email", "phone_mobile", "phone_home", "given_name"};
