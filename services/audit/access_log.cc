@@ -66,7 +66,7 @@ AccessLog::AccessLog(EventStore& store, const consent::ReceiptSigner& signer, Op
       signer_(signer),
       options_(std::move(options)),
       writer_([this](const auto& group) { return WriteGroup(group); },
-              {.senders = 1,
+              {.senders = std::max(1, options_.groups_in_flight),
                .max_weight = static_cast<int>(options_.max_group),
                .weight = [](const Events& e) { return static_cast<int>(e->size()); }}) {}
 
@@ -85,6 +85,8 @@ absl::Status AccessLog::Start() {
   ASSIGN_OR_RETURN(std::optional<TreeHead> head, store_.LatestTreeHead());
   const int64_t loaded = tree.size();
   {
+    absl::MutexLock order(&order_mu_);
+    next_position_ = loaded;
     absl::MutexLock lock(&mu_);
     tree_ = std::move(tree);
     latest_head_ = head;
@@ -135,28 +137,45 @@ absl::StatusOr<std::vector<AccessLog::Appended>> AccessLog::Append(std::vector<v
 
 absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGroup(
     const std::vector<const Events*>& group) {
-  int64_t next = 0;
-  bool reload = false;
+  size_t count = 0;
+  for (const Events* events : group) count += (*events)->size();
+  // The group's place: its ticket, its positions and its time (stamped to the microsecond,
+  // as the database keeps time; taken here, so that time never goes back along the log).
+  int64_t ticket = 0, next = 0;
+  absl::Time now;
   {
-    absl::MutexLock lock(&mu_);
-    next = tree_.size();
-    reload = reload_;
-  }
-  if (reload) {
-    // A commit that failed may have landed after all: the tree takes whatever the store
-    // holds beyond it (positions below never change, so only the tail is read; and only
-    // this writer appends to the tree, so it is read without holding the lock).
-    absl::StatusOr<std::vector<Hash>> tail = store_.LeafHashes(next);
-    absl::MutexLock lock(&mu_);
-    if (tail.ok()) {
-      for (const Hash& h : *tail) tree_.Append(h);
-      reload_ = false;
+    absl::MutexLock order(&order_mu_);
+    if (broken_) {
+      // Every group numbered after the failed one fails too; once they have, the tree takes
+      // whatever the store holds beyond it (positions below never change, so only the tail
+      // is read), and numbering goes on from there.
+      auto quiet = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(order_mu_) { return settled_ == next_ticket_; };
+      order_mu_.Await(absl::Condition(&quiet));
+      if (broken_) {
+        int64_t size = 0;
+        {
+          absl::MutexLock lock(&mu_);
+          size = tree_.size();
+        }
+        absl::StatusOr<std::vector<Hash>> tail = store_.LeafHashes(size);
+        if (!tail.ok()) {
+          log::Error("access_log_reload_failed", {{"code", absl::StatusCodeToString(tail.status().code())}});
+          return absl::UnavailableError("the access log could not store the event; nothing was released");
+        }
+        absl::MutexLock lock(&mu_);
+        for (const Hash& h : *tail) tree_.Append(h);
+        next_position_ = tree_.size();
+        broken_ = false;
+      }
     }
-    next = tree_.size();
+    ticket = next_ticket_++;
+    next = next_position_;
+    next_position_ += static_cast<int64_t>(count);
+    now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
   }
-  // Number, stamp (to the microsecond, as the database keeps time) and encode.
-  const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(absl::Now()));
+  // Number, stamp and encode, while the group before this one may still be committing.
   std::vector<StoredEvent> rows;
+  rows.reserve(count);
   std::vector<std::vector<Appended>> results(group.size());
   for (size_t g = 0; g < group.size(); ++g) {
     for (v1::AccessEvent& e : **group[g]) {
@@ -170,14 +189,33 @@ absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGr
       results[g].push_back({e.event_id(), e.position(), now});
     }
   }
-  const absl::Status stored = store_.Append(rows);
+  // Groups take their database connections in ticket order (a group holds its connection
+  // while it waits for the one before it to settle, and that one has its connection
+  // already), insert, and commit only once every group before them has settled.
+  auto turn_to_insert = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(order_mu_) { return inserting_ == ticket; };
+  auto turn_to_settle = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(order_mu_) { return settled_ == ticket; };
   {
-    absl::MutexLock lock(&mu_);
+    absl::MutexLock order(&order_mu_);
+    order_mu_.Await(absl::Condition(&turn_to_insert));
+  }
+  absl::Status stored = store_.Append(rows, [&]() -> absl::Status {
+    absl::MutexLock order(&order_mu_);
+    inserting_ = ticket + 1;
+    order_mu_.Await(absl::Condition(&turn_to_settle));
+    if (broken_) return absl::UnavailableError("a group before this one failed");
+    return absl::OkStatus();
+  });
+  {
+    absl::MutexLock order(&order_mu_);
+    inserting_ = std::max(inserting_, ticket + 1);  // a group that failed before its insert
+    order_mu_.Await(absl::Condition(&turn_to_settle));
     if (stored.ok()) {
+      absl::MutexLock lock(&mu_);
       for (const StoredEvent& row : rows) tree_.Append(row.leaf_hash);
     } else {
-      reload_ = true;
+      broken_ = true;
     }
+    settled_ = ticket + 1;
   }
   if (!stored.ok()) {
     log::Error("access_log_append_failed",

@@ -1,12 +1,16 @@
 // The access log: one sequencer that gives events their positions and makes them durable
 // in groups, the Merkle tree over them, signed tree heads, proofs and verification.
 //
-// Group commit: events of concurrent callers queue while a group is being written; the
-// caller that finds no group in flight takes every event queued, numbers them, stores them
-// in one transaction and answers them all (one writer at a time; services/common/
-// coalescer.h). A caller's events are durable when Append returns OK; when it returns an
-// error none of them is in the log (the read that wanted them must fail: no entry, no
-// data).
+// Group commit: events of concurrent callers queue while groups are being written; a
+// caller that finds a writer's place free takes every event queued, numbers them, stores
+// them in one transaction and answers them all (services/common/coalescer.h). A caller's
+// events are durable when Append returns OK; when it returns an error none of them is in
+// the log (the read that wanted them must fail: no entry, no data).
+//
+// Two groups are written at once, as a pipeline: while one group commits (waiting for the
+// disk), the next is numbered after it, encoded and inserted, and commits only once the
+// one before it has. If a group fails, every group numbered after it fails too (none of
+// them commits), so the positions stay gap-free and in commit order.
 //
 // Each event enters the tree as its entry: the deterministic protobuf serialisation of the
 // cdp.v1.AccessEvent with position, event id and time set and the explanation left out
@@ -49,6 +53,7 @@ class AccessLog {
   struct Options {
     absl::Duration sign_interval = absl::Seconds(1);  // a grown tree is signed this often
     size_t max_group = 5000;                          // events per transaction at most
+    int groups_in_flight = 2;                         // 1: each group waits for the last
   };
   struct Appended {
     std::string event_id;
@@ -102,8 +107,8 @@ class AccessLog {
 
  private:
   // Numbers, stamps and stores the events of a group of callers in one transaction and
-  // adds them to the tree. One group at a time: the writer coalescer's single sender.
-  // A caller's events travel by pointer so that the writer numbers them in place.
+  // adds them to the tree; called by the writer coalescer's senders (see the file
+  // comment). A caller's events travel by pointer so that the writer numbers them in place.
   using Events = std::vector<v1::AccessEvent>*;
   absl::StatusOr<std::vector<std::vector<Appended>>> WriteGroup(const std::vector<const Events*>& group);
   void SignerLoop();
@@ -116,13 +121,23 @@ class AccessLog {
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   MerkleTree tree_ ABSL_GUARDED_BY(mu_);
-  bool reload_ ABSL_GUARDED_BY(mu_) = false;  // a failed commit may have stored something
   std::optional<TreeHead> latest_head_ ABSL_GUARDED_BY(mu_);
+
+  // The groups being written, in the order of their positions (their tickets). Held
+  // before mu_ when both are.
+  absl::Mutex order_mu_;
+  int64_t next_position_ ABSL_GUARDED_BY(order_mu_) = 0;  // the first not given to a group
+  int64_t next_ticket_ ABSL_GUARDED_BY(order_mu_) = 0;
+  int64_t inserting_ ABSL_GUARDED_BY(order_mu_) = 0;  // the ticket whose turn it is to insert
+  int64_t settled_ ABSL_GUARDED_BY(order_mu_) = 0;    // groups before this ticket are settled
+  // A group failed: those after it fail too, and then the tree takes what the store holds
+  // (a failed commit may have landed after all).
+  bool broken_ ABSL_GUARDED_BY(order_mu_) = false;
 
   absl::Mutex sign_mu_;    // one signer at a time
   absl::Mutex verify_mu_;  // one verification at a time
-  // Concurrent callers' events go into one group and one transaction (group commit); the
-  // caller that finds no group in flight writes the next one itself.
+  // Concurrent callers' events go into one group and one transaction (group commit); a
+  // caller that finds a writer's place free writes the next group itself.
   Coalescer<Events, std::vector<Appended>> writer_;
   std::thread signer_thread_;
 };

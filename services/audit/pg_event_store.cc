@@ -113,7 +113,8 @@ std::vector<storage::Statement> PgEventStore::Statements() {
   };
 }
 
-absl::Status PgEventStore::Append(const std::vector<StoredEvent>& events) {
+absl::Status PgEventStore::Append(const std::vector<StoredEvent>& events,
+                                  const std::function<absl::Status()>& before_commit) {
   if (events.empty()) return absl::OkStatus();
   std::vector<std::string> positions, ids, times, subjects, callers, actors, purposes, outcomes, fields,
       entries, leaves;
@@ -131,12 +132,12 @@ absl::Status PgEventStore::Append(const std::vector<StoredEvent>& events) {
     leaves.push_back(HashBytes(e.leaf_hash));
   }
   using storage::TextArray;
-  // One statement, so one implicit transaction: all of them or none, in one round trip.
-  return pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+  // One statement, in a transaction of its own: all of them or none.
+  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
     tx.exec_prepared(kInsertEvents, TextArray(positions), TextArray(ids), TextArray(times), TextArray(subjects),
                      TextArray(callers), TextArray(actors), TextArray(purposes), TextArray(outcomes),
                      TextArray(fields), storage::ByteaArray(entries), storage::ByteaArray(leaves));
-    return absl::OkStatus();
+    return before_commit();
   });
 }
 

@@ -17,7 +17,8 @@ class PgEventStore final : public EventStore {
   // `pool` must outlive the store and connect as cdp_audit (insert and select only).
   explicit PgEventStore(storage::Pool& pool) : pool_(pool) {}
 
-  absl::Status Append(const std::vector<StoredEvent>& events) override;
+  absl::Status Append(const std::vector<StoredEvent>& events,
+                      const std::function<absl::Status()>& before_commit) override;
   absl::Status Scan(int64_t from, int64_t to, const std::function<absl::Status(const StoredEvent&)>& visit) override;
   absl::StatusOr<std::vector<Hash>> LeafHashes(int64_t from) override;
   absl::StatusOr<std::vector<std::string>> Pseudonyms(const std::vector<std::string>& customer_ids) override;

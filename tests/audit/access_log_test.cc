@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "services/common/status_macros.h"
 #include "tests/testing/status_matchers.h"
@@ -18,14 +19,33 @@ using ::cdp::testing::StatusIs;
 
 class FakeEventStore : public EventStore {
  public:
-  absl::Status Append(const std::vector<StoredEvent>& events) override {
-    absl::MutexLock lock(&mu_);
-    ++appends_;
-    if (fail_) return absl::UnavailableError("database down");
-    for (const StoredEvent& e : events) {
-      if (e.position != static_cast<int64_t>(events_.size())) return absl::AbortedError("position taken");
-      events_.push_back(e);
+  // Like a transaction: the events are "written", `before_commit` runs, and then they are
+  // kept (or not, if it failed or the store fails its commits).
+  absl::Status Append(const std::vector<StoredEvent>& events,
+                      const std::function<absl::Status()>& before_commit) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++appends_;
+      if (fail_) return absl::UnavailableError("database down");
     }
+    {
+      absl::MutexLock lock(&mu_);
+      ++written_;
+    }
+    RETURN_IF_ERROR(before_commit());
+    std::function<void()> hold;
+    {
+      absl::MutexLock lock(&mu_);
+      hold = std::move(hold_commit_);
+      hold_commit_ = nullptr;
+    }
+    if (hold) hold();
+    absl::MutexLock lock(&mu_);
+    if (fail_commits_) return absl::UnavailableError("commit failed");
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (events[i].position != static_cast<int64_t>(events_.size() + i)) return absl::AbortedError("position taken");
+    }
+    events_.insert(events_.end(), events.begin(), events.end());
     return absl::OkStatus();
   }
   absl::Status Scan(int64_t from, int64_t to, const std::function<absl::Status(const StoredEvent&)>& visit) override {
@@ -105,6 +125,21 @@ class FakeEventStore : public EventStore {
     absl::MutexLock lock(&mu_);
     fail_ = fail;
   }
+  void set_fail_commits(bool fail) {
+    absl::MutexLock lock(&mu_);
+    fail_commits_ = fail;
+  }
+  // Whether `n` groups have been written (committed or not) within a generous time.
+  bool WaitForWrites(int n) {
+    absl::MutexLock lock(&mu_);
+    auto written = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return written_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&written), absl::Seconds(60));
+  }
+  // The next commit first calls `hold` (once).
+  void HoldNextCommit(std::function<void()> hold) {
+    absl::MutexLock lock(&mu_);
+    hold_commit_ = std::move(hold);
+  }
   std::vector<StoredEvent> events() {
     absl::MutexLock lock(&mu_);
     return events_;
@@ -128,7 +163,10 @@ class FakeEventStore : public EventStore {
   std::map<int64_t, TreeHead> heads_;
   std::map<std::string, std::string> pseudonyms_;
   bool fail_ = false;
+  bool fail_commits_ = false;
+  std::function<void()> hold_commit_;
   int appends_ = 0;
+  int written_ = 0;
 };
 
 v1::AccessEvent Event(const std::string& subject, const std::string& purpose = "customer_service") {
@@ -199,6 +237,67 @@ TEST_F(AccessLogTest, AFailedStoreLogsNothingAndTheLogGoesOnAfterwards) {
   EXPECT_EQ((*next)[0].position, 1);  // no gap where the failed events would have been
   EXPECT_THAT(log_->Verify().status(), IsOk());
   EXPECT_TRUE(log_->Verify()->ok);
+}
+
+TEST_F(AccessLogTest, TheNextGroupIsWrittenWhileOneCommitsAndFailsWithIt) {
+  ASSERT_THAT(log_->Append({Event("s-0")}).status(), IsOk());
+  absl::Notification first_committing, release;
+  store_.HoldNextCommit([&] {
+    first_committing.Notify();
+    release.WaitForNotification();
+  });
+  absl::StatusOr<std::vector<AccessLog::Appended>> first_result, second_result;
+  std::thread first([&] { first_result = log_->Append({Event("s-1"), Event("s-2")}); });
+  ASSERT_TRUE(first_committing.WaitForNotificationWithTimeout(absl::Seconds(60)));
+  // A second writer takes the next group and writes it while the first is committing...
+  std::thread second([&] { second_result = log_->Append({Event("s-3")}); });
+  const bool second_written = store_.WaitForWrites(3);
+  EXPECT_TRUE(second_written);
+  // ...but does not commit before it.
+  EXPECT_EQ(store_.events().size(), 1u);
+  // The first commit fails: the second group, numbered after it, must not commit either.
+  store_.set_fail_commits(true);
+  release.Notify();
+  first.join();
+  second.join();
+  ASSERT_TRUE(second_written);
+  EXPECT_THAT(first_result.status(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(second_result.status(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(store_.events().size(), 1u);
+  EXPECT_EQ(log_->size(), 1);
+  store_.set_fail_commits(false);
+  auto next = log_->Append({Event("s-4")});
+  ASSERT_THAT(next.status(), IsOk());
+  EXPECT_EQ((*next)[0].position, 1);
+  auto verified = log_->Verify();
+  ASSERT_THAT(verified.status(), IsOk());
+  EXPECT_TRUE(verified->ok);
+}
+
+TEST_F(AccessLogTest, AGroupWaitsForTheOneBeforeItToCommit) {
+  absl::Notification first_committing, release;
+  store_.HoldNextCommit([&] {
+    first_committing.Notify();
+    release.WaitForNotification();
+  });
+  absl::StatusOr<std::vector<AccessLog::Appended>> first_result, second_result;
+  std::thread first([&] { first_result = log_->Append({Event("s-1"), Event("s-2")}); });
+  ASSERT_TRUE(first_committing.WaitForNotificationWithTimeout(absl::Seconds(60)));
+  std::thread second([&] { second_result = log_->Append({Event("s-3")}); });
+  EXPECT_TRUE(store_.WaitForWrites(2));
+  EXPECT_TRUE(store_.events().empty());
+  release.Notify();
+  first.join();
+  second.join();
+  ASSERT_THAT(first_result.status(), IsOk());
+  ASSERT_THAT(second_result.status(), IsOk());
+  EXPECT_EQ((*first_result)[1].position, 1);
+  EXPECT_EQ((*second_result)[0].position, 2);
+  EXPECT_EQ(store_.events().size(), 3u);
+  EXPECT_EQ(log_->size(), 3);
+  auto verified = log_->Verify();
+  ASSERT_THAT(verified.status(), IsOk());
+  EXPECT_TRUE(verified->ok);
 }
 
 TEST_F(AccessLogTest, EventsWithoutCallerPurposeOrSubjectAreRefusedByName) {

@@ -98,6 +98,63 @@ TEST_F(AccessLogPgTest, EventsAreDurableInOrderAndSurviveARestart) {
   EXPECT_EQ((*next)[0].position, 25);
 }
 
+TEST_F(AccessLogPgTest, ManyCallersGetGapFreePositionsAndTheStoredLogVerifies) {
+  // Groups are written two at a time (one commits while the next is inserted): every
+  // event is stored once, at its position, and the stored events are this log's tree.
+  constexpr int kThreads = 8, kEach = 30;
+  std::vector<std::vector<int64_t>> positions(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto appended = log_->Append({Event(t * 1000 + 2 * i), Event(t * 1000 + 2 * i + 1)});
+        ASSERT_THAT(appended.status(), IsOk());
+        EXPECT_EQ((*appended)[1].position, (*appended)[0].position + 1);
+        positions[static_cast<size_t>(t)].push_back((*appended)[0].position);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::vector<int64_t> all;
+  for (const auto& p : positions) {
+    EXPECT_TRUE(std::is_sorted(p.begin(), p.end()));
+    for (int64_t first : p) all.insert(all.end(), {first, first + 1});
+  }
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), static_cast<size_t>(2 * kThreads * kEach));
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], static_cast<int64_t>(i));
+  auto v = log_->Verify();
+  ASSERT_THAT(v.status(), IsOk());
+  EXPECT_TRUE(v->ok) << v->problem << " at " << v->first_bad_position;
+  EXPECT_EQ(v->events_checked, 2 * kThreads * kEach);
+  ASSERT_THAT(log_->SignNow(), IsOk());
+  AccessLog restarted(*store_, *signer_, AccessLog::Options{.sign_interval = absl::Hours(1)});
+  ASSERT_THAT(restarted.Start(), IsOk());
+  EXPECT_EQ(restarted.LatestTreeHead()->root_hash, log_->LatestTreeHead()->root_hash);
+}
+
+TEST_F(AccessLogPgTest, AnAppendAbandonedBeforeItsCommitStoresNothing) {
+  StoredEvent e;
+  e.event_id = "ev-0";
+  e.recorded_at = absl::FromUnixSeconds(1800000000);
+  e.subject_pseudonym = "sp-0";
+  e.caller = "billing";
+  e.acting_party_id = "x";
+  e.purpose = "billing";
+  e.outcome = "released";
+  e.entry = e.event_id;
+  e.leaf_hash = LeafHash(e.entry);
+  EXPECT_THAT(store_->Append({e}, [] { return absl::UnavailableError("a group before this one failed"); }),
+              StatusIs(absl::StatusCode::kUnavailable));
+  auto leaves = store_->LeafHashes(0);
+  ASSERT_THAT(leaves.status(), IsOk());
+  EXPECT_TRUE(leaves->empty());
+  ASSERT_THAT(store_->Append({e}, [] { return absl::OkStatus(); }), IsOk());
+  leaves = store_->LeafHashes(0);
+  ASSERT_THAT(leaves.status(), IsOk());
+  EXPECT_EQ(leaves->size(), 1u);
+}
+
 TEST_F(AccessLogPgTest, ConcurrentAppendsOfNewCustomersInAnyOrderAllGetTheirPseudonyms) {
   // Two profile services (or two coalesced calls of one) log reads of the same new
   // customers at the same moment, in different orders: neither may fail (each would fail
@@ -386,7 +443,7 @@ TEST_F(AccessLogPgTest, UnusualAccessComparesTheLatestWindowWithTheCallersUsualO
   for (int c = 0; c < 40; ++c) add("surge", c, now - absl::Minutes(10));
   // An auditor's looks are not accesses to count.
   for (int c = 0; c < 50; ++c) add("auditor", c, now - absl::Minutes(5));
-  ASSERT_THAT(store_->Append(rows), IsOk());
+  ASSERT_THAT(store_->Append(rows, [] { return absl::OkStatus(); }), IsOk());
   auto activity = store_->ActivityByCaller(now, absl::Hours(1), 4);
   ASSERT_THAT(activity.status(), IsOk());
   std::map<std::string, EventStore::CallerActivity> by;
