@@ -89,6 +89,8 @@ class AccessLog {
   // The entry's leaf hash at `position`.
   absl::StatusOr<Hash> LeafAt(int64_t position) const;
   int64_t size() const;
+  // Groups numbered and not yet settled (committed and in the tree, or failed).
+  int64_t GroupsInFlight() const;
 
   // Reads every stored event back and checks it: positions without gaps, each entry's
   // hash, the copied columns against the entry, each leaf against the tree this process
@@ -125,7 +127,7 @@ class AccessLog {
 
   // The groups being written, in the order of their positions (their tickets). Held
   // before mu_ when both are.
-  absl::Mutex order_mu_;
+  mutable absl::Mutex order_mu_;
   int64_t next_position_ ABSL_GUARDED_BY(order_mu_) = 0;  // the first not given to a group
   int64_t next_ticket_ ABSL_GUARDED_BY(order_mu_) = 0;
   int64_t inserting_ ABSL_GUARDED_BY(order_mu_) = 0;  // the ticket whose turn it is to insert

@@ -56,8 +56,9 @@ class EventStore {
 
   // Stores `events`, whose positions continue the log without a gap, in one transaction:
   // all of them durably, or none (then Unavailable, or Aborted if another writer took
-  // one of the positions). `before_commit` runs once the events are written, before the
-  // commit; an error from it abandons the transaction and is returned.
+  // one of the positions). `before_commit`, if given, runs once the events are written,
+  // before the commit; an error from it abandons the transaction and is returned. Without
+  // it, the events are written and committed in one statement.
   virtual absl::Status Append(const std::vector<StoredEvent>& events,
                               const std::function<absl::Status()>& before_commit) = 0;
   // Calls `visit` with every stored event from position `from` up to (not including)

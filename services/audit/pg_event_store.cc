@@ -132,11 +132,20 @@ absl::Status PgEventStore::Append(const std::vector<StoredEvent>& events,
     leaves.push_back(HashBytes(e.leaf_hash));
   }
   using storage::TextArray;
-  // One statement, in a transaction of its own: all of them or none.
-  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+  auto insert = [&](pqxx::transaction_base& tx) {
     tx.exec_prepared(kInsertEvents, TextArray(positions), TextArray(ids), TextArray(times), TextArray(subjects),
                      TextArray(callers), TextArray(actors), TextArray(purposes), TextArray(outcomes),
                      TextArray(fields), storage::ByteaArray(entries), storage::ByteaArray(leaves));
+  };
+  // One statement, so one implicit transaction: all of them or none, in one round trip.
+  if (!before_commit) {
+    return pool_.Autocommit([&](pqxx::transaction_base& tx) -> absl::Status {
+      insert(tx);
+      return absl::OkStatus();
+    });
+  }
+  return pool_.Transact([&](pqxx::work& tx) -> absl::Status {
+    insert(tx);
     return before_commit();
   });
 }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "services/common/status_macros.h"
 #include "tests/testing/status_matchers.h"
@@ -32,7 +33,11 @@ class FakeEventStore : public EventStore {
       absl::MutexLock lock(&mu_);
       ++written_;
     }
-    RETURN_IF_ERROR(before_commit());
+    if (before_commit) {
+      absl::MutexLock lock(&mu_);
+      ++hooked_;
+    }
+    if (before_commit) RETURN_IF_ERROR(before_commit());
     std::function<void()> hold;
     {
       absl::MutexLock lock(&mu_);
@@ -135,6 +140,11 @@ class FakeEventStore : public EventStore {
     auto written = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return written_ >= n; };
     return mu_.AwaitWithTimeout(absl::Condition(&written), absl::Seconds(60));
   }
+  // Appends that waited for a go-ahead before their commit (the pipelined ones).
+  int hooked() {
+    absl::MutexLock lock(&mu_);
+    return hooked_;
+  }
   // The next commit first calls `hold` (once).
   void HoldNextCommit(std::function<void()> hold) {
     absl::MutexLock lock(&mu_);
@@ -167,6 +177,7 @@ class FakeEventStore : public EventStore {
   std::function<void()> hold_commit_;
   int appends_ = 0;
   int written_ = 0;
+  int hooked_ = 0;
 };
 
 v1::AccessEvent Event(const std::string& subject, const std::string& purpose = "customer_service") {
@@ -239,62 +250,83 @@ TEST_F(AccessLogTest, AFailedStoreLogsNothingAndTheLogGoesOnAfterwards) {
   EXPECT_TRUE(log_->Verify()->ok);
 }
 
-TEST_F(AccessLogTest, TheNextGroupIsWrittenWhileOneCommitsAndFailsWithIt) {
-  ASSERT_THAT(log_->Append({Event("s-0")}).status(), IsOk());
-  absl::Notification first_committing, release;
-  store_.HoldNextCommit([&] {
+// Three groups, one event each: the first finds the log idle and is held in its commit;
+// the second queues behind it and, once the first has committed, is held in its own
+// commit; the third queues behind the second and is written meanwhile. Then `second_commit`
+// decides how the second commit ends (true: it fails).
+struct ThreeGroups {
+  absl::StatusOr<std::vector<AccessLog::Appended>> first, second, third;
+  bool third_written_before_second_committed = false;
+  size_t stored_while_second_committed = 0;
+};
+
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 60000; ++i) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return false;
+}
+
+ThreeGroups RunThreeGroups(AccessLog& log, FakeEventStore& store, bool second_commit_fails) {
+  ThreeGroups out;
+  absl::Notification first_committing, release_first, second_committing, release_second;
+  store.HoldNextCommit([&] {
     first_committing.Notify();
-    release.WaitForNotification();
+    release_first.WaitForNotification();
   });
-  absl::StatusOr<std::vector<AccessLog::Appended>> first_result, second_result;
-  std::thread first([&] { first_result = log_->Append({Event("s-1"), Event("s-2")}); });
-  ASSERT_TRUE(first_committing.WaitForNotificationWithTimeout(absl::Seconds(60)));
-  // A second writer takes the next group and writes it while the first is committing...
-  std::thread second([&] { second_result = log_->Append({Event("s-3")}); });
-  const bool second_written = store_.WaitForWrites(3);
-  EXPECT_TRUE(second_written);
-  // ...but does not commit before it.
-  EXPECT_EQ(store_.events().size(), 1u);
-  // The first commit fails: the second group, numbered after it, must not commit either.
-  store_.set_fail_commits(true);
-  release.Notify();
+  std::thread first([&] { out.first = log.Append({Event("s-1")}); });
+  EXPECT_TRUE(first_committing.WaitForNotificationWithTimeout(absl::Seconds(60)));
+  std::thread second([&] { out.second = log.Append({Event("s-2")}); });
+  EXPECT_TRUE(Eventually([&] { return log.GroupsInFlight() == 2; }));
+  store.HoldNextCommit([&] {
+    second_committing.Notify();
+    release_second.WaitForNotification();
+  });
+  release_first.Notify();
+  EXPECT_TRUE(second_committing.WaitForNotificationWithTimeout(absl::Seconds(60)));
+  std::thread third([&] { out.third = log.Append({Event("s-3")}); });
+  out.third_written_before_second_committed = store.WaitForWrites(3);
+  out.stored_while_second_committed = store.events().size();
+  store.set_fail_commits(second_commit_fails);
+  release_second.Notify();
   first.join();
   second.join();
-  ASSERT_TRUE(second_written);
-  EXPECT_THAT(first_result.status(), StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_THAT(second_result.status(), StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_EQ(store_.events().size(), 1u);
-  EXPECT_EQ(log_->size(), 1);
-  store_.set_fail_commits(false);
-  auto next = log_->Append({Event("s-4")});
-  ASSERT_THAT(next.status(), IsOk());
-  EXPECT_EQ((*next)[0].position, 1);
+  third.join();
+  store.set_fail_commits(false);
+  return out;
+}
+
+TEST_F(AccessLogTest, AGroupQueuedBehindAnotherIsWrittenWhileThatOneCommits) {
+  ThreeGroups run = RunThreeGroups(*log_, store_, /*second_commit_fails=*/false);
+  EXPECT_TRUE(run.third_written_before_second_committed);
+  EXPECT_EQ(run.stored_while_second_committed, 1u);  // the third did not commit first
+  ASSERT_THAT(run.first.status(), IsOk());
+  ASSERT_THAT(run.second.status(), IsOk());
+  ASSERT_THAT(run.third.status(), IsOk());
+  EXPECT_EQ((*run.first)[0].position, 0);
+  EXPECT_EQ((*run.second)[0].position, 1);
+  EXPECT_EQ((*run.third)[0].position, 2);
+  // The first, alone, committed in one go; the two that queued waited for their turn.
+  EXPECT_EQ(store_.hooked(), 2);
+  EXPECT_EQ(store_.events().size(), 3u);
+  EXPECT_EQ(log_->size(), 3);
   auto verified = log_->Verify();
   ASSERT_THAT(verified.status(), IsOk());
   EXPECT_TRUE(verified->ok);
 }
 
-TEST_F(AccessLogTest, AGroupWaitsForTheOneBeforeItToCommit) {
-  absl::Notification first_committing, release;
-  store_.HoldNextCommit([&] {
-    first_committing.Notify();
-    release.WaitForNotification();
-  });
-  absl::StatusOr<std::vector<AccessLog::Appended>> first_result, second_result;
-  std::thread first([&] { first_result = log_->Append({Event("s-1"), Event("s-2")}); });
-  ASSERT_TRUE(first_committing.WaitForNotificationWithTimeout(absl::Seconds(60)));
-  std::thread second([&] { second_result = log_->Append({Event("s-3")}); });
-  EXPECT_TRUE(store_.WaitForWrites(2));
-  EXPECT_TRUE(store_.events().empty());
-  release.Notify();
-  first.join();
-  second.join();
-  ASSERT_THAT(first_result.status(), IsOk());
-  ASSERT_THAT(second_result.status(), IsOk());
-  EXPECT_EQ((*first_result)[1].position, 1);
-  EXPECT_EQ((*second_result)[0].position, 2);
-  EXPECT_EQ(store_.events().size(), 3u);
-  EXPECT_EQ(log_->size(), 3);
+TEST_F(AccessLogTest, WhenACommitFailsTheGroupWrittenBehindItFailsToo) {
+  ThreeGroups run = RunThreeGroups(*log_, store_, /*second_commit_fails=*/true);
+  EXPECT_TRUE(run.third_written_before_second_committed);
+  ASSERT_THAT(run.first.status(), IsOk());
+  EXPECT_THAT(run.second.status(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(run.third.status(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(store_.events().size(), 1u);
+  EXPECT_EQ(log_->size(), 1);
+  auto next = log_->Append({Event("s-4")});
+  ASSERT_THAT(next.status(), IsOk());
+  EXPECT_EQ((*next)[0].position, 1);  // no gap where the failed events would have been
   auto verified = log_->Verify();
   ASSERT_THAT(verified.status(), IsOk());
   EXPECT_TRUE(verified->ok);
