@@ -4,13 +4,17 @@
 // Group commit: events of concurrent callers queue while groups are being written; a
 // caller that finds a writer's place free takes every event queued, numbers them, stores
 // them in one transaction and answers them all (services/common/coalescer.h). A caller's
-// events are durable when Append returns OK; when it returns an error none of them is in
-// the log (the read that wanted them must fail: no entry, no data).
+// events are durable when Append returns OK. When it returns an error, the read that
+// wanted them fails (no entry, no data), and none of them is in the log, with one
+// exception: a commit whose outcome the store could not learn (the connection broke while
+// committing) may have landed, and then the log takes those events in before the next
+// group. They name a read that released nothing.
 //
-// Two groups are written at once, as a pipeline: while one group commits (waiting for the
-// disk), the next is numbered after it, encoded and inserted, and commits only once the
-// one before it has. If a group fails, every group numbered after it fails too (none of
-// them commits), so the positions stay gap-free and in commit order.
+// Up to two groups are written at once, as a pipeline: a group that queued behind another
+// is numbered after it, encoded and inserted while that one commits (waiting for the
+// disk), and commits only once the one before it has. If a group fails, every group
+// numbered after it fails too (none of them commits), so the positions stay gap-free and
+// in commit order.
 //
 // Each event enters the tree as its entry: the deterministic protobuf serialisation of the
 // cdp.v1.AccessEvent with position, event id and time set and the explanation left out

@@ -54,7 +54,8 @@ class EventStore {
  public:
   virtual ~EventStore() = default;
 
-  // Stores `events`, whose positions continue the log without a gap, in one transaction:
+  // Stores `events`, whose positions follow those of the events committed before them
+  // (AccessLog's pipeline commits only in that order), in one transaction:
   // all of them durably, or none (then Unavailable, or Aborted if another writer took
   // one of the positions). `before_commit`, if given, runs once the events are written,
   // before the commit; an error from it abandons the transaction and is returned. Without

@@ -2,6 +2,7 @@
 // be made to fail.
 #include "services/audit/access_log.h"
 
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -20,22 +21,16 @@ using ::cdp::testing::StatusIs;
 
 class FakeEventStore : public EventStore {
  public:
-  // Like a transaction: the events are "written", `before_commit` runs, and then they are
-  // kept (or not, if it failed or the store fails its commits).
+  // Like a transaction: the events are "written", `before_commit` (if any) runs, and then
+  // they are kept, unless it failed or the commit fails (FailNextCommits).
   absl::Status Append(const std::vector<StoredEvent>& events,
                       const std::function<absl::Status()>& before_commit) override {
     {
       absl::MutexLock lock(&mu_);
       ++appends_;
       if (fail_) return absl::UnavailableError("database down");
-    }
-    {
-      absl::MutexLock lock(&mu_);
       ++written_;
-    }
-    if (before_commit) {
-      absl::MutexLock lock(&mu_);
-      ++hooked_;
+      if (before_commit) ++hooked_;
     }
     if (before_commit) RETURN_IF_ERROR(before_commit());
     std::function<void()> hold;
@@ -46,11 +41,20 @@ class FakeEventStore : public EventStore {
     }
     if (hold) hold();
     absl::MutexLock lock(&mu_);
-    if (fail_commits_) return absl::UnavailableError("commit failed");
-    for (size_t i = 0; i < events.size(); ++i) {
-      if (events[i].position != static_cast<int64_t>(events_.size() + i)) return absl::AbortedError("position taken");
+    const bool failing = failing_commits_ > 0;
+    if (failing) --failing_commits_;
+    if (failing && !failing_commits_land_) return absl::UnavailableError("commit failed");
+    // Like the primary key on position: a position taken is refused; a gap is not.
+    auto by_position = [](const StoredEvent& a, const StoredEvent& b) { return a.position < b.position; };
+    for (const StoredEvent& e : events) {
+      if (std::binary_search(events_.begin(), events_.end(), e, by_position)) {
+        return absl::AbortedError("position taken");
+      }
     }
     events_.insert(events_.end(), events.begin(), events.end());
+    std::sort(events_.begin(), events_.end(), by_position);
+    // A failing commit that landed all the same: the connection broke before the answer.
+    if (failing) return absl::UnavailableError("connection lost while committing");
     return absl::OkStatus();
   }
   absl::Status Scan(int64_t from, int64_t to, const std::function<absl::Status(const StoredEvent&)>& visit) override {
@@ -130,9 +134,11 @@ class FakeEventStore : public EventStore {
     absl::MutexLock lock(&mu_);
     fail_ = fail;
   }
-  void set_fail_commits(bool fail) {
+  // The next `n` commits fail; if `land`, their events are kept all the same.
+  void FailNextCommits(int n, bool land = false) {
     absl::MutexLock lock(&mu_);
-    fail_commits_ = fail;
+    failing_commits_ = n;
+    failing_commits_land_ = land;
   }
   // Whether `n` groups have been written (committed or not) within a generous time.
   bool WaitForWrites(int n) {
@@ -173,7 +179,8 @@ class FakeEventStore : public EventStore {
   std::map<int64_t, TreeHead> heads_;
   std::map<std::string, std::string> pseudonyms_;
   bool fail_ = false;
-  bool fail_commits_ = false;
+  int failing_commits_ = 0;
+  bool failing_commits_land_ = false;
   std::function<void()> hold_commit_;
   int appends_ = 0;
   int written_ = 0;
@@ -252,8 +259,9 @@ TEST_F(AccessLogTest, AFailedStoreLogsNothingAndTheLogGoesOnAfterwards) {
 
 // Three groups, one event each: the first finds the log idle and is held in its commit;
 // the second queues behind it and, once the first has committed, is held in its own
-// commit; the third queues behind the second and is written meanwhile. Then `second_commit`
-// decides how the second commit ends (true: it fails).
+// commit; the third queues behind the second and is written meanwhile. Then the second
+// commit ends, failed if `second_commit_fails` (only that one: the third's commit would
+// go through, were the third let to commit).
 struct ThreeGroups {
   absl::StatusOr<std::vector<AccessLog::Appended>> first, second, third;
   bool third_written_before_second_committed = false;
@@ -288,12 +296,11 @@ ThreeGroups RunThreeGroups(AccessLog& log, FakeEventStore& store, bool second_co
   std::thread third([&] { out.third = log.Append({Event("s-3")}); });
   out.third_written_before_second_committed = store.WaitForWrites(3);
   out.stored_while_second_committed = store.events().size();
-  store.set_fail_commits(second_commit_fails);
+  if (second_commit_fails) store.FailNextCommits(1);
   release_second.Notify();
   first.join();
   second.join();
   third.join();
-  store.set_fail_commits(false);
   return out;
 }
 
@@ -330,6 +337,44 @@ TEST_F(AccessLogTest, WhenACommitFailsTheGroupWrittenBehindItFailsToo) {
   auto verified = log_->Verify();
   ASSERT_THAT(verified.status(), IsOk());
   EXPECT_TRUE(verified->ok);
+}
+
+TEST_F(AccessLogTest, WhenAGroupCommittingAloneFailsTheGroupQueuedBehindItFailsToo) {
+  absl::Notification first_committing, release_first;
+  store_.HoldNextCommit([&] {
+    first_committing.Notify();
+    release_first.WaitForNotification();
+  });
+  absl::StatusOr<std::vector<AccessLog::Appended>> first_result, second_result;
+  std::thread first([&] { first_result = log_->Append({Event("s-1")}); });
+  ASSERT_TRUE(first_committing.WaitForNotificationWithTimeout(absl::Seconds(60)));
+  std::thread second([&] { second_result = log_->Append({Event("s-2")}); });
+  EXPECT_TRUE(Eventually([&] { return log_->GroupsInFlight() == 2; }));
+  store_.FailNextCommits(1);
+  release_first.Notify();
+  first.join();
+  second.join();
+  EXPECT_THAT(first_result.status(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(second_result.status(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(store_.events().empty());
+  auto next = log_->Append({Event("s-3")});
+  ASSERT_THAT(next.status(), IsOk());
+  EXPECT_EQ((*next)[0].position, 0);
+}
+
+TEST_F(AccessLogTest, ACommitThatFailedButLandedIsTakenInBeforeTheNextGroup) {
+  // The connection broke while committing: the caller is told it failed (its read fails),
+  // but the events are stored, and the log must not number over them.
+  store_.FailNextCommits(1, /*land=*/true);
+  EXPECT_THAT(log_->Append({Event("s-1"), Event("s-2")}).status(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(store_.events().size(), 2u);
+  auto next = log_->Append({Event("s-3")});
+  ASSERT_THAT(next.status(), IsOk());
+  EXPECT_EQ((*next)[0].position, 2);
+  EXPECT_EQ(log_->size(), 3);
+  auto verified = log_->Verify();
+  ASSERT_THAT(verified.status(), IsOk());
+  EXPECT_TRUE(verified->ok) << verified->problem;
 }
 
 TEST_F(AccessLogTest, EventsWithoutCallerPurposeOrSubjectAreRefusedByName) {
