@@ -314,9 +314,10 @@ int64_t AccessLog::size() const {
   return tree_.size();
 }
 
-int64_t AccessLog::GroupsInFlight() const {
+bool AccessLog::AwaitGroupsInFlight(int64_t n, absl::Duration timeout) const {
   absl::MutexLock order(&order_mu_);
-  return next_ticket_ - settled_;
+  auto in_flight = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(order_mu_) { return next_ticket_ - settled_ == n; };
+  return order_mu_.AwaitWithTimeout(absl::Condition(&in_flight), timeout);
 }
 
 absl::StatusOr<AccessLog::Verification> AccessLog::Verify() {

@@ -93,8 +93,9 @@ class AccessLog {
   // The entry's leaf hash at `position`.
   absl::StatusOr<Hash> LeafAt(int64_t position) const;
   int64_t size() const;
-  // Groups numbered and not yet settled (committed and in the tree, or failed).
-  int64_t GroupsInFlight() const;
+  // Whether, within `timeout`, `n` groups are numbered and not yet settled (committed and
+  // in the tree, or failed). For tests that stage groups one after another.
+  bool AwaitGroupsInFlight(int64_t n, absl::Duration timeout) const;
 
   // Reads every stored event back and checks it: positions without gaps, each entry's
   // hash, the copied columns against the entry, each leaf against the tree this process

@@ -8,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "services/common/status_macros.h"
 #include "tests/testing/status_matchers.h"
@@ -268,14 +267,6 @@ struct ThreeGroups {
   size_t stored_while_second_committed = 0;
 };
 
-bool Eventually(const std::function<bool()>& done) {
-  for (int i = 0; i < 60000; ++i) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return false;
-}
-
 ThreeGroups RunThreeGroups(AccessLog& log, FakeEventStore& store, bool second_commit_fails) {
   ThreeGroups out;
   absl::Notification first_committing, release_first, second_committing, release_second;
@@ -286,7 +277,7 @@ ThreeGroups RunThreeGroups(AccessLog& log, FakeEventStore& store, bool second_co
   std::thread first([&] { out.first = log.Append({Event("s-1")}); });
   EXPECT_TRUE(first_committing.WaitForNotificationWithTimeout(absl::Seconds(60)));
   std::thread second([&] { out.second = log.Append({Event("s-2")}); });
-  EXPECT_TRUE(Eventually([&] { return log.GroupsInFlight() == 2; }));
+  EXPECT_TRUE(log.AwaitGroupsInFlight(2, absl::Seconds(60)));
   store.HoldNextCommit([&] {
     second_committing.Notify();
     release_second.WaitForNotification();
@@ -349,7 +340,7 @@ TEST_F(AccessLogTest, WhenAGroupCommittingAloneFailsTheGroupQueuedBehindItFailsT
   std::thread first([&] { first_result = log_->Append({Event("s-1")}); });
   ASSERT_TRUE(first_committing.WaitForNotificationWithTimeout(absl::Seconds(60)));
   std::thread second([&] { second_result = log_->Append({Event("s-2")}); });
-  EXPECT_TRUE(Eventually([&] { return log_->GroupsInFlight() == 2; }));
+  EXPECT_TRUE(log_->AwaitGroupsInFlight(2, absl::Seconds(60)));
   store_.FailNextCommits(1);
   release_first.Notify();
   first.join();
