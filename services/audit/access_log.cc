@@ -29,6 +29,11 @@ std::string FieldsOf(const v1::AccessEvent& e) {
   return FieldsColumn(names);
 }
 
+// What a caller of Append hears when its events did not become part of the log.
+absl::Status StoreFailed() {
+  return absl::UnavailableError("the access log could not store the event; nothing was released");
+}
+
 }  // namespace
 
 std::string EntryOf(const v1::AccessEvent& event) {
@@ -78,8 +83,7 @@ AccessLog::~AccessLog() {
   if (signer_thread_.joinable()) signer_thread_.join();
   // Groups still being written use this log until they settle.
   absl::MutexLock order(&order_mu_);
-  auto quiet = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(order_mu_) { return settled_ == next_ticket_; };
-  order_mu_.Await(absl::Condition(&quiet));
+  order_mu_.Await(absl::Condition(this, &AccessLog::Quiet));
 }
 
 absl::Status AccessLog::Start() {
@@ -154,8 +158,7 @@ absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGr
       // Every group numbered after the failed one fails too; once they have, the tree takes
       // whatever the store holds beyond it (positions below never change, so only the tail
       // is read), and numbering goes on from there.
-      auto quiet = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(order_mu_) { return settled_ == next_ticket_; };
-      order_mu_.Await(absl::Condition(&quiet));
+      order_mu_.Await(absl::Condition(this, &AccessLog::Quiet));
       if (broken_) {
         int64_t size = 0;
         {
@@ -165,7 +168,7 @@ absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGr
         absl::StatusOr<std::vector<Hash>> tail = store_.LeafHashes(size);
         if (!tail.ok()) {
           log::Error("access_log_reload_failed", {{"code", absl::StatusCodeToString(tail.status().code())}});
-          return absl::UnavailableError("the access log could not store the event; nothing was released");
+          return StoreFailed();
         }
         absl::MutexLock lock(&mu_);
         for (const Hash& h : *tail) tree_.Append(h);
@@ -246,7 +249,7 @@ absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGr
   if (!stored.ok()) {
     log::Error("access_log_append_failed",
                {{"events", static_cast<int64_t>(rows.size())}, {"code", absl::StatusCodeToString(stored.code())}});
-    return absl::UnavailableError("the access log could not store the event; nothing was released");
+    return StoreFailed();
   }
   return results;
 }

@@ -119,6 +119,8 @@ class AccessLog {
   using Events = std::vector<v1::AccessEvent>*;
   absl::StatusOr<std::vector<std::vector<Appended>>> WriteGroup(const std::vector<const Events*>& group);
   void SignerLoop();
+  // No group is in flight: every group numbered has settled.
+  bool Quiet() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(order_mu_) { return settled_ == next_ticket_; }
 
   EventStore& store_;
   const consent::ReceiptSigner& signer_;
