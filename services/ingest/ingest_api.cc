@@ -569,7 +569,7 @@ absl::StatusOr<IngestApi::PreparedBatch> IngestApi::Prepare(const std::string& c
       ack->set_reason("changed_at: required");
       return;
     }
-    auto normal = NormalizeAttributes({r.attributes().begin(), r.attributes().end()}, options_.normalize);
+    auto normal = NormalizeAttributes(r.attributes(), options_.normalize);
     if (!normal.ok()) {
       ack->set_reason(std::string(normal.status().message()));
       return;

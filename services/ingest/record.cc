@@ -103,22 +103,57 @@ resolution::PersonRecord PersonFromNormal(const std::map<std::string, std::strin
   return p;
 }
 
-absl::StatusOr<NormalizedRecord> NormalizeAttributes(
-    const std::map<std::string, std::string>& attributes, const NormalizeOptions& options) {
+namespace {
+
+// The checks on names and sizes, and the trimmed values (NormalizedRecord::values), for a
+// map of any kind: the attribute reported is the first bad one by name, in whatever order
+// the map hands them out.
+template <typename Map>
+absl::Status TakeValues(const Map& attributes, const NormalizeOptions& options, NormalizedRecord& out) {
   if (attributes.size() > options.max_attributes) {
     return absl::InvalidArgumentError(
         absl::StrCat("attributes: at most ", options.max_attributes, " per record"));
   }
-  NormalizedRecord out;
+  const std::string* bad = nullptr;
+  absl::Status why;
   for (const auto& [name, raw] : attributes) {
-    if (!IsKnownAttribute(name)) return Invalid(name, "unknown attribute");
-    if (raw.size() > options.max_value_bytes) {
-      return Invalid(name, absl::StrCat("longer than ", options.max_value_bytes, " bytes"));
+    if (bad != nullptr && *bad < name) continue;
+    if (!IsKnownAttribute(name)) {
+      bad = &name;
+      why = Invalid(name, "unknown attribute");
+    } else if (raw.size() > options.max_value_bytes) {
+      bad = &name;
+      why = Invalid(name, absl::StrCat("longer than ", options.max_value_bytes, " bytes"));
+    } else if (bad == nullptr) {
+      std::string value(absl::StripAsciiWhitespace(raw));
+      if (!value.empty()) out.values[name] = std::move(value);
     }
-    std::string value(absl::StripAsciiWhitespace(raw));
-    if (value.empty()) continue;
-    out.values[name] = value;
   }
+  return why;
+}
+
+// The rest of NormalizeAttributes, from out.values.
+absl::StatusOr<NormalizedRecord> NormalizeValues(NormalizedRecord out, const NormalizeOptions& options);
+
+}  // namespace
+
+absl::StatusOr<NormalizedRecord> NormalizeAttributes(
+    const std::map<std::string, std::string>& attributes, const NormalizeOptions& options) {
+  NormalizedRecord out;
+  if (absl::Status s = TakeValues(attributes, options, out); !s.ok()) return s;
+  return NormalizeValues(std::move(out), options);
+}
+
+absl::StatusOr<NormalizedRecord> NormalizeAttributes(
+    const google::protobuf::Map<std::string, std::string>& attributes, const NormalizeOptions& options) {
+  NormalizedRecord out;
+  if (absl::Status s = TakeValues(attributes, options, out); !s.ok()) return s;
+  return NormalizeValues(std::move(out), options);
+}
+
+namespace {
+
+absl::StatusOr<NormalizedRecord> NormalizeValues(NormalizedRecord out, const NormalizeOptions& options) {
   auto& p = out.person;
   auto& normal = out.normal;
   const auto& v = out.values;
@@ -185,5 +220,7 @@ absl::StatusOr<NormalizedRecord> NormalizeAttributes(
   }
   return out;
 }
+
+}  // namespace
 
 }  // namespace cdp::ingest

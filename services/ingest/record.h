@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "google/protobuf/map.h"
 #include "services/ingest/resolution/resolver.h"
 
 namespace cdp::ingest {
@@ -33,6 +34,9 @@ struct NormalizedRecord {
 // over the size limit or too many attributes; never quotes the value.
 absl::StatusOr<NormalizedRecord> NormalizeAttributes(
     const std::map<std::string, std::string>& attributes, const NormalizeOptions& options = {});
+// The same for a record as it came in (SourceRecord.attributes), without a copy.
+absl::StatusOr<NormalizedRecord> NormalizeAttributes(
+    const google::protobuf::Map<std::string, std::string>& attributes, const NormalizeOptions& options = {});
 
 // The matching view of normalised values (NormalizedRecord::normal), e.g. as stored.
 resolution::PersonRecord PersonFromNormal(const std::map<std::string, std::string>& normal);

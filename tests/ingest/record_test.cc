@@ -49,5 +49,33 @@ TEST(RecordTest, BadAttributesAreNamedWithoutTheirValue) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("longer than 1024 bytes")));
 }
 
+// A record as it came in (a protobuf map, in no particular order) is normalised as the same
+// attributes in a std::map are, and of several bad attributes the first by name is named.
+TEST(RecordTest, AProtobufMapNormalisesAsTheSameAttributesInAStdMap) {
+  const std::map<std::string, std::string> good = {
+      {"full_name", "Berg, Jan van der"}, {"email", " JP@Example.NL "}, {"phone_mobile", "06-12345678"},
+      {"postcode", "1234 ab"}, {"house_number", "12 a"}, {"date_of_birth", "09-04-1980"}};
+  google::protobuf::Map<std::string, std::string> as_sent(good.begin(), good.end());
+  auto from_std = NormalizeAttributes(good);
+  auto from_proto = NormalizeAttributes(as_sent);
+  ASSERT_THAT(from_std.status(), IsOk());
+  ASSERT_THAT(from_proto.status(), IsOk());
+  EXPECT_EQ(from_proto->values, from_std->values);
+  EXPECT_EQ(from_proto->normal, from_std->normal);
+  EXPECT_EQ(from_proto->person.family, "berg");
+  EXPECT_EQ(from_proto->person.phone, "+31612345678");
+
+  // Many bad names, so that the map's order cannot happen to put the first one first.
+  google::protobuf::Map<std::string, std::string> bad(good.begin(), good.end());
+  for (const char* name : {"zodiac", "birthday", "shoe_size", "aa_unknown", "nickname", "pet"}) bad[name] = "x";
+  bad["city"] = std::string(2000, 'x');
+  EXPECT_THAT(NormalizeAttributes(bad).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("attributes.aa_unknown: unknown attribute")));
+  bad.erase("aa_unknown");
+  bad.erase("birthday");
+  EXPECT_THAT(NormalizeAttributes(bad).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("attributes.city: longer than 1024 bytes")));
+}
+
 }  // namespace
 }  // namespace cdp::ingest
