@@ -6,6 +6,7 @@
 #include <functional>
 #include <future>
 #include <thread>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -531,26 +532,54 @@ absl::Status IngestApi::Authorize(const std::string& caller, v1::Permission perm
   return catalog_->Authorize(caller, permission).status();
 }
 
+namespace {
+
+google::protobuf::ArenaOptions BatchArenaOptions() {
+  google::protobuf::ArenaOptions o;
+  // A batch of 500 records takes about a megabyte: blocks of up to 32 KiB, few of them,
+  // and small enough that freeing one does not make glibc sweep its small free chunks.
+  o.start_block_size = 4096;
+  o.max_block_size = 32768;
+  return o;
+}
+
+}  // namespace
+
+ArenaRequest::ArenaRequest()
+    : arena_(std::make_unique<google::protobuf::Arena>(BatchArenaOptions())),
+      request_(google::protobuf::Arena::CreateMessage<v1::WriteRecordsRequest>(arena_.get())) {}
+
+ArenaRequest::ArenaRequest(const v1::WriteRecordsRequest& request) : ArenaRequest() { *request_ = request; }
+
+ArenaRequest::ArenaRequest(ArenaRequest&& other) noexcept
+    : arena_(std::move(other.arena_)), request_(std::exchange(other.request_, nullptr)) {}
+
+ArenaRequest& ArenaRequest::operator=(ArenaRequest&& other) noexcept {
+  arena_ = std::move(other.arena_);
+  request_ = std::exchange(other.request_, nullptr);
+  return *this;
+}
+
+ArenaRequest::~ArenaRequest() = default;
+
 absl::StatusOr<IngestApi::PreparedBatch> IngestApi::Prepare(const std::string& caller,
-                                                            v1::WriteRecordsRequest request) const {
+                                                            ArenaRequest request) const {
   RETURN_IF_ERROR(Authorize(caller, v1::WRITE_RECORDS));
-  if (request.records_size() > options_.max_batch) {
+  if (request->records_size() > options_.max_batch) {
     return absl::InvalidArgumentError(
         absl::StrCat("records: at most ", options_.max_batch, " per batch"));
   }
   // Checks that need no database; the rest in one transaction (Write).
   const absl::Time received = absl::Now();
-  PreparedBatch b;
-  b.caller = caller;
-  b.request = std::move(request);
-  const int n = b.request.records_size();
+  PreparedBatch b{.caller = caller, .request = std::move(request)};
+  const int n = b.request->records_size();
   b.normalized.resize(static_cast<size_t>(n));
   b.blocking_keys.resize(static_cast<size_t>(n));
   b.plaintext.resize(static_cast<size_t>(n));
   b.lookup_hashes.resize(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) b.response.add_acks();
   auto check = [&](int i) {
-    const v1::SourceRecord& r = b.request.records(i);
+    const v1::SourceRecord& r = b.request->records(i);
     v1::RecordAck* ack = b.response.mutable_acks(i);
     ack->set_source_system(r.source_system());
     ack->set_record_id(r.record_id());
@@ -583,10 +612,16 @@ absl::StatusOr<IngestApi::PreparedBatch> IngestApi::Prepare(const std::string& c
     for (const std::string& key : LookupKeys(b.blocking_keys[k])) {
       b.lookup_hashes[k].push_back(StoredLookupHash(key_, key));
     }
-    v1::StoredRecord stored;
-    stored.mutable_values()->insert(rec.values.begin(), rec.values.end());
-    stored.mutable_normal()->insert(rec.normal.begin(), rec.normal.end());
-    b.plaintext[k] = stored.SerializeAsString();
+    // Built in an arena on the stack: its copies of the values cost no allocation each.
+    alignas(8) char scratch[4096];
+    google::protobuf::ArenaOptions scratch_options;
+    scratch_options.initial_block = scratch;
+    scratch_options.initial_block_size = sizeof(scratch);
+    google::protobuf::Arena arena(scratch_options);
+    auto* stored = google::protobuf::Arena::CreateMessage<v1::StoredRecord>(&arena);
+    stored->mutable_values()->insert(rec.values.begin(), rec.values.end());
+    stored->mutable_normal()->insert(rec.normal.begin(), rec.normal.end());
+    b.plaintext[k] = stored->SerializeAsString();
   };
   // Normalising (phone numbers, Unicode folding) is the batch's largest piece of work
   // outside the database: a large batch shares it with a second thread. Each record has its
@@ -598,7 +633,7 @@ absl::StatusOr<IngestApi::PreparedBatch> IngestApi::Prepare(const std::string& c
 
 absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(const std::string& caller,
                                                                 const v1::WriteRecordsRequest& request) {
-  ASSIGN_OR_RETURN(PreparedBatch batch, Prepare(caller, request));
+  ASSIGN_OR_RETURN(PreparedBatch batch, Prepare(caller, ArenaRequest(request)));
   return Write(batch);
 }
 
@@ -609,7 +644,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& b
 
 void IngestApi::ResolveLocked(ResolvedBatch& rb) {
   const PreparedBatch& batch = *rb.batch;
-  const v1::WriteRecordsRequest& request = batch.request;
+  const v1::WriteRecordsRequest& request = *batch.request;
   const std::vector<std::optional<NormalizedRecord>>& normalized = batch.normalized;
   rb.result = batch.response;
   rb.entries.clear();
@@ -825,7 +860,7 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
 
 absl::Status IngestApi::SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb, bool ahead) {
   const PreparedBatch& batch = *rb.batch;
-  const v1::WriteRecordsRequest& request = batch.request;
+  const v1::WriteRecordsRequest& request = *batch.request;
   SealedRows& out = rb.rows;
   out = SealedRows();
   rb.seal_started = absl::Now();
@@ -945,7 +980,7 @@ absl::StatusOr<int64_t> IngestApi::InsertRows(pqxx::work& work, ResolvedBatch& r
 void IngestApi::AddToIndex(const ResolvedBatch& rb, bool provisional) {
   for (const BatchEntry& e : rb.entries) {
     if (e.profile.empty()) continue;  // duplicate or rejected
-    const v1::SourceRecord& r = rb.batch->request.records(e.index);
+    const v1::SourceRecord& r = rb.batch->request->records(e.index);
     index_.AddVersion(r.source_system(), r.record_id(), e.micros, e.profile, e.n->person, provisional, e.keys);
   }
 }
@@ -974,7 +1009,7 @@ absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> IngestApi::Resolve(con
     ApplyStored();
     ResolveLocked(*rb);
     rb->read_done = rb->started;  // nothing read: the database is checked when it is stored
-    if (!batch.request.dry_run()) {
+    if (!batch.request->dry_run()) {
       AddToIndex(*rb, /*provisional=*/true);
       rb->provisional_end = index_.provisional_end();
     }
@@ -983,7 +1018,7 @@ absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> IngestApi::Resolve(con
   }
   // Data keys and sealing need no lock: done here, beside the batch before being stored.
   // Should anything stop them, Store does it all again in its transaction.
-  if (!batch.request.dry_run()) {
+  if (!batch.request->dry_run()) {
     if (absl::Status sealed = pool_.Autocommit([&](pqxx::transaction_base& tx) { return SealRows(tx, *rb, /*ahead=*/true); });
         !sealed.ok()) {
       rb->rows = SealedRows();
@@ -1034,8 +1069,8 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::StoreInTurn(ResolvedBatch& r
   // stay as read here.
   const bool stale = rb.epoch != epoch_.load();
   const int64_t expected = known_seq_.load();
-  if (stale || (!rb.batch->request.dry_run() && !rb.rows.ready)) return WriteSerially(rb);
-  if (rb.batch->request.dry_run()) return Finished(rb);
+  if (stale || (!rb.batch->request->dry_run() && !rb.rows.ready)) return WriteSerially(rb);
+  if (rb.batch->request->dry_run()) return Finished(rb);
   // The batch was resolved against the index as this process left the database at
   // `expected`. If someone else wrote since (another instance, a merge, an erasure), the
   // resolution may be stale: it is done again, one batch at a time, after catching up.
@@ -1087,7 +1122,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteSerially(ResolvedBatch&
     ResolveLocked(rb);
     rb.started = started;
     rb.read_done = caught_up;
-    if (rb.batch->request.dry_run()) return dry_run_done;
+    if (rb.batch->request->dry_run()) return dry_run_done;
     RETURN_IF_ERROR(SealRows(work, rb, /*ahead=*/false));
     ASSIGN_OR_RETURN(batch_seq, InsertRows(work, rb));
     return absl::OkStatus();
@@ -1100,7 +1135,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteSerially(ResolvedBatch&
       known_seq_.store(batch_seq);
     }
   }
-  if (!status.ok() && !(rb.batch->request.dry_run() && status == dry_run_done)) return status;
+  if (!status.ok() && !(rb.batch->request->dry_run() && status == dry_run_done)) return status;
   rb.serially = true;
   return Finished(rb);
 }
@@ -1110,7 +1145,7 @@ v1::WriteRecordsResponse IngestApi::Finished(const ResolvedBatch& rb) {
   for (const auto& ack : rb.result.acks()) rejected += ack.outcome() == v1::RecordAck::REJECTED;
   const absl::Time finished = absl::Now();
   auto ms = [](absl::Duration d) { return absl::ToDoubleMilliseconds(std::max(d, absl::ZeroDuration())); };
-  log::Info("records_written", {{"records", rb.batch->request.records_size()},
+  log::Info("records_written", {{"records", rb.batch->request->records_size()},
                                 {"normalize_ms", ms(rb.batch->prepare_time)},
                                 {"read_ms", ms(rb.read_done - rb.started)},
                                 {"resolve_ms", ms(rb.resolve_done - rb.read_done)},
@@ -1125,7 +1160,7 @@ v1::WriteRecordsResponse IngestApi::Finished(const ResolvedBatch& rb) {
                                 {"joined", rb.joined},
                                 {"review", rb.reviews},
                                 {"candidates", rb.candidates},
-                                {"dry_run", rb.batch->request.dry_run()},
+                                {"dry_run", rb.batch->request->dry_run()},
                                 {"resolved_again", rb.serially},
                                 {"caller", rb.batch->caller}});
   return rb.result;

@@ -24,6 +24,7 @@
 #include "consent/catalog.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "google/protobuf/arena.h"
 #include "services/ingest/match_index.h"
 #include "services/ingest/record.h"
 #include "services/ingest/resolution/resolver.h"
@@ -32,6 +33,31 @@
 #include "storage/pool.h"
 
 namespace cdp::ingest {
+
+// A WriteRecordsRequest in an arena of its own. A batch's records carry thousands of small
+// strings (each attribute a map entry, a name and a value): in the arena, reading them
+// costs no allocation each, and they are freed in one go when the batch is done (at a
+// million people, allocating and freeing them one by one cost the service about a tenth
+// of its time). Read a batch into get(); move, do not copy.
+class ArenaRequest {
+ public:
+  ArenaRequest();
+  // A copy of `request` in a new arena.
+  explicit ArenaRequest(const v1::WriteRecordsRequest& request);
+  ArenaRequest(ArenaRequest&& other) noexcept;
+  ArenaRequest& operator=(ArenaRequest&& other) noexcept;
+  ArenaRequest(const ArenaRequest&) = delete;
+  ArenaRequest& operator=(const ArenaRequest&) = delete;
+  ~ArenaRequest();
+
+  v1::WriteRecordsRequest* get() { return request_; }
+  const v1::WriteRecordsRequest& operator*() const { return *request_; }
+  const v1::WriteRecordsRequest* operator->() const { return request_; }
+
+ private:
+  std::unique_ptr<google::protobuf::Arena> arena_;
+  v1::WriteRecordsRequest* request_;  // in arena_
+};
 
 class IngestApi {
  public:
@@ -70,7 +96,7 @@ class IngestApi {
   // the profile it will join, ready for Write.
   struct PreparedBatch {
     std::string caller;
-    v1::WriteRecordsRequest request;
+    ArenaRequest request;
     v1::WriteRecordsResponse response;  // per record REJECTED with the reason, or still open
     // Per record (empty for a rejected one): normalised, its blocking keys, the keyed
     // hashes of its lookup keys, and its StoredRecord serialised, to be sealed.
@@ -83,7 +109,7 @@ class IngestApi {
   // The first half of WriteBatch: no lock, no database, so a stream's next batch is
   // prepared while the one before it is written. PermissionDenied, or InvalidArgument for
   // a batch over the limit.
-  absl::StatusOr<PreparedBatch> Prepare(const std::string& caller, v1::WriteRecordsRequest request) const;
+  absl::StatusOr<PreparedBatch> Prepare(const std::string& caller, ArenaRequest request) const;
   // The second half, resolution and storage: Resolve, then Store.
   absl::StatusOr<v1::WriteRecordsResponse> Write(const PreparedBatch& batch);
 

@@ -16,7 +16,7 @@ namespace cdp::ingest {
 
 namespace {
 
-using Batch = v1::WriteRecordsRequest;
+using Batch = ArenaRequest;
 using Acks = v1::WriteRecordsResponse;
 
 // One WriteRecords stream. gRPC's threads only hand over what arrived and what went out;
@@ -25,7 +25,7 @@ using Acks = v1::WriteRecordsResponse;
 // when the client has sent ahead. Reads stay at most kReadAhead batches ahead of the work.
 //
 // Deleted when both gRPC (OnDone) and the worker are through with it.
-class WriteRecordsCall : public grpc::ServerBidiReactor<Batch, Acks> {
+class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest, Acks> {
  public:
   static constexpr size_t kReadAhead = 2;
 
@@ -40,7 +40,7 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<Batch, Acks> {
       reading_ = false;
       if (ok) {
         arrived_.push_back(std::move(incoming_));
-        incoming_.Clear();
+        incoming_ = Batch();
       } else {
         input_ended_ = true;  // the client closed its side, or the call is over
       }
@@ -74,7 +74,7 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<Batch, Acks> {
       if (reading_ || input_ended_ || gone_ || finished_ || arrived_.size() >= kReadAhead) return;
       reading_ = true;
     }
-    StartRead(&incoming_);
+    StartRead(incoming_.get());
   }
 
   // The next batch the client sent, waiting for it if `wait`; nullopt when there is none
@@ -203,7 +203,7 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<Batch, Acks> {
 };
 
 // A call refused before it starts (no verified caller).
-class RefusedCall : public grpc::ServerBidiReactor<Batch, Acks> {
+class RefusedCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest, Acks> {
  public:
   explicit RefusedCall(grpc::Status status) { Finish(std::move(status)); }
   void OnDone() override { delete this; }

@@ -775,9 +775,9 @@ class IngestPipelineTest : public IngestApiTest {
     ASSERT_THAT(api_->LoadIndex(), IsOk());
   }
   IngestApi::PreparedBatch Prepared(std::vector<v1::SourceRecord> records) {
-    v1::WriteRecordsRequest req;
-    for (auto& r : records) *req.add_records() = std::move(r);
-    auto prepared = api_->Prepare(kOperator, req);
+    ArenaRequest req;
+    for (auto& r : records) *req.get()->add_records() = std::move(r);
+    auto prepared = api_->Prepare(kOperator, std::move(req));
     EXPECT_THAT(prepared.status(), IsOk());
     return prepared.ok() ? *std::move(prepared) : IngestApi::PreparedBatch{};
   }
