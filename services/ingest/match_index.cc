@@ -1,6 +1,7 @@
 #include "services/ingest/match_index.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
@@ -9,11 +10,42 @@ namespace cdp::ingest {
 
 uint64_t MatchIndex::KeyHash(const std::string& key) { return absl::Hash<std::string>()(key); }
 
+namespace {
+
+// "source '\0' id", the key of by_ref_, made on the stack: a source system is at most 32
+// bytes and a record id at most 128 (IngestApi checks both), so looking a record up costs
+// no allocation.
+class RefKey {
+ public:
+  RefKey(absl::string_view source, absl::string_view id) {
+    const size_t n = source.size() + 1 + id.size();
+    char* p = buf_;
+    if (n > sizeof(buf_)) {
+      heap_.resize(n);
+      p = heap_.data();
+    }
+    std::memcpy(p, source.data(), source.size());
+    p[source.size()] = '\0';
+    std::memcpy(p + source.size() + 1, id.data(), id.size());
+    view_ = absl::string_view(p, n);
+  }
+  RefKey(const RefKey&) = delete;
+  RefKey& operator=(const RefKey&) = delete;
+  absl::string_view view() const { return view_; }
+
+ private:
+  char buf_[176];
+  std::string heap_;
+  absl::string_view view_;
+};
+
+}  // namespace
+
 void MatchIndex::AddVersion(const std::string& source, const std::string& id, int64_t micros,
                             const std::string& owner, const resolution::PersonRecord& person,
                             bool provisional, const std::vector<std::string>* blocking_keys) {
-  const std::string ref = absl::StrCat(source, std::string(1, '\0'), id);
-  auto [it, added] = by_ref_.try_emplace(ref, static_cast<uint32_t>(entries_.size()));
+  const RefKey ref(source, id);
+  auto [it, added] = by_ref_.try_emplace(ref.view(), static_cast<uint32_t>(entries_.size()));
   if (added) {
     entries_.push_back(std::make_unique<Entry>(Entry{source, id, owner, micros, {}, person}));
     owned_[owner].push_back(it->second);
@@ -70,7 +102,7 @@ void MatchIndex::RollBack() {
       auto owned = owned_.find(e.owner);
       owned->second.pop_back();
       if (owned->second.empty()) owned_.erase(owned);
-      by_ref_.erase(absl::StrCat(e.source, std::string(1, '\0'), e.id));
+      by_ref_.erase(RefKey(e.source, e.id).view());
       entries_.pop_back();
     }
     journal_.pop_back();
@@ -105,7 +137,7 @@ void MatchIndex::MarkErased(const std::string& profile) {
 }
 
 const MatchIndex::Entry* MatchIndex::Find(const std::string& source, const std::string& id) const {
-  auto it = by_ref_.find(absl::StrCat(source, std::string(1, '\0'), id));
+  auto it = by_ref_.find(RefKey(source, id).view());
   return it == by_ref_.end() ? nullptr : entries_[it->second].get();
 }
 
