@@ -60,7 +60,12 @@ cdp_as_pg() { runuser -u "$PG_OS_USER" -- "$@"; }
 
 # cdp_pg_init DATA_DIR: creates a cluster (superuser "postgres") unless one is there.
 # Unix-socket connections are trusted (the socket lives in a private directory); TCP
-# connections on loopback need a password (scram-sha-256).
+# connections on loopback need a password (scram-sha-256). Text sorts by collation "C":
+# glibc's C.UTF-8 sorts by code point too, which for UTF-8 is byte order, so nothing sorts
+# differently, but PostgreSQL 15 compares "C" text with memcmp where C.UTF-8 takes
+# strcoll, and every index on ids (profiles, records, the access log's callers) compares
+# text on each insert and lookup. Character classes (upper, lower, regular expressions)
+# stay C.UTF-8's.
 cdp_pg_init() {
   local data=$1
   [[ -f $data/PG_VERSION ]] && return 0
@@ -71,7 +76,7 @@ cdp_pg_init() {
     cdp_die "PostgreSQL's user $PG_OS_USER cannot reach $data (a parent directory is private); set CDP_HOME to a directory under /var/lib or /srv"
   cdp_say "creating a PostgreSQL cluster in $data"
   cdp_as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-    -E UTF8 --locale=C.UTF-8 >/dev/null
+    -E UTF8 --locale=C.UTF-8 --lc-collate=C >/dev/null
 }
 
 # cdp_pg_start DATA_DIR SOCKET_DIR PORT LOG_FILE: starts the cluster and waits until it
