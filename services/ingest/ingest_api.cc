@@ -555,8 +555,10 @@ ArenaRequest::ArenaRequest(ArenaRequest&& other) noexcept
     : arena_(std::move(other.arena_)), request_(std::exchange(other.request_, nullptr)) {}
 
 ArenaRequest& ArenaRequest::operator=(ArenaRequest&& other) noexcept {
-  arena_ = std::move(other.arena_);
-  request_ = std::exchange(other.request_, nullptr);
+  if (this != &other) {
+    arena_ = std::move(other.arena_);
+    request_ = std::exchange(other.request_, nullptr);
+  }
   return *this;
 }
 
