@@ -368,7 +368,7 @@ std::vector<std::string> LookupKeys(const std::vector<std::string>& blocking_key
 
 // Lower case letters, digits and dashes, starting with a letter or digit, at most 32.
 bool ValidSource(const std::string& s) {
-  if (s.empty() || s.size() > 32 || s[0] == '-') return false;
+  if (s.empty() || s.size() > kMaxSourceSystemBytes || s[0] == '-') return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
   });
@@ -587,13 +587,15 @@ absl::StatusOr<IngestApi::PreparedBatch> IngestApi::Prepare(const std::string& c
     ack->set_record_id(r.record_id());
     ack->set_outcome(v1::RecordAck::REJECTED);
     if (!ValidSource(r.source_system())) {
-      ack->set_reason("source_system: lower case letters, digits and dashes, at most 32");
+      ack->set_reason(
+          absl::StrCat("source_system: lower case letters, digits and dashes, at most ", kMaxSourceSystemBytes));
       return;
     }
-    if (r.record_id().empty() || r.record_id().size() > 128 ||
+    if (r.record_id().empty() || r.record_id().size() > kMaxRecordIdBytes ||
         std::any_of(r.record_id().begin(), r.record_id().end(),
                     [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-      ack->set_reason("record_id: required, at most 128 bytes, no control characters");
+      ack->set_reason(
+          absl::StrCat("record_id: required, at most ", kMaxRecordIdBytes, " bytes, no control characters"));
       return;
     }
     if (!r.has_changed_at()) {

@@ -74,6 +74,8 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
       if (reading_ || input_ended_ || gone_ || finished_ || arrived_.size() >= kReadAhead) return;
       reading_ = true;
     }
+    // incoming_ is replaced only in OnReadDone, under mu_ while reading_ is still true, so
+    // it is the same batch here as when reading_ was set above.
     StartRead(incoming_.get());
   }
 

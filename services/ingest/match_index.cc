@@ -5,6 +5,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "services/ingest/record.h"
 
 namespace cdp::ingest {
 
@@ -12,9 +13,9 @@ uint64_t MatchIndex::KeyHash(const std::string& key) { return absl::Hash<std::st
 
 namespace {
 
-// "source '\0' id", the key of by_ref_, made on the stack: a source system is at most 32
-// bytes and a record id at most 128 (IngestApi checks both), so looking a record up costs
-// no allocation.
+// "source '\0' id", the key of by_ref_, made on the stack: records IngestApi accepts fit,
+// so looking one up costs no allocation (longer ones, say from before a limit, go to the
+// heap).
 class RefKey {
  public:
   RefKey(absl::string_view source, absl::string_view id) {
@@ -34,7 +35,7 @@ class RefKey {
   absl::string_view view() const { return view_; }
 
  private:
-  char buf_[176];
+  char buf_[kMaxSourceSystemBytes + 1 + kMaxRecordIdBytes];
   std::string heap_;
   absl::string_view view_;
 };

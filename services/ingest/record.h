@@ -17,6 +17,11 @@
 
 namespace cdp::ingest {
 
+// The longest source system name and record id a record may carry (IngestApi refuses
+// longer ones).
+inline constexpr size_t kMaxSourceSystemBytes = 32;
+inline constexpr size_t kMaxRecordIdBytes = 128;
+
 struct NormalizeOptions {
   std::string default_region = "NL";   // for phone numbers without a country code
   size_t max_value_bytes = 1024;
