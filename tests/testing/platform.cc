@@ -42,7 +42,8 @@ absl::StatusOr<RunningService> StartService(const std::string& name, const TestP
                           (name == "portal" ? "/services/portal/cdp-portal"
                                             : "/services/cdp-" + name);
   RunningService r;
-  r.port = port != 0 ? port : FreePort();
+  // The portal's HTTPS server binds without SO_REUSEPORT, so its port cannot be held.
+  r.port = port != 0 ? port : name == "portal" ? FreePort() : ReserveGrpcPort();
   // A port just freed (a restarted service's own) can come back from FreePort; two
   // listeners on one port would share its connections.
   do {

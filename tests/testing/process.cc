@@ -122,6 +122,19 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
+int ReserveGrpcPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) std::abort();
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  return ntohs(addr.sin_port);  // fd stays open: the reservation
+}
+
 std::string MakeTempDir() {
   std::string tmpl = "/tmp/cdp-test-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) std::abort();

@@ -53,6 +53,14 @@ absl::StatusOr<RunResult> RunToCompletion(const std::string& binary,
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
 
+// A TCP port on 127.0.0.1 for a gRPC server, held for the rest of this process by a
+// socket bound to it with SO_REUSEPORT (never listening, so it takes no connections).
+// FreePort's number is free only until someone else binds it: tests running side by side
+// could be handed the same one, and gRPC servers, which bind with SO_REUSEPORT, would then
+// share it without an error, each taking some of the other's connections. While the port
+// is held, the kernel hands it to no one else; a gRPC server binds it alongside.
+int ReserveGrpcPort();
+
 // A fresh temporary directory (removed by nobody: tests/run.sh runs in a throwaway tree).
 std::string MakeTempDir();
 
