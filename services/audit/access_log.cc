@@ -34,6 +34,10 @@ absl::Status StoreFailed() {
   return absl::UnavailableError("the access log could not store the event; nothing was released");
 }
 
+// Why a group does not commit: one numbered before it failed (so it must fail too, or
+// the positions would have a gap).
+absl::Status PredecessorFailed() { return absl::UnavailableError("a group before this one failed"); }
+
 }  // namespace
 
 std::string EntryOf(const v1::AccessEvent& event) {
@@ -216,7 +220,7 @@ absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGr
     {
       absl::MutexLock order(&order_mu_);
       order_mu_.Await(absl::Condition(&turn_to_insert));
-      if (broken_) stored = absl::UnavailableError("a group before this one failed");
+      if (broken_) stored = PredecessorFailed();
     }
     if (stored.ok()) {
       stored = behind ? store_.Append(rows,
@@ -224,7 +228,7 @@ absl::StatusOr<std::vector<std::vector<AccessLog::Appended>>> AccessLog::WriteGr
                                         absl::MutexLock order(&order_mu_);
                                         inserting_ = ticket + 1;
                                         order_mu_.Await(absl::Condition(&turn_to_settle));
-                                        if (broken_) return absl::UnavailableError("a group before this one failed");
+                                        if (broken_) return PredecessorFailed();
                                         return absl::OkStatus();
                                       })
                       : store_.Append(rows, nullptr);

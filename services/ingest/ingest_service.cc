@@ -35,12 +35,13 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
   }
 
   void OnReadDone(bool ok) override {
+    Batch next;  // for the next read: its arena is made outside the lock
     {
       absl::MutexLock lock(&mu_);
       reading_ = false;
       if (ok) {
         arrived_.push_back(std::move(incoming_));
-        incoming_ = Batch();
+        incoming_ = std::move(next);
       } else {
         input_ended_ = true;  // the client closed its side, or the call is over
       }

@@ -133,29 +133,6 @@ absl::Status TakeValues(const Map& attributes, const NormalizeOptions& options, 
 }
 
 // The rest of NormalizeAttributes, from out.values.
-absl::StatusOr<NormalizedRecord> NormalizeValues(NormalizedRecord out, const NormalizeOptions& options);
-
-template <typename Map>
-absl::StatusOr<NormalizedRecord> NormalizeMap(const Map& attributes, const NormalizeOptions& options) {
-  NormalizedRecord out;
-  if (absl::Status s = TakeValues(attributes, options, out); !s.ok()) return s;
-  return NormalizeValues(std::move(out), options);
-}
-
-}  // namespace
-
-absl::StatusOr<NormalizedRecord> NormalizeAttributes(
-    const std::map<std::string, std::string>& attributes, const NormalizeOptions& options) {
-  return NormalizeMap(attributes, options);
-}
-
-absl::StatusOr<NormalizedRecord> NormalizeAttributes(
-    const google::protobuf::Map<std::string, std::string>& attributes, const NormalizeOptions& options) {
-  return NormalizeMap(attributes, options);
-}
-
-namespace {
-
 absl::StatusOr<NormalizedRecord> NormalizeValues(NormalizedRecord out, const NormalizeOptions& options) {
   auto& p = out.person;
   auto& normal = out.normal;
@@ -224,6 +201,23 @@ absl::StatusOr<NormalizedRecord> NormalizeValues(NormalizedRecord out, const Nor
   return out;
 }
 
+template <typename Map>
+absl::StatusOr<NormalizedRecord> NormalizeMap(const Map& attributes, const NormalizeOptions& options) {
+  NormalizedRecord out;
+  if (absl::Status s = TakeValues(attributes, options, out); !s.ok()) return s;
+  return NormalizeValues(std::move(out), options);
+}
+
 }  // namespace
+
+absl::StatusOr<NormalizedRecord> NormalizeAttributes(
+    const std::map<std::string, std::string>& attributes, const NormalizeOptions& options) {
+  return NormalizeMap(attributes, options);
+}
+
+absl::StatusOr<NormalizedRecord> NormalizeAttributes(
+    const google::protobuf::Map<std::string, std::string>& attributes, const NormalizeOptions& options) {
+  return NormalizeMap(attributes, options);
+}
 
 }  // namespace cdp::ingest
