@@ -20,9 +20,11 @@ using Batch = ArenaRequest;
 using Acks = v1::WriteRecordsResponse;
 
 // One WriteRecords stream. gRPC's threads only hand over what arrived and what went out;
-// the batches are worked on a thread of the stream's own, in order, as a pipeline (see
-// Run): stored, resolved and prepared (IngestApi::Store, Resolve, Prepare) side by side
-// when the client has sent ahead. Reads stay at most kReadAhead batches ahead of the work.
+// the batches are worked on two threads of the stream's own, in order, as a pipeline (see
+// Run): a worker prepares and resolves (IngestApi::Prepare, Resolve), a storer stores
+// (IngestApi::Store) and queues the acks, each batch's once it is stored. The stages run
+// side by side when the client has sent ahead. Reads stay at most kReadAhead batches ahead
+// of the work, and pause while kReadAhead batches' acks wait for a client slow to take them.
 //
 // Deleted when both gRPC (OnDone) and the worker are through with it.
 class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest, Acks> {
@@ -49,9 +51,19 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
     if (ok) StartReadIfRoom();
   }
   void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (!ok) gone_ = true;
+    Acks* more = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      outgoing_.pop_front();
+      if (!ok) gone_ = true;
+      if (!gone_ && !outgoing_.empty()) {
+        more = &outgoing_.front();
+      } else {
+        writing_ = false;
+      }
+    }
+    if (more != nullptr) StartWrite(more);
+    StartReadIfRoom();  // reads may have paused for these acks
   }
   void OnCancel() override {
     absl::MutexLock lock(&mu_);
@@ -60,19 +72,29 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
   void OnDone() override { Unref(); }
 
  private:
+  // A batch resolved and waiting for the storer. Its prepared batch lives as long as the
+  // resolution that points into it.
+  struct Resolved {
+    std::shared_ptr<const IngestApi::PreparedBatch> batch;
+    std::shared_ptr<IngestApi::ResolvedBatch> resolved;
+  };
+
   void Unref() {
     if (refs_.fetch_sub(1) == 1) delete this;
   }
 
   // Starts the next read unless one is running, the input ended, the call is finished or
-  // enough is waiting. Called by the worker (before it finishes the call) and by
-  // OnReadDone (a reaction: gRPC keeps the stream until it returns, so a read started
-  // there just after Finish completes with ok=false). Never under mu_: gRPC may run
-  // OnReadDone inline.
+  // enough is waiting (batches to work on, or acks to go out). Called by the worker (before
+  // it finishes the call) and by OnReadDone and OnWriteDone (reactions: gRPC keeps the
+  // stream until they return, so a read started there just after Finish completes with
+  // ok=false). Never under mu_: gRPC may run OnReadDone inline.
   void StartReadIfRoom() {
     {
       absl::MutexLock lock(&mu_);
-      if (reading_ || input_ended_ || gone_ || finished_ || arrived_.size() >= kReadAhead) return;
+      if (reading_ || input_ended_ || gone_ || finished_ || arrived_.size() >= kReadAhead ||
+          outgoing_.size() >= kReadAhead) {
+        return;
+      }
       reading_ = true;
     }
     // incoming_ is replaced only in OnReadDone, under mu_ while reading_ is still true, so
@@ -101,33 +123,49 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
     return batch;
   }
 
-  // Sends one batch's acks after the previous ones went out; false if the client is gone.
-  bool Send(Acks acks) {
+  // Queues one batch's acks behind those before it; they go out one write after the other
+  // (OnWriteDone starts the next). Never waits for the client: the storer goes on with the
+  // next batch, whose turn other streams' batches may be waiting for.
+  void Send(Acks acks) {
+    Acks* first = nullptr;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](WriteRecordsCall* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) { return !c->writing_ || c->gone_; },
-          this));
-      if (gone_) return false;
-      outgoing_ = std::move(acks);
-      writing_ = true;
+      if (gone_) return;
+      outgoing_.push_back(std::move(acks));  // a deque: the one being written stays put
+      if (!writing_) {
+        writing_ = true;
+        first = &outgoing_.front();
+      }
     }
-    StartWrite(&outgoing_);
-    return true;
+    if (first != nullptr) StartWrite(first);
   }
 
-  // Batch N+1 is resolved (in memory) while batch N is stored, and batch N+2 prepared
-  // meanwhile when it has come in. A batch's acks go out once it is stored, after the
-  // next batch's storing has started: a client slow to read its acks then holds up its
-  // own stream only, never another stream's batches waiting behind one resolved here.
+  // The worker: batch N+1 is resolved (in memory) while batch N is stored, and batch N+2
+  // prepared meanwhile when it has come in. One resolved batch waits for the storer at
+  // most, so that a batch that resolves fast makes up for one that resolved slowly, and
+  // the database is not left idle between two batches. Ends with the first error: batches
+  // resolved before it are still stored and answered; a failed store ends the call with
+  // its error instead.
   grpc::Status Run() {
+    std::thread storer([this] { StoreInOrder(); });
+    grpc::Status status = PrepareAndResolve();
+    {
+      absl::MutexLock lock(&mu_);
+      resolving_ended_ = true;
+    }
+    storer.join();
+    absl::MutexLock lock(&mu_);
+    if (!store_status_.ok()) return store_status_;
+    return status;
+  }
+
+  grpc::Status PrepareAndResolve() {
     using Prepared = absl::StatusOr<IngestApi::PreparedBatch>;
-    std::future<absl::StatusOr<Acks>> storing;  // the batch being stored
     std::optional<Batch> first = Next(/*wait=*/true);
     if (!first) return Ended();
     Prepared current = api_.Prepare(caller_, *std::move(first));
     while (true) {
-      if (!current.ok()) return FinishWith(storing, rpc::ToGrpcStatus(current.status()));
+      if (!current.ok()) return rpc::ToGrpcStatus(current.status());
       std::future<Prepared> next;
       if (std::optional<Batch> ahead = Next(/*wait=*/false)) {
         next = std::async(std::launch::async,
@@ -135,45 +173,69 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
       }
       auto batch = std::make_shared<const IngestApi::PreparedBatch>(*std::move(current));
       absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> resolved = api_.Resolve(*batch);
-      if (!resolved.ok()) return FinishWith(storing, rpc::ToGrpcStatus(resolved.status()));
-      std::optional<Acks> before;
-      if (storing.valid()) {
-        absl::StatusOr<Acks> acks = storing.get();
-        if (!acks.ok()) {
-          api_.Abandon(*std::move(resolved));
-          return rpc::ToGrpcStatus(acks.status());
-        }
-        before = *std::move(acks);
-      }
-      storing = std::async(std::launch::async, [this, batch, r = *std::move(resolved)]() mutable {
-        return api_.Store(std::move(r));
-      });
-      if (before && !Send(*std::move(before))) return Ended();
+      if (!resolved.ok()) return rpc::ToGrpcStatus(resolved.status());
+      if (!HandToStorer({batch, *std::move(resolved)})) return grpc::Status::OK;  // the store's error ends it
       if (next.valid()) {
         current = next.get();
         continue;
       }
-      if (std::optional<Batch> ahead = Next(/*wait=*/false)) {
-        current = api_.Prepare(caller_, *std::move(ahead));
-        continue;
-      }
-      // Nothing more has come in: this batch's acks go out before waiting for more, for a
-      // client that waits for them before it sends the next.
-      if (grpc::Status s = FinishWith(storing, grpc::Status::OK); !s.ok()) return s;
       std::optional<Batch> more = Next(/*wait=*/true);
       if (!more) return Ended();
       current = api_.Prepare(caller_, *std::move(more));
     }
   }
-  // Waits for the batch being stored (if any) and sends its acks; then `status`, unless
-  // storing failed or the client went away.
-  grpc::Status FinishWith(std::future<absl::StatusOr<Acks>>& storing, grpc::Status status) {
-    if (!storing.valid()) return status;
-    absl::StatusOr<Acks> acks = storing.get();
-    if (!acks.ok()) return rpc::ToGrpcStatus(acks.status());
-    if (!Send(*std::move(acks))) return Ended();
-    return status;
+
+  // Waits until the storer has taken the batch before; false (with the batch abandoned)
+  // if a store failed.
+  bool HandToStorer(Resolved r) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](WriteRecordsCall* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+            return !c->resolved_.has_value() || !c->store_status_.ok();
+          },
+          this));
+      if (store_status_.ok()) {
+        resolved_ = std::move(r);
+        return true;
+      }
+    }
+    api_.Abandon(std::move(r.resolved));  // every resolved batch is stored or abandoned
+    return false;
   }
+
+  // The storer: stores what the worker hands over, in order, and queues the acks. After a
+  // failed store, what is handed over is abandoned.
+  void StoreInOrder() {
+    while (true) {
+      Resolved r;
+      bool failed = false;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](WriteRecordsCall* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+              return c->resolved_.has_value() || c->resolving_ended_;
+            },
+            this));
+        if (!resolved_) return;
+        r = *std::move(resolved_);
+        resolved_.reset();
+        failed = !store_status_.ok();
+      }
+      if (failed) {
+        api_.Abandon(std::move(r.resolved));
+        continue;
+      }
+      absl::StatusOr<Acks> acks = api_.Store(std::move(r.resolved));
+      if (!acks.ok()) {
+        absl::MutexLock lock(&mu_);
+        store_status_ = rpc::ToGrpcStatus(acks.status());
+        continue;
+      }
+      Send(*std::move(acks));
+    }
+  }
+
   grpc::Status Ended() {
     absl::MutexLock lock(&mu_);
     return gone_ ? grpc::Status(grpc::StatusCode::CANCELLED, "the client went away") : grpc::Status::OK;
@@ -196,8 +258,11 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
   std::atomic<int> refs_{2};  // gRPC's and the worker's
   absl::Mutex mu_;
   Batch incoming_;  // the read in progress fills it
-  Acks outgoing_;   // the write in progress sends it
   std::deque<Batch> arrived_ ABSL_GUARDED_BY(mu_);
+  std::optional<Resolved> resolved_ ABSL_GUARDED_BY(mu_);  // waiting for the storer
+  bool resolving_ended_ ABSL_GUARDED_BY(mu_) = false;      // the worker hands over no more
+  grpc::Status store_status_ ABSL_GUARDED_BY(mu_);         // the first failed store's
+  std::deque<Acks> outgoing_ ABSL_GUARDED_BY(mu_);         // the front one is being written
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool input_ended_ ABSL_GUARDED_BY(mu_) = false;

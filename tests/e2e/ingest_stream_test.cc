@@ -5,6 +5,7 @@
 #include "cdp/v1/ingest.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pqxx/pqxx"
 #include "services/common/client.h"
 #include "services/common/proto_time.h"
 #include "tests/testing/platform.h"
@@ -107,6 +108,51 @@ TEST_F(IngestStreamTest, ABadBatchBehindGoodOnesEndsTheCallWithItsError) {
   EXPECT_EQ(resp.acks(0).outcome(), v1::RecordAck::ACCEPTED);
   again->WritesDone();
   EXPECT_TRUE(again->Finish().ok());
+}
+
+TEST_F(IngestStreamTest, ABatchTheDatabaseRefusesEndsTheCallAfterTheBatchesBeforeIt) {
+  // The database refuses batch 2's first record when it is stored, after batch 2 passed
+  // every check and was resolved, with batches 3 and 4 sent behind it.
+  pqxx::connection admin(db_->AdminDsn());
+  pqxx::nontransaction(admin).exec(
+      "CREATE FUNCTION ingest.refuse_c2() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "RAISE EXCEPTION 'refused for the test' USING ERRCODE = 'check_violation'; END $$; "
+      "CREATE TRIGGER refuse_c2 BEFORE INSERT ON ingest.records FOR EACH ROW "
+      "WHEN (NEW.record_id = 'c2-0') EXECUTE FUNCTION ingest.refuse_c2()");
+  auto stub = Stub();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto stream = stub->WriteRecords(&ctx);
+  for (int b = 0; b < 5; ++b) ASSERT_TRUE(stream->Write(Batch(b, 50)));
+  stream->WritesDone();
+  v1::WriteRecordsResponse resp;
+  for (int b = 0; b < 2; ++b) {
+    ASSERT_TRUE(stream->Read(&resp)) << "batch " << b;
+    EXPECT_EQ(resp.acks(0).record_id(), absl::StrCat("c", b, "-0"));
+  }
+  EXPECT_FALSE(stream->Read(&resp));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+
+  // Batches 0 and 1 are stored; nothing of 2, 3 and 4, which are new on a fresh stream
+  // (also to the service's matching index, which took batches 3 and 4 in provisionally
+  // if it resolved them before batch 2 failed).
+  pqxx::nontransaction(admin).exec("DROP TRIGGER refuse_c2 ON ingest.records");
+  EXPECT_EQ(pqxx::nontransaction(admin).exec1("SELECT count(*) FROM ingest.records")[0].as<int64_t>(), 100);
+  grpc::ClientContext again_ctx;  // a batch left neither stored nor abandoned would hang it
+  again_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto again = stub->WriteRecords(&again_ctx);
+  for (int b = 2; b < 5; ++b) ASSERT_TRUE(again->Write(Batch(b, 50)));
+  again->WritesDone();
+  for (int b = 2; b < 5; ++b) {
+    ASSERT_TRUE(again->Read(&resp)) << "batch " << b;
+    ASSERT_EQ(resp.acks_size(), 50);
+    for (const v1::RecordAck& ack : resp.acks()) {
+      EXPECT_EQ(ack.outcome(), v1::RecordAck::ACCEPTED) << ack.record_id() << ": " << ack.reason();
+    }
+  }
+  EXPECT_TRUE(again->Finish().ok());
+  EXPECT_EQ(pqxx::nontransaction(admin).exec1("SELECT count(*) FROM ingest.records")[0].as<int64_t>(), 250);
 }
 
 TEST_F(IngestStreamTest, ACallerWithoutThePermissionIsRefusedWithoutAnAck) {
