@@ -609,7 +609,7 @@ absl::StatusOr<IngestApi::PreparedBatch> IngestApi::Prepare(const std::string& c
     }
     ack->set_outcome(v1::RecordAck::OUTCOME_UNSPECIFIED);
     const size_t k = static_cast<size_t>(i);
-    const NormalizedRecord& rec = b.normalized[k].emplace(*std::move(normal));
+    NormalizedRecord& rec = b.normalized[k].emplace(*std::move(normal));
     // What does not depend on the profile the record will join: its blocking keys, the
     // keyed hashes of its lookup keys, and the bytes to be sealed (with the profile's key).
     b.blocking_keys[k] = resolution::BlockingKeys(rec.person);
@@ -626,6 +626,10 @@ absl::StatusOr<IngestApi::PreparedBatch> IngestApi::Prepare(const std::string& c
     stored->mutable_values()->insert(rec.values.begin(), rec.values.end());
     stored->mutable_normal()->insert(rec.normal.begin(), rec.normal.end());
     b.plaintext[k] = stored->SerializeAsString();
+    // Only the sealed bytes need them from here on: freed by the thread that made them,
+    // while they are in its cache, not entry by entry when the batch is done.
+    rec.values.clear();
+    rec.normal.clear();
   };
   // Normalising (phone numbers, Unicode folding) is the batch's largest piece of work
   // outside the database: a large batch shares it with a second thread. Each record has its
@@ -1144,7 +1148,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteSerially(ResolvedBatch&
   return Finished(rb);
 }
 
-v1::WriteRecordsResponse IngestApi::Finished(const ResolvedBatch& rb) {
+v1::WriteRecordsResponse IngestApi::Finished(ResolvedBatch& rb) {
   int rejected = 0;
   for (const auto& ack : rb.result.acks()) rejected += ack.outcome() == v1::RecordAck::REJECTED;
   const absl::Time finished = absl::Now();
@@ -1167,7 +1171,7 @@ v1::WriteRecordsResponse IngestApi::Finished(const ResolvedBatch& rb) {
                                 {"dry_run", rb.batch->request->dry_run()},
                                 {"resolved_again", rb.serially},
                                 {"caller", rb.batch->caller}});
-  return rb.result;
+  return std::move(rb.result);
 }
 
 absl::Status IngestApi::LoadIndex() {

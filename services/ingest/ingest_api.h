@@ -99,8 +99,9 @@ class IngestApi {
     std::string caller;
     ArenaRequest request;
     v1::WriteRecordsResponse response;  // per record REJECTED with the reason, or still open
-    // Per record (empty for a rejected one): normalised, its blocking keys, the keyed
-    // hashes of its lookup keys, and its StoredRecord serialised, to be sealed.
+    // Per record (empty for a rejected one): normalised (its person for matching; its
+    // values are in the StoredRecord), its blocking keys, the keyed hashes of its lookup
+    // keys, and its StoredRecord serialised, to be sealed.
     std::vector<std::optional<NormalizedRecord>> normalized;
     std::vector<std::vector<std::string>> blocking_keys;
     std::vector<std::vector<std::string>> lookup_hashes;
@@ -134,6 +135,7 @@ class IngestApi {
   // runs without, unless other writers interleave.
   int64_t batches_resolved_again() const { return resolved_again_.load(std::memory_order_relaxed); }
   // The acks as resolved: what Store answers, unless it has to resolve the batch again.
+  // Until Store, which moves them out.
   static const v1::WriteRecordsResponse& ResolvedAcks(const ResolvedBatch& resolved);
   // Drops a resolved batch unstored: its records (and those of batches resolved after it,
   // which Store resolves again) leave the index when its turn comes.
@@ -204,8 +206,9 @@ class IngestApi {
   absl::StatusOr<v1::WriteRecordsResponse> StoreInTurn(ResolvedBatch& rb);
   // Catches up, resolves again and stores, all under the ingest lock in one transaction.
   absl::StatusOr<v1::WriteRecordsResponse> WriteSerially(ResolvedBatch& rb);
-  // Logs where the batch's time went and hands out its acks.
-  v1::WriteRecordsResponse Finished(const ResolvedBatch& rb);
+  // Logs where the batch's time went and hands out its acks (moved: 500 acks copied cost
+  // about 1.5% of the service's CPU while ingesting).
+  v1::WriteRecordsResponse Finished(ResolvedBatch& rb);
 
   std::shared_ptr<const consent::Catalog> catalog_;
   storage::Pool& pool_;
