@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
     return s.ok();
   };
   auto get = [&](int c, int i) { return read(profiles[static_cast<size_t>(c * 7919 + i) % profiles.size()]); };
-  // Until every profile is known to the consent replica (the outbox announces them).
+  // Until every profile is known to the consent replica (the ingest service announces them).
   for (const auto deadline = Clock::now() + std::chrono::seconds(60);;) {
     grpc::ClientContext ctx;
     cdp::v1::ProfileView view;

@@ -96,8 +96,8 @@ cdp_demo_read() {
 
 cdp_seed_demo_reads() {
   local out=$CDP_DEMO_DIR/reads.txt tries
-  # New profiles reach the consent service (and the profile service's replica) through the
-  # ingest service's outbox: wait until the last demo customer can be read.
+  # New profiles reach the consent service (and the profile service's replica) a moment
+  # after they are made: wait until the last demo customer can be read.
   for tries in $(seq 1 100); do
     cdp_demo_read support-desk "$(cdp_demo_profile 8)" customer-care-human email human_agent:agent-042 \
       customer_request:ticket-0 >/dev/null 2>&1 && break

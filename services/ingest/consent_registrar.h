@@ -1,6 +1,9 @@
-// Announces new profiles to the consent service, from the outbox the ingest transaction
-// wrote (ingest.consent_outbox), so that every profile gets a consent record even across
-// crashes: rows leave the outbox only after RegisterCustomers succeeded.
+// Announces new profiles to the consent service, so that every profile gets a consent
+// record, also across crashes. It follows the sequence numbers that stamp profiles
+// (ingest.sequence, ingest.profiles.changed_seq): ingest.consent_announced keeps the
+// number up to which every profile was announced, and it moves on only after
+// RegisterCustomers succeeded for all of them (storage/migrations/ingest/0009).
+// Announcing a profile twice is harmless, so several instances may run.
 #ifndef CDP_SERVICES_INGEST_CONSENT_REGISTRAR_H_
 #define CDP_SERVICES_INGEST_CONSENT_REGISTRAR_H_
 

@@ -57,14 +57,12 @@ constexpr char kErasedLookups[] = "ingest_erased_lookups";
 constexpr char kEraseLookups[] = "ingest_erase_lookups";
 constexpr char kEraseUnrecordedLookups[] = "ingest_erase_unrecorded_lookups";
 constexpr char kEraseCandidates[] = "ingest_erase_candidates";
-constexpr char kEraseOutbox[] = "ingest_erase_outbox";
 constexpr char kInsertErasure[] = "ingest_insert_erasure";
 constexpr char kInsertRetained[] = "ingest_insert_retained";
 constexpr char kExpiredRetained[] = "ingest_expired_retained";
 constexpr char kDeleteRetained[] = "ingest_delete_retained";
 constexpr char kInactive[] = "ingest_inactive";
 constexpr char kInsertProfiles[] = "ingest_insert_profiles";
-constexpr char kInsertOutboxMany[] = "ingest_insert_outbox_many";
 constexpr char kInsertRecords[] = "ingest_insert_records";
 constexpr char kInsertKeysMany[] = "ingest_insert_keys_many";
 constexpr char kInsertNewKeys[] = "ingest_insert_new_keys";
@@ -85,8 +83,8 @@ std::string NewId(const char* prefix) { return absl::StrCat(prefix, RandomHex(10
 
 // A new profile's id: "p-", the time in milliseconds (11 hex digits), 48 random bits. Ids
 // made close in time sort together, so the indexes and tables keyed by profile (profiles,
-// records by profile, the consent outbox, the key store) take a batch's new profiles on
-// their newest pages instead of one random page each: at a million profiles that is the
+// records by profile, the key store) take a batch's new profiles on their newest pages
+// instead of one random page each: at a million profiles that is the
 // difference between a few pages and hundreds per batch. The id tells when the profile
 // was made, to the millisecond, and nothing else.
 std::string NewProfileId(absl::Time now) {
@@ -468,7 +466,6 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "AND lookup_hashes IS NULL)"},
       {kEraseCandidates,
        "DELETE FROM ingest.match_candidates WHERE left_profile = ANY($1::text[]) OR right_profile = ANY($1::text[])"},
-      {kEraseOutbox, "DELETE FROM ingest.consent_outbox WHERE profile_id = ANY($1::text[])"},
       {kInsertErasure,
        "INSERT INTO ingest.erasures (profile_id, erased_profile_ids, source_records, answer, erased_at) "
        "VALUES ($1, $2::text[], $3::text[], $4, now())"},
@@ -488,7 +485,6 @@ std::vector<storage::Statement> IngestApi::Statements() {
        " WHERE t.depth < 100)"
        " SELECT t.root FROM tree t LEFT JOIN ingest.records r ON r.profile_id = t.id"
        " GROUP BY t.root HAVING coalesce(max(r.changed_at_us), 0) < $1 ORDER BY t.root LIMIT $2"},
-      {kInsertOutboxMany, "INSERT INTO ingest.consent_outbox (profile_id) SELECT unnest($1::text[])"},
       {kInsertRecords,
        "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, lookup_hashes, seq) "
        "SELECT s, i, a, p, x, h, $7 FROM unnest($1::text[], $2::text[], $3::bigint[], "
@@ -944,7 +940,7 @@ absl::StatusOr<int64_t> IngestApi::InsertRows(pqxx::work& work, ResolvedBatch& r
   const SealedRows& rows = rb.rows;
   rb.write_started = absl::Now();
   // Writes, set-based, stamped with the batch's sequence number: new profiles (with data
-  // keys and outbox rows), records, lookup keys, review candidates.
+  // keys), records, lookup keys, review candidates.
   const int64_t batch_seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
   const std::string seq_text = absl::StrCat(batch_seq);
   // New profiles' data keys are committed in the key store before this transaction
@@ -955,7 +951,6 @@ absl::StatusOr<int64_t> IngestApi::InsertRows(pqxx::work& work, ResolvedBatch& r
   if (!rows.wrapped.empty()) {
     keys_stored = std::async(std::launch::async, [&] { return keys_.Put(rows.wrapped); });
     work.exec_prepared(kInsertProfiles, TextArray(rb.new_profile_ids), seq_text);
-    work.exec_prepared(kInsertOutboxMany, TextArray(rb.new_profile_ids));
   }
   if (!rows.ids.empty()) {
     work.exec_prepared(kInsertRecords, TextArray(rows.sources), TextArray(rows.ids), TextArray(rows.micros),
@@ -1620,7 +1615,6 @@ absl::StatusOr<v1::EraseProfileResponse> IngestApi::EraseProfile(const std::stri
       refs.emplace(r[0].as<std::string>(), r[1].as<std::string>());
     }
     work.exec_prepared(kEraseCandidates, TextArray(ids));
-    work.exec_prepared(kEraseOutbox, TextArray(ids));
     work.exec_prepared(kEraseProfiles, TextArray(ids), seq);
 
     answer.set_profile_id(root);

@@ -738,8 +738,7 @@ TEST_F(IngestApiTest, TheDatabaseKeepsEveryRecordWithAnExistingProfile) {
                                            "('crm', 'x3', 1, 'p-nobody', '\\x00')")),
             "23503");
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 1);
-  // The same for the consent outbox and review candidates, on either side.
-  EXPECT_EQ(sqlstate(service, "INSERT INTO ingest.consent_outbox (profile_id) VALUES ('p-nobody')"), "23503");
+  // The same for review candidates, on either side.
   EXPECT_EQ(sqlstate(service, absl::StrCat("INSERT INTO ingest.match_candidates (left_profile, right_profile, "
                                            "score, reason) VALUES ('", p, "', 'p-nobody', 1, 'r')")),
             "23503");
