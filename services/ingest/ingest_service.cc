@@ -103,19 +103,21 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
   }
 
   // The next batch the client sent, waiting for it if `wait`; nullopt when there is none
-  // (yet, or any more).
+  // (yet, or any more), or when the call is ending (Stopping).
   std::optional<Batch> Next(bool wait) {
     std::optional<Batch> batch;
     {
       absl::MutexLock lock(&mu_);
       if (wait) {
+        // A failed store ends the wait too: a client that waits for its acks before it
+        // sends more would otherwise never hear of it.
         mu_.Await(absl::Condition(
             +[](WriteRecordsCall* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
-              return !c->arrived_.empty() || c->input_ended_ || c->gone_;
+              return !c->arrived_.empty() || c->input_ended_ || c->StoppingLocked();
             },
             this));
       }
-      if (arrived_.empty() || gone_) return std::nullopt;
+      if (arrived_.empty() || StoppingLocked()) return std::nullopt;
       batch = std::move(arrived_.front());
       arrived_.pop_front();
     }
@@ -159,6 +161,13 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
     return status;
   }
 
+  // The client went away or a store failed: nothing more is worked on.
+  bool StoppingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return gone_ || !store_status_.ok(); }
+  bool Stopping() {
+    absl::MutexLock lock(&mu_);
+    return StoppingLocked();
+  }
+
   grpc::Status PrepareAndResolve() {
     using Prepared = absl::StatusOr<IngestApi::PreparedBatch>;
     std::optional<Batch> first = Next(/*wait=*/true);
@@ -166,6 +175,7 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
     Prepared current = api_.Prepare(caller_, *std::move(first));
     while (true) {
       if (!current.ok()) return rpc::ToGrpcStatus(current.status());
+      if (Stopping()) return Ended();  // the store's error, if any, is what the call ends with
       std::future<Prepared> next;
       if (std::optional<Batch> ahead = Next(/*wait=*/false)) {
         next = std::async(std::launch::async,
@@ -186,16 +196,16 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
   }
 
   // Waits until the storer has taken the batch before; false (with the batch abandoned)
-  // if a store failed.
+  // if the call is ending.
   bool HandToStorer(Resolved r) {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](WriteRecordsCall* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
-            return !c->resolved_.has_value() || !c->store_status_.ok();
+            return !c->resolved_.has_value() || c->StoppingLocked();
           },
           this));
-      if (store_status_.ok()) {
+      if (!StoppingLocked()) {
         resolved_ = std::move(r);
         return true;
       }
@@ -205,7 +215,7 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
   }
 
   // The storer: stores what the worker hands over, in order, and queues the acks. After a
-  // failed store, what is handed over is abandoned.
+  // failed store, or once the client is gone, what is handed over is abandoned.
   void StoreInOrder() {
     while (true) {
       Resolved r;
@@ -220,7 +230,7 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
         if (!resolved_) return;
         r = *std::move(resolved_);
         resolved_.reset();
-        failed = !store_status_.ok();
+        failed = StoppingLocked();
       }
       if (failed) {
         api_.Abandon(std::move(r.resolved));

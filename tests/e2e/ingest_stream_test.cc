@@ -134,6 +134,18 @@ TEST_F(IngestStreamTest, ABatchTheDatabaseRefusesEndsTheCallAfterTheBatchesBefor
   grpc::Status status = stream->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
 
+  // A client that sends one batch and waits for its acks before sending more (cdpctl
+  // import --strict) hears of the failure at once, with the stream still open.
+  {
+    grpc::ClientContext one_ctx;
+    one_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto one = stub->WriteRecords(&one_ctx);
+    ASSERT_TRUE(one->Write(Batch(2, 50)));
+    EXPECT_FALSE(one->Read(&resp));
+    status = one->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  }
+
   // Batches 0 and 1 are stored; nothing of 2, 3 and 4, which are new on a fresh stream
   // (also to the service's matching index, which took batches 3 and 4 in provisionally
   // if it resolved them before batch 2 failed).
