@@ -1,5 +1,7 @@
 #include "storage/pool.h"
 
+#include <poll.h>
+
 #include "absl/strings/str_cat.h"
 #include "pqxx/except"
 #include "pqxx/nontransaction"
@@ -7,6 +9,21 @@
 #include "storage/session.h"
 
 namespace cdp::storage {
+
+namespace {
+
+// Whether the server has closed an idle connection, or is closing it: anything to read on
+// a connection with no statement running is the server's goodbye (a terminated backend, a
+// shutdown) or its end of file. libpq learns of that only on the next statement, which
+// would then fail in the caller's hands.
+bool ClosedByServer(const pqxx::connection& conn) {
+  const int fd = conn.sock();
+  if (fd < 0) return true;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;
+}
+
+}  // namespace
 
 Pool::Pool(PoolOptions options) : options_(std::move(options)) {}
 
@@ -55,7 +72,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Take() {
     conn = std::move(idle_.back());
     idle_.pop_back();
   }
-  if (conn == nullptr || !conn->is_open()) {
+  if (conn == nullptr || !conn->is_open() || ClosedByServer(*conn)) {
     // Reopen outside the lock; on failure the slot comes back empty and is retried later.
     auto fresh = Open();
     if (!fresh.ok()) {

@@ -31,8 +31,8 @@ struct PoolOptions {
   std::vector<Statement> statements;        // prepared on each connection
 };
 
-// Thread-safe. Connections are opened by Connect(); a connection found broken is reopened
-// on its next use. Transact() runs a function in one transaction and maps every libpqxx
+// Thread-safe. Connections are opened by Connect(); a connection found broken, or closed by
+// the server while idle (a terminated backend, a restart), is reopened when next taken. Transact() runs a function in one transaction and maps every libpqxx
 // exception to a Status (see pg_status.h), so callers never see one.
 class Pool {
  public:
