@@ -1375,7 +1375,7 @@ absl::StatusOr<v1::MergeProfilesResponse> IngestApi::MergeProfiles(
         return absl::FailedPreconditionError(absl::StrCat(
             "profile_ids[", i, "]: already merged into ", r[0][0].as<std::string>()));
       }
-      if (r[0][1].is_null()) {
+      if (r[0][1].as<bool>()) {
         return absl::FailedPreconditionError(absl::StrCat("profile_ids[", i, "]: erased"));
       }
     }

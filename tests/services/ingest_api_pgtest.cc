@@ -466,6 +466,21 @@ TEST_F(IngestApiTest, ErasureDestroysTheKeyAndLookupsKeepsOnlyWhatTheLawRequires
   ASSERT_THAT(again.status(), IsOk());
   EXPECT_EQ(again->SerializeAsString(), erased->SerializeAsString());
 
+  // An erased profile takes no part in a merge, either way round.
+  const v1::WriteRecordsResponse kees =
+      Write({Record("crm", "c77", 1000, {{"given_name", "Kees"}, {"family_name", "Dekker"}})});
+  ASSERT_EQ(kees.acks(0).outcome(), v1::RecordAck::ACCEPTED);
+  for (const bool erased_first : {true, false}) {
+    v1::MergeProfilesRequest merge;
+    merge.add_profile_ids(erased_first ? profile : kees.acks(0).profile_id());
+    merge.add_profile_ids(erased_first ? kees.acks(0).profile_id() : profile);
+    merge.set_reason("an operator's mistake");
+    merge.mutable_acting_party()->set_kind(v1::ActingParty::HUMAN_AGENT);
+    merge.mutable_acting_party()->set_id("agent-7");
+    EXPECT_THAT(api_->MergeProfiles(kOperator, merge).status(),
+                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("erased")));
+  }
+
   // A service started after the erasure knows the record was erased: a resent version is
   // rejected, not stored anew.
   auto catalog = consent::Catalog::FromFile(kCatalog);
