@@ -111,8 +111,8 @@ TEST_F(PortalBrowserTest, CustomersAndAuditorsInARealBrowser) {
                {"date_of_birth", "1958-12-30"}}});
   ASSERT_EQ(ids.size(), 3u);
 
-  // New profiles reach consent and the profile service's replica through an outbox: wait
-  // until both customers can be read.
+  // New profiles reach consent and the profile service's replica a moment after they are
+  // made: wait until both customers can be read.
   for (const std::string& id : ids) {
     auto stub = v1::ProfileService::NewStub(pki_->Channel(profile_.port, "service/support-desk"));
     grpc::Status s;

@@ -767,7 +767,8 @@ TEST_F(IngestApiTest, TheDatabaseKeepsEveryRecordWithAnExistingProfile) {
   EXPECT_EQ(sqlstate(db_->AdminDsn(), "DELETE FROM ingest.profiles"), "23503");
   EXPECT_EQ(sqlstate(db_->AdminDsn(), "TRUNCATE ingest.profiles CASCADE"), "23503");
   EXPECT_EQ(sqlstate(db_->AdminDsn(), "UPDATE ingest.profiles SET profile_id = 'p-renamed'"), "23503");
-  EXPECT_EQ(sqlstate(db_->AdminDsn(), "INSERT INTO ingest.profiles (profile_id) VALUES ('p-alone')"), "ok");
+  EXPECT_EQ(sqlstate(db_->AdminDsn(), "INSERT INTO ingest.profiles (profile_id, changed_seq) VALUES ('p-alone', 1)"),
+            "ok");
   EXPECT_EQ(sqlstate(db_->AdminDsn(), "DELETE FROM ingest.profiles WHERE profile_id = 'p-alone'"), "23503");
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.profiles WHERE profile_id = 'p-alone'"), 1);
   // What the service does is still allowed: a new version of the record, and an erasure.

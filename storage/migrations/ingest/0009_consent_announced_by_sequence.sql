@@ -15,11 +15,16 @@
 -- Erased profiles are left out.
 --
 -- Rows of the outbox still waiting are covered: `through_seq` starts at 0, so every
--- profile is announced once more after this migration.
+-- profile is announced once more after this migration. The outbox stays for instances of
+-- the previous version still running during an upgrade (they write it and empty it
+-- themselves); a later migration drops it.
 CREATE TABLE ingest.consent_announced (
   only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
   through_seq bigint NOT NULL
 );
 INSERT INTO ingest.consent_announced (through_seq) VALUES (0);
+COMMENT ON TABLE ingest.consent_outbox IS 'no longer written since migration 0009; to be dropped';
 
-DROP TABLE ingest.consent_outbox;  -- with its triggers
+-- A profile written without its stamp would take the old default (1), below what is
+-- announced already, and never be announced: every writer must stamp it.
+ALTER TABLE ingest.profiles ALTER COLUMN changed_seq DROP DEFAULT;
