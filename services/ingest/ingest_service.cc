@@ -184,7 +184,7 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
       auto batch = std::make_shared<const IngestApi::PreparedBatch>(*std::move(current));
       absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> resolved = api_.Resolve(*batch);
       if (!resolved.ok()) return rpc::ToGrpcStatus(resolved.status());
-      if (!HandToStorer({batch, *std::move(resolved)})) return grpc::Status::OK;  // the store's error ends it
+      if (!HandToStorer({batch, *std::move(resolved)})) return Ended();  // Run prefers a store's error
       if (next.valid()) {
         current = next.get();
         continue;
