@@ -16,6 +16,8 @@ constexpr char kDone[] = "ingest_announce_done";
 // Sequence numbers announced in one round: a number stamps one batch (up to 1000 new
 // profiles), a merge or an erasure.
 constexpr int64_t kNumbersPerRound = 50;
+// RegisterCustomersRequest takes at most 1000 ids (proto/cdp/v1/consent.proto): the wire
+// contract, which the consent service enforces.
 constexpr size_t kIdsPerCall = 1000;
 
 }  // namespace
