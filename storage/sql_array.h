@@ -43,6 +43,28 @@ inline std::string TextArray(const std::vector<std::string>& values) {
   return out;
 }
 
+// A bytea[] as text, '{\\x0a1b,\\x2c3d}': for a statement that takes one array per row,
+// which binary arrays cannot nest, as elements of a TextArray ($1::text[], then each
+// element ::bytea[]).
+inline std::string ByteaArrayText(const std::vector<std::string>& values) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  size_t size = 2;
+  for (const std::string& v : values) size += 4 + 2 * v.size();
+  std::string out;
+  out.reserve(size);
+  out.push_back('{');
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.append("\\\\x");
+    for (unsigned char c : values[i]) {
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  out.push_back('}');
+  return out;
+}
+
 // A one-dimensional bytea[] without NULLs in the binary format array_recv reads: the
 // number of dimensions, a has-NULLs flag, the element type (bytea), the length and lower
 // bound of the dimension, then each element's length and bytes, all integers big-endian.

@@ -53,9 +53,6 @@ constexpr char kErasedIds[] = "ingest_erased_ids";
 constexpr char kErasure[] = "ingest_erasure";
 constexpr char kEraseProfiles[] = "ingest_erase_profiles";
 constexpr char kEraseRecords[] = "ingest_erase_records";
-constexpr char kErasedLookups[] = "ingest_erased_lookups";
-constexpr char kEraseLookups[] = "ingest_erase_lookups";
-constexpr char kEraseUnrecordedLookups[] = "ingest_erase_unrecorded_lookups";
 constexpr char kEraseCandidates[] = "ingest_erase_candidates";
 constexpr char kInsertErasure[] = "ingest_insert_erasure";
 constexpr char kInsertRetained[] = "ingest_insert_retained";
@@ -64,8 +61,6 @@ constexpr char kDeleteRetained[] = "ingest_delete_retained";
 constexpr char kInactive[] = "ingest_inactive";
 constexpr char kInsertProfiles[] = "ingest_insert_profiles";
 constexpr char kInsertRecords[] = "ingest_insert_records";
-constexpr char kInsertKeysMany[] = "ingest_insert_keys_many";
-constexpr char kInsertNewKeys[] = "ingest_insert_new_keys";
 constexpr char kFindByKey[] = "ingest_find_by_key";
 constexpr char kWholeProfiles[] = "ingest_whole_profiles";
 
@@ -103,9 +98,6 @@ struct BatchEntry {
   int64_t micros;
   const std::vector<std::string>* keys;  // blocking keys (the PreparedBatch's)
   std::string profile;                   // where it goes (the profile that seals it)
-  // A record id the database has never seen (and the first of its versions in this
-  // batch): its lookup keys cannot be there yet.
-  bool first_seen = false;
 };
 
 // What a batch writes, made ready before its transaction: new profiles' data keys
@@ -114,9 +106,7 @@ struct SealedRows {
   bool ready = false;
   std::vector<std::pair<std::string, std::string>> wrapped;  // profile id, wrapped data key
   std::vector<std::string> sources, ids, micros, profiles, sealed;
-  std::vector<std::string> lookups;  // per record, its lookup hashes one after the other
-  std::vector<std::string> key_hashes, key_sources, key_ids;        // of records first seen
-  std::vector<std::string> again_hashes, again_sources, again_ids;  // of other versions
+  std::vector<std::string> lookups;  // per record, its lookup hashes (ByteaArrayText)
 };
 
 // A doubtful pair for the review queue.
@@ -318,40 +308,14 @@ void ForEachOnTwoThreads(int n, const std::function<void(int)>& fn) {
   second.join();
 }
 
-// The keyed hash a lookup key is stored and searched under (ingest.record_keys): the first
-// 16 bytes of its HMAC-SHA256. Two of a billion keys share one with odds of about 1 in
+// The keyed hash a lookup key is stored and searched under (ingest.records.lookup_hashes):
+// the first 16 bytes of its HMAC-SHA256. Two of a billion keys share one with odds of about 1 in
 // 10^21; whole hashes made the index, whose inserts land all over it, a quarter larger.
 constexpr size_t kLookupHashBytes = 16;
 std::string StoredLookupHash(const storage::MasterKey& key, const std::string& lookup_key) {
   std::string hash = key.LookupHash("lookup", lookup_key);
   hash.resize(kLookupHashBytes);
   return hash;
-}
-
-// Deletes the lookup keys of every version of the profiles' records: by primary key, from
-// the hashes each version's row keeps. Versions stored before rows kept them (NULL) are
-// found by record instead, which scans record_keys; only an erasure that has any pays that.
-absl::Status EraseLookups(pqxx::transaction_base& work, const std::vector<std::string>& profiles) {
-  std::vector<std::string> hashes, sources, ids;
-  bool unrecorded = false;
-  for (const pqxx::row& r : work.exec_prepared(kErasedLookups, TextArray(profiles))) {
-    if (r[2].is_null()) {
-      unrecorded = true;
-      continue;
-    }
-    const std::string lookups = pqxx::binarystring(r[2]).str();
-    if (lookups.size() % kLookupHashBytes != 0) {
-      return absl::DataLossError("ingest.records.lookup_hashes: not a whole number of hashes");
-    }
-    for (size_t at = 0; at < lookups.size(); at += kLookupHashBytes) {
-      hashes.push_back(lookups.substr(at, kLookupHashBytes));
-      sources.push_back(r[0].as<std::string>());
-      ids.push_back(r[1].as<std::string>());
-    }
-  }
-  if (!hashes.empty()) work.exec_prepared(kEraseLookups, ByteaArray(hashes), TextArray(sources), TextArray(ids));
-  if (unrecorded) work.exec_prepared(kEraseUnrecordedLookups, TextArray(profiles));
-  return absl::OkStatus();
 }
 
 // The blocking keys that searches go through (e-mail, phone, customer number; see
@@ -452,18 +416,8 @@ std::vector<storage::Statement> IngestApi::Statements() {
       {kEraseProfiles,
        "UPDATE ingest.profiles SET erased_at = now(), changed_seq = $2 WHERE profile_id = ANY($1::text[])"},
       {kEraseRecords,
-       "UPDATE ingest.records SET sealed = ''::bytea, lookup_hashes = ''::bytea WHERE profile_id = ANY($1::text[]) "
+       "UPDATE ingest.records SET sealed = ''::bytea, lookup_hashes = '{}' WHERE profile_id = ANY($1::text[]) "
        "RETURNING source_system, record_id"},
-      // An erasure's lookup keys (EraseLookups says which statement serves which rows).
-      {kErasedLookups,
-       "SELECT source_system, record_id, lookup_hashes FROM ingest.records WHERE profile_id = ANY($1::text[])"},
-      {kEraseLookups,
-       "DELETE FROM ingest.record_keys k USING unnest($1::bytea[], $2::text[], $3::text[]) AS t(h, s, i) "
-       "WHERE k.key_hash = t.h AND k.source_system = t.s AND k.record_id = t.i"},
-      {kEraseUnrecordedLookups,
-       "DELETE FROM ingest.record_keys WHERE (source_system, record_id) IN "
-       "(SELECT source_system, record_id FROM ingest.records WHERE profile_id = ANY($1::text[]) "
-       "AND lookup_hashes IS NULL)"},
       {kEraseCandidates,
        "DELETE FROM ingest.match_candidates WHERE left_profile = ANY($1::text[]) OR right_profile = ANY($1::text[])"},
       {kInsertErasure,
@@ -487,15 +441,8 @@ std::vector<storage::Statement> IngestApi::Statements() {
        " GROUP BY t.root HAVING coalesce(max(r.changed_at_us), 0) < $1 ORDER BY t.root LIMIT $2"},
       {kInsertRecords,
        "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, lookup_hashes, seq) "
-       "SELECT s, i, a, p, x, h, $7 FROM unnest($1::text[], $2::text[], $3::bigint[], "
-       "$4::text[], $5::bytea[], $6::bytea[]) AS t(s, i, a, p, x, h)"},
-      {kInsertKeysMany,
-       "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
-       "SELECT h, s, i FROM unnest($1::bytea[], $2::text[], $3::text[]) AS t(h, s, i) "
-       "ON CONFLICT DO NOTHING"},
-      {kInsertNewKeys,
-       "INSERT INTO ingest.record_keys (key_hash, source_system, record_id) "
-       "SELECT h, s, i FROM unnest($1::bytea[], $2::text[], $3::text[]) AS t(h, s, i)"},
+       "SELECT s, i, a, p, x, h::bytea[], $7 FROM unnest($1::text[], $2::text[], $3::bigint[], "
+       "$4::text[], $5::bytea[], $6::text[]) AS t(s, i, a, p, x, h)"},
       // Everything the golden records of many ids need in one round trip (see migration
       // ingest/0008 for what and why a function): per requested id, the root it lives
       // under, every profile merged into it, and the latest version of their records.
@@ -503,9 +450,8 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "SELECT start, root, id, erased, source_system, record_id, changed_at_us, sealed "
        "FROM ingest.whole_profiles($1::text[])"},
       {kFindByKey,
-       "WITH RECURSIVE hit AS (SELECT DISTINCT r.profile_id FROM ingest.record_keys k "
-       " JOIN ingest.records r ON r.source_system = k.source_system AND r.record_id = k.record_id "
-       " WHERE k.key_hash = decode($1, 'hex')),"
+       "WITH RECURSIVE hit AS (SELECT DISTINCT r.profile_id FROM ingest.records r "
+       " WHERE r.lookup_hashes @> ARRAY[decode($1, 'hex')]),"
        " up(start, id, next, depth) AS ("
        " SELECT p.profile_id, p.profile_id, p.merged_into, 0 FROM ingest.profiles p JOIN hit ON hit.profile_id = p.profile_id"
        " UNION ALL SELECT up.start, p.profile_id, p.merged_into, up.depth + 1 FROM ingest.profiles p"
@@ -574,7 +520,7 @@ absl::StatusOr<IngestApi::PreparedBatch> IngestApi::Prepare(const std::string& c
   b.normalized.resize(static_cast<size_t>(n));
   b.blocking_keys.resize(static_cast<size_t>(n));
   b.plaintext.resize(static_cast<size_t>(n));
-  b.lookup_hashes.resize(static_cast<size_t>(n));
+  b.lookups.resize(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) b.response.add_acks();
   auto check = [&](int i) {
     const v1::SourceRecord& r = b.request->records(i);
@@ -609,9 +555,9 @@ absl::StatusOr<IngestApi::PreparedBatch> IngestApi::Prepare(const std::string& c
     // What does not depend on the profile the record will join: its blocking keys, the
     // keyed hashes of its lookup keys, and the bytes to be sealed (with the profile's key).
     b.blocking_keys[k] = resolution::BlockingKeys(rec.person);
-    for (const std::string& key : LookupKeys(b.blocking_keys[k])) {
-      b.lookup_hashes[k].push_back(StoredLookupHash(key_, key));
-    }
+    std::vector<std::string> hashes;
+    for (const std::string& key : LookupKeys(b.blocking_keys[k])) hashes.push_back(StoredLookupHash(key_, key));
+    b.lookups[k] = storage::ByteaArrayText(hashes);
     // Built in an arena on the stack: its copies of the values cost no allocation each.
     alignas(8) char scratch[4096];
     google::protobuf::ArenaOptions scratch_options;
@@ -756,7 +702,6 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
     } else if (auto earlier = batch_profile.find(id); earlier != batch_profile.end()) {
       e.profile = *earlier->second;  // another version earlier in this batch
     } else {
-      e.first_seen = true;
       // Per profile (as it stands, merges included) the best record and the profile that
       // owns it: a joining record goes to that owner, so that undoing a merge later
       // takes it along with the record it matched.
@@ -920,16 +865,7 @@ absl::Status IngestApi::SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb, 
     out.micros.push_back(absl::StrCat(e.micros));
     out.profiles.push_back(e.profile);
     out.sealed.push_back(std::move(row.sealed));
-    // Lookup keys of records first seen (plain inserts) and of other versions (whose keys
-    // may be stored already: those skip conflicts, which costs PostgreSQL more per row).
-    // The record's row keeps them too, for erasure to delete exactly these.
-    std::string& lookups = out.lookups.emplace_back();
-    for (const std::string& hash : batch.lookup_hashes[static_cast<size_t>(e.index)]) {
-      lookups += hash;
-      (e.first_seen ? out.key_hashes : out.again_hashes).push_back(hash);
-      (e.first_seen ? out.key_sources : out.again_sources).push_back(r.source_system());
-      (e.first_seen ? out.key_ids : out.again_ids).push_back(r.record_id());
-    }
+    out.lookups.push_back(batch.lookups[static_cast<size_t>(e.index)]);
   }
   rb.sealed = absl::Now();
   out.ready = true;
@@ -940,7 +876,7 @@ absl::StatusOr<int64_t> IngestApi::InsertRows(pqxx::work& work, ResolvedBatch& r
   const SealedRows& rows = rb.rows;
   rb.write_started = absl::Now();
   // Writes, set-based, stamped with the batch's sequence number: new profiles (with data
-  // keys), records, lookup keys, review candidates.
+  // keys), records (with their lookup keys' hashes), review candidates.
   const int64_t batch_seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
   const std::string seq_text = absl::StrCat(batch_seq);
   // New profiles' data keys are committed in the key store before this transaction
@@ -954,15 +890,7 @@ absl::StatusOr<int64_t> IngestApi::InsertRows(pqxx::work& work, ResolvedBatch& r
   }
   if (!rows.ids.empty()) {
     work.exec_prepared(kInsertRecords, TextArray(rows.sources), TextArray(rows.ids), TextArray(rows.micros),
-                       TextArray(rows.profiles), ByteaArray(rows.sealed), ByteaArray(rows.lookups), seq_text);
-  }
-  if (!rows.key_hashes.empty()) {
-    work.exec_prepared(kInsertNewKeys, ByteaArray(rows.key_hashes), TextArray(rows.key_sources),
-                       TextArray(rows.key_ids));
-  }
-  if (!rows.again_hashes.empty()) {
-    work.exec_prepared(kInsertKeysMany, ByteaArray(rows.again_hashes), TextArray(rows.again_sources),
-                       TextArray(rows.again_ids));
+                       TextArray(rows.profiles), ByteaArray(rows.sealed), TextArray(rows.lookups), seq_text);
   }
   if (!rb.review_rows.empty()) {
     std::vector<std::string> lefts, rights, bits, reasons;
@@ -1609,7 +1537,6 @@ absl::StatusOr<v1::EraseProfileResponse> IngestApi::EraseProfile(const std::stri
 
     const std::vector<std::string> ids(profiles.begin(), profiles.end());
     const int64_t seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
-    RETURN_IF_ERROR(EraseLookups(work, ids));
     std::set<std::pair<std::string, std::string>> refs;
     for (const pqxx::row& r : work.exec_prepared(kEraseRecords, TextArray(ids))) {
       refs.emplace(r[0].as<std::string>(), r[1].as<std::string>());

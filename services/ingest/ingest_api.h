@@ -101,10 +101,11 @@ class IngestApi {
     v1::WriteRecordsResponse response;  // per record REJECTED with the reason, or still open
     // Per record (empty for a rejected one): normalised (its person for matching; its
     // values are in the StoredRecord), its blocking keys, the keyed hashes of its lookup
-    // keys, and its StoredRecord serialised, to be sealed.
+    // keys (as a bytea[] in text, storage::ByteaArrayText), and its StoredRecord
+    // serialised, to be sealed.
     std::vector<std::optional<NormalizedRecord>> normalized;
     std::vector<std::vector<std::string>> blocking_keys;
-    std::vector<std::vector<std::string>> lookup_hashes;
+    std::vector<std::string> lookups;
     std::vector<std::string> plaintext;
     absl::Duration prepare_time;
   };

@@ -385,8 +385,8 @@ TEST_F(RightsTest, AnErasureLeavesNothingOfTheCustomerAndMakesEarlierBackupsUnre
   ASSERT_FALSE(kees.empty());
   ASSERT_THAT(Read("service/support-desk", kees, "customer-care-human", {"email", "phone_mobile"}).status(), IsOk());
   const std::vector<std::string> lookups = Column(
-      db_->AdminDsn(), "SELECT encode(k.key_hash, 'hex') FROM ingest.record_keys k JOIN ingest.records r "
-                       "USING (source_system, record_id) WHERE r.profile_id = '" + kees + "'");
+      db_->AdminDsn(), "SELECT encode(h, 'hex') FROM ingest.records, unnest(lookup_hashes) h "
+                       "WHERE profile_id = '" + kees + "'");
   ASSERT_FALSE(lookups.empty());
   // A backup of the data database taken before the erasure.
   const std::string dir = testing::MakeTempDir();

@@ -200,35 +200,96 @@ TEST_F(IngestApiTest, ProfilesAreFoundByEmailPhoneOrCustomerNumberThroughKeyedHa
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(api_->FindProfiles("spiffe://cdp.local/service/marketing", r).status(),
               StatusIs(absl::StatusCode::kPermissionDenied));
-  // Nothing in the keys table says what was looked up.
-  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE position(convert_to('vanderberg', 'UTF8') IN key_hash) > 0"), 0);
+  // Nothing stored says what was looked up.
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records, unnest(lookup_hashes) h "
+                  "WHERE position(convert_to('vanderberg', 'UTF8') IN h) > 0"),
+            0);
 }
 
-// Lookup keys were stored under whole 32-byte hashes before migration 0006, which keeps
-// their first 16 bytes: what the service computes for the same key now.
-TEST_F(IngestApiTest, LookupKeysStoredUnderWholeHashesAreFoundAfterMigration0006) {
-  const std::string p = Write({Record("crm", "c1", 1000, kJan)}).acks(0).profile_id();
-  ASSERT_EQ(Count("SELECT count(*) FROM ingest.record_keys"), 3);  // e-mail, phone, customer number
-  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE length(key_hash) = 16"), 3);
-  v1::FindProfilesRequest r;
-  r.set_email("jp.vanderberg@example.nl");
-  auto found = [&]() -> std::vector<std::string> {
-    auto f = api_->FindProfiles(kProfile, r);
+// Lookup keys as older versions stored them are found after migration 0010 moves them
+// into records.lookup_hashes: rows of record_keys under whole 32-byte hashes for versions
+// stored before migration 0006 (0006 keeps their first 16 bytes, 0007 leaves the versions'
+// hashes NULL), and hashes concatenated in the version's row since 0007.
+TEST_F(IngestApiTest, LookupKeysStoredByOlderVersionsAreFoundAfterTheMigrations) {
+  // The hashes this master key gives Jan's and Piet's lookup keys, as the service stores
+  // them now (e-mail, phone, customer number).
+  auto piet_record = kJan;
+  piet_record["customer_number"] = "K0000002";
+  piet_record["full_name"] = "Piet de Vries";
+  piet_record["email"] = "piet@devries.nl";
+  piet_record["phone_mobile"] = "06-87654321";
+  piet_record["date_of_birth"] = "1975-01-01";
+  Write({Record("crm", "c1", 1000, kJan), Record("crm", "c2", 1000, piet_record)});
+  auto hashes_of = [&](const std::string& id) {
+    return Count("SELECT cardinality(lookup_hashes) FROM ingest.records WHERE record_id = '" + id + "'");
+  };
+  ASSERT_EQ(hashes_of("c1"), 3);
+  ASSERT_EQ(hashes_of("c2"), 3);
+  auto hex_hashes = [&](const std::string& id) {
+    pqxx::connection c(db_->AdminDsn());
+    pqxx::work tx(c);
+    std::vector<std::string> out;
+    for (const pqxx::row& r : tx.exec("SELECT encode(h, 'hex') FROM ingest.records, unnest(lookup_hashes) h "
+                                      "WHERE record_id = '" + id + "'")) {
+      out.push_back(r[0].as<std::string>());
+    }
+    return out;
+  };
+  const std::vector<std::string> jan = hex_hashes("c1"), piet = hex_hashes("c2");
+
+  // The same two records in a database an older version wrote.
+  testing::TestDatabase old;
+  auto up_to = [](const std::string& first_left_out) {
+    storage::MigrationSet set = storage::migrations::ingest();
+    auto it = std::find_if(set.files.begin(), set.files.end(),
+                           [&](const storage::Migration& m) { return m.name == first_left_out; });
+    EXPECT_NE(it, set.files.end()) << first_left_out;
+    set.files.erase(it, set.files.end());
+    return set;
+  };
+  auto exec = [&](const std::string& sql) {
+    pqxx::connection c(old.AdminDsn());
+    pqxx::work tx(c);
+    tx.exec0(sql);
+    tx.commit();
+  };
+  ASSERT_THAT(storage::ApplyMigrations(old.AdminDsn(), up_to("0006_shorter_lookup_hashes.sql")).status(), IsOk());
+  exec("INSERT INTO ingest.profiles (profile_id) VALUES ('p-jan'), ('p-piet')");
+  // Jan before 0006: whole hashes in record_keys (16 more bytes of the same hash).
+  exec("INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed) "
+       "VALUES ('crm', 'c1', 1000, 'p-jan', '\\x00')");
+  for (const std::string& h : jan) {
+    exec("INSERT INTO ingest.record_keys VALUES (decode('" + h + "' || repeat('ab', 16), 'hex'), 'crm', 'c1')");
+  }
+  ASSERT_THAT(storage::ApplyMigrations(old.AdminDsn(), up_to("0010_lookups_in_a_gin_index.sql")).status(), IsOk());
+  // Piet between 0007 and 0010: the version's row keeps its hashes one after the other.
+  std::string concatenated;
+  for (const std::string& h : piet) concatenated += h;
+  exec("INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, lookup_hashes, seq) "
+       "VALUES ('crm', 'c2', 1000, 'p-piet', '\\x00', decode('" + concatenated + "', 'hex'), 2)");
+  ASSERT_THAT(storage::ApplyMigrations(old.AdminDsn(), storage::migrations::ingest()).status(), IsOk());
+
+  storage::Pool pool(storage::PoolOptions{
+      .dsn = old.DsnAs("cdp_ingest"), .size = 1, .statements = IngestApi::Statements()});
+  ASSERT_THAT(pool.Connect(), IsOk());
+  IngestApi api(catalog_, pool, *key_, *keys_, IngestApi::Options{});
+  auto found = [&](v1::FindProfilesRequest r) -> std::vector<std::string> {
+    auto f = api.FindProfiles(kProfile, r);
     EXPECT_THAT(f.status(), IsOk());
     return f.ok() ? std::vector<std::string>(f->profile_ids().begin(), f->profile_ids().end())
                   : std::vector<std::string>{};
   };
-  ASSERT_EQ(found(), std::vector<std::string>{p});
-  // The rows as an older version stored them: 16 more bytes of the same hash.
-  AdminExec("UPDATE ingest.record_keys SET key_hash = key_hash || decode(repeat('ab', 16), 'hex')");
-  EXPECT_TRUE(found().empty());
-  const storage::MigrationSet all = storage::migrations::ingest();
-  auto it = std::find_if(all.files.begin(), all.files.end(),
-                         [](const storage::Migration& m) { return m.name == "0006_shorter_lookup_hashes.sql"; });
-  ASSERT_NE(it, all.files.end());
-  AdminExec(it->sql);
-  EXPECT_EQ(found(), std::vector<std::string>{p});
-  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE length(key_hash) = 16"), 3);
+  v1::FindProfilesRequest by_email, by_phone, by_number;
+  by_email.set_email("jp.vanderberg@example.nl");
+  by_phone.set_phone("06-87654321");
+  by_number.set_customer_number("K0000002");
+  EXPECT_EQ(found(by_email), std::vector<std::string>{"p-jan"});
+  EXPECT_EQ(found(by_phone), std::vector<std::string>{"p-piet"});
+  EXPECT_EQ(found(by_number), std::vector<std::string>{"p-piet"});
+  pqxx::connection c(old.AdminDsn());
+  pqxx::work tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM ingest.records WHERE cardinality(lookup_hashes) = 3")[0].as<int>(), 2);
+  EXPECT_EQ(tx.exec1("SELECT to_regclass('ingest.record_keys') IS NULL")[0].as<bool>(), true);
 }
 
 TEST_F(IngestApiTest, SourceTrustAndPhoneRegionComeFromConfiguration) {
@@ -380,8 +441,8 @@ TEST_F(IngestApiTest, PersonalDataIsStoredOnlySealedWithKeysInTheKeyStore) {
   for (const char* plain : {"vanderberg", "Berg", "12345678", "1980", "Kerkstraat", "1011"}) {
     EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.records WHERE position(convert_to('", plain,
                                  "', 'UTF8') IN sealed) > 0")), 0) << plain;
-    EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.record_keys WHERE position(convert_to('", plain,
-                                 "', 'UTF8') IN key_hash) > 0")), 0) << plain;
+    EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.records, unnest(lookup_hashes) h "
+                                 "WHERE position(convert_to('", plain, "', 'UTF8') IN h) > 0")), 0) << plain;
   }
   // No key in the data database: its backups hold ciphertext only.
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.profiles WHERE wrapped_key IS NOT NULL"), 0);
@@ -449,7 +510,7 @@ TEST_F(IngestApiTest, ErasureDestroysTheKeyAndLookupsKeepsOnlyWhatTheLawRequires
   auto found = api_->FindProfiles(kProfile, find);
   ASSERT_THAT(found.status(), IsOk());
   EXPECT_EQ(found->profile_ids_size(), 0);
-  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records WHERE cardinality(lookup_hashes) > 0"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.records WHERE length(sealed) > 0"), 0);
   // The profile's key is gone from the key store, so the copy taken before opens with
   // nothing that is left; only the retention key remains.
@@ -512,9 +573,9 @@ TEST_F(IngestApiTest, ErasureDestroysTheKeyAndLookupsKeepsOnlyWhatTheLawRequires
   EXPECT_TRUE(none->empty());
 }
 
-TEST_F(IngestApiTest, ErasureDeletesTheLookupKeysOfEveryVersionAndOfNoOneElse) {
+TEST_F(IngestApiTest, ErasureEmptiesTheLookupKeysOfEveryVersionAndOfNoOneElse) {
   const std::string kRights = "spiffe://cdp.local/service/rights";
-  // Jan's record in two versions with different e-mail addresses: four lookup keys in all.
+  // Jan's record in two versions with different e-mail addresses: three lookup keys each.
   auto moved = kJan;
   moved["email"] = "jan@berg.nl";
   const std::string jan = Write({Record("crm", "c1", 1000, kJan)}).acks(0).profile_id();
@@ -530,28 +591,27 @@ TEST_F(IngestApiTest, ErasureDeletesTheLookupKeysOfEveryVersionAndOfNoOneElse) {
                                .acks(0).profile_id();
   ASSERT_NE(piet, jan);
   ASSERT_NE(kees, jan);
-  const std::string jans = "SELECT count(*) FROM ingest.record_keys WHERE record_id = 'c1'";
-  ASSERT_EQ(Count(jans), 4);
-  // Each version's row holds the hashes written for it, as record_keys has them.
-  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records r, ingest.record_keys k "
-                  "WHERE r.record_id = 'c1' AND k.record_id = 'c1' AND position(k.key_hash IN r.lookup_hashes) > 0"),
-            6);
-  // Kees's record as a version from before rows kept their hashes stored it.
-  AdminExec("UPDATE ingest.records SET lookup_hashes = NULL WHERE record_id = 'w1'");
-  const std::string others = "SELECT count(*) FROM ingest.record_keys WHERE record_id <> 'c1'";
-  ASSERT_EQ(Count(others), 5);
+  auto hashes = [&](const std::string& where) {
+    return Count("SELECT count(*) FROM ingest.records, unnest(lookup_hashes) WHERE " + where);
+  };
+  ASSERT_EQ(hashes("record_id = 'c1'"), 6);  // three in each version
+  ASSERT_EQ(hashes("record_id <> 'c1'"), 5);
 
   v1::EraseProfileRequest erase;
   erase.set_profile_id(jan);
   ASSERT_THAT(api_->EraseProfile(kRights, erase).status(), IsOk());
-  EXPECT_EQ(Count(jans), 0);
-  EXPECT_EQ(Count(others), 5);
-  EXPECT_EQ(Count("SELECT count(*) FROM ingest.records WHERE record_id = 'c1' AND lookup_hashes <> ''::bytea"), 0);
+  EXPECT_EQ(hashes("record_id = 'c1'"), 0);
+  EXPECT_EQ(hashes("record_id <> 'c1'"), 5);
+  v1::FindProfilesRequest jans_old_email;
+  jans_old_email.set_email("jp.vanderberg@example.nl");
+  auto gone = api_->FindProfiles(kProfile, jans_old_email);
+  ASSERT_THAT(gone.status(), IsOk());
+  EXPECT_EQ(gone->profile_ids_size(), 0);
 
   erase.set_profile_id(kees);
   ASSERT_THAT(api_->EraseProfile(kRights, erase).status(), IsOk());
-  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE record_id = 'w1'"), 0);
-  EXPECT_EQ(Count("SELECT count(*) FROM ingest.record_keys WHERE record_id = 'c2'"), 3);
+  EXPECT_EQ(hashes("record_id = 'w1'"), 0);
+  EXPECT_EQ(hashes("record_id = 'c2'"), 3);
   v1::FindProfilesRequest find;
   find.set_email("piet@devries.nl");
   auto found = api_->FindProfiles(kProfile, find);
@@ -745,12 +805,11 @@ TEST_F(IngestApiTest, TheDatabaseKeepsEveryRecordWithAnExistingProfile) {
   };
   const std::string service = db_->DsnAs("cdp_ingest");
   // A record naming no profile, alone or among good ones: refused, nothing stored.
-  EXPECT_EQ(sqlstate(service, "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed) "
-                              "VALUES ('crm', 'x1', 1, 'p-nobody', '\\x00')"),
-            "23503");
-  EXPECT_EQ(sqlstate(service, absl::StrCat("INSERT INTO ingest.records (source_system, record_id, changed_at_us, "
-                                           "profile_id, sealed) VALUES ('crm', 'x2', 1, '", p, "', '\\x00'), "
-                                           "('crm', 'x3', 1, 'p-nobody', '\\x00')")),
+  const std::string insert =
+      "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, lookup_hashes) VALUES ";
+  EXPECT_EQ(sqlstate(service, insert + "('crm', 'x1', 1, 'p-nobody', '\\x00', '{}')"), "23503");
+  EXPECT_EQ(sqlstate(service, absl::StrCat(insert, "('crm', 'x2', 1, '", p, "', '\\x00', '{}'), ",
+                                           "('crm', 'x3', 1, 'p-nobody', '\\x00', '{}')")),
             "23503");
   EXPECT_EQ(Count("SELECT count(*) FROM ingest.records"), 1);
   // The same for review candidates, on either side.
