@@ -60,7 +60,7 @@ void MatchIndex::AddVersion(const std::string& source, const std::string& id, in
       if (provisional && !added) undo.old_person = e.person;
       undo.replaced_person = true;
       e.latest = micros;
-      e.person = person;
+      if (!added) e.person = person;  // a new entry was made with it
     }
     // Every version's keys, so that a record is found by an e-mail it had before; each key
     // once per record, however many versions share it.
