@@ -418,23 +418,43 @@ bool HouseholdEvidenceSuffices(const PersonRecord& a, const PersonRecord& b, siz
   return clusters_fitting == 1 && AgreeingInitials(a.given, b.given) >= 2;
 }
 
+namespace {
+
+// Whether two of the records using one contact are clearly different people.
+bool UsedByTwoPeople(const std::vector<const PersonRecord*>& users) {
+  for (size_t i = 0; i < users.size(); ++i) {
+    for (size_t j = i + 1; j < users.size(); ++j) {
+      if (GivenNamesOfTwoPeople(*users[i], *users[j])) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::set<std::string> SharedContacts(const std::vector<const PersonRecord*>& records, const PersonRecord* of) {
+  std::set<std::string> shared;
+  if (of != nullptr) {
+    // Only its two contacts (ingestion asks this for every record it joins): their users
+    // in two lists, not every contact around in a map.
+    std::vector<const PersonRecord*> email_users, phone_users;
+    for (const PersonRecord* r : records) {
+      if (r->given.empty()) continue;
+      if (!of->email.empty() && r->email == of->email) email_users.push_back(r);
+      if (!of->phone.empty() && r->phone == of->phone) phone_users.push_back(r);
+    }
+    if (UsedByTwoPeople(email_users)) shared.insert("e" + of->email);
+    if (UsedByTwoPeople(phone_users)) shared.insert("p" + of->phone);
+    return shared;
+  }
   std::map<std::string, std::vector<const PersonRecord*>> users;
   for (const PersonRecord* r : records) {
     if (r->given.empty()) continue;
-    if (!r->email.empty() && (of == nullptr || r->email == of->email)) users["e" + r->email].push_back(r);
-    if (!r->phone.empty() && (of == nullptr || r->phone == of->phone)) users["p" + r->phone].push_back(r);
+    if (!r->email.empty()) users["e" + r->email].push_back(r);
+    if (!r->phone.empty()) users["p" + r->phone].push_back(r);
   }
-  std::set<std::string> shared;
   for (const auto& [contact, people] : users) {
-    for (size_t i = 0; i < people.size() && !shared.count(contact); ++i) {
-      for (size_t j = i + 1; j < people.size(); ++j) {
-        if (GivenNamesOfTwoPeople(*people[i], *people[j])) {
-          shared.insert(contact);
-          break;
-        }
-      }
-    }
+    if (UsedByTwoPeople(people)) shared.insert(contact);
   }
   return shared;
 }
