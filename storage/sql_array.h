@@ -7,91 +7,132 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "pqxx/binarystring"
 
 namespace cdp::storage {
 
-// Every element quoted, quotes and backslashes escaped. (Hot: the access log and ingestion
-// pass every row's columns this way, so elements without anything to escape are copied
-// whole.)
-inline std::string TextArray(const std::vector<std::string>& values) {
-  size_t size = 2 + values.size() * 3;
-  for (const std::string& v : values) size += v.size();
-  std::string out;
-  out.reserve(size);
-  out.push_back('{');
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('"');
-    const std::string& v = values[i];
+// A text[] literal built an element at a time: every element quoted, quotes and
+// backslashes escaped. (Hot: the access log and ingestion pass every row's columns this
+// way, so elements without anything to escape are copied whole, and a caller with many
+// rows appends them here rather than keeping a string of each.)
+class TextArrayBuilder {
+ public:
+  TextArrayBuilder() : text_("{") {}
+  // Room for `bytes` of elements more, and their quotes and commas.
+  void Reserve(size_t elements, size_t bytes) { text_.reserve(text_.size() + bytes + 3 * elements + 1); }
+  void Add(std::string_view v) {
+    if (count_++ > 0) text_.push_back(',');
+    text_.push_back('"');
     for (size_t from = 0;;) {
       const size_t special = v.find_first_of("\"\\", from);
-      if (special == std::string::npos) {
-        out.append(v, from, std::string::npos);
+      if (special == std::string_view::npos) {
+        text_.append(v.substr(from));
         break;
       }
-      out.append(v, from, special - from);
-      out.push_back('\\');
-      out.push_back(v[special]);
+      text_.append(v.substr(from, special - from));
+      text_.push_back('\\');
+      text_.push_back(v[special]);
       from = special + 1;
     }
-    out.push_back('"');
+    text_.push_back('"');
   }
-  out.push_back('}');
-  return out;
+  size_t size() const { return count_; }
+  // The literal; the builder is left empty.
+  std::string Take() {
+    std::string out = std::move(text_);
+    out.push_back('}');
+    text_ = "{";
+    count_ = 0;
+    return out;
+  }
+
+ private:
+  std::string text_;
+  size_t count_ = 0;
+};
+
+inline std::string TextArray(const std::vector<std::string>& values) {
+  TextArrayBuilder b;
+  size_t bytes = 0;
+  for (const std::string& v : values) bytes += v.size();
+  b.Reserve(values.size(), bytes);
+  for (const std::string& v : values) b.Add(v);
+  return b.Take();
 }
 
 // A bytea[] as text, '{\\x0a1b,\\x2c3d}': for a statement that takes one array per row,
 // which binary arrays cannot nest, as elements of a TextArray ($1::text[], then each
 // element ::bytea[]).
 inline std::string ByteaArrayText(const std::vector<std::string>& values) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  size_t size = 2;
-  for (const std::string& v : values) size += 4 + 2 * v.size();
-  std::string out;
-  out.reserve(size);
-  out.push_back('{');
+  std::string out = "{";
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out.push_back(',');
-    out.append("\\\\x");
-    for (unsigned char c : values[i]) {
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
+    absl::StrAppend(&out, "\\\\x", absl::BytesToHexString(values[i]));
   }
   out.push_back('}');
   return out;
 }
 
-// A one-dimensional bytea[] without NULLs in the binary format array_recv reads: the
-// number of dimensions, a has-NULLs flag, the element type (bytea), the length and lower
-// bound of the dimension, then each element's length and bytes, all integers big-endian.
-// libpqxx sends a binarystring parameter in binary, so the statement casts it: $1::bytea[].
-inline pqxx::binarystring ByteaArray(const std::vector<std::string>& values) {
-  constexpr uint32_t kByteaOid = 17;
-  std::string out;
-  size_t size = 20 + values.size() * 4;
-  for (const std::string& v : values) size += v.size();
-  out.reserve(size);
-  auto put32 = [&out](uint32_t x) {
+// A one-dimensional bytea[] without NULLs in the binary format array_recv reads, built an
+// element at a time: the number of dimensions, a has-NULLs flag, the element type
+// (bytea), the length and lower bound of the dimension, then each element's length and
+// bytes, all integers big-endian. libpqxx sends a binarystring parameter in binary, so the
+// statement casts it: $1::bytea[].
+class ByteaArrayBuilder {
+ public:
+  ByteaArrayBuilder() : bytes_(kHeader, '\0') {}
+  void Reserve(size_t elements, size_t bytes) { bytes_.reserve(bytes_.size() + 4 * elements + bytes); }
+  void Add(std::string_view v) {
+    Put32(static_cast<uint32_t>(v.size()));
+    bytes_.append(v);
+    ++count_;
+  }
+  size_t size() const { return count_; }
+  // The array; the builder is left empty.
+  pqxx::binarystring Take() {
+    constexpr uint32_t kByteaOid = 17;
+    std::string out = std::move(bytes_);
+    bytes_.assign(kHeader, '\0');
+    auto set32 = [&out](size_t at, uint32_t x) {
+      for (int i = 0; i < 4; ++i) out[at + static_cast<size_t>(i)] = static_cast<char>(x >> (24 - 8 * i));
+    };
+    // An empty array has no dimension: its header ends after the element type.
+    if (count_ == 0) out.resize(12);
+    set32(0, count_ == 0 ? 0 : 1);
+    set32(4, 0);
+    set32(8, kByteaOid);
+    if (count_ > 0) {
+      set32(12, static_cast<uint32_t>(count_));
+      set32(16, 1);
+    }
+    count_ = 0;
+    return pqxx::binarystring(out);
+  }
+
+ private:
+  static constexpr size_t kHeader = 20;
+  void Put32(uint32_t x) {
     const char b[4] = {static_cast<char>(x >> 24), static_cast<char>(x >> 16), static_cast<char>(x >> 8),
                        static_cast<char>(x)};
-    out.append(b, 4);
-  };
-  put32(values.empty() ? 0 : 1);
-  put32(0);
-  put32(kByteaOid);
-  if (!values.empty()) {
-    put32(static_cast<uint32_t>(values.size()));
-    put32(1);
+    bytes_.append(b, 4);
   }
-  for (const std::string& v : values) {
-    put32(static_cast<uint32_t>(v.size()));
-    out.append(v);
-  }
-  return pqxx::binarystring(out);
+  std::string bytes_;
+  size_t count_ = 0;
+};
+
+inline pqxx::binarystring ByteaArray(const std::vector<std::string>& values) {
+  ByteaArrayBuilder b;
+  size_t bytes = 0;
+  for (const std::string& v : values) bytes += v.size();
+  b.Reserve(values.size(), bytes);
+  for (const std::string& v : values) b.Add(v);
+  return b.Take();
 }
 
 }  // namespace cdp::storage

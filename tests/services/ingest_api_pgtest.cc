@@ -209,10 +209,13 @@ TEST_F(IngestApiTest, ProfilesAreFoundByEmailPhoneOrCustomerNumberThroughKeyedHa
 // Lookup keys as older versions stored them are found after migration 0010 moves them
 // into records.lookup_hashes: rows of record_keys under whole 32-byte hashes for versions
 // stored before migration 0006 (0006 keeps their first 16 bytes, 0007 leaves the versions'
-// hashes NULL), and hashes concatenated in the version's row since 0007.
+// hashes NULL), and hashes concatenated in the version's row since 0007. An erased
+// version keeps none, and hashes that are not whole stop the migration.
 TEST_F(IngestApiTest, LookupKeysStoredByOlderVersionsAreFoundAfterTheMigrations) {
-  // The hashes this master key gives Jan's and Piet's lookup keys, as the service stores
-  // them now (e-mail, phone, customer number).
+  // The hashes this master key gives the lookup keys (e-mail, phone, customer number) of
+  // Jan's record in two versions, with two e-mail addresses, and of Piet's.
+  auto jan_moved = kJan;
+  jan_moved["email"] = "jan@berg.nl";
   auto piet_record = kJan;
   piet_record["customer_number"] = "K0000002";
   piet_record["full_name"] = "Piet de Vries";
@@ -220,25 +223,29 @@ TEST_F(IngestApiTest, LookupKeysStoredByOlderVersionsAreFoundAfterTheMigrations)
   piet_record["phone_mobile"] = "06-87654321";
   piet_record["date_of_birth"] = "1975-01-01";
   Write({Record("crm", "c1", 1000, kJan), Record("crm", "c2", 1000, piet_record)});
-  auto hashes_of = [&](const std::string& id) {
-    return Count("SELECT cardinality(lookup_hashes) FROM ingest.records WHERE record_id = '" + id + "'");
-  };
-  ASSERT_EQ(hashes_of("c1"), 3);
-  ASSERT_EQ(hashes_of("c2"), 3);
-  auto hex_hashes = [&](const std::string& id) {
+  Write({Record("crm", "c1", 2000, jan_moved)});
+  auto hex_hashes = [&](const std::string& id, int64_t at_seconds) {
     pqxx::connection c(db_->AdminDsn());
     pqxx::work tx(c);
     std::vector<std::string> out;
-    for (const pqxx::row& r : tx.exec("SELECT encode(h, 'hex') FROM ingest.records, unnest(lookup_hashes) h "
-                                      "WHERE record_id = '" + id + "'")) {
+    for (const pqxx::row& r :
+         tx.exec(absl::StrCat("SELECT encode(h, 'hex') FROM ingest.records, unnest(lookup_hashes) h "
+                              "WHERE record_id = '", id, "' AND changed_at_us = ", at_seconds * 1000000))) {
       out.push_back(r[0].as<std::string>());
     }
     return out;
   };
-  const std::vector<std::string> jan = hex_hashes("c1"), piet = hex_hashes("c2");
+  const std::vector<std::string> jan = hex_hashes("c1", 1000), jan_later = hex_hashes("c1", 2000),
+                                 piet = hex_hashes("c2", 1000);
+  ASSERT_EQ(jan.size(), 3u);
+  ASSERT_EQ(jan_later.size(), 3u);
+  ASSERT_EQ(piet.size(), 3u);
+  std::vector<std::string> jan_new;  // what the later version added: its e-mail address's
+  for (const std::string& h : jan_later) {
+    if (std::find(jan.begin(), jan.end(), h) == jan.end()) jan_new.push_back(h);
+  }
+  ASSERT_EQ(jan_new.size(), 1u);
 
-  // The same two records in a database an older version wrote.
-  testing::TestDatabase old;
   auto up_to = [](const std::string& first_left_out) {
     storage::MigrationSet set = storage::migrations::ingest();
     auto it = std::find_if(set.files.begin(), set.files.end(),
@@ -247,28 +254,55 @@ TEST_F(IngestApiTest, LookupKeysStoredByOlderVersionsAreFoundAfterTheMigrations)
     set.files.erase(it, set.files.end());
     return set;
   };
-  auto exec = [&](const std::string& sql) {
-    pqxx::connection c(old.AdminDsn());
+  auto exec = [](const testing::TestDatabase& db, const std::string& sql) {
+    pqxx::connection c(db.AdminDsn());
     pqxx::work tx(c);
     tx.exec0(sql);
     tx.commit();
   };
+  auto concatenated = [](const std::vector<std::string>& hashes) {
+    std::string out;
+    for (const std::string& h : hashes) out += h;
+    return "decode('" + out + "', 'hex')";
+  };
+
+  // The same records in a database older versions wrote.
+  testing::TestDatabase old;
   ASSERT_THAT(storage::ApplyMigrations(old.AdminDsn(), up_to("0006_shorter_lookup_hashes.sql")).status(), IsOk());
-  exec("INSERT INTO ingest.profiles (profile_id) VALUES ('p-jan'), ('p-piet')");
-  // Jan before 0006: whole hashes in record_keys (16 more bytes of the same hash).
-  exec("INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed) "
-       "VALUES ('crm', 'c1', 1000, 'p-jan', '\\x00')");
+  exec(old, "INSERT INTO ingest.profiles (profile_id) VALUES ('p-jan'), ('p-piet'), ('p-gone')");
+  // Before 0006: whole hashes in record_keys (16 more bytes of the same hash), none in
+  // the record's row. Jan's first version, and a record of an erased customer whose key
+  // row was left behind.
+  exec(old, "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed) "
+            "VALUES ('crm', 'c1', 1000, 'p-jan', '\\x00'), ('crm', 'c9', 1000, 'p-gone', '')");
   for (const std::string& h : jan) {
-    exec("INSERT INTO ingest.record_keys VALUES (decode('" + h + "' || repeat('ab', 16), 'hex'), 'crm', 'c1')");
+    exec(old, "INSERT INTO ingest.record_keys VALUES (decode('" + h + "' || repeat('ab', 16), 'hex'), 'crm', 'c1')");
   }
+  exec(old, "INSERT INTO ingest.record_keys VALUES (decode(repeat('cd', 32), 'hex'), 'crm', 'c9')");
+  exec(old, "UPDATE ingest.profiles SET erased_at = now() WHERE profile_id = 'p-gone'");
   ASSERT_THAT(storage::ApplyMigrations(old.AdminDsn(), up_to("0010_lookups_in_a_gin_index.sql")).status(), IsOk());
-  // Piet between 0007 and 0010: the version's row keeps its hashes one after the other.
-  std::string concatenated;
-  for (const std::string& h : piet) concatenated += h;
-  exec("INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, lookup_hashes, seq) "
-       "VALUES ('crm', 'c2', 1000, 'p-piet', '\\x00', decode('" + concatenated + "', 'hex'), 2)");
+  // Between 0007 and 0010: each version's row keeps its hashes one after the other, and
+  // record_keys takes the keys it did not have yet (Jan's new e-mail address).
+  exec(old, "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, lookup_hashes, seq) "
+            "VALUES ('crm', 'c1', 2000, 'p-jan', '\\x00', " + concatenated(jan_later) + ", 2), "
+            "('crm', 'c2', 1000, 'p-piet', '\\x00', " + concatenated(piet) + ", 2)");
+  exec(old, "INSERT INTO ingest.record_keys VALUES (decode('" + jan_new[0] + "', 'hex'), 'crm', 'c1')");
+  for (const std::string& h : piet) exec(old, "INSERT INTO ingest.record_keys VALUES (decode('" + h + "', 'hex'), 'crm', 'c2')");
   ASSERT_THAT(storage::ApplyMigrations(old.AdminDsn(), storage::migrations::ingest()).status(), IsOk());
 
+  {
+    pqxx::connection c(old.AdminDsn());
+    pqxx::work tx(c);
+    auto hashes = [&](const std::string& id, int64_t at) {
+      return tx.exec1(absl::StrCat("SELECT cardinality(lookup_hashes) FROM ingest.records WHERE record_id = '", id,
+                                   "' AND changed_at_us = ", at))[0].as<int>();
+    };
+    EXPECT_EQ(hashes("c1", 1000), 4);  // what record_keys held for the record: both versions' keys
+    EXPECT_EQ(hashes("c1", 2000), 3);
+    EXPECT_EQ(hashes("c2", 1000), 3);
+    EXPECT_EQ(hashes("c9", 1000), 0);
+    EXPECT_EQ(tx.exec1("SELECT to_regclass('ingest.record_keys') IS NULL")[0].as<bool>(), true);
+  }
   storage::Pool pool(storage::PoolOptions{
       .dsn = old.DsnAs("cdp_ingest"), .size = 1, .statements = IngestApi::Statements()});
   ASSERT_THAT(pool.Connect(), IsOk());
@@ -279,17 +313,29 @@ TEST_F(IngestApiTest, LookupKeysStoredByOlderVersionsAreFoundAfterTheMigrations)
     return f.ok() ? std::vector<std::string>(f->profile_ids().begin(), f->profile_ids().end())
                   : std::vector<std::string>{};
   };
-  v1::FindProfilesRequest by_email, by_phone, by_number;
+  v1::FindProfilesRequest by_email, by_later_email, by_phone, by_number;
   by_email.set_email("jp.vanderberg@example.nl");
+  by_later_email.set_email("jan@berg.nl");
   by_phone.set_phone("06-87654321");
   by_number.set_customer_number("K0000002");
   EXPECT_EQ(found(by_email), std::vector<std::string>{"p-jan"});
+  EXPECT_EQ(found(by_later_email), std::vector<std::string>{"p-jan"});
   EXPECT_EQ(found(by_phone), std::vector<std::string>{"p-piet"});
   EXPECT_EQ(found(by_number), std::vector<std::string>{"p-piet"});
-  pqxx::connection c(old.AdminDsn());
+
+  // A row whose hashes are not whole: the migration stops (naming the file and the error
+  // code, not the row), and changes nothing.
+  testing::TestDatabase broken;
+  ASSERT_THAT(storage::ApplyMigrations(broken.AdminDsn(), up_to("0010_lookups_in_a_gin_index.sql")).status(), IsOk());
+  exec(broken, "INSERT INTO ingest.profiles (profile_id, changed_seq) VALUES ('p-jan', 1)");
+  exec(broken, "INSERT INTO ingest.records (source_system, record_id, changed_at_us, profile_id, sealed, lookup_hashes, seq) "
+               "VALUES ('crm', 'c1', 1000, 'p-jan', '\\x00', decode(repeat('ab', 20), 'hex'), 2)");
+  const absl::Status refused = storage::ApplyMigrations(broken.AdminDsn(), storage::migrations::ingest()).status();
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("SQLSTATE XX001"));  // data_corrupted
+  pqxx::connection c(broken.AdminDsn());
   pqxx::work tx(c);
-  EXPECT_EQ(tx.exec1("SELECT count(*) FROM ingest.records WHERE cardinality(lookup_hashes) = 3")[0].as<int>(), 2);
-  EXPECT_EQ(tx.exec1("SELECT to_regclass('ingest.record_keys') IS NULL")[0].as<bool>(), true);
+  EXPECT_EQ(tx.exec1("SELECT to_regclass('ingest.record_keys') IS NOT NULL")[0].as<bool>(), true);
 }
 
 TEST_F(IngestApiTest, SourceTrustAndPhoneRegionComeFromConfiguration) {
