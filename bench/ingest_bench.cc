@@ -186,17 +186,17 @@ int main(int argc, char** argv) {
   int not_found = 0;
   {
     auto searcher = cdp::v1::IngestService::NewStub(pki.Channel(ingest->port, "service/profile"));
-    std::vector<std::string> emails;
+    std::vector<const std::string*> emails;  // the batches' own, not copies of two million
     for (const cdp::v1::WriteRecordsRequest& batch : batches) {
       for (const cdp::v1::SourceRecord& r : batch.records()) {
-        if (auto e = r.attributes().find("email"); e != r.attributes().end()) emails.push_back(e->second);
+        if (auto e = r.attributes().find("email"); e != r.attributes().end()) emails.push_back(&e->second);
       }
     }
     const size_t step = std::max<size_t>(1, emails.size() / 200);
     for (size_t i = 0; i < emails.size() && find_ms.size() < 200; i += step) {
       grpc::ClientContext ctx;
       cdp::v1::FindProfilesRequest req;
-      req.set_email(emails[i]);
+      req.set_email(*emails[i]);
       cdp::v1::FindProfilesResponse resp;
       const auto t0 = Clock::now();
       const grpc::Status s = searcher->FindProfiles(&ctx, req, &resp);
