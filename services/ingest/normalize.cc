@@ -54,6 +54,28 @@ icu::UnicodeString Decode(std::string_view s) {
 }  // namespace
 
 std::string FoldText(std::string_view utf8) {
+  // ASCII, as most names and addresses are: compatibility decomposition leaves it as it
+  // is, case folding lowers A-Z, none of it is a mark or spelled out, and ICU's letters and
+  // digits among it are ASCII's. So the loop below, without ICU and its UTF-16 round trip.
+  if (std::all_of(utf8.begin(), utf8.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    std::string out;
+    out.reserve(utf8.size());
+    bool space = false;
+    for (char c : utf8) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+        space = true;
+        continue;
+      }
+      if (space && !out.empty()) out.push_back(' ');
+      space = false;
+      out.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+  }
+  return internal::FoldTextWithIcu(utf8);
+}
+
+std::string internal::FoldTextWithIcu(std::string_view utf8) {
   UErrorCode err = U_ZERO_ERROR;
   const icu::Normalizer2* nfkd = icu::Normalizer2::getNFKDInstance(err);
   icu::UnicodeString decomposed = nfkd->normalize(Decode(utf8), err);

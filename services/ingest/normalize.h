@@ -32,6 +32,8 @@ absl::StatusOr<std::string> NormalizePhone(std::string_view raw,
 bool IsPhoneRegion(std::string_view region);
 
 namespace internal {
+// FoldText without its shortcut for ASCII text; for tests that compare the two.
+std::string FoldTextWithIcu(std::string_view utf8);
 // NormalizePhone without its shortcut for the usual Dutch writings; for tests that
 // compare the two.
 absl::StatusOr<std::string> NormalizePhoneWithLibphonenumber(std::string_view raw,

@@ -1,6 +1,8 @@
 #include "services/ingest/record.h"
 
 #include <set>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -136,16 +138,20 @@ absl::Status TakeValues(const Map& attributes, const NormalizeOptions& options, 
 absl::StatusOr<NormalizedRecord> NormalizeValues(NormalizedRecord out, const NormalizeOptions& options) {
   auto& p = out.person;
   auto& normal = out.normal;
-  const auto& v = out.values;
-  auto has = [&](const char* name) { return v.count(name) > 0; };
+  // The trimmed value of an attribute, or null.
+  auto get = [&v = std::as_const(out.values)](std::string_view name) -> const std::string* {
+    auto it = v.find(name);
+    return it == v.end() ? nullptr : &it->second;
+  };
 
-  std::string given = has("given_name") ? v.at("given_name") : "";
-  std::string family = has("family_name") ? v.at("family_name") : "";
-  if (has("full_name")) {
+  std::string given, family;
+  if (const std::string* g = get("given_name")) given = *g;
+  if (const std::string* f = get("family_name")) family = *f;
+  if (const std::string* full = get("full_name")) {
     std::string g, f;
-    SplitFullName(v.at("full_name"), &g, &f);
-    if (given.empty()) given = g;
-    if (family.empty()) family = f;
+    SplitFullName(*full, &g, &f);
+    if (given.empty()) given = std::move(g);
+    if (family.empty()) family = std::move(f);
   }
   // Given names written as initials ("J.P.") count as initials.
   std::string folded_given = FoldText(given);
@@ -154,49 +160,52 @@ absl::StatusOr<NormalizedRecord> NormalizeValues(NormalizedRecord out, const Nor
   if (only_initials) {
     p.given = FoldInitials(given);
   } else {
-    p.given = folded_given;
+    p.given = std::move(folded_given);
   }
-  if (p.given.empty() && has("initials")) p.given = FoldInitials(v.at("initials"));
+  if (const std::string* initials = get("initials"); p.given.empty() && initials != nullptr) {
+    p.given = FoldInitials(*initials);
+  }
   if (!family.empty()) {
-    std::string with_prefix = has("family_name_prefix") ? absl::StrCat(v.at("family_name_prefix"), " ", family) : family;
-    FamilyName split = SplitFamilyName(with_prefix);
+    const std::string* prefix = get("family_name_prefix");
+    FamilyName split = SplitFamilyName(prefix != nullptr ? absl::StrCat(*prefix, " ", family) : family);
     p.family = split.name;
-    normal["family_name"] = split.name;
-    if (!split.prefix.empty()) normal["family_name_prefix"] = split.prefix;
+    normal["family_name"] = std::move(split.name);
+    if (!split.prefix.empty()) normal["family_name_prefix"] = std::move(split.prefix);
   }
   if (!p.given.empty()) normal["given_name"] = p.given;
-  if (has("date_of_birth")) {
-    auto d = NormalizeDate(v.at("date_of_birth"));
+  if (const std::string* dob = get("date_of_birth")) {
+    auto d = NormalizeDate(*dob);
     if (!d.ok()) return Invalid("date_of_birth", d.status().message());
     p.dob = normal["date_of_birth"] = *d;
   }
-  if (has("email")) {
-    auto e = NormalizeEmail(v.at("email"));
+  if (const std::string* email = get("email")) {
+    auto e = NormalizeEmail(*email);
     if (!e.ok()) return Invalid("email", e.status().message());
     p.email = normal["email"] = *e;
   }
   for (const char* phone : {"phone_mobile", "phone_home"}) {
-    if (!has(phone)) continue;
-    auto n = NormalizePhone(v.at(phone), options.default_region);
+    const std::string* written = get(phone);
+    if (written == nullptr) continue;
+    auto n = NormalizePhone(*written, options.default_region);
     if (!n.ok()) return Invalid(phone, n.status().message());
     normal[phone] = *n;
     // Matching uses the mobile number only: a landline belongs to the household.
-    if (std::string(phone) == "phone_mobile") p.phone = *n;
+    if (std::string_view(phone) == "phone_mobile") p.phone = *n;
   }
-  if (has("postcode")) {
-    auto pc = NormalizePostcode(v.at("postcode"));
+  if (const std::string* postcode = get("postcode")) {
+    auto pc = NormalizePostcode(*postcode);
     if (!pc.ok()) return Invalid("postcode", pc.status().message());
     p.postcode = normal["postcode"] = *pc;
   }
-  if (has("house_number")) {
-    auto h = ParseHouseNumber(v.at("house_number"));
+  if (const std::string* house = get("house_number")) {
+    auto h = ParseHouseNumber(*house);
     if (!h.ok()) return Invalid("house_number", h.status().message());
     p.house_number = normal["house_number"] = absl::StrCat(h->number, h->addition);
   }
-  if (has("street")) p.street = normal["street"] = FoldText(v.at("street"));
-  if (has("city")) p.city = normal["city"] = FoldText(v.at("city"));
-  if (has("customer_number")) {
-    p.strong_id = normal["customer_number"] = absl::AsciiStrToUpper(v.at("customer_number"));
+  if (const std::string* street = get("street")) p.street = normal["street"] = FoldText(*street);
+  if (const std::string* city = get("city")) p.city = normal["city"] = FoldText(*city);
+  if (const std::string* number = get("customer_number")) {
+    p.strong_id = normal["customer_number"] = absl::AsciiStrToUpper(*number);
   }
   return out;
 }

@@ -30,8 +30,10 @@ struct NormalizeOptions {
 
 struct NormalizedRecord {
   resolution::PersonRecord person;            // for matching
-  std::map<std::string, std::string> values;  // canonical name -> original value (trimmed)
-  std::map<std::string, std::string> normal;  // canonical name -> normalised value
+  // Canonical name -> original value (trimmed), and -> normalised value; looked up by
+  // names of any string type.
+  std::map<std::string, std::string, std::less<>> values;
+  std::map<std::string, std::string, std::less<>> normal;
 };
 
 // InvalidArgument naming the attribute ("attributes.email: not an e-mail address",

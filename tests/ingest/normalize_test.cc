@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -21,6 +22,23 @@ TEST(NormalizeTest, FoldsAccentsCaseAndPunctuation) {
   EXPECT_EQ(FoldText(""), "");
   // Not UTF-8: read as Latin-1 ("Müller" from an old export).
   EXPECT_EQ(FoldText("M\xfcller"), "muller");
+}
+
+// FoldText answers ASCII text without ICU; over every ASCII character, alone and in
+// random strings, it must answer exactly as the ICU path does.
+TEST(NormalizeTest, AsciiShortcutAnswersAsIcuDoes) {
+  for (int c = 0; c < 0x80; ++c) {
+    const std::string one = "a" + std::string(1, static_cast<char>(c)) + "b";
+    ASSERT_EQ(FoldText(one), internal::FoldTextWithIcu(one)) << "character " << c;
+  }
+  std::mt19937 rng(20261207);
+  for (int i = 0; i < 5000; ++i) {
+    std::string text(rng() % 24, ' ');
+    for (char& c : text) c = static_cast<char>(rng() % 0x80);
+    ASSERT_EQ(FoldText(text), internal::FoldTextWithIcu(text)) << absl::CEscape(text);
+  }
+  // The shortcut is taken for ASCII only: one letter beyond it goes through ICU.
+  EXPECT_EQ(FoldText("Anne-Marie Çelik"), internal::FoldTextWithIcu("Anne-Marie Çelik"));
 }
 
 TEST(NormalizeTest, EmailIsTrimmedAndLowerCased) {
