@@ -5,6 +5,7 @@
 #include "cdp/v1/ingest.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "services/common/grpc_status.h"
+#include "services/common/log.h"
 #include "services/common/status_macros.h"
 
 namespace cdp::profile {
@@ -12,6 +13,12 @@ namespace {
 
 void SetDeadline(grpc::ClientContext& ctx, absl::Duration d) {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + d));
+}
+
+// A call to the ingest service that failed for the platform's reasons: its caller is told
+// only that profiles cannot be read, so the log keeps the code (never the message).
+void LogIngestFailure(std::string_view method, const absl::Status& s) {
+  log::Warning("ingest_call_failed", {{"method", method}, {"code", absl::StatusCodeToString(s.code())}});
 }
 
 // One asynchronous unary call on `channel`: `start(stub, ctx, request, response, callback)`
@@ -59,6 +66,7 @@ void RemoteProfileSource::GetManyAsync(std::vector<std::string> profile_ids, Don
           // The caller learns whether a profile exists; the ingest service's other troubles
           // are the platform's, not the caller's.
           if (absl::IsInvalidArgument(resp.status())) return std::move(done)(resp.status());
+          LogIngestFailure("GetUnifiedProfiles", resp.status());
           return std::move(done)(absl::UnavailableError("profiles cannot be read right now"));
         }
         if (resp->answers_size() != asked) {
@@ -86,6 +94,7 @@ absl::StatusOr<v1::FindProfilesResponse> RemoteProfileSource::Find(const v1::Fin
   channel_.Observe(s.code(), used);
   if (!s.ok()) {
     if (absl::IsInvalidArgument(s)) return s;  // names the key that does not parse
+    LogIngestFailure("FindProfiles", s);
     return absl::UnavailableError("profiles cannot be searched right now");
   }
   return out;
