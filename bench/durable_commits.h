@@ -4,6 +4,7 @@
 #define CDP_BENCH_DURABLE_COMMITS_H_
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <string>
@@ -22,7 +23,16 @@ class DurableCommits {
  public:
   // `payload_bytes`: the size of each row's payload (about an access event's by default).
   DurableCommits(const std::string& dsn, int clients, size_t payload_bytes = 200) : payload_(payload_bytes, 'x') {
-    for (int c = 0; c < clients; ++c) conns_.push_back(std::make_unique<pqxx::connection>(dsn));
+    for (int c = 0; c < clients; ++c) {
+      try {
+        conns_.push_back(std::make_unique<pqxx::connection>(dsn));
+      } catch (const std::exception& e) {
+        // Most likely the server's max_connections, with the services' own pools beside.
+        std::fprintf(stderr, "bench: the commit baseline could not open connection %d of %d (%s); fewer clients, "
+                     "or a server with a higher max_connections\n", c + 1, clients, e.what());
+        std::exit(2);
+      }
+    }
     pqxx::nontransaction(*conns_[0]).exec0(
         "CREATE TABLE IF NOT EXISTS bench_commits (id bigserial PRIMARY KEY, payload text NOT NULL)");
     for (auto& c : conns_) c->prepare("bench_commit", "INSERT INTO bench_commits (payload) VALUES ($1)");

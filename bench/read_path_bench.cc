@@ -6,15 +6,16 @@
 // loads --people generated customers, and measures:
 //   1. baseline: grpc.health.v1.Health/Check on cdp-profile itself (same server, same
 //      mTLS, no work): the transport's limit here;
-//   2. GetProfile, reads spread over every customer, and the same over a hot set of 1000
-//      profiles the profile cache holds. Each call's maximum rate is the best of closed
-//      loops from each count of --max_clients clients: a read waits for its access
+//   2. GetProfile over a hot set of 1000 profiles the profile cache holds, and spread
+//      over the other customers (with the share of reads that were the first of their
+//      profile, which the cache cannot answer). Each call's maximum rate is the best of
+//      closed loops from each count of --max_clients clients: a read waits for its access
 //      event's commit, so it takes more reads in flight than health checks to keep the
-//      CPUs busy, and one count would measure one of them short of its maximum. Then
-//      open loop from --clients clients at half the first rate (latency without
-//      queueing: each call timed from when it was due), beside one-row INSERT + COMMITs
-//      at the same rate from as many clients (each read waits for a commit: the disk's
-//      own tail, same run);
+//      CPUs busy, and one count would measure one of them short of its maximum. Then,
+//      for each --loads fraction, GetProfile and Health/Check open loop from --clients
+//      threads at that fraction of their maxima (latency without queueing: each call
+//      timed from when it was due), beside one-row INSERT + COMMITs at GetProfile's rate
+//      from as many clients (each read waits for a commit: the disk's own tail, same run);
 //   3. log appends: AppendEvents on cdp-audit, one event per call and 20 per call, from
 //      64 clients; and the sequencer alone (AccessLog on PostgreSQL in this
 //      process, a database of its own), one event per call from 64 threads: what group
@@ -25,6 +26,7 @@
 #include <csignal>
 #include <cstdio>
 #include <functional>
+#include <numeric>
 #include <mutex>
 #include <thread>
 
@@ -52,8 +54,9 @@
 ABSL_FLAG(std::vector<std::string>, max_clients, std::vector<std::string>({"16", "64", "128"}),
           "closed-loop client counts; each call's maximum rate is the best of them");
 ABSL_FLAG(int, clients, 64,
-          "client threads of the open-loop figures and the commit baseline: enough that calls due are seldom "
-          "held back by a client still waiting");
+          "client threads of the open-loop figures, and the commit baseline's connections (the server's "
+          "max_connections must allow them beside the services' pools): enough that calls due are seldom held "
+          "back by a client still waiting");
 ABSL_FLAG(int, seconds, 5, "length of each run");
 ABSL_FLAG(int64_t, people, 2000, "generated customers loaded before reading");
 ABSL_FLAG(std::vector<std::string>, loads, std::vector<std::string>({"0.5"}),
@@ -95,6 +98,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int clients = absl::GetFlag(FLAGS_clients), seconds = absl::GetFlag(FLAGS_seconds);
+  std::vector<int> max_clients;
+  for (const std::string& text : absl::GetFlag(FLAGS_max_clients)) {
+    int n = 0;
+    if (!absl::SimpleAtoi(text, &n) || n < 1 || n > 1000) {
+      std::fprintf(stderr, "--max_clients: client counts from 1 to 1000 (got %s)\n", text.c_str());
+      return 2;
+    }
+    max_clients.push_back(n);
+  }
+  if (max_clients.empty()) {
+    std::fprintf(stderr, "--max_clients: at least one client count\n");
+    return 2;
+  }
   cdp::bench::Platform platform({"service/support-desk"});
   auto& pki = platform.pki;
   auto& consent = platform.consent;
@@ -118,12 +134,28 @@ int main(int argc, char** argv) {
     }
     return s.ok();
   };
-  // Reads spread over every customer, in a scattered order (7919 is prime), each run going
-  // on where the last one stopped: until all have been read once, each read is the first
-  // of its profile.
+  // A hot set the profile cache holds (read once, below): what a read costs when its
+  // golden record needs no call to cdp-ingest.
+  const size_t hot = std::min<size_t>(1000, profiles.size());
+  auto get_hot = [&](int c, int i) { return read(profiles[static_cast<size_t>(c * 7919 + i) % hot]); };
+  // Reads spread over the other customers in a scattered order (a step coprime with their
+  // number visits each once per round), each run going on where the last one stopped: until
+  // all have been read once, each read is the first of its profile, and the cache cannot
+  // answer it. How many were is counted (FirstReads).
+  const size_t cold_begin = profiles.size() > hot ? hot : 0, cold = profiles.size() - cold_begin;
+  uint64_t step = 7919;
+  while (std::gcd(step, static_cast<uint64_t>(cold)) != 1) ++step;
   std::atomic<uint64_t> spread{0};
   auto get = [&](int, int) {
-    return read(profiles[static_cast<size_t>(spread.fetch_add(1, std::memory_order_relaxed) * 7919 % profiles.size())]);
+    const uint64_t k = spread.fetch_add(1, std::memory_order_relaxed) % cold;
+    return read(profiles[cold_begin + static_cast<size_t>(k * step % cold)]);
+  };
+  // The share of spread reads from `before` to `after` (spread's values) that were the
+  // first of their profile.
+  auto first_reads = [cold](uint64_t before, uint64_t after) {
+    if (after <= before) return 0.0;
+    return static_cast<double>(std::min<uint64_t>(after, cold) - std::min<uint64_t>(before, cold)) /
+           static_cast<double>(after - before);
   };
   // Until every profile is known to the consent replica (the ingest service announces them).
   for (const auto deadline = Clock::now() + std::chrono::seconds(60);;) {
@@ -147,11 +179,6 @@ int main(int argc, char** argv) {
     grpc::health::v1::HealthCheckResponse resp;
     return health->Check(&ctx, req, &resp).ok();
   };
-  // The same reads over a hot set the profile cache holds (read once first): what a read
-  // costs when its golden record needs no call to cdp-ingest. `get` spreads over every
-  // customer, most reads the first of their profile.
-  const size_t hot = std::min<size_t>(1000, profiles.size());
-  auto get_hot = [&](int c, int i) { return read(profiles[static_cast<size_t>(c * 7919 + i) % hot]); };
   for (size_t i = 0; i < hot; ++i) {
     if (!get_hot(0, static_cast<int>(i))) {
       std::fprintf(stderr, "a read of the hot set failed\n");
@@ -161,40 +188,30 @@ int main(int argc, char** argv) {
   struct Closed {
     int clients = 0;
     double rate = 0;
+    double first_reads = 0;  // of spread reads
     std::vector<double> ms;
     std::string cpu;  // CPU per call, by process
   };
   struct Row {
-    int clients;
-    double health, read, hot;
+    Closed health, read, hot;  // summaries
   };
-  std::vector<Row> rows;
+  std::vector<Row> rows;  // one per client count
   Closed health_best, read_best, hot_best;
+  // One closed loop of `n` clients; kept in `best` if faster. Its summary, without latencies.
   auto run = [&](int n, const std::function<bool(int, int)>& body, Closed* best) {
     Closed now{.clients = n};
     const auto cpu0 = platform.CpuNow();
+    const uint64_t spread0 = spread.load();
     now.rate = Throughput(n, seconds, body, &now.ms);
     now.cpu = cdp::bench::DescribeCpu(cdp::bench::CpuPerCallUs(cpu0, platform.CpuNow(), now.ms.size()));
-    const double rate = now.rate;
-    if (rate > best->rate) *best = std::move(now);
-    return rate;
+    now.first_reads = first_reads(spread0, spread.load());
+    Closed summary{.clients = n, .rate = now.rate, .first_reads = now.first_reads};
+    if (now.rate > best->rate) *best = std::move(now);
+    return summary;
   };
-  for (const std::string& text : absl::GetFlag(FLAGS_max_clients)) {
-    int n = 0;
-    if (!absl::SimpleAtoi(text, &n) || n < 1 || n > 1000) {
-      std::fprintf(stderr, "--max_clients: client counts from 1 to 1000 (got %s)\n", text.c_str());
-      return 2;
-    }
-    Row row{.clients = n};
+  for (const int n : max_clients) {
     Phase(absl::StrCat("closed loop, ", n, " clients: Health/Check, GetProfile, GetProfile over a hot set"));
-    row.health = run(n, check, &health_best);
-    row.read = run(n, get, &read_best);
-    row.hot = run(n, get_hot, &hot_best);
-    rows.push_back(row);
-  }
-  if (rows.empty()) {
-    std::fprintf(stderr, "--max_clients: at least one client count\n");
-    return 2;
+    rows.push_back({run(n, check, &health_best), run(n, get, &read_best), run(n, get_hot, &hot_best)});
   }
   const double health_rate = health_best.rate, read_rate = read_best.rate, hot_rate = hot_best.rate;
   const std::vector<double>&health_ms = health_best.ms, &max_ms = read_best.ms, &hot_ms = hot_best.ms;
@@ -324,38 +341,46 @@ int main(int argc, char** argv) {
 
   std::printf("\nread path on loopback (mTLS), %zu customers, %d s runs\n\n", profiles.size(), seconds);
   std::printf("  closed loop: calls/s by client count (each call's maximum is its best)\n");
-  std::printf("  %8s %14s %14s %22s\n", "clients", "Health/Check", "GetProfile", "GetProfile, hot set");
+  std::printf("  %8s %14s %14s %12s %22s\n", "clients", "Health/Check", "GetProfile", "first reads",
+              "GetProfile, hot set");
   for (const Row& row : rows) {
-    std::printf("  %8d %12.0f/s %12.0f/s %20.0f/s\n", row.clients, row.health, row.read, row.hot);
-    Emit(absl::StrCat("baseline_health_check_per_s@", row.clients, "_clients"), row.health, "1/s");
-    Emit(absl::StrCat("read_path_get_profile_per_s@", row.clients, "_clients"), row.read, "1/s");
-    Emit(absl::StrCat("read_path_cached_get_profile_per_s@", row.clients, "_clients"), row.hot, "1/s");
+    const int n = row.health.clients;
+    std::printf("  %8d %12.0f/s %12.0f/s %11.0f%% %20.0f/s\n", n, row.health.rate, row.read.rate,
+                100 * row.read.first_reads, row.hot.rate);
+    Emit(absl::StrCat("baseline_health_check_per_s@", n, "_clients"), row.health.rate, "1/s");
+    Emit(absl::StrCat("read_path_get_profile_per_s@", n, "_clients"), row.read.rate, "1/s");
+    Emit(absl::StrCat("read_path_first_reads@", n, "_clients"), row.read.first_reads, "ratio");
+    Emit(absl::StrCat("read_path_cached_get_profile_per_s@", n, "_clients"), row.hot.rate, "1/s");
   }
-  std::printf("\n  %-48s %12s   %-36s %10s %7s\n", "figure", "value", "baseline (same run)", "value", "ratio");
-  std::printf("  %-48s %10.0f/s   %-36s %8.0f/s %7.3f\n",
-              absl::StrFormat("GetProfile, 20 fields, consent + durable event (%d clients)", read_best.clients).c_str(),
-              read_rate, absl::StrFormat("Health/Check, same server (%d clients)", health_best.clients).c_str(),
+  std::printf("  (first reads: the share of GetProfile's reads that were the first of their profile, which the\n"
+              "   profile cache cannot answer; %zu customers outside the hot set)\n\n", cold);
+  std::printf("  %-60s %12s   %-40s %10s %7s\n", "figure", "value", "baseline (same run)", "value", "ratio");
+  std::printf("  %-60s %10.0f/s   %-40s %8.0f/s %7.3f\n",
+              absl::StrFormat("GetProfile, 20 fields, consent + durable event, %d clients", read_best.clients).c_str(),
+              read_rate, absl::StrFormat("Health/Check, same server, %d clients", health_best.clients).c_str(),
               health_rate, read_rate / health_rate);
-  std::printf("  %-48s %5.2f/%5.2f ms   %-36s %4.2f/%4.2f ms\n", "  p50/p99 at its maximum rate",
+  std::printf("  %-60s %10.0f%%\n", "  of which first reads of a profile", 100 * read_best.first_reads);
+  std::printf("  %-60s %5.2f/%5.2f ms   %-40s %4.2f/%4.2f ms\n", "  p50/p99 at its maximum rate",
               Percentile(max_ms, 0.5), Percentile(max_ms, 0.99), "Health/Check p50/p99",
               Percentile(health_ms, 0.5), Percentile(health_ms, 0.99));
-  std::printf("  %-48s %5.2f/%5.2f ms   %-36s %4.2f/%4.2f ms\n",
-              absl::StrFormat("  p50/p99 at half its maximum rate (open loop, %d clients)", clients).c_str(),
+  std::printf("  %-60s %5.2f/%5.2f ms   %-40s %4.2f/%4.2f ms\n",
+              absl::StrFormat("  p50/p99 at half its maximum rate, open loop, %d clients", clients).c_str(),
               Percentile(half_ms, 0.5), Percentile(half_ms, 0.99), "INSERT+COMMIT p50/p99, same rate",
               Percentile(half_commit_ms, 0.5), Percentile(half_commit_ms, 0.99));
-  std::printf("  %-48s %s\n", "  CPU per GetProfile", read_best.cpu.c_str());
-  std::printf("  %-48s %10.0f/s   %-36s %8.0f/s %7.3f\n",
-              absl::StrFormat("GetProfile over %zu cached profiles (%d clients)", hot, hot_best.clients).c_str(),
-              hot_rate, "Health/Check on the same server", health_rate, hot_rate / health_rate);
-  std::printf("  %-48s %5.2f/%5.2f ms\n", "  p50/p99", Percentile(hot_ms, 0.5), Percentile(hot_ms, 0.99));
-  std::printf("  %-48s %s\n", "  CPU per cached GetProfile", hot_best.cpu.c_str());
-  std::printf("  %-48s %s\n", "  CPU per Health/Check (the baseline)", health_best.cpu.c_str());
-  std::printf("  %-48s %10.0f/s\n", "access-log appends (AppendEvents, 1 event/call)", append_rate);
-  std::printf("  %-48s %10.0f/s\n", "  AppendEvents, 20 events/call", append_batched_rate);
-  std::printf("  %-48s %10.0f/s\n", "  the sequencer alone (in process, 64 callers)", sequencer_rate);
-  std::printf("  %-48s %5.3f/%5.3f ms\n", "inclusion proof p50/p99 (GetInclusionProof)", Percentile(proof_ms, 0.5),
+  std::printf("  %-60s %s\n", "  CPU per GetProfile", read_best.cpu.c_str());
+  std::printf("  %-60s %10.0f/s   %-40s %8.0f/s %7.3f\n",
+              absl::StrFormat("GetProfile over %zu cached profiles, %d clients", hot, hot_best.clients).c_str(),
+              hot_rate, absl::StrFormat("Health/Check, same server, %d clients", health_best.clients).c_str(),
+              health_rate, hot_rate / health_rate);
+  std::printf("  %-60s %5.2f/%5.2f ms\n", "  p50/p99", Percentile(hot_ms, 0.5), Percentile(hot_ms, 0.99));
+  std::printf("  %-60s %s\n", "  CPU per cached GetProfile", hot_best.cpu.c_str());
+  std::printf("  %-60s %s\n", "  CPU per Health/Check (the baseline)", health_best.cpu.c_str());
+  std::printf("  %-60s %10.0f/s\n", "access-log appends (AppendEvents, 1 event/call)", append_rate);
+  std::printf("  %-60s %10.0f/s\n", "  AppendEvents, 20 events/call", append_batched_rate);
+  std::printf("  %-60s %10.0f/s\n", "  the sequencer alone (in process, 64 callers)", sequencer_rate);
+  std::printf("  %-60s %5.3f/%5.3f ms\n", "inclusion proof p50/p99 (GetInclusionProof)", Percentile(proof_ms, 0.5),
               Percentile(proof_ms, 0.99));
-  std::printf("  %-48s %10.0f/s   (%lld events)\n\n", "VerifyLog", verify_rate,
+  std::printf("  %-60s %10.0f/s   (%lld events)\n\n", "VerifyLog", verify_rate,
               static_cast<long long>(verified.events_checked()));
   Emit("read_path_get_profile_per_s", read_rate, "1/s");
   Emit("baseline_health_check_per_s", health_rate, "1/s");
@@ -376,6 +401,8 @@ int main(int argc, char** argv) {
   Emit("read_path_customers", static_cast<double>(profiles.size()), "customers");
   Emit("read_path_max_rate_clients", read_best.clients, "clients");
   Emit("baseline_health_max_rate_clients", health_best.clients, "clients");
+  Emit("read_path_cached_max_rate_clients", hot_best.clients, "clients");
+  Emit("read_path_first_reads_at_max", read_best.first_reads, "ratio");
   Emit("read_path_p999_at_max", Percentile(max_ms, 0.999), "ms");
   Emit("baseline_health_p999_at_max", Percentile(health_ms, 0.999), "ms");
   // Peak memory of each service over the whole run, at this data size.
