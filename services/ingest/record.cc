@@ -86,7 +86,7 @@ void SplitFullName(const std::string& raw, std::string* given, std::string* fami
 
 bool IsKnownAttribute(const std::string& name) { return Attributes().count(name) > 0; }
 
-resolution::PersonRecord PersonFromNormal(const std::map<std::string, std::string>& normal) {
+resolution::PersonRecord PersonFromNormal(const AttributeMap& normal) {
   auto get = [&](const char* name) {
     auto it = normal.find(name);
     return it == normal.end() ? std::string() : it->second;

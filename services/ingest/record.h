@@ -8,6 +8,7 @@
 #ifndef CDP_SERVICES_INGEST_RECORD_H_
 #define CDP_SERVICES_INGEST_RECORD_H_
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -28,12 +29,14 @@ struct NormalizeOptions {
   size_t max_attributes = 64;
 };
 
+// Canonical attribute name -> value. Transparent, so that a lookup by a name written in
+// the code ("email") builds no std::string.
+using AttributeMap = std::map<std::string, std::string, std::less<>>;
+
 struct NormalizedRecord {
-  resolution::PersonRecord person;            // for matching
-  // Canonical name -> original value (trimmed), and -> normalised value; looked up by
-  // names of any string type.
-  std::map<std::string, std::string, std::less<>> values;
-  std::map<std::string, std::string, std::less<>> normal;
+  resolution::PersonRecord person;  // for matching
+  AttributeMap values;              // original values (trimmed)
+  AttributeMap normal;              // normalised values
 };
 
 // InvalidArgument naming the attribute ("attributes.email: not an e-mail address",
@@ -46,7 +49,7 @@ absl::StatusOr<NormalizedRecord> NormalizeAttributes(
     const google::protobuf::Map<std::string, std::string>& attributes, const NormalizeOptions& options = {});
 
 // The matching view of normalised values (NormalizedRecord::normal), e.g. as stored.
-resolution::PersonRecord PersonFromNormal(const std::map<std::string, std::string>& normal);
+resolution::PersonRecord PersonFromNormal(const AttributeMap& normal);
 
 // Whether `name` is an attribute source records may carry.
 bool IsKnownAttribute(const std::string& name);
