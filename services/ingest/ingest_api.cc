@@ -581,7 +581,7 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteBatch(const std::string
   return Write(batch);
 }
 
-absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(const PreparedBatch& batch) {
+absl::StatusOr<v1::WriteRecordsResponse> IngestApi::Write(PreparedBatch& batch) {
   ASSIGN_OR_RETURN(std::shared_ptr<ResolvedBatch> resolved, Resolve(batch));
   return Store(std::move(resolved));
 }
@@ -590,7 +590,6 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
   const PreparedBatch& batch = *rb.batch;
   const v1::WriteRecordsRequest& request = *batch.request;
   const std::vector<std::optional<NormalizedRecord>>& normalized = batch.normalized;
-  rb.result = batch.response;
   rb.entries.clear();
   rb.new_profile_ids.clear();
   rb.batch_new.clear();
@@ -659,6 +658,13 @@ void IngestApi::ResolveLocked(ResolvedBatch& rb) {
   for (BatchEntry& e : entries) {
     const v1::SourceRecord& r = request.records(e.index);
     v1::RecordAck* ack = result.mutable_acks(e.index);
+    // As Prepare left it (names only): the batch may be resolved a second time
+    // (WriteSerially), in the acks of the first.
+    ack->set_outcome(v1::RecordAck::OUTCOME_UNSPECIFIED);
+    ack->clear_reason();
+    ack->clear_profile_id();
+    ack->clear_new_profile();
+    ack->clear_review();
     const RecordRef id{r.source_system(), r.record_id()};
     const MatchIndex::Entry* known = index_.Find(r.source_system(), r.record_id());
     if (known != nullptr && index_.Erased(known->owner)) {
@@ -940,9 +946,10 @@ void IngestApi::DropProvisional() {
   pending_keys_.clear();  // their profiles will not be made
 }
 
-absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> IngestApi::Resolve(const PreparedBatch& batch) {
+absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> IngestApi::Resolve(PreparedBatch& batch) {
   auto rb = std::make_shared<ResolvedBatch>();
   rb->batch = &batch;
+  rb->result.Swap(&batch.response);  // ResolveLocked fills them in
   {
     absl::MutexLock index_lock(&index_mu_);
     ApplyStored();

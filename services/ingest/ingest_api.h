@@ -98,7 +98,7 @@ class IngestApi {
   struct PreparedBatch {
     std::string caller;
     ArenaRequest request;
-    v1::WriteRecordsResponse response;  // per record REJECTED with the reason, or still open
+    v1::WriteRecordsResponse response;  // per record REJECTED with the reason, or still open; Resolve takes them
     // Per record (empty for a rejected one): normalised (its person for matching; its
     // values are in the StoredRecord), its blocking keys, the keyed hashes of its lookup
     // keys (as a bytea[] in text, storage::ByteaArrayText), and its StoredRecord
@@ -114,7 +114,7 @@ class IngestApi {
   // a batch over the limit.
   absl::StatusOr<PreparedBatch> Prepare(const std::string& caller, ArenaRequest request) const;
   // The second half, resolution and storage: Resolve, then Store.
-  absl::StatusOr<v1::WriteRecordsResponse> Write(const PreparedBatch& batch);
+  absl::StatusOr<v1::WriteRecordsResponse> Write(PreparedBatch& batch);
 
   // Resolution and storage as two steps, so that a batch is resolved while the one before
   // it is stored. Resolve works in memory only: it resolves the batch against the matching
@@ -122,7 +122,8 @@ class IngestApi {
   // provisionally, and then its own join them too. Store writes the batch in one
   // transaction, the batches in the order Resolve handed them out (a Store waits for the
   // earlier ones). Every batch from Resolve must go to Store or Abandon exactly once, from
-  // any thread, and `batch` must outlive that.
+  // any thread, and `batch` must outlive that. Resolve takes the batch's acks (its
+  // `response` is left empty): they become the answer, not a copy of them.
   //
   // When another writer (another instance, a merge, an erasure) wrote in between, or an
   // earlier batch failed or was abandoned, a batch's resolution may be stale: Store then
@@ -130,7 +131,7 @@ class IngestApi {
   // resolves the batch again under the ingest lock, as one transaction. Store's errors are
   // WriteBatch's; after one, nothing of the batch is stored.
   struct ResolvedBatch;
-  absl::StatusOr<std::shared_ptr<ResolvedBatch>> Resolve(const PreparedBatch& batch);
+  absl::StatusOr<std::shared_ptr<ResolvedBatch>> Resolve(PreparedBatch& batch);
   absl::StatusOr<v1::WriteRecordsResponse> Store(std::shared_ptr<ResolvedBatch> resolved);
   // How many batches Store had to resolve again so far (see above): a stream's pipeline
   // runs without, unless other writers interleave.

@@ -181,7 +181,7 @@ class WriteRecordsCall : public grpc::ServerBidiReactor<v1::WriteRecordsRequest,
         next = std::async(std::launch::async,
                           [this, b = *std::move(ahead)]() mutable { return api_.Prepare(caller_, std::move(b)); });
       }
-      auto batch = std::make_shared<const IngestApi::PreparedBatch>(*std::move(current));
+      auto batch = std::make_shared<IngestApi::PreparedBatch>(*std::move(current));
       absl::StatusOr<std::shared_ptr<IngestApi::ResolvedBatch>> resolved = api_.Resolve(*batch);
       if (!resolved.ok()) return rpc::ToGrpcStatus(resolved.status());
       if (!HandToStorer({batch, *std::move(resolved)})) return Ended();  // Run prefers a store's error

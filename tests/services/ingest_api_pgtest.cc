@@ -900,7 +900,7 @@ class IngestPipelineTest : public IngestApiTest {
     EXPECT_THAT(prepared.status(), IsOk());
     return prepared.ok() ? *std::move(prepared) : IngestApi::PreparedBatch{};
   }
-  std::shared_ptr<IngestApi::ResolvedBatch> Resolved(IngestApi& api, const IngestApi::PreparedBatch& batch) {
+  std::shared_ptr<IngestApi::ResolvedBatch> Resolved(IngestApi& api, IngestApi::PreparedBatch& batch) {
     auto resolved = api.Resolve(batch);
     EXPECT_THAT(resolved.status(), IsOk());
     return resolved.ok() ? *std::move(resolved) : nullptr;
@@ -918,8 +918,8 @@ class IngestPipelineTest : public IngestApiTest {
 };
 
 TEST_F(IngestPipelineTest, ABatchResolvedBeforeTheOneBeforeItIsStoredJoinsItsRecords) {
-  const auto crm = Prepared({Record("crm", "c1", 1000, kJan)});
-  const auto web = Prepared({JanAtTheWebshop()});
+  auto crm = Prepared({Record("crm", "c1", 1000, kJan)});
+  auto web = Prepared({JanAtTheWebshop()});
   auto first = Resolved(*api_, crm);
   auto second = Resolved(*api_, web);  // the CRM record is not stored yet
   const v1::RecordAck a = Stored(*api_, first);
@@ -936,9 +936,9 @@ TEST_F(IngestPipelineTest, ABatchResolvedBeforeTheOneBeforeItIsStoredJoinsItsRec
 }
 
 TEST_F(IngestPipelineTest, ABatchStoredAfterAnAbandonedOneIsResolvedAgainWithoutIt) {
-  const auto crm = Prepared({Record("crm", "c1", 1000, kJan)});
-  const auto web = Prepared({JanAtTheWebshop()});
-  const auto again = Prepared({Record("crm", "c1", 1000, kJan)});
+  auto crm = Prepared({Record("crm", "c1", 1000, kJan)});
+  auto web = Prepared({JanAtTheWebshop()});
+  auto again = Prepared({Record("crm", "c1", 1000, kJan)});
   auto first = Resolved(*api_, crm);
   auto second = Resolved(*api_, web);     // would join the CRM record's new profile
   auto repeat = Resolved(*api_, again);   // a repeat of a version not yet stored
@@ -967,7 +967,7 @@ TEST_F(IngestPipelineTest, AnotherWriterInBetweenMakesABatchResolveAgainstWhatIt
                 .acks(0)
                 .outcome(),
             v1::RecordAck::ACCEPTED);
-  const auto web = Prepared({JanAtTheWebshop()});
+  auto web = Prepared({JanAtTheWebshop()});
   auto mine = Resolved(*api_, web);  // resolved before the other instance wrote Jan's CRM record
   ASSERT_TRUE(mine);
   EXPECT_TRUE(IngestApi::ResolvedAcks(*mine).acks(0).new_profile());
