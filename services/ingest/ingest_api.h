@@ -98,7 +98,8 @@ class IngestApi {
   struct PreparedBatch {
     std::string caller;
     ArenaRequest request;
-    v1::WriteRecordsResponse response;  // per record REJECTED with the reason, or still open; Resolve takes them
+    // Per record REJECTED with the reason, or still open; Resolve takes them.
+    v1::WriteRecordsResponse response;
     // Per record (empty for a rejected one): normalised (its person for matching; its
     // values are in the StoredRecord), its blocking keys, the keyed hashes of its lookup
     // keys (as a bytea[] in text, storage::ByteaArrayText), and its StoredRecord
