@@ -64,6 +64,10 @@ PG_PORT=$(cdp_free_port)
 cdp_pg_start "$STATE/pg" "$STATE/run" "$PG_PORT" "$STATE/postgres.log"
 trap 'cdp_pg_stop "$STATE/pg" || true' EXIT
 export CDP_TEST_PG_DSN="host=$STATE/run port=$PG_PORT user=postgres dbname=postgres"
+# The services' logs and keys of this run, kept for a look until the next run.
+export TMPDIR="$STATE/tmp"
+rm -rf "$TMPDIR"
+mkdir -p "$TMPDIR"
 cdp_say "PostgreSQL for the benchmarks on port $PG_PORT; report in $OUT"
 
 # Runs one benchmark: its output to raw/NAME.txt, its figures (tagged) to raw/NAME.jsonl.

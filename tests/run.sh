@@ -45,6 +45,9 @@ done
 cdp_say "test PostgreSQL on port $PG_PORT (socket $PG_TMP/run)"
 
 export CDP_TEST_PG_DSN="host=$PG_TMP/run port=$PG_PORT user=postgres dbname=postgres"
+# The tests' own directories (service logs, keys, the browser's profile) go with this one.
+export TMPDIR="$PG_TMP/tmp"
+mkdir -p "$TMPDIR"
 set +e
 ctest --test-dir "$CDP_BUILD_DIR" --output-on-failure -j "$(nproc)" "$@"
 status=$?

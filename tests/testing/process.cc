@@ -136,7 +136,10 @@ int ReserveGrpcPort() {
 }
 
 std::string MakeTempDir() {
-  std::string tmpl = "/tmp/cdp-test-XXXXXX";
+  // Under $TMPDIR when set: tests/run.sh points it into its throwaway directory, so that
+  // the services' logs and keys of a run go when the run does.
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp", "/cdp-test-XXXXXX");
   if (mkdtemp(tmpl.data()) == nullptr) std::abort();
   return tmpl;
 }

@@ -61,7 +61,8 @@ int FreePort();
 // is held, the kernel hands it to no one else; a gRPC server binds it alongside.
 int ReserveGrpcPort();
 
-// A fresh temporary directory (removed by nobody: tests/run.sh runs in a throwaway tree).
+// A fresh temporary directory under $TMPDIR, else /tmp. Removed by nobody: tests/run.sh
+// and bench/run.sh point TMPDIR into directories of their own.
 std::string MakeTempDir();
 
 std::string ReadFileOrDie(const std::string& path);
