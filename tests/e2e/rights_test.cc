@@ -184,7 +184,9 @@ class RightsTest : public ::testing::Test {
     auto r = testing::RunToCompletion("/usr/bin/pg_dump", {"--dbname=" + db_->AdminDsn(), "--file=" + file},
                                       absl::Seconds(120));
     EXPECT_THAT(r.status(), IsOk());
-    if (r.ok()) EXPECT_EQ(r->exit_code, 0) << r->output;
+    if (r.ok()) {
+      EXPECT_EQ(r->exit_code, 0) << r->output;
+    }
     return testing::ReadFileOrDie(file);
   }
   absl::StatusOr<v1::UnifiedProfile> Unified(int ingest_port, const std::string& customer) {
@@ -248,7 +250,9 @@ TEST_F(RightsTest, AnExportHoldsEveryItemOfArticle15ForACustomerOfAllFourSources
     const auto& p = item.struct_value().fields();
     EXPECT_FALSE(p.at("legal_basis").string_value().empty());
     EXPECT_FALSE(p.at("retention").string_value().empty());
-    if (p.at("purpose").string_value() == "legal-retention") EXPECT_EQ(p.at("retention_days").number_value(), 2557);
+    if (p.at("purpose").string_value() == "legal-retention") {
+      EXPECT_EQ(p.at("retention_days").number_value(), 2557);
+    }
   }
   // (b) categories, (c) recipients: the support desk read her e-mail address.
   EXPECT_GT(f.at("categories").list_value().values_size(), 0);
