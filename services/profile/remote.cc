@@ -70,7 +70,7 @@ void RemoteProfileSource::GetManyAsync(std::vector<std::string> profile_ids, Don
           return std::move(done)(absl::UnavailableError("profiles cannot be read right now"));
         }
         if (resp->answers_size() != asked) {
-          log::Warning("ingest_call_failed", {{"method", "GetUnifiedProfiles"}, {"reason", "answers for other ids"}});
+          LogIngestFailure("GetUnifiedProfiles", absl::InternalError("answered for other ids"));
           return std::move(done)(absl::UnavailableError("profiles cannot be read right now"));
         }
         ProfileAnswers out;
