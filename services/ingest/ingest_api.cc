@@ -42,6 +42,7 @@ constexpr char kMarkUnmerged[] = "ingest_mark_unmerged";
 constexpr char kDropCandidates[] = "ingest_drop_candidates";
 constexpr char kListCandidates[] = "ingest_list_candidates";
 constexpr char kNextSeq[] = "ingest_next_seq";
+constexpr char kLockNextSeq[] = "ingest_lock_next_seq";
 constexpr char kChangedSince[] = "ingest_changed_since";
 constexpr char kSeqNow[] = "ingest_seq_now";
 constexpr char kRecordsSince[] = "ingest_records_since";
@@ -390,6 +391,12 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "DELETE FROM ingest.match_candidates WHERE (left_profile = $1 AND right_profile = $2) "
        "OR (left_profile = $2 AND right_profile = $1)"},
       {kNextSeq, "UPDATE ingest.sequence SET value = value + 1 RETURNING value"},
+      // kLock and kNextSeq in one round trip, for a batch's write (StoreInTurn): the lock is
+      // taken in the filter, so before the row's (in the order every writer takes them);
+      // the value returned is the latest committed one's successor.
+      {kLockNextSeq,
+       "UPDATE ingest.sequence SET value = value + 1 WHERE pg_advisory_xact_lock(7261601) IS NOT NULL "
+       "RETURNING value"},
       {kSeqNow, "SELECT value FROM ingest.sequence"},
       // Profiles whose golden record may differ after (from, to]: those changed (merged,
       // unmerged, erased), the ones they were merged into, and those with new records.
@@ -886,12 +893,10 @@ absl::Status IngestApi::SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb, 
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> IngestApi::InsertRows(pqxx::work& work, ResolvedBatch& rb) {
+absl::Status IngestApi::InsertRows(pqxx::work& work, ResolvedBatch& rb, int64_t batch_seq) {
   const SealedRows& rows = rb.rows;
-  rb.write_started = absl::Now();
   // Writes, set-based, stamped with the batch's sequence number: new profiles (with data
   // keys), records (with their lookup keys' hashes), review candidates.
-  const int64_t batch_seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
   const std::string seq_text = absl::StrCat(batch_seq);
   // New profiles' data keys are committed in the key store before this transaction
   // commits: a profile never exists without its key. The key store commits on its own
@@ -919,7 +924,7 @@ absl::StatusOr<int64_t> IngestApi::InsertRows(pqxx::work& work, ResolvedBatch& r
   }
   if (keys_stored.valid()) RETURN_IF_ERROR(keys_stored.get());
   rb.stored = absl::Now();
-  return batch_seq;
+  return absl::OkStatus();
 }
 
 void IngestApi::AddToIndex(const ResolvedBatch& rb, bool provisional) {
@@ -1023,13 +1028,13 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::StoreInTurn(ResolvedBatch& r
   bool raced = false;
   int64_t batch_seq = 0;
   absl::Status status = pool_.Transact([&](pqxx::work& work) -> absl::Status {
-    work.exec_prepared(kLock);
-    if (work.exec_prepared1(kSeqNow)[0].as<int64_t>() != expected) {
+    rb.write_started = absl::Now();
+    batch_seq = work.exec_prepared1(kLockNextSeq)[0].as<int64_t>();
+    if (batch_seq - 1 != expected) {
       raced = true;
-      return absl::AbortedError("another writer came first");
+      return absl::AbortedError("another writer came first");  // rolled back, the number too
     }
-    ASSIGN_OR_RETURN(batch_seq, InsertRows(work, rb));
-    return absl::OkStatus();
+    return InsertRows(work, rb, batch_seq);
   });
   if (raced) return WriteSerially(rb);
   if (!status.ok()) {
@@ -1070,8 +1075,9 @@ absl::StatusOr<v1::WriteRecordsResponse> IngestApi::WriteSerially(ResolvedBatch&
     rb.read_done = caught_up;
     if (rb.batch->request->dry_run()) return dry_run_done;
     RETURN_IF_ERROR(SealRows(work, rb, /*ahead=*/false));
-    ASSIGN_OR_RETURN(batch_seq, InsertRows(work, rb));
-    return absl::OkStatus();
+    rb.write_started = absl::Now();
+    batch_seq = work.exec_prepared1(kNextSeq)[0].as<int64_t>();
+    return InsertRows(work, rb, batch_seq);
   });
   if (status.ok() && batch_seq > 0) {
     // Committed: the index takes the batch, and is then as current as the database.

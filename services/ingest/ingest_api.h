@@ -195,8 +195,8 @@ class IngestApi {
   // Makes rb.rows: unwraps or makes the data keys its records need and seals them. `ahead`:
   // before its turn to be stored, so its new profiles' keys go to pending_keys_ meanwhile.
   absl::Status SealRows(pqxx::transaction_base& tx, ResolvedBatch& rb, bool ahead);
-  // Writes rb.rows in `work`, which holds the ingest lock; the batch's sequence number.
-  absl::StatusOr<int64_t> InsertRows(pqxx::work& work, ResolvedBatch& rb);
+  // Writes rb.rows in `work`, which holds the ingest lock and took `batch_seq` for them.
+  absl::Status InsertRows(pqxx::work& work, ResolvedBatch& rb, int64_t batch_seq);
   // The batch's records into the index (provisionally: until Settle or RollBack).
   void AddToIndex(const ResolvedBatch& rb, bool provisional) ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_);
   // Makes the index take what Store last stored: its provisional records become
