@@ -12,13 +12,23 @@ constexpr char kDestroy[] = "keys_destroy";
 
 }  // namespace
 
-std::vector<Statement> KeyStore::Statements() {
+PoolOptions KeyStore::Options(std::string dsn, int size) {
   return {
-      {kPut,
-       "INSERT INTO keys.data_keys (key_id, wrapped_key) "
-       "SELECT i, k FROM unnest($1::text[], $2::bytea[]) AS t(i, k) ON CONFLICT (key_id) DO NOTHING"},
-      {kGet, "SELECT key_id, wrapped_key FROM keys.data_keys WHERE key_id = ANY($1::text[])"},
-      {kDestroy, "DELETE FROM keys.data_keys WHERE key_id = ANY($1::text[])"},
+      .dsn = std::move(dsn),
+      .size = size,
+      .statements =
+          {
+              {kPut,
+               "INSERT INTO keys.data_keys (key_id, wrapped_key) "
+               "SELECT i, k FROM unnest($1::text[], $2::bytea[]) AS t(i, k) ON CONFLICT (key_id) DO NOTHING"},
+              {kGet, "SELECT key_id, wrapped_key FROM keys.data_keys WHERE key_id = ANY($1::text[])"},
+              {kDestroy, "DELETE FROM keys.data_keys WHERE key_id = ANY($1::text[])"},
+          },
+      // Each statement finds keys by their primary key, whatever the ids' number. With the
+      // default plan cache mode, PostgreSQL planned every kGet afresh (pg_stat_statements:
+      // as many plans as calls, each plan 0.06-0.16 ms against 0.03-0.08 ms to run it):
+      // a custom plan for one id looks cheaper than the generic plan's guess of ten.
+      .session_setup = "SET plan_cache_mode = force_generic_plan",
   };
 }
 

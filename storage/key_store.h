@@ -20,8 +20,9 @@ namespace cdp::storage {
 class KeyStore {
  public:
   explicit KeyStore(Pool& pool) : pool_(pool) {}
-  // Prepared on every connection of the pool.
-  static std::vector<Statement> Statements();
+  // The options of the pool a KeyStore needs: its statements, prepared on every
+  // connection, and its session settings.
+  static PoolOptions Options(std::string dsn, int size);
 
   // Stores wrapped keys (id, wrapped), committed when it returns OK. An id already stored
   // keeps its key: a retry after an unknown outcome stores nothing twice.

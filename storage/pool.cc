@@ -33,6 +33,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Open() {
   try {
     auto conn = std::make_unique<pqxx::connection>(options_.dsn);
     pqxx::nontransaction(*conn).exec(kSessionSetup);
+    if (!options_.session_setup.empty()) pqxx::nontransaction(*conn).exec(options_.session_setup);
     for (const Statement& s : options_.statements) conn->prepare(s.name, s.sql);
     return conn;
   } catch (const pqxx::broken_connection& e) {

@@ -29,6 +29,8 @@ struct PoolOptions {
   int size = 4;                             // connections kept open
   absl::Duration acquire_timeout = absl::Seconds(5);
   std::vector<Statement> statements;        // prepared on each connection
+  std::string session_setup;                // run on each connection before preparing, after
+                                            // what every connection runs (session.h)
 };
 
 // Thread-safe. Connections are opened by Connect(); a connection found broken, or closed by

@@ -47,10 +47,8 @@ struct Parts {
   explicit Parts(server::ServiceContext& context)
       : catalog(server::LoadCatalogOrExit("catalog", absl::GetFlag(FLAGS_catalog))),
         key(LoadKey()),
-        key_pool(storage::PoolOptions{
-            .dsn = server::RequiredFlag("key_db_dsn", absl::GetFlag(FLAGS_key_db_dsn), "the key store database"),
-            .size = 4,
-            .statements = storage::KeyStore::Statements()}),
+        key_pool(storage::KeyStore::Options(
+            server::RequiredFlag("key_db_dsn", absl::GetFlag(FLAGS_key_db_dsn), "the key store database"), 4)),
         keys(key_pool),
         api(catalog, context.pool, key, keys, LoadOptions()) {
     // Before serving, so that the first batch does not wait for it; a store it cannot

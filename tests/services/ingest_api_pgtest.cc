@@ -58,8 +58,7 @@ class IngestApiTest : public ::testing::Test {
     // The key store in a database of its own, as in production.
     key_db_ = std::make_unique<testing::TestDatabase>();
     ASSERT_THAT(storage::ApplyMigrations(key_db_->AdminDsn(), storage::migrations::keys()).status(), IsOk());
-    key_pool_ = std::make_unique<storage::Pool>(storage::PoolOptions{
-        .dsn = key_db_->DsnAs("cdp_ingest"), .size = 2, .statements = storage::KeyStore::Statements()});
+    key_pool_ = std::make_unique<storage::Pool>(storage::KeyStore::Options(key_db_->DsnAs("cdp_ingest"), 2));
     ASSERT_THAT(key_pool_->Connect(), IsOk());
     keys_ = std::make_unique<storage::KeyStore>(*key_pool_);
     auto catalog = consent::Catalog::FromFile(kCatalog);

@@ -26,13 +26,14 @@ class PoolTest : public ::testing::Test {
     tx.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
     tx.commit();
   }
-  std::unique_ptr<Pool> MakePool(int size = 2) {
+  std::unique_ptr<Pool> MakePool(int size = 2, std::string session_setup = "") {
     return std::make_unique<Pool>(PoolOptions{
         .dsn = db_->AdminDsn(),
         .size = size,
         .acquire_timeout = absl::Seconds(2),
         .statements = {{"insert_t", "INSERT INTO t (id, v) VALUES ($1, $2)"},
-                       {"count_t", "SELECT count(*) FROM t"}}});
+                       {"count_t", "SELECT count(*) FROM t"}},
+        .session_setup = std::move(session_setup)});
   }
   int64_t Count(Pool& pool) {
     int64_t n = -1;
@@ -138,18 +139,20 @@ TEST_F(PoolTest, AConnectionTheServerClosedWhileIdleIsReopenedBeforeUse) {
   EXPECT_EQ(Count(*pool), 0);
 }
 
-TEST_F(PoolTest, ConnectionsRunWithoutJitAlsoWhenReopened) {
-  auto pool = MakePool(1);
+TEST_F(PoolTest, ConnectionsRunWithoutJitAndWithThePoolsSettingsAlsoWhenReopened) {
+  auto pool = MakePool(1, "SET plan_cache_mode = force_generic_plan");
   ASSERT_THAT(pool->Connect(), IsOk());
-  auto jit = [&] {
+  auto show = [&](const std::string& setting) {
     std::string value;
     EXPECT_THAT(pool->Transact([&](pqxx::work& tx) {
-      value = tx.exec1("SHOW jit")[0].as<std::string>();
+      value = tx.exec1("SHOW " + setting)[0].as<std::string>();
       return absl::OkStatus();
     }), IsOk());
     return value;
   };
+  auto jit = [&] { return show("jit"); };
   EXPECT_EQ(jit(), "off");
+  EXPECT_EQ(show("plan_cache_mode"), "force_generic_plan");
   int pid = 0;
   ASSERT_THAT(pool->Transact([&](pqxx::work& tx) {
     pid = tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
@@ -157,6 +160,13 @@ TEST_F(PoolTest, ConnectionsRunWithoutJitAlsoWhenReopened) {
   }), IsOk());
   Terminate(pid);
   EXPECT_EQ(jit(), "off");  // on the connection opened in its place
+  EXPECT_EQ(show("plan_cache_mode"), "force_generic_plan");
+}
+
+TEST_F(PoolTest, ASessionSetupTheServerRefusesFailsTheConnect) {
+  auto pool = MakePool(1, "SET no_such_setting = 1");
+  EXPECT_FALSE(pool->Connect().ok());
+  EXPECT_FALSE(pool->connected());
 }
 
 TEST_F(PoolTest, WaitersGetAConnectionWhenOneIsReturned) {
