@@ -5,13 +5,15 @@
 -- it and 0.6 ms without. The columns that name profiles are known, so the query no longer
 -- needs to be built from the trigger's arguments.
 --
--- Each written row's profile is looked up in the primary key on its own (OFFSET 0 keeps
--- the lookup a subquery the planner cannot turn into a join): a plan kept from when
--- `profiles` was nearly empty stays an index lookup per row, where a join planned then
--- could scan the whole table once it holds millions. The cost grows with the rows
--- written, as a foreign key's did, without its row lock (see 0005 for why none is needed).
+-- Each written row's profile is looked up in the primary key on its own: OFFSET 0 keeps
+-- the lookup a subquery the planner cannot turn into a join, and enable_seqscan = off
+-- makes it an index lookup even when planned while `profiles` held a row or two (the
+-- plan is kept as the table grows to millions; a sequential scan planned then would read
+-- the whole table for every row written; `written` is not a table and is scanned all the
+-- same). The cost grows with the rows written, as a foreign key's did, without its row
+-- lock (see 0005 for why none is needed).
 CREATE OR REPLACE FUNCTION ingest.refuse_unknown_profiles() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   unknown text;
 BEGIN
