@@ -33,7 +33,16 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Open() {
   try {
     auto conn = std::make_unique<pqxx::connection>(options_.dsn);
     pqxx::nontransaction(*conn).exec(kSessionSetup);
-    if (!options_.session_setup.empty()) pqxx::nontransaction(*conn).exec(options_.session_setup);
+    if (!options_.session_setup.empty()) {
+      try {
+        pqxx::nontransaction(*conn).exec(options_.session_setup);
+      } catch (const pqxx::sql_error& e) {
+        // The pool's own settings (code, not input): retrying will not help.
+        return absl::FailedPreconditionError(
+            absl::StrCat("the server refused the pool's session setup \"", options_.session_setup,
+                         "\" (SQLSTATE ", e.sqlstate(), ")"));
+      }
+    }
     for (const Statement& s : options_.statements) conn->prepare(s.name, s.sql);
     return conn;
   } catch (const pqxx::broken_connection& e) {

@@ -44,8 +44,9 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   // Opens every connection and prepares the statements. Unavailable (with libpq's reason:
-  // refused, unknown role or database, bad password) if a connection cannot be opened; the
-  // status of the failing statement if one cannot be prepared. May be called again.
+  // refused, unknown role or database, bad password) if a connection cannot be opened;
+  // FailedPrecondition naming the session setup if the server refuses it; the status of
+  // the failing statement if one cannot be prepared. May be called again.
   absl::Status Connect();
 
   // True once Connect() has succeeded.

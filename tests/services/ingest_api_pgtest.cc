@@ -25,6 +25,7 @@ namespace {
 using ::cdp::testing::IsOk;
 using ::cdp::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kCatalog = std::string(CDP_SOURCE_DIR) + "/consent/catalog/default.textproto";
 const std::string kOperator = "spiffe://cdp.local/operator/cdpctl";
@@ -494,6 +495,18 @@ TEST_F(IngestApiTest, PersonalDataIsStoredOnlySealedWithKeysInTheKeyStore) {
   auto stored = keys_->Get({acks.acks(0).profile_id()});
   ASSERT_THAT(stored.status(), IsOk());
   EXPECT_EQ(stored->size(), 1u);
+}
+
+TEST_F(IngestApiTest, TheKeyStoreLooksKeysUpOnOnePlanNotOneForEachCall) {
+  std::string plan;
+  ASSERT_THAT(key_pool_->Transact([&](pqxx::work& tx) {
+    tx.exec_prepared("keys_get", "{p-1}");  // libpqxx prepares a statement on its first use
+    for (const pqxx::row& r : tx.exec("EXPLAIN EXECUTE keys_get('{p-1}')")) plan += r[0].as<std::string>() + "\n";
+    return absl::OkStatus();
+  }), IsOk());
+  // A custom plan, made for this call, would hold the id itself.
+  EXPECT_THAT(plan, HasSubstr("$1")) << plan;
+  EXPECT_THAT(plan, Not(HasSubstr("p-1"))) << plan;
 }
 
 TEST_F(IngestApiTest, ErasureDestroysTheKeyAndLookupsKeepsOnlyWhatTheLawRequiresAndAnswersAlike) {

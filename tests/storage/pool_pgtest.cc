@@ -165,7 +165,8 @@ TEST_F(PoolTest, ConnectionsRunWithoutJitAndWithThePoolsSettingsAlsoWhenReopened
 
 TEST_F(PoolTest, ASessionSetupTheServerRefusesFailsTheConnect) {
   auto pool = MakePool(1, "SET no_such_setting = 1");
-  EXPECT_FALSE(pool->Connect().ok());
+  // Not a reason to retry (services/common/service_host.cc stops on FailedPrecondition).
+  EXPECT_THAT(pool->Connect(), StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::HasSubstr("no_such_setting")));
   EXPECT_FALSE(pool->connected());
 }
 
