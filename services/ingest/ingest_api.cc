@@ -392,8 +392,10 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "OR (left_profile = $2 AND right_profile = $1)"},
       {kNextSeq, "UPDATE ingest.sequence SET value = value + 1 RETURNING value"},
       // kLock and kNextSeq in one round trip, for a batch's write (StoreInTurn): the lock is
-      // taken in the filter, so before the row's (in the order every writer takes them);
-      // the value returned is the latest committed one's successor.
+      // taken in the filter, so before the row's (in the order every writer takes them).
+      // The value returned is the latest committed one's successor: a writer that held the
+      // lock updated the row, and PostgreSQL updates the row's newest version once that
+      // writer has committed (AWriterThatCommitsWhileABatchWaitsForTheLockMakesItResolveAgain).
       {kLockNextSeq,
        "UPDATE ingest.sequence SET value = value + 1 WHERE pg_advisory_xact_lock(7261601) IS NOT NULL "
        "RETURNING value"},

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pqxx/pqxx"
@@ -992,6 +994,40 @@ TEST_F(IngestPipelineTest, AnotherWriterInBetweenMakesABatchResolveAgainstWhatIt
   EXPECT_EQ(b.profile_id(), theirs->acks(0).profile_id()) << b.reason();
   EXPECT_FALSE(b.new_profile());
   EXPECT_EQ(api_->batches_resolved_again(), 1);
+}
+
+TEST_F(IngestPipelineTest, AWriterThatCommitsWhileABatchWaitsForTheLockMakesItResolveAgain) {
+  ASSERT_EQ(Write({Record("crm", "c9", 1000, {{"given_name", "Kees"}, {"family_name", "Dekker"}})})
+                .acks(0)
+                .outcome(),
+            v1::RecordAck::ACCEPTED);
+  auto count = [&](const std::string& sql) {
+    pqxx::connection c(db_->AdminDsn());
+    return pqxx::nontransaction(c).exec1(sql)[0].as<int64_t>();
+  };
+  const int64_t before = count("SELECT value FROM ingest.sequence");
+  auto web = Prepared({JanAtTheWebshop()});
+  auto mine = Resolved(*api_, web);
+  ASSERT_TRUE(mine);
+  // Another writer (another instance, a merge, an erasure) holds the lock and has taken
+  // the next number; the batch's store waits for it, and then must see its number.
+  pqxx::connection other_conn(db_->AdminDsn());
+  pqxx::work other(other_conn);
+  other.exec("SELECT pg_advisory_xact_lock(7261601)");
+  other.exec("UPDATE ingest.sequence SET value = value + 1");
+  v1::RecordAck stored;
+  std::thread store([&] { stored = Stored(*api_, mine); });
+  for (int i = 0; i < 500 && count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 0;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"), 1);
+  other.commit();
+  store.join();
+  EXPECT_EQ(stored.outcome(), v1::RecordAck::ACCEPTED) << stored.reason();
+  EXPECT_EQ(api_->batches_resolved_again(), 1);
+  EXPECT_EQ(count("SELECT value FROM ingest.sequence"), before + 2);
+  EXPECT_EQ(count(absl::StrCat("SELECT count(*) FROM ingest.records WHERE seq = ", before + 2)), 1);
 }
 
 TEST_F(IngestApiTest, TwoInstancesOnOneDatabaseSeeEachOthersRecordsAndMerges) {
