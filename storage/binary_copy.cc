@@ -145,8 +145,8 @@ absl::Status CopyOutBinary(const std::string& dsn, const std::string& query,
   if (conn == nullptr || PQstatus(conn.get()) != CONNECTION_OK) {
     return ConnectFailed(conn != nullptr ? PQerrorMessage(conn.get()) : "out of memory");
   }
-  {
-    Result set(PQexec(conn.get(), kSessionSetup));
+  for (const SessionSetting& s : kSessionSettings) {
+    Result set(PQexec(conn.get(), absl::StrCat("SET ", s.name, " = ", s.value).c_str()));
     if (PQresultStatus(set.get()) != PGRES_COMMAND_OK) return QueryFailed(conn.get(), set.get());
   }
   const std::string copy = absl::StrCat("COPY (", query, ") TO STDOUT (FORMAT binary)");

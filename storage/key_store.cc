@@ -28,7 +28,7 @@ PoolOptions KeyStore::Options(std::string dsn, int size) {
       // default plan cache mode, PostgreSQL planned every kGet afresh (pg_stat_statements:
       // as many plans as calls, each plan 0.06-0.16 ms against 0.03-0.08 ms to run it):
       // a custom plan for one id looks cheaper than the generic plan's guess of ten.
-      .session_setup = "SET plan_cache_mode = force_generic_plan",
+      .session_settings = {{"plan_cache_mode", "force_generic_plan"}},
   };
 }
 

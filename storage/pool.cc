@@ -32,15 +32,18 @@ Pool::~Pool() = default;
 absl::StatusOr<std::unique_ptr<pqxx::connection>> Pool::Open() {
   try {
     auto conn = std::make_unique<pqxx::connection>(options_.dsn);
-    pqxx::nontransaction(*conn).exec(kSessionSetup);
-    if (!options_.session_setup.empty()) {
+    // Through set_variable, not a SET statement: should libpqxx reconnect on its own (it
+    // may, when a transaction cannot begin on a broken connection), it sets them again.
+    std::vector<std::pair<std::string, std::string>> settings;
+    for (const SessionSetting& s : kSessionSettings) settings.emplace_back(s.name, s.value);
+    settings.insert(settings.end(), options_.session_settings.begin(), options_.session_settings.end());
+    for (const auto& [name, value] : settings) {
       try {
-        pqxx::nontransaction(*conn).exec(options_.session_setup);
+        conn->set_variable(name, value);
       } catch (const pqxx::sql_error& e) {
-        // The pool's own settings (code, not input): retrying will not help.
-        return absl::FailedPreconditionError(
-            absl::StrCat("the server refused the pool's session setup \"", options_.session_setup,
-                         "\" (SQLSTATE ", e.sqlstate(), ")"));
+        // The platform's own settings (code, not input): retrying will not help.
+        return absl::FailedPreconditionError(absl::StrCat("the server refused the session setting ", name, " = ",
+                                                          value, " (SQLSTATE ", e.sqlstate(), ")"));
       }
     }
     for (const Statement& s : options_.statements) conn->prepare(s.name, s.sql);

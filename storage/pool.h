@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -29,8 +30,9 @@ struct PoolOptions {
   int size = 4;                             // connections kept open
   absl::Duration acquire_timeout = absl::Seconds(5);
   std::vector<Statement> statements;        // prepared on each connection
-  std::string session_setup;                // run on each connection before preparing, after
-                                            // what every connection runs (session.h)
+  // Set on each connection before preparing, after what every connection sets (session.h):
+  // name and value, such as {"plan_cache_mode", "force_generic_plan"}.
+  std::vector<std::pair<std::string, std::string>> session_settings;
 };
 
 // Thread-safe. Connections are opened by Connect(); a connection found broken, or closed by
@@ -45,7 +47,7 @@ class Pool {
 
   // Opens every connection and prepares the statements. Unavailable (with libpq's reason:
   // refused, unknown role or database, bad password) if a connection cannot be opened;
-  // FailedPrecondition naming the session setup if the server refuses it; the status of
+  // FailedPrecondition naming a session setting the server refuses; the status of
   // the failing statement if one cannot be prepared. May be called again.
   absl::Status Connect();
 

@@ -26,14 +26,14 @@ class PoolTest : public ::testing::Test {
     tx.exec("CREATE TABLE t (id int PRIMARY KEY, v text)");
     tx.commit();
   }
-  std::unique_ptr<Pool> MakePool(int size = 2, std::string session_setup = "") {
+  std::unique_ptr<Pool> MakePool(int size = 2, std::vector<std::pair<std::string, std::string>> settings = {}) {
     return std::make_unique<Pool>(PoolOptions{
         .dsn = db_->AdminDsn(),
         .size = size,
         .acquire_timeout = absl::Seconds(2),
         .statements = {{"insert_t", "INSERT INTO t (id, v) VALUES ($1, $2)"},
                        {"count_t", "SELECT count(*) FROM t"}},
-        .session_setup = std::move(session_setup)});
+        .session_settings = std::move(settings)});
   }
   int64_t Count(Pool& pool) {
     int64_t n = -1;
@@ -140,7 +140,7 @@ TEST_F(PoolTest, AConnectionTheServerClosedWhileIdleIsReopenedBeforeUse) {
 }
 
 TEST_F(PoolTest, ConnectionsRunWithoutJitAndWithThePoolsSettingsAlsoWhenReopened) {
-  auto pool = MakePool(1, "SET plan_cache_mode = force_generic_plan");
+  auto pool = MakePool(1, {{"plan_cache_mode", "force_generic_plan"}});
   ASSERT_THAT(pool->Connect(), IsOk());
   auto show = [&](const std::string& setting) {
     std::string value;
@@ -163,8 +163,8 @@ TEST_F(PoolTest, ConnectionsRunWithoutJitAndWithThePoolsSettingsAlsoWhenReopened
   EXPECT_EQ(show("plan_cache_mode"), "force_generic_plan");
 }
 
-TEST_F(PoolTest, ASessionSetupTheServerRefusesFailsTheConnect) {
-  auto pool = MakePool(1, "SET no_such_setting = 1");
+TEST_F(PoolTest, ASessionSettingTheServerRefusesFailsTheConnect) {
+  auto pool = MakePool(1, {{"no_such_setting", "1"}});
   // Not a reason to retry (services/common/service_host.cc stops on FailedPrecondition).
   EXPECT_THAT(pool->Connect(), StatusIs(absl::StatusCode::kFailedPrecondition, ::testing::HasSubstr("no_such_setting")));
   EXPECT_FALSE(pool->connected());
