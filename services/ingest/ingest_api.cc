@@ -414,8 +414,8 @@ std::vector<storage::Statement> IngestApi::Statements() {
        "SELECT profile_id, merged_into, erased_at IS NOT NULL FROM ingest.profiles "
        "WHERE changed_seq > $1 AND changed_seq <= $2 "
        "AND ($1 > 0 OR merged_into IS NOT NULL OR erased_at IS NOT NULL)"},
-      {kErasedAmong,
-       "SELECT profile_id FROM ingest.profiles WHERE profile_id = ANY($1::text[]) AND erased_at IS NOT NULL"},
+      // Migration ingest/0012 says why a function.
+      {kErasedAmong, "SELECT id FROM ingest.erased_among($1::text[]) AS t(id)"},
       {kInsertProfiles,
        "INSERT INTO ingest.profiles (profile_id, changed_seq) SELECT unnest($1::text[]), $2"},
       // Keys from before the key store, moved at start-up.

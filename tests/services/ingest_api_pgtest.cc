@@ -591,6 +591,13 @@ TEST_F(IngestApiTest, ErasureDestroysTheKeyAndLookupsKeepsOnlyWhatTheLawRequires
   const v1::WriteRecordsResponse kees =
       Write({Record("crm", "c77", 1000, {{"given_name", "Kees"}, {"family_name", "Dekker"}})});
   ASSERT_EQ(kees.acks(0).outcome(), v1::RecordAck::ACCEPTED);
+  // What data key lookups ask first (kErasedAmong): the erased one of the two.
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.erased_among(ARRAY['", profile, "', '",
+                               kees.acks(0).profile_id(), "']) AS t(id) WHERE id = '", profile, "'")),
+            1);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.erased_among(ARRAY['", kees.acks(0).profile_id(),
+                               "'])")),
+            0);
   for (const bool erased_first : {true, false}) {
     v1::MergeProfilesRequest merge;
     merge.add_profile_ids(erased_first ? profile : kees.acks(0).profile_id());
