@@ -1008,11 +1008,7 @@ TEST_F(IngestPipelineTest, AWriterThatCommitsWhileABatchWaitsForTheLockMakesItRe
                 .acks(0)
                 .outcome(),
             v1::RecordAck::ACCEPTED);
-  auto count = [&](const std::string& sql) {
-    pqxx::connection c(db_->AdminDsn());
-    return pqxx::nontransaction(c).exec1(sql)[0].as<int64_t>();
-  };
-  const int64_t before = count("SELECT value FROM ingest.sequence");
+  const int64_t before = Count("SELECT value FROM ingest.sequence");
   auto web = Prepared({JanAtTheWebshop()});
   auto mine = Resolved(*api_, web);
   ASSERT_TRUE(mine);
@@ -1024,17 +1020,17 @@ TEST_F(IngestPipelineTest, AWriterThatCommitsWhileABatchWaitsForTheLockMakesItRe
   other.exec("UPDATE ingest.sequence SET value = value + 1");
   v1::RecordAck stored;
   std::thread store([&] { stored = Stored(*api_, mine); });
-  for (int i = 0; i < 500 && count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 0;
+  for (int i = 0; i < 500 && Count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 0;
        ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  EXPECT_EQ(count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"), 1);
   other.commit();
   store.join();
   EXPECT_EQ(stored.outcome(), v1::RecordAck::ACCEPTED) << stored.reason();
   EXPECT_EQ(api_->batches_resolved_again(), 1);
-  EXPECT_EQ(count("SELECT value FROM ingest.sequence"), before + 2);
-  EXPECT_EQ(count(absl::StrCat("SELECT count(*) FROM ingest.records WHERE seq = ", before + 2)), 1);
+  EXPECT_EQ(Count("SELECT value FROM ingest.sequence"), before + 2);
+  EXPECT_EQ(Count(absl::StrCat("SELECT count(*) FROM ingest.records WHERE seq = ", before + 2)), 1);
 }
 
 TEST_F(IngestApiTest, TwoInstancesOnOneDatabaseSeeEachOthersRecordsAndMerges) {
