@@ -39,7 +39,11 @@ LOADS=$(awk -F'\t' -v s="$LARGEST_READ" '$1 == "read-path" && $2 == s && $3 ~ /^
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), mode \`$MODE\`, ${RUN_SECONDS} s per timed run, on $(nproc) cores"
   echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) memory);"
-  echo "PostgreSQL with fsync on and ${CDP_PG_OPTIONS:-otherwise default settings}."
+  if [[ -s $RAW/postgres-settings.txt ]]; then
+    echo "PostgreSQL with $(<"$RAW/postgres-settings.txt") (the rest Debian's defaults)."
+  else
+    echo "PostgreSQL's settings were not recorded (raw/postgres-settings.txt is missing)."
+  fi
   echo "Every figure stands beside a baseline measured in the same run on the same machine;"
   echo "compare the ratios, not the bare numbers: the machine is shared and noisy."
   echo

@@ -69,6 +69,10 @@ export TMPDIR="$STATE/tmp"
 rm -rf "$TMPDIR"
 mkdir -p "$TMPDIR"
 cdp_say "PostgreSQL for the benchmarks on port $PG_PORT; report in $OUT"
+# The server's settings that the figures depend on, as it runs with them, for the report.
+psql "$CDP_TEST_PG_DSN" -qAtc "SELECT string_agg(name || ' = ' || current_setting(name), ', ' ORDER BY name)
+  FROM unnest(ARRAY['fsync', 'max_wal_size', 'shared_buffers', 'synchronous_commit']) AS name" \
+  >"$OUT/raw/postgres-settings.txt"
 
 # Runs one benchmark: its output to raw/NAME.txt, its figures (tagged) to raw/NAME.jsonl.
 run() {
