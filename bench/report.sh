@@ -40,9 +40,9 @@ LOADS=$(awk -F'\t' -v s="$LARGEST_READ" '$1 == "read-path" && $2 == s && $3 ~ /^
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), mode \`$MODE\`, ${RUN_SECONDS} s per timed run, on $(nproc) cores"
   echo "($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo) memory);"
   if [[ -s $RAW/postgres-settings.txt ]]; then
-    echo "PostgreSQL with $(<"$RAW/postgres-settings.txt") (the rest Debian's defaults)."
+    echo "PostgreSQL started with $(<"$RAW/postgres-settings.txt") (the rest as initdb left them)."
   else
-    echo "PostgreSQL's settings were not recorded (raw/postgres-settings.txt is missing)."
+    echo "PostgreSQL's settings were not recorded (raw/postgres-settings.txt is missing or empty)."
   fi
   echo "Every figure stands beside a baseline measured in the same run on the same machine;"
   echo "compare the ratios, not the bare numbers: the machine is shared and noisy."
@@ -143,7 +143,8 @@ LOADS=$(awk -F'\t' -v s="$LARGEST_READ" '$1 == "read-path" && $2 == s && $3 ~ /^
   echo "- Peak memory of the audit service at the access log's sizes: the access-log benchmark"
   echo "  runs the log in its own process, whose peak is given above."
   echo
-  echo "Raw figures: \`raw/*.jsonl\` (one JSON line each), each benchmark's own table in \`raw/*.txt\`."
+  echo "Raw figures: \`raw/*.jsonl\` (one JSON line each), each benchmark's own table in \`raw/*.txt\`,"
+  echo "PostgreSQL's settings in \`raw/postgres-settings.txt\`."
 } >"$DIR/report.md"
 
 # Plots (PNG, gnuplot from Debian).

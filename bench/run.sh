@@ -7,6 +7,7 @@
 #   report.md        the summary table (figure, value, baseline, ratio) and the curves
 #   raw/*.jsonl      every figure as a JSON line {"name","value","unit","bench","size"}
 #   raw/*.txt        each benchmark's own table and progress
+#   raw/postgres-settings.txt   the settings PostgreSQL was started with
 #   *.png            latency against load, throughput and memory against data size
 #
 #   bench/run.sh --quick          a few minutes (default): small data sizes, short runs
@@ -29,7 +30,7 @@ for arg in "$@"; do
     --full) MODE=full ;;
     --out=*) OUT=${arg#--out=} ;;
     --seconds=*) SECONDS_PER_RUN=${arg#--seconds=} ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) cdp_die "unknown argument $arg (see --help)" ;;
   esac
 done
@@ -69,10 +70,11 @@ export TMPDIR="$STATE/tmp"
 rm -rf "$TMPDIR"
 mkdir -p "$TMPDIR"
 cdp_say "PostgreSQL for the benchmarks on port $PG_PORT; report in $OUT"
-# The server's settings that the figures depend on, as it runs with them, for the report.
+# The settings the server was started with (cdp_pg_start, CDP_PG_OPTIONS), as it runs with
+# them, for the report.
 psql "$CDP_TEST_PG_DSN" -qAtc "SELECT string_agg(name || ' = ' || current_setting(name), ', ' ORDER BY name)
-  FROM unnest(ARRAY['fsync', 'max_wal_size', 'shared_buffers', 'synchronous_commit']) AS name" \
-  >"$OUT/raw/postgres-settings.txt"
+  FROM pg_settings WHERE source = 'command line'
+  AND name NOT IN ('listen_addresses', 'port', 'unix_socket_directories')" >"$OUT/raw/postgres-settings.txt"
 
 # Runs one benchmark: its output to raw/NAME.txt, its figures (tagged) to raw/NAME.jsonl.
 run() {

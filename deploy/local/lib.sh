@@ -79,12 +79,41 @@ cdp_pg_init() {
     -E UTF8 --locale=C.UTF-8 --lc-collate=C >/dev/null
 }
 
-# The memory PostgreSQL may use, sized to this machine as its documentation advises, not
-# Debian's defaults (128 MB of shared buffers, 1 GB of WAL between checkpoints), which
-# suit a small shared host. Shared buffers: a quarter of the memory this machine (or its
-# control group) has, at least 128 MB and at most 8 GB. WAL between checkpoints: 4 GB, so
-# that a bulk load is not checkpointed (and every page it touches written out again)
-# every few seconds.
+# The memory this machine gives its processes, in kB: MemTotal, or the limit of the control
+# group this shell runs in (or of one above it), if lower. cgroup v2 and v1 alike.
+cdp_memory_kb() {
+  local kb id controllers path root file dir value
+  kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+  while IFS=: read -r id controllers path; do
+    if [[ $id == 0 && -z $controllers ]]; then
+      root=/sys/fs/cgroup file=memory.max
+    elif [[ ,$controllers, == *,memory,* ]]; then
+      root=/sys/fs/cgroup/memory file=memory.limit_in_bytes
+    else
+      continue
+    fi
+    dir=$root${path%/}
+    while :; do
+      if [[ -r $dir/$file ]]; then
+        value=$(<"$dir/$file")  # bytes, or "max"
+        [[ $value =~ ^[0-9]+$ ]] && ((value / 1024 < kb)) && kb=$((value / 1024))
+      fi
+      [[ $dir == "$root" || $dir != "$root"/* ]] && break
+      dir=${dir%/*}
+    done
+  done < <(cat /proc/self/cgroup 2>/dev/null)  # none without cgroups: MemTotal
+  echo "$kb"
+}
+
+# The memory PostgreSQL may use, sized to this machine, in place of PostgreSQL's own
+# defaults (128 MB of shared buffers, 1 GB of WAL between checkpoints): shared buffers get
+# a quarter of the memory (cdp_memory_kb), at least 128 MB and at most 8 GB, the share
+# PostgreSQL's documentation suggests for a server of its own; each cluster started this
+# way takes its own quarter. 4 GB of WAL between checkpoints, so that a bulk load is not
+# checkpointed (and every page it touched written out again) every few seconds; the WAL
+# directory may then hold that much. Nothing with CDP_PG_MEMORY=default (tests/run.sh's
+# throwaway server, whose data is small). These come on the command line, so they outrank
+# postgresql.conf and ALTER SYSTEM; CDP_PG_OPTIONS, which comes after them, overrides them.
 #
 # Why: loading a million people (cdp-bench-ingest --people=1000000) with the defaults, the
 # data outgrew the buffers: the inserting backends wrote 1.65M pages out themselves, and
@@ -92,14 +121,8 @@ cdp_pg_init() {
 # 9.5-13.1 ms (p99); with these settings, 1.7-2.0 and 6.5-7.2 ms (two runs of each). The
 # bulk load's rate did not change beyond the machine's noise.
 cdp_pg_memory_options() {
-  local kb limit
-  kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
-  for limit in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes; do
-    [[ -r $limit ]] || continue
-    limit=$(<"$limit")
-    [[ $limit =~ ^[0-9]+$ ]] && ((limit / 1024 < kb)) && kb=$((limit / 1024))
-  done
-  local mb=$((kb / 1024 / 4))
+  [[ ${CDP_PG_MEMORY:-sized} == default ]] && return 0
+  local mb=$(($(cdp_memory_kb) / 1024 / 4))
   ((mb < 128)) && mb=128
   ((mb > 8192)) && mb=8192
   echo "-c shared_buffers=${mb}MB -c max_wal_size=4GB"
@@ -109,8 +132,8 @@ cdp_pg_memory_options() {
 # accepts connections. Listens on the Unix socket in SOCKET_DIR and on 127.0.0.1:PORT.
 # Room for 200 connections: every service keeps a pool, tests run several stacks at once,
 # and long reads (verifying the log) open a connection of their own. Memory as
-# cdp_pg_memory_options sizes it. CDP_PG_OPTIONS adds server settings, or overrides
-# those ("-c shared_buffers=4GB").
+# cdp_pg_memory_options sizes it. CDP_PG_OPTIONS adds server settings, or overrides those
+# ("-c shared_buffers=4GB").
 cdp_pg_start() {
   local data=$1 sock=$2 port=$3 logfile=$4
   mkdir -p "$sock" "$(dirname "$logfile")"
