@@ -94,18 +94,33 @@ int main(int argc, char** argv) {
     grpc::ClientContext ctx;
     if (!op->RegisterCustomers(&ctx, reg, &done).ok()) return 1;
   }
-  // A stub per client (gRPC may share one HTTP/2 connection between them).
+  // A stub per client (gRPC may share one HTTP/2 connection between them), each connected
+  // before anything is timed: a TLS handshake is no part of a call's cost, and a first
+  // call that found its connection not up yet would stop the run.
   std::vector<std::unique_ptr<cdp::v1::ConsentService::Stub>> stubs;
   for (int c = 0; c < clients; ++c) {
-    stubs.push_back(cdp::v1::ConsentService::NewStub(pki.Channel(consent->port, "service/portal")));
+    auto channel = pki.Channel(consent->port, "service/portal");
+    if (absl::Status up = cdp::rpc::WaitUntilServing(*channel, "", absl::Seconds(60)); !up.ok()) {
+      std::fprintf(stderr, "client %d cannot reach the consent service: %s\n", c, up.ToString().c_str());
+      return 1;
+    }
+    stubs.push_back(cdp::v1::ConsentService::NewStub(channel));
   }
 
-  // 1. gRPC baseline.
+  // 1. gRPC baseline. A failed call stops the run; the first one says why.
   std::vector<double> rpc_lat;
+  std::once_flag told;
   auto unary = [&](int c, int) {
     grpc::ClientContext ctx;
     cdp::v1::ReceiptKey key;
-    return stubs[static_cast<size_t>(c)]->GetReceiptKey(&ctx, cdp::v1::GetReceiptKeyRequest(), &key).ok();
+    const grpc::Status s = stubs[static_cast<size_t>(c)]->GetReceiptKey(&ctx, cdp::v1::GetReceiptKeyRequest(), &key);
+    if (!s.ok()) {
+      std::call_once(told, [&] {
+        std::fprintf(stderr, "GetReceiptKey failed: code %d: %s\n", static_cast<int>(s.error_code()),
+                     s.error_message().c_str());
+      });
+    }
+    return s.ok();
   };
   const double rpc_rate = Throughput(clients, seconds, unary, nullptr);
   Throughput(1, 1, unary, &rpc_lat);
