@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
   }
   // A stub per client (gRPC may share one HTTP/2 connection between them), each connected
   // before anything is timed: a TLS handshake is no part of a call's cost, and a first
-  // call that found its connection not up yet would stop the run.
+  // call on a channel whose connection failed to come up in time (a handshake past the
+  // connect limit on a loaded machine) fails at once and would stop the run.
   std::vector<std::unique_ptr<cdp::v1::ConsentService::Stub>> stubs;
   for (int c = 0; c < clients; ++c) {
     auto channel = pki.Channel(consent->port, "service/portal");
