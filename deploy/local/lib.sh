@@ -107,24 +107,28 @@ cdp_memory_kb() {
 
 # The memory PostgreSQL may use, sized to this machine, in place of PostgreSQL's own
 # defaults (128 MB of shared buffers, 1 GB of WAL between checkpoints): shared buffers get
-# a quarter of the memory (cdp_memory_kb), at least 128 MB and at most 8 GB, the share
-# PostgreSQL's documentation suggests for a server of its own; each cluster started this
-# way takes its own quarter. 4 GB of WAL between checkpoints, so that a bulk load is not
-# checkpointed (and every page it touched written out again) every few seconds; the WAL
-# directory may then hold that much. Nothing with CDP_PG_MEMORY=default (tests/run.sh's
-# throwaway server, whose data is small). These come on the command line, so they outrank
-# postgresql.conf and ALTER SYSTEM; CDP_PG_OPTIONS, which comes after them, overrides them.
+# a quarter of the memory (cdp_memory_kb), at least 128 MB and at most 1 GB; each cluster
+# started this way takes its own share. 4 GB of WAL between checkpoints, so that a bulk
+# load is not checkpointed (and every page it touched written out again) every few
+# seconds; the WAL directory may then hold that much. Nothing with CDP_PG_MEMORY=default
+# (tests/run.sh's throwaway server, whose data is small). These come on the command line,
+# so they outrank postgresql.conf and ALTER SYSTEM; CDP_PG_OPTIONS, which comes after
+# them, overrides them.
 #
-# Why: loading a million people (cdp-bench-ingest --people=1000000) with the defaults, the
-# data outgrew the buffers: the inserting backends wrote 1.65M pages out themselves, and
-# a checkpoint came every 23 s. One record written alone then took 3.0-4.1 ms (p50) and
-# 9.5-13.1 ms (p99); with these settings, 1.7-2.0 and 6.5-7.2 ms (two runs of each). The
-# bulk load's rate did not change beyond the machine's noise.
+# Why (cdp-bench-ingest --people=1000000, 2.4 GB of data, on a 2-core machine with 23 GB):
+# - defaults, three runs: the inserting backends wrote 1.6M pages out themselves and a
+#   checkpoint came every 23 s; one record written alone took 3.0-4.1 ms (p50) and
+#   9.5-13.1 ms (p99); bulk 12,221-12,558 records/s;
+# - 1 GB and 4 GB of WAL, one run: backends wrote 551k pages; one record 2.4 / 7.8 ms;
+#   bulk 12,555/s;
+# - 6 GB (a quarter of the memory, the documentation's starting point) and 4 GB of WAL,
+#   three runs: one record 1.7-2.1 / 6.5-8.1 ms, but bulk 10,464-11,898/s, with more CPU
+#   per record in every run (134-145 µs against 127-132).
 cdp_pg_memory_options() {
   [[ ${CDP_PG_MEMORY:-sized} == default ]] && return 0
   local mb=$(($(cdp_memory_kb) / 1024 / 4))
   ((mb < 128)) && mb=128
-  ((mb > 8192)) && mb=8192
+  ((mb > 1024)) && mb=1024
   echo "-c shared_buffers=${mb}MB -c max_wal_size=4GB"
 }
 
