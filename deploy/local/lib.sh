@@ -119,8 +119,8 @@ cdp_memory_kb() {
 # - defaults, three runs: the inserting backends wrote 1.6M pages out themselves and a
 #   checkpoint came every 23 s; one record written alone took 3.0-4.1 ms (p50) and
 #   9.5-13.1 ms (p99); bulk 12,221-12,558 records/s;
-# - 1 GB and 4 GB of WAL, one run: backends wrote 551k pages; one record 2.4 / 7.8 ms;
-#   bulk 12,555/s;
+# - 1 GB and 4 GB of WAL, two runs: backends wrote 549-551k pages; one record 1.6-2.4 /
+#   4.6-7.8 ms; bulk 11,652-12,555/s (127-134 µs per record);
 # - 6 GB (a quarter of the memory, the documentation's starting point) and 4 GB of WAL,
 #   three runs: one record 1.7-2.1 / 6.5-8.1 ms, but bulk 10,464-11,898/s, with more CPU
 #   per record in every run (134-145 µs against 127-132).
