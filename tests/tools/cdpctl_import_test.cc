@@ -6,7 +6,6 @@
 #include "cdp/v1/consent.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/common/client.h"
 #include "tests/testing/platform.h"
 #include "tests/testing/status_matchers.h"
 
@@ -25,16 +24,14 @@ class CdpctlImportTest : public ::testing::Test {
     pki_ = std::make_unique<testing::TestPki>(
         std::vector<std::string>{"service/consent", "service/ingest", "operator/cdpctl"});
     db_ = std::make_unique<testing::TestDatabase>();
-    auto consent = testing::StartService("consent", *pki_, *db_);
+    // StartServing: a service that never serves is named, with its output.
+    auto consent = testing::StartServing("consent", *pki_, *db_);
     ASSERT_THAT(consent.status(), IsOk());
     consent_ = *std::move(consent);
-    auto ingest = testing::StartService("ingest", *pki_, *db_,
+    auto ingest = testing::StartServing("ingest", *pki_, *db_,
                                         {absl::StrCat("--consent_target=127.0.0.1:", consent_.port)});
     ASSERT_THAT(ingest.status(), IsOk());
     ingest_ = *std::move(ingest);
-    for (int port : {consent_.port, ingest_.port}) {
-      ASSERT_THAT(rpc::WaitUntilServing(*pki_->Channel(port, "operator/cdpctl"), "", absl::Seconds(60)), IsOk());
-    }
     data_ = testing::MakeTempDir();
   }
   testing::RunResult Run(std::vector<std::string> args) {
