@@ -9,7 +9,10 @@
 // and fake_1000 are deduplicated.
 //
 // Usage: cdp-bench-resolution [--data_dir=../shared/data/record-linkage] [--threads=2]
-//        [--link=0.9] [--show_model]
+//        [--link=0.9] [--generated=10000,100000] [--show_model] [--block_stats] [--explain=N]
+// --explain says, per set, how many true pairs were missed because blocking never compared
+// them (and how many of those would have scored high enough to link) and how many were
+// compared and kept apart, then prints N of each kind of error with its levels.
 // Prints a table and JSON lines {"name","value","unit"}.
 #include <chrono>
 #include <map>
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
@@ -41,7 +45,9 @@ ABSL_FLAG(double, link, 0.9, "match probability at or above which records are jo
 ABSL_FLAG(bool, show_model, false, "print each trained model's m/u table");
 ABSL_FLAG(std::vector<std::string>, generated, std::vector<std::string>({"10000", "100000"}),
           "sizes (people) of generated Dutch data sets to resolve, e.g. 10000,100000,1000000");
-ABSL_FLAG(int, explain, 0, "print this many missed and wrongly joined pairs per set, with levels");
+ABSL_FLAG(int, explain, 0,
+          "count the missed true pairs by cause (never compared, or compared and kept apart), then print this "
+          "many missed and wrongly joined pairs per set, with levels");
 ABSL_FLAG(bool, block_stats, false,
           "print, per kind of blocking key, its blocks, the pairs they make and how many of those are "
           "the same person (what each kind costs and what it finds)");
@@ -254,11 +260,46 @@ std::string Show(const PersonRecord& r) {
                       r.house_number, "|", r.street, "|", r.city, "|", r.strong_id, "|", r.national_id);
 }
 
-// Missed true pairs and wrongly joined pairs, with their comparison levels.
+// Missed true pairs and wrongly joined pairs, with their comparison levels. First, how
+// many true pairs were missed and why: blocking never put their clusters side by side (no
+// pair across them shares a key under its limit), or it did and scoring or the guards
+// kept them apart.
 void Explain(const Dataset& d, const std::vector<uint32_t>& cluster,
-             const cdp::resolution::Model& model, int n) {
+             const cdp::resolution::Model& model, const cdp::resolution::BlockLimits& blocks,
+             double link_probability, int n) {
   absl::flat_hash_map<std::string, std::vector<size_t>> truth;
   for (size_t i = 0; i < d.records.size(); ++i) truth[d.truth[i]].push_back(i);
+  // Pairs of one person's clusters that blocking put side by side, smaller id first.
+  absl::flat_hash_set<std::pair<uint32_t, uint32_t>> compared;
+  int64_t skipped = 0;
+  for (const auto& [a, b] : cdp::resolution::CandidatePairs(d.records, blocks, &skipped)) {
+    if (cluster[a] != cluster[b] && d.truth[a] == d.truth[b]) {
+      compared.emplace(std::min(cluster[a], cluster[b]), std::max(cluster[a], cluster[b]));
+    }
+  }
+  auto were_compared = [&](size_t a, size_t b) {
+    return compared.count({std::min(cluster[a], cluster[b]), std::max(cluster[a], cluster[b])}) > 0;
+  };
+  {
+    int64_t missed = 0, never_compared = 0, never_compared_linkable = 0;
+    for (const auto& [id, members] : truth) {
+      for (size_t i = 0; i < members.size(); ++i) {
+        for (size_t j = i + 1; j < members.size(); ++j) {
+          const size_t a = members[i], b = members[j];
+          if ((d.link_only && d.source[a] == d.source[b]) || cluster[a] == cluster[b]) continue;
+          ++missed;
+          if (were_compared(a, b)) continue;
+          ++never_compared;
+          never_compared_linkable +=
+              model.Probability(cdp::resolution::Compare(d.records[a], d.records[b])) >= link_probability;
+        }
+      }
+    }
+    std::printf("MISSED true pairs: %lld; of them, clusters never compared (blocking): %lld (%lld of those pairs "
+                "scoring at or above the link threshold), compared and kept apart: %lld\n",
+                (long long)missed, (long long)never_compared, (long long)never_compared_linkable,
+                (long long)(missed - never_compared));
+  }
   int missed = 0, wrong = 0;
   for (const auto& [id, members] : truth) {
     for (size_t i = 0; i < members.size() && missed < n; ++i) {
@@ -266,9 +307,9 @@ void Explain(const Dataset& d, const std::vector<uint32_t>& cluster,
         size_t a = members[i], b = members[j];
         if ((d.link_only && d.source[a] == d.source[b]) || cluster[a] == cluster[b]) continue;
         auto c = cdp::resolution::Compare(d.records[a], d.records[b]);
-        std::printf("MISSED p=%.3f veto=%d %s\n   %s\n   %s\n", model.Probability(c),
-                    cdp::resolution::Vetoed(d.records[a], d.records[b], c), Levels(c).c_str(), Show(d.records[a]).c_str(),
-                    Show(d.records[b]).c_str());
+        std::printf("MISSED p=%.3f veto=%d compared=%d %s\n   %s\n   %s\n", model.Probability(c),
+                    cdp::resolution::Vetoed(d.records[a], d.records[b], c), were_compared(a, b), Levels(c).c_str(),
+                    Show(d.records[a]).c_str(), Show(d.records[b]).c_str());
         ++missed;
       }
     }
@@ -372,7 +413,7 @@ int main(int argc, char** argv) {
                     counts.first, counts.second);
       }
       std::printf("VETOED pairs above the review threshold: %lld\n", (long long)resolution.vetoed_pairs);
-      Explain(d, resolution.cluster, model, n);
+      Explain(d, resolution.cluster, model, options.blocks, options.link_probability, n);
     }
     std::string key = d.name.substr(0, d.name.find(' '));
     Emit(key + "_precision", q.precision, "ratio");
