@@ -5,7 +5,10 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <cstring>
 #include <map>
 
 #include "absl/strings/escaping.h"
@@ -149,8 +152,24 @@ std::string ChannelName(v1::Channel channel) {
 }
 
 std::string NewUuid() {
+  // OpenSSL's generator costs about 1.5 us a call here, whatever the length up to a few KB
+  // (0.02 us per 16 bytes drawn 1 KB at a time), and the access log takes one id per event:
+  // each thread draws 64 ids' worth at once. A forked child must not hand out the ids its
+  // parent will: the draw belongs to the process that made it.
+  struct Draw {
+    unsigned char bytes[16 * 64];
+    size_t used = sizeof(bytes);
+    pid_t pid = 0;
+  };
+  thread_local Draw draw;
+  if (draw.used == sizeof(draw.bytes) || draw.pid != getpid()) {
+    if (RAND_bytes(draw.bytes, sizeof(draw.bytes)) != 1) std::abort();  // no randomness: ids could repeat
+    draw.used = 0;
+    draw.pid = getpid();
+  }
   unsigned char b[16];
-  if (RAND_bytes(b, sizeof(b)) != 1) std::abort();  // no randomness: ids could repeat
+  std::memcpy(b, draw.bytes + draw.used, sizeof(b));
+  draw.used += sizeof(b);
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   // 8-4-4-4-12 hex digits, written in place: one per access event, so no temporaries.

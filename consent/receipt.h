@@ -84,7 +84,8 @@ std::string ReceiptJson(const v1::KantaraReceipt& receipt);
 // The platform's lower-case name of a channel ("portal", "phone", ...).
 std::string ChannelName(v1::Channel channel);
 
-// A random UUID (version 4) from OpenSSL's generator, for receipt and request ids.
+// A random UUID (version 4) from OpenSSL's generator, for receipt, request and event ids.
+// Each thread draws the bytes of 64 at a time; a forked child draws its own.
 std::string NewUuid();
 
 }  // namespace cdp::consent

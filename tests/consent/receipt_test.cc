@@ -1,5 +1,12 @@
 #include "consent/receipt.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
+#include <vector>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -63,6 +70,54 @@ TEST(ReceiptTest, UuidsAreVersionFour) {
         EXPECT_NE(std::string("0123456789abcdef").find(u[i]), std::string::npos) << u;
       }
     }
+  }
+}
+
+// Ids come from a per-thread draw of random bytes (64 at a time): past the end of a draw,
+// on other threads and in a forked child, each is still new.
+TEST(ReceiptTest, UuidsDoNotRepeatAcrossDrawsThreadsOrAFork) {
+  std::set<std::string> seen;
+  for (int n = 0; n < 1000; ++n) EXPECT_TRUE(seen.insert(NewUuid()).second);
+  std::vector<std::vector<std::string>> made(4);
+  {
+    std::vector<std::thread> threads;
+    for (auto& ids : made) {
+      threads.emplace_back([&ids] {
+        for (int n = 0; n < 200; ++n) ids.push_back(NewUuid());
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  for (const auto& ids : made) {
+    for (const std::string& id : ids) EXPECT_TRUE(seen.insert(id).second) << id;
+  }
+  // The draw is part-used here: a child that went on with it would give the parent's next ids.
+  NewUuid();
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::string ids;
+    for (int n = 0; n < 8; ++n) ids += NewUuid();
+    const ssize_t written = write(fds[1], ids.data(), ids.size());
+    _exit(written == static_cast<ssize_t>(ids.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string from_child(8 * 36, '\0');
+  size_t got = 0;
+  while (got < from_child.size()) {
+    const ssize_t n = read(fds[0], from_child.data() + got, from_child.size() - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_EQ(got, from_child.size());
+  for (int n = 0; n < 8; ++n) seen.insert(NewUuid());  // the parent's next ids
+  for (size_t at = 0; at < from_child.size(); at += 36) {
+    EXPECT_TRUE(seen.insert(from_child.substr(at, 36)).second) << "the child repeated " << from_child.substr(at, 36);
   }
 }
 
