@@ -271,8 +271,7 @@ void Explain(const Dataset& d, const std::vector<uint32_t>& cluster,
   for (size_t i = 0; i < d.records.size(); ++i) truth[d.truth[i]].push_back(i);
   // Pairs of one person's clusters that blocking put side by side, smaller id first.
   absl::flat_hash_set<std::pair<uint32_t, uint32_t>> compared;
-  int64_t skipped = 0;
-  for (const auto& [a, b] : cdp::resolution::CandidatePairs(d.records, blocks, &skipped)) {
+  for (const auto& [a, b] : cdp::resolution::CandidatePairs(d.records, blocks, /*skipped=*/nullptr)) {
     if (cluster[a] != cluster[b] && d.truth[a] == d.truth[b]) {
       compared.emplace(std::min(cluster[a], cluster[b]), std::max(cluster[a], cluster[b]));
     }

@@ -162,10 +162,11 @@ std::string NewUuid() {
     pid_t pid = 0;
   };
   thread_local Draw draw;
-  if (draw.used == sizeof(draw.bytes) || draw.pid != getpid()) {
+  const pid_t pid = getpid();
+  if (draw.used == sizeof(draw.bytes) || draw.pid != pid) {
     if (RAND_bytes(draw.bytes, sizeof(draw.bytes)) != 1) std::abort();  // no randomness: ids could repeat
     draw.used = 0;
-    draw.pid = getpid();
+    draw.pid = pid;
   }
   unsigned char b[16];
   std::memcpy(b, draw.bytes + draw.used, sizeof(b));
